@@ -1,0 +1,214 @@
+//! The in-process token cache (DESIGN §4): one [`Slot`] per cache key, held
+//! in a process-wide LRU registry so that clients with the same key share
+//! tokens and single flight.
+//!
+//! The hot path (a fresh token) reads one atomic word and a thread-local
+//! copy of the token: no lock, no allocation, no shared reference count.
+
+use std::cell::RefCell;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use futures_util::future::{BoxFuture, Shared};
+use parking_lot::Mutex;
+
+use crate::clock;
+use crate::error::Error;
+use crate::key::CacheKey;
+use crate::stats::Counters;
+use crate::token::Token;
+
+/// Default bound of the process-wide cache.
+pub const DEFAULT_MAX_KEYS: usize = 10_000;
+
+/// A token request in flight; every waiter shares its outcome.
+pub(crate) type Inflight = Shared<BoxFuture<'static, Result<Token, Error>>>;
+
+/// A token with the instants (monotonic ns) that govern it.
+pub(crate) struct Cached {
+    pub token: Token,
+    pub usable_until: u64,
+    pub fresh_until: u64,
+}
+
+/// Everything about one key that changes, behind the slot's lock.
+#[derive(Default)]
+pub(crate) struct SlotState {
+    pub cached: Option<Cached>,
+    pub inflight: Option<Inflight>,
+    /// No token request before this instant (Retry-After, repeated 5xx).
+    pub throttled_until: u64,
+    /// Failed background refreshes in a row, for their backoff.
+    pub refresh_failures: u32,
+    /// No background refresh before this instant.
+    pub next_refresh_at: u64,
+    /// Bumped whenever `cached` changes; mirrored in `Slot::word`.
+    epoch: u64,
+}
+
+/// One cache key's state.
+pub(crate) struct Slot {
+    id: u64,
+    pub key: CacheKey,
+    /// `(fresh_until in ms) << EPOCH_BITS | epoch`: one load tells the hot
+    /// path whether the token it holds a copy of is still the fresh one.
+    word: AtomicU64,
+    pub state: Mutex<SlotState>,
+}
+
+const EPOCH_BITS: u32 = 24;
+const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;
+
+impl Slot {
+    fn new(key: CacheKey) -> Slot {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Slot {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            key,
+            word: AtomicU64::new(0),
+            state: Mutex::new(SlotState::default()),
+        }
+    }
+
+    /// Replaces the cached token (or clears it) and republishes the word.
+    pub(crate) fn set_cached(&self, st: &mut SlotState, cached: Option<Cached>) {
+        st.epoch = st.epoch.wrapping_add(1);
+        let fresh_ms = cached.as_ref().map_or(0, |c| c.fresh_until / 1_000_000);
+        st.cached = cached;
+        self.word.store((fresh_ms << EPOCH_BITS) | (st.epoch & EPOCH_MASK), Ordering::Release);
+    }
+
+    /// The token if it is fresh, from this thread's own copy; counts a hit.
+    /// `None` sends the caller to the slow path.
+    #[inline]
+    pub(crate) fn fresh(&self, stats: &Counters) -> Option<Token> {
+        let word = self.word.load(Ordering::Acquire);
+        let now_ms = (clock::coarse() + clock::coarse_slack()) / 1_000_000;
+        if now_ms >= word >> EPOCH_BITS {
+            return None;
+        }
+        let epoch = word & EPOCH_MASK;
+        HOT.with(|hot| {
+            let mut hot = hot.borrow_mut();
+            if let Some(t) = hot.find(self.id, epoch) {
+                stats.hit(hot.shard);
+                return Some(t);
+            }
+            // First use of this token on this thread: take a private copy.
+            let st = self.state.lock();
+            let c = st.cached.as_ref()?;
+            if st.epoch & EPOCH_MASK != epoch {
+                return None;
+            }
+            let copy = c.token.deep_clone();
+            drop(st);
+            hot.insert(self.id, epoch, copy.clone());
+            stats.hit(hot.shard);
+            Some(copy)
+        })
+    }
+}
+
+/// Each thread's copies of the tokens it was handed recently.
+struct HotCache {
+    entries: [Option<HotEntry>; HOT_ENTRIES],
+    next: usize,
+    /// This thread's stats shard.
+    shard: usize,
+}
+
+struct HotEntry {
+    slot: u64,
+    epoch: u64,
+    token: Token,
+}
+
+const HOT_ENTRIES: usize = 8;
+
+impl HotCache {
+    fn new() -> HotCache {
+        static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+        HotCache {
+            entries: Default::default(),
+            next: 0,
+            shard: NEXT_SHARD.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    #[inline]
+    fn find(&self, slot: u64, epoch: u64) -> Option<Token> {
+        self.entries
+            .iter()
+            .flatten()
+            .find(|e| e.slot == slot && e.epoch == epoch)
+            .map(|e| e.token.clone())
+    }
+
+    fn insert(&mut self, slot: u64, epoch: u64, token: Token) {
+        let entry = HotEntry { slot, epoch, token };
+        if let Some(e) = self.entries.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.slot == slot)) {
+            *e = Some(entry);
+            return;
+        }
+        self.entries[self.next] = Some(entry);
+        self.next = (self.next + 1) % HOT_ENTRIES;
+    }
+}
+
+thread_local! {
+    static HOT: RefCell<HotCache> = RefCell::new(HotCache::new());
+}
+
+/// A bounded map from cache key to slot, least recently used evicted.
+///
+/// One instance, [`MemoryCache::global`], is shared by every client of the
+/// process; a client can be given its own for isolation.
+pub struct MemoryCache {
+    slots: Mutex<lru::LruCache<CacheKey, Arc<Slot>>>,
+}
+
+impl MemoryCache {
+    /// A cache holding at most `max_keys` keys (at least 1).
+    pub fn new(max_keys: usize) -> Arc<MemoryCache> {
+        let cap = NonZeroUsize::new(max_keys.max(1)).expect("max(1) is non-zero");
+        Arc::new(MemoryCache { slots: Mutex::new(lru::LruCache::new(cap)) })
+    }
+
+    /// The process-wide cache [10 000 keys].
+    pub fn global() -> Arc<MemoryCache> {
+        static GLOBAL: OnceLock<Arc<MemoryCache>> = OnceLock::new();
+        GLOBAL.get_or_init(|| MemoryCache::new(DEFAULT_MAX_KEYS)).clone()
+    }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        self.slots.lock().len()
+    }
+
+    /// True when it holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The slot for `key`, created if absent (which may evict the least
+    /// recently used one).
+    pub(crate) fn slot(&self, key: CacheKey) -> Arc<Slot> {
+        let mut slots = self.slots.lock();
+        if let Some(s) = slots.get(&key) {
+            return s.clone();
+        }
+        let slot = Arc::new(Slot::new(key.clone()));
+        slots.push(key, slot.clone());
+        slot
+    }
+
+    /// Marks `slot` as used (its owner reached it without a lookup); puts it
+    /// back if it was evicted while a client still held it.
+    pub(crate) fn touch(&self, slot: &Arc<Slot>) {
+        let mut slots = self.slots.lock();
+        if slots.get(&slot.key).is_none() {
+            slots.push(slot.key.clone(), slot.clone());
+        }
+    }
+}

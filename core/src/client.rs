@@ -1,0 +1,448 @@
+//! The client: the cached path, single flight, background refresh, retries
+//! and throttling (DESIGN §2–§5).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use futures_util::FutureExt as _;
+use tracing::{debug, info, warn};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::auth::ClientAuth;
+use crate::cache::{Cached, Inflight, MemoryCache, Slot, SlotState, DEFAULT_MAX_KEYS};
+use crate::clock::{self, nanos};
+use crate::config::{AuthMethod, Endpoint, Settings, TokenClientBuilder};
+use crate::discovery;
+use crate::error::{Error, Result, TransportKind};
+use crate::http::Transport;
+use crate::key::{CacheKey, KeyBase};
+use crate::redact::Redactor;
+use crate::request::{Resolved, TokenRequest};
+use crate::response::{parse_retry_after, parse_token_response, TokenResponse};
+use crate::retry::{classify, Verdict};
+use crate::stats::{Counters, Stats};
+use crate::token::Token;
+
+/// An OAuth 2.0 client credentials client with a shared token cache.
+///
+/// Cheap to clone; clones share everything. Clients built with the same
+/// endpoint, credentials and request parameters share cached tokens and
+/// in-flight requests process-wide.
+#[derive(Clone)]
+pub struct TokenClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: Endpoint,
+    discovered: tokio::sync::OnceCell<Url>,
+    client_id: String,
+    auth: ClientAuth,
+    defaults: Resolved,
+    settings: Settings,
+    transport: OnceLock<Transport>,
+    cache: Arc<MemoryCache>,
+    key_base: Arc<KeyBase>,
+    default_slot: Arc<Slot>,
+    stats: Counters,
+    redactor: Redactor,
+}
+
+/// A token request that succeeded, with when it was sent.
+struct Fetched {
+    response: TokenResponse,
+    sent_at: u64,
+    sent_wall: SystemTime,
+}
+
+/// A token request that failed, and for how long to stop asking.
+struct Failure {
+    error: Error,
+    throttle: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, throttle: None }
+    }
+}
+
+impl TokenClient {
+    /// Starts building a client.
+    pub fn builder() -> TokenClientBuilder {
+        TokenClientBuilder::default()
+    }
+
+    /// A client configured from the `M2M_AUTH_*` environment variables:
+    /// `M2M_AUTH_TOKEN_URL` | `M2M_AUTH_DOMAIN` | `M2M_AUTH_ISSUER`,
+    /// `M2M_AUTH_CLIENT_ID`, `M2M_AUTH_CLIENT_SECRET`, `M2M_AUTH_AUTH_METHOD`,
+    /// `M2M_AUTH_AUDIENCE`, `M2M_AUTH_SCOPE`, `M2M_AUTH_ORGANIZATION`,
+    /// `M2M_AUTH_CACHE`.
+    pub fn from_env() -> Result<TokenClient> {
+        TokenClientBuilder::default().from_env().build()
+    }
+
+    pub(crate) fn from_builder(b: TokenClientBuilder) -> Result<TokenClient> {
+        b.check_settings()?;
+        let endpoint = b.endpoint()?;
+        let client_id = b.client_id.as_deref().map(str::trim).unwrap_or_default().to_string();
+        if client_id.is_empty() {
+            return Err(Error::config("client_id is required (or M2M_AUTH_CLIENT_ID)"));
+        }
+        let secret = match &b.client_secret {
+            Some(s) if !s.is_empty() => s.clone(),
+            _ => return Err(Error::config("client_secret is required (or M2M_AUTH_CLIENT_SECRET)")),
+        };
+        let method: AuthMethod = match &b.auth_method {
+            Some(m) => m.parse()?,
+            None => AuthMethod::default(),
+        };
+        let auth = ClientAuth::new(method, &client_id, secret);
+        let defaults = Resolved::from_request(&b.defaults)?;
+        Transport::check(&b.settings)?;
+        let cache = match (&b.memory_cache, b.max_cache_keys) {
+            (Some(c), _) => c.clone(),
+            (None, Some(n)) if n != DEFAULT_MAX_KEYS => MemoryCache::new(n),
+            _ => MemoryCache::global(),
+        };
+        let key_base = Arc::new(KeyBase {
+            endpoint: endpoint.key(),
+            client_id: client_id.clone(),
+            auth_method: method,
+            credentials: auth.fingerprint(&client_id),
+        });
+        let default_slot = cache.slot(CacheKey::new(key_base.clone(), defaults.clone()));
+        let redactor = auth.redactor(&client_id);
+        Ok(TokenClient {
+            inner: Arc::new(Inner {
+                endpoint,
+                discovered: tokio::sync::OnceCell::new(),
+                client_id,
+                auth,
+                defaults,
+                settings: b.settings,
+                transport: OnceLock::new(),
+                cache,
+                key_base,
+                default_slot,
+                stats: Counters::default(),
+                redactor,
+            }),
+        })
+    }
+
+    /// A usable token for `request`: from the cache when it holds one, else
+    /// from the token endpoint (one request per key however many callers
+    /// wait). A token past its refresh point is returned at once while one
+    /// background request renews it.
+    pub async fn get_token(&self, request: &TokenRequest) -> Result<Token> {
+        if request.is_default() {
+            // The hot path: no allocation, no lock, no shared write.
+            if let Some(t) = self.inner.default_slot.fresh(&self.inner.stats) {
+                return Ok(t);
+            }
+            let slot = self.inner.default_slot.clone();
+            self.inner.cache.touch(&slot);
+            return Box::pin(Inner::obtain(self.inner.clone(), slot, false)).await;
+        }
+        let slot = self.inner.slot_for(request)?;
+        if let Some(t) = slot.fresh(&self.inner.stats) {
+            return Ok(t);
+        }
+        Box::pin(Inner::obtain(self.inner.clone(), slot, false)).await
+    }
+
+    /// A fresh token for `request` without I/O, if the cache holds one.
+    /// For callers that must not wait (bindings' fast paths).
+    pub fn cached_token(&self, request: &TokenRequest) -> Option<Token> {
+        if request.is_default() {
+            return self.inner.default_slot.fresh(&self.inner.stats);
+        }
+        self.inner.slot_for(request).ok()?.fresh(&self.inner.stats)
+    }
+
+    /// A new token from the token endpoint, bypassing (and then updating)
+    /// the cache. Joins a request for the same key already in flight.
+    pub async fn fetch_token(&self, request: &TokenRequest) -> Result<Token> {
+        let slot = self.inner.slot_for(request)?;
+        Inner::obtain(self.inner.clone(), slot, true).await
+    }
+
+    /// Drops the cached token for `request`, e.g. after an API answered 401
+    /// with it. The next call fetches a new one.
+    pub fn invalidate(&self, request: &TokenRequest) -> Result<()> {
+        let slot = self.inner.slot_for(request)?;
+        let mut st = slot.state.lock();
+        slot.set_cached(&mut st, None);
+        debug!(target: "m2m_auth", client_id = %self.inner.client_id, "cached token invalidated");
+        Ok(())
+    }
+
+    /// This client's counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.stats.snapshot()
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The authentication method.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.inner.auth.method()
+    }
+}
+
+impl fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("endpoint", &self.inner.key_base.endpoint)
+            .field("client_id", &self.inner.client_id)
+            .field("auth_method", &self.inner.auth.method())
+            .field("client_secret", &"***")
+            .field("defaults", &self.inner.defaults)
+            .finish()
+    }
+}
+
+impl Inner {
+    fn slot_for(&self, request: &TokenRequest) -> Result<Arc<Slot>> {
+        if request.is_default() {
+            return Ok(self.default_slot.clone());
+        }
+        let resolved = self.defaults.merge(request)?;
+        if resolved == self.defaults {
+            return Ok(self.default_slot.clone());
+        }
+        Ok(self.cache.slot(CacheKey::new(self.key_base.clone(), resolved)))
+    }
+
+    /// The slow path: a usable cached token, a shared in-flight request, or a
+    /// new one. `force` skips the cached token.
+    async fn obtain(inner: Arc<Inner>, slot: Arc<Slot>, force: bool) -> Result<Token> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::config("m2m-auth must be called from within a Tokio runtime"));
+        }
+        let wait = {
+            let mut st = slot.state.lock();
+            let now = clock::precise();
+            if !force {
+                if let Some(c) = &st.cached {
+                    if now < c.usable_until {
+                        let token = c.token.clone();
+                        if now >= c.fresh_until {
+                            Inner::maybe_refresh(&inner, &slot, &mut st, now);
+                        }
+                        inner.stats.hit(0);
+                        return Ok(token);
+                    }
+                }
+            }
+            if st.throttled_until > now {
+                return Err(Error::Throttled {
+                    retry_after: Duration::from_nanos(st.throttled_until - now),
+                });
+            }
+            inner.stats.miss();
+            match &st.inflight {
+                Some(f) => f.clone(),
+                None => Inner::start_fetch(&inner, &slot, &mut st, false),
+            }
+        };
+        wait.await
+    }
+
+    /// Starts a background refresh unless one is running, backing off, or
+    /// throttled.
+    fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
+        if st.inflight.is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
+            let _ = Inner::start_fetch(inner, slot, st, true);
+        }
+    }
+
+    /// Spawns the token request so that it completes (and is cached) even if
+    /// every caller gives up waiting.
+    fn start_fetch(
+        inner: &Arc<Inner>,
+        slot: &Arc<Slot>,
+        st: &mut SlotState,
+        background: bool,
+    ) -> Inflight {
+        let task = tokio::spawn(Inner::run_fetch(inner.clone(), slot.clone(), background));
+        let shared = async move {
+            task.await.unwrap_or_else(|e| {
+                Err(Error::transport(TransportKind::Io, format!("token request task ended: {e}")))
+            })
+        }
+        .boxed()
+        .shared();
+        st.inflight = Some(shared.clone());
+        shared
+    }
+
+    /// One token request, its outcome recorded in the slot.
+    async fn run_fetch(inner: Arc<Inner>, slot: Arc<Slot>, background: bool) -> Result<Token> {
+        inner.stats.fetch(background);
+        let outcome = inner.request_token(slot.key.request()).await;
+        let now = clock::precise();
+        let mut st = slot.state.lock();
+        st.inflight = None;
+        match outcome {
+            Ok(fetched) => {
+                let cached = inner.to_cached(fetched, slot.key.request());
+                let token = cached.token.clone();
+                info!(
+                    target: "m2m_auth",
+                    client_id = %inner.client_id,
+                    token = %token.fingerprint(),
+                    expires_in_s = token.expires_in().as_secs(),
+                    background,
+                    "token received"
+                );
+                st.throttled_until = 0;
+                st.refresh_failures = 0;
+                st.next_refresh_at = 0;
+                let usable = cached.usable_until > now;
+                slot.set_cached(&mut st, usable.then_some(cached));
+                Ok(token)
+            }
+            Err(Failure { error, throttle }) => {
+                inner.stats.failure();
+                if let Some(d) = throttle {
+                    st.throttled_until = now.saturating_add(nanos(d));
+                }
+                let serving = st.cached.as_ref().is_some_and(|c| now < c.usable_until);
+                if serving {
+                    st.refresh_failures += 1;
+                    let delay = inner.settings.retry.backoff(st.refresh_failures);
+                    st.next_refresh_at = now.saturating_add(nanos(delay));
+                    warn!(
+                        target: "m2m_auth",
+                        client_id = %inner.client_id,
+                        code = error.code(),
+                        error = %error,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "token refresh failed; serving the cached token"
+                    );
+                } else {
+                    warn!(target: "m2m_auth", client_id = %inner.client_id, code = error.code(), error = %error, "token request failed");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The cache entry for a fresh response: usable until `expires - leeway`
+    /// (leeway at most half the lifetime), fresh until the refresh point,
+    /// both counted from when the request was sent.
+    fn to_cached(&self, f: Fetched, request: &Resolved) -> Cached {
+        let lifetime = nanos(f.response.expires_in);
+        let leeway = nanos(self.settings.leeway).min(lifetime / 2);
+        let usable_until = f.sent_at.saturating_add(lifetime - leeway);
+        let refresh = (lifetime as f64 * self.settings.refresh_ratio) as u64;
+        let fresh_until = f.sent_at.saturating_add(refresh).min(usable_until);
+        let r = f.response;
+        let scope = r.scope.or_else(|| request.scope_string());
+        let token = Token::new(r.access_token, r.token_type, f.sent_wall + r.expires_in, scope, r.extra);
+        Cached { token, usable_until, fresh_until }
+    }
+
+    fn transport(&self) -> Result<&Transport> {
+        if let Some(t) = self.transport.get() {
+            return Ok(t);
+        }
+        let t = Transport::new(&self.settings)?;
+        Ok(self.transport.get_or_init(|| t))
+    }
+
+    async fn token_endpoint(&self, transport: &Transport) -> Result<&Url> {
+        match &self.endpoint {
+            Endpoint::TokenUrl(u) => Ok(u),
+            Endpoint::Issuer(issuer) => {
+                self.discovered
+                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer))
+                    .await
+            }
+        }
+    }
+
+    /// The form body (zeroized after use) and the Basic header, if any.
+    fn form(&self, request: &Resolved) -> (Zeroizing<String>, Option<&crate::secret::Secret>) {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        let authorization = self.auth.apply(&self.client_id, &mut form);
+        request.append_form(&mut form);
+        (Zeroizing::new(form.finish()), authorization)
+    }
+
+    /// Requests a token: attempts with backoff inside the overall deadline.
+    /// Every error leaving here is scrubbed of the credentials.
+    async fn request_token(&self, request: &Resolved) -> Result<Fetched, Failure> {
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
+        let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
+        let transport = self.transport().map_err(scrub)?;
+        let url = within_deadline(deadline, self.settings.timeout, self.token_endpoint(transport)).await.map_err(scrub)?.clone();
+        let (body, authorization) = self.form(request);
+        let retry = &self.settings.retry;
+        debug!(
+            target: "m2m_auth",
+            endpoint = %url,
+            client_id = %self.client_id,
+            audience = ?request.audience,
+            scope = ?request.scope_string(),
+            "requesting token"
+        );
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent_at = clock::precise();
+            let sent_wall = SystemTime::now();
+            let post = transport.post_form(&url, authorization, body.as_bytes().to_vec());
+            let (error, retry_after) = match within(post).await {
+                Ok(raw) => {
+                    match parse_token_response(raw.status, &raw.body, raw.complete, &self.settings.response) {
+                        Ok(response) => return Ok(Fetched { response, sent_at, sent_wall }),
+                        Err(e) => {
+                            let ra = raw.retry_after.as_deref().and_then(|v| {
+                                parse_retry_after(v, SystemTime::now(), retry.max_retry_after)
+                            });
+                            (scrub(e), ra)
+                        }
+                    }
+                }
+                Err(e) => (scrub(e), None),
+            };
+            let verdict = classify(&error);
+            debug!(target: "m2m_auth", attempt, code = error.code(), error = %error, ?verdict, "token request attempt failed");
+            if verdict == Verdict::Fatal {
+                return Err(error.into());
+            }
+            let backoff = retry.backoff(attempt);
+            let delay = retry_after.map_or(backoff, |ra| ra.max(backoff));
+            let out_of_time = tokio::time::Instant::now() + delay >= deadline;
+            if attempt >= retry.max_attempts || out_of_time {
+                let throttle = match verdict {
+                    Verdict::RetryServer => Some(retry_after.unwrap_or(retry.default_throttle)),
+                    _ => retry_after,
+                };
+                return Err(Failure { error, throttle });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// `fut`, or a timeout error once `deadline` passes.
+async fn within_deadline<T>(
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout_at(deadline, fut).await.unwrap_or_else(|_| {
+        Err(Error::transport(TransportKind::Timeout, format!("no complete response within {timeout:?}")))
+    })
+}

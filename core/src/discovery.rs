@@ -1,0 +1,47 @@
+//! Finding the token endpoint from an issuer: OpenID Connect Discovery, then
+//! RFC 8414 authorization server metadata.
+
+use serde_json::Value;
+use url::Url;
+
+use crate::config::check_url;
+use crate::error::{Error, Result};
+use crate::http::Transport;
+
+/// The token endpoint named by `issuer`'s metadata.
+pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Result<Url> {
+    let mut last = None;
+    for url in metadata_urls(issuer)? {
+        let raw = transport.get(&url).await?;
+        if raw.status != 200 || !raw.complete {
+            let body = String::from_utf8_lossy(&raw.body[..raw.body.len().min(512)]).into_owned();
+            last = Some(Error::Http { status: raw.status, body });
+            continue;
+        }
+        let doc: Value = serde_json::from_slice(&raw.body)
+            .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
+        let named = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
+        if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+            return Err(Error::invalid_response(format!(
+                "metadata at {url} names issuer {named:?}, not {issuer}"
+            )));
+        }
+        let endpoint = doc.get("token_endpoint").and_then(Value::as_str).ok_or_else(|| {
+            Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
+        })?;
+        return check_url(endpoint, "discovered token_endpoint");
+    }
+    Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))
+}
+
+/// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 form with
+/// the well-known segment inserted before the issuer's path.
+fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
+    let base = issuer.as_str().trim_end_matches('/');
+    let oidc = format!("{base}/.well-known/openid-configuration");
+    let path = issuer.path().trim_end_matches('/');
+    let origin = issuer.origin().ascii_serialization();
+    let rfc8414 = format!("{origin}/.well-known/oauth-authorization-server{path}");
+    let parse = |s: &str| Url::parse(s).map_err(|e| Error::config(format!("issuer: {e}")));
+    Ok([parse(&oidc)?, parse(&rfc8414)?])
+}

@@ -1,0 +1,229 @@
+//! One error taxonomy for every language (DESIGN §6).
+
+use std::fmt;
+use std::time::Duration;
+
+/// The code of an [`Error`], identical in every binding (`config`, `oauth`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A bad or missing option.
+    Config,
+    /// The authorization server refused the request (RFC 6749 §5.2).
+    OAuth,
+    /// A non-OAuth HTTP failure.
+    Http,
+    /// Could not talk to the server: connect, timeout, TLS, I/O.
+    Transport,
+    /// A 200 response that is not a valid token response.
+    InvalidResponse,
+    /// Refused locally until `retry_after` has passed.
+    Throttled,
+    /// A shared cache is unreachable or corrupt.
+    Cache,
+    /// (Verifier) a token failed validation.
+    InvalidToken,
+}
+
+impl ErrorKind {
+    /// The stable code string of this kind, as used by every binding.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::OAuth => "oauth",
+            ErrorKind::Http => "http",
+            ErrorKind::Transport => "transport",
+            ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Cache => "cache",
+            ErrorKind::InvalidToken => "invalid_token",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a transport failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The TCP connection could not be made.
+    Connect,
+    /// The request's deadline passed.
+    Timeout,
+    /// The connection was closed or reset mid-exchange.
+    Reset,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// Any other I/O failure.
+    Io,
+}
+
+impl TransportKind {
+    /// The stable name of this kind (`connect`, `timeout`, `reset`, `tls`, `io`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Reset => "reset",
+            TransportKind::Tls => "tls",
+            TransportKind::Io => "io",
+        }
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every failure m2m-auth reports. Cloneable, because one token request's
+/// outcome is shared by every caller waiting on it (single flight).
+///
+/// No variant ever holds a secret: text that came from the server is scrubbed
+/// of the client's credentials before it is stored here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A bad or missing option.
+    #[error("config: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// The authorization server refused (RFC 6749 §5.2).
+    #[error("oauth: {error}{} (status {status})", describe(.error_description))]
+    OAuth {
+        /// The `error` code, e.g. `invalid_client`.
+        error: String,
+        /// The server's `error_description`, if any.
+        error_description: Option<String>,
+        /// The server's `error_uri`, if any.
+        error_uri: Option<String>,
+        /// The HTTP status it came with.
+        status: u16,
+    },
+    /// A non-OAuth HTTP failure.
+    #[error("http: status {status}{}", excerpt(.body))]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The first bytes of the body (at most 512), lossily decoded.
+        body: String,
+    },
+    /// Could not talk to the server.
+    #[error("transport ({kind}): {message}")]
+    Transport {
+        /// What failed.
+        kind: TransportKind,
+        /// Detail, for people.
+        message: String,
+    },
+    /// A 200 that is not a valid token response.
+    #[error("invalid_response: {reason}")]
+    InvalidResponse {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Refused locally: the server asked us to wait, or kept failing.
+    #[error("throttled: token requests for this key are paused for {:.3} s", .retry_after.as_secs_f64())]
+    Throttled {
+        /// How long until a request may be sent again.
+        retry_after: Duration,
+    },
+    /// A shared cache is unreachable or corrupt.
+    #[error("cache: {message}")]
+    Cache {
+        /// Detail.
+        message: String,
+    },
+    /// (Verifier) a token failed validation.
+    #[error("invalid_token: {reason}")]
+    InvalidToken {
+        /// Why.
+        reason: String,
+    },
+}
+
+fn describe(description: &Option<String>) -> String {
+    match description {
+        Some(d) if !d.is_empty() => format!(": {d}"),
+        _ => String::new(),
+    }
+}
+
+fn excerpt(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+impl Error {
+    /// The taxonomy code of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config { .. } => ErrorKind::Config,
+            Error::OAuth { .. } => ErrorKind::OAuth,
+            Error::Http { .. } => ErrorKind::Http,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Error::Throttled { .. } => ErrorKind::Throttled,
+            Error::Cache { .. } => ErrorKind::Cache,
+            Error::InvalidToken { .. } => ErrorKind::InvalidToken,
+        }
+    }
+
+    /// Shorthand for [`ErrorKind::code`] of [`Error::kind`].
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// The HTTP status, for `oauth` and `http` errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::OAuth { status, .. } | Error::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Error::Config { message: message.into() }
+    }
+
+    pub(crate) fn invalid_response(reason: impl Into<String>) -> Self {
+        Error::InvalidResponse { reason: reason.into() }
+    }
+
+    pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
+        Error::Transport { kind, message: message.into() }
+    }
+
+    /// Applies `f` to every free-text field (used to scrub secrets).
+    pub(crate) fn map_text(self, f: impl Fn(String) -> String) -> Self {
+        match self {
+            Error::Config { message } => Error::Config { message: f(message) },
+            Error::OAuth { error, error_description, error_uri, status } => Error::OAuth {
+                error: f(error),
+                error_description: error_description.map(&f),
+                error_uri: error_uri.map(&f),
+                status,
+            },
+            Error::Http { status, body } => Error::Http { status, body: f(body) },
+            Error::Transport { kind, message } => Error::Transport { kind, message: f(message) },
+            Error::InvalidResponse { reason } => Error::InvalidResponse { reason: f(reason) },
+            Error::Cache { message } => Error::Cache { message: f(message) },
+            Error::InvalidToken { reason } => Error::InvalidToken { reason: f(reason) },
+            e @ Error::Throttled { .. } => e,
+        }
+    }
+}
+
+/// `Result` with m2m-auth's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

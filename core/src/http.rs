@@ -1,0 +1,231 @@
+//! The HTTP transport: reqwest over rustls with the OS trust store, no
+//! redirects, a capped body, and errors mapped to the taxonomy.
+
+use std::error::Error as StdError;
+use std::sync::{Arc, OnceLock};
+
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+
+use crate::config::{ProxySetting, Settings};
+use crate::error::{Error, Result, TransportKind};
+use crate::secret::Secret;
+
+/// A response, its body read up to the cap.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: Vec<u8>,
+    /// False when the body went past the cap and was cut.
+    pub complete: bool,
+}
+
+/// One HTTP client, shared by every `TokenClient` with the same settings.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+impl Transport {
+    /// The transport for these settings. Clients with default transport
+    /// settings share one connection pool, so an app that builds a client per
+    /// request still reuses connections.
+    pub(crate) fn new(s: &Settings) -> Result<Transport> {
+        Ok(Transport { client: build_client(s)?, max_body: s.max_body })
+    }
+
+    /// Checks the options a transport is built from, without building it
+    /// (building loads the OS trust store, which is left to the first fetch).
+    pub(crate) fn check(s: &Settings) -> Result<()> {
+        extra_roots(&s.ca_certs_pem)?;
+        if let ProxySetting::Url(u) = &s.proxy {
+            reqwest::Proxy::all(u.as_str())
+                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// POSTs a form. `authorization` is a header value marked sensitive.
+    pub(crate) async fn post_form(
+        &self,
+        url: &url::Url,
+        authorization: Option<&Secret>,
+        body: Vec<u8>,
+    ) -> Result<RawResponse> {
+        let mut req = self
+            .client
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body);
+        if let Some(auth) = authorization {
+            let mut value = HeaderValue::from_str(auth.expose())
+                .map_err(|_| Error::config("client credentials are not valid in a header"))?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        self.read(req).await
+    }
+
+    /// GETs a JSON document (discovery).
+    pub(crate) async fn get(&self, url: &url::Url) -> Result<RawResponse> {
+        self.read(self.client.get(url.clone()).header(ACCEPT, "application/json")).await
+    }
+
+    async fn read(&self, req: reqwest::RequestBuilder) -> Result<RawResponse> {
+        let mut resp = req.send().await.map_err(map_error)?;
+        let status = resp.status().as_u16();
+        let retry_after =
+            resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let declared = resp.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(declared.min(self.max_body).min(64 * 1024));
+        let mut complete = true;
+        while let Some(chunk) = resp.chunk().await.map_err(map_error)? {
+            let room = self.max_body - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                complete = false;
+                break; // dropping `resp` closes the connection
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(RawResponse { status, retry_after, body, complete })
+    }
+}
+
+fn build_client(s: &Settings) -> Result<reqwest::Client> {
+    let tls = tls_config(&s.ca_certs_pem)?;
+    let mut b = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(s.connect_timeout)
+        .http1_only()
+        .user_agent(s.user_agent.clone())
+        .pool_idle_timeout(std::time::Duration::from_secs(60));
+    b = match &s.proxy {
+        ProxySetting::Environment => b,
+        ProxySetting::None => b.no_proxy(),
+        ProxySetting::Url(u) => b.proxy(
+            reqwest::Proxy::all(u.as_str())
+                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?,
+        ),
+    };
+    b.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// rustls with the ring provider and the platform verifier (the OS trust
+/// store), plus any extra roots the user gave. Verification cannot be turned
+/// off.
+fn tls_config(extra_pem: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let extra = extra_roots(extra_pem)?;
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if extra.is_empty() {
+        // Loading the OS store takes milliseconds: do it once per process.
+        static OS: OnceLock<Arc<dyn rustls::client::danger::ServerCertVerifier>> = OnceLock::new();
+        OS.get_or_init(|| platform_verifier(Vec::new(), provider.clone())).clone()
+    } else {
+        platform_verifier(extra, provider.clone())
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config(format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+fn extra_roots(pems: &[Vec<u8>]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    let mut out = Vec::new();
+    for pem in pems {
+        let before = out.len();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            out.push(cert.map_err(|e| Error::config(format!("bad CA certificate PEM: {e}")))?);
+        }
+        if out.len() == before {
+            return Err(Error::config("CA certificate PEM holds no certificate"));
+        }
+    }
+    Ok(out)
+}
+
+fn platform_verifier(
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+    match rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone()) {
+        Ok(v) => Arc::new(v),
+        // No usable trust store: every https handshake fails with this
+        // reason (http:// to loopback keeps working).
+        Err(e) => Arc::new(NoTrust { reason: e.to_string(), provider }),
+    }
+}
+
+/// A verifier that refuses every certificate, naming why.
+#[derive(Debug)]
+struct NoTrust {
+    reason: String,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for NoTrust {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Maps a reqwest failure to a transport error, naming the root cause.
+fn map_error(e: reqwest::Error) -> Error {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    let mut tls = false;
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        tls |= s.downcast_ref::<rustls::Error>().is_some();
+        source = s.source();
+    }
+    let kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else if tls {
+        TransportKind::Tls
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_body() || e.is_decode() || e.is_request() {
+        TransportKind::Reset
+    } else {
+        TransportKind::Io
+    };
+    Error::transport(kind, message)
+}

@@ -1,0 +1,54 @@
+//! # m2m-auth
+//!
+//! The OAuth 2.0 Client Credentials grant (RFC 6749 §4.4) for machine-to-machine
+//! apps: request a token for an API, cache it, refresh it before it expires,
+//! never stampede the token endpoint, survive its outages, never leak a secret.
+//! The same engine backs the Python, Node and C packages; `DESIGN.md` is the
+//! behaviour contract all of them honour.
+//!
+//! ```no_run
+//! use m2m_auth::{TokenClient, TokenRequest};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = TokenClient::builder()
+//!     .domain("your-tenant.auth0.com")
+//!     .client_id("YOUR_CLIENT_ID")
+//!     .client_secret(std::env::var("CLIENT_SECRET")?)
+//!     .audience("https://api.example.com")
+//!     .build()?;
+//! let token = client.get_token(&TokenRequest::default()).await?;
+//! // Call the API with `Authorization: Bearer <token>`.
+//! println!("{}", token.authorization_header().len());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod auth;
+mod cache;
+mod client;
+mod clock;
+mod config;
+mod discovery;
+mod error;
+mod http;
+mod key;
+mod redact;
+mod request;
+mod response;
+mod retry;
+mod secret;
+mod stats;
+mod token;
+
+pub use cache::{MemoryCache, DEFAULT_MAX_KEYS};
+pub use client::TokenClient;
+pub use config::{AuthMethod, TokenClientBuilder};
+pub use error::{Error, ErrorKind, Result, TransportKind};
+pub use redact::fingerprint;
+pub use request::TokenRequest;
+pub use response::{parse_expires_in, parse_retry_after, parse_token_response, ResponseRules, TokenResponse};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use stats::Stats;
+pub use token::Token;

@@ -1,0 +1,68 @@
+//! Scrubbing credentials out of text that came from elsewhere (a server's
+//! error body can echo what we sent), and fingerprints for logging tokens.
+
+use base64::Engine as _;
+use ring::digest;
+
+use crate::secret::Secret;
+
+/// Replaces every spelling of a client's credentials with `***`.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
+    needles: Vec<Secret>,
+}
+
+impl Redactor {
+    /// Covers the secret as sent in a form body, in a Basic header, in JSON,
+    /// and raw.
+    pub(crate) fn for_secret(client_id: &str, secret: &Secret) -> Self {
+        let raw = secret.expose();
+        if raw.is_empty() {
+            return Redactor::default();
+        }
+        let form: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+        let id_form: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id_form}:{form}"));
+        let json = serde_json::to_string(raw).unwrap_or_default();
+        let json = json.trim_matches('"').to_string();
+        let pct_space = form.replace('+', "%20");
+        let mut needles: Vec<Secret> =
+            [raw.to_string(), form, basic, json, pct_space].into_iter().map(Secret::new).collect();
+        // Longest first, so a longer spelling is not broken by a shorter one.
+        needles.sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
+        needles.dedup();
+        Redactor { needles }
+    }
+
+    /// `text` with every credential spelling replaced by `***`.
+    pub(crate) fn scrub(&self, mut text: String) -> String {
+        for needle in &self.needles {
+            if text.contains(needle.expose()) {
+                text = text.replace(needle.expose(), "***");
+            }
+        }
+        text
+    }
+}
+
+/// A short, stable, non-reversible name for an access token, safe to log.
+pub fn fingerprint(token: &str) -> String {
+    let d = digest::digest(&digest::SHA256, token.as_bytes());
+    let mut out = String::with_capacity(16);
+    for b in &d.as_ref()[..8] {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// SHA-256 of `parts`, each length-prefixed so that no two lists collide.
+pub(crate) fn sha256_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}

@@ -1,0 +1,63 @@
+//! Per-client counters. Hits are counted on the hot path, so they are
+//! sharded across cache lines: two threads never write the same line.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A snapshot of a client's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Calls answered from the cache (fresh, or usable while refreshing).
+    pub hits: u64,
+    /// Calls that waited for a token request (their own or a shared one).
+    pub misses: u64,
+    /// Token requests this client made (each may take several attempts).
+    pub fetches: u64,
+    /// Of those, background refreshes of a still-usable token.
+    pub refreshes: u64,
+    /// Token requests that ended in an error.
+    pub failures: u64,
+}
+
+pub(crate) const SHARDS: usize = 16;
+
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(AtomicU64);
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    hits: [Padded; SHARDS],
+    misses: AtomicU64,
+    fetches: AtomicU64,
+    refreshes: AtomicU64,
+    failures: AtomicU64,
+}
+
+impl Counters {
+    /// Counts a hit in the caller's shard.
+    #[inline]
+    pub(crate) fn hit(&self, shard: usize) {
+        self.hits[shard % SHARDS].0.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn miss(&self) {
+        self.misses.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn fetch(&self, background: bool) {
+        self.fetches.fetch_add(1, Relaxed);
+        if background {
+            self.refreshes.fetch_add(1, Relaxed);
+        }
+    }
+    pub(crate) fn failure(&self) {
+        self.failures.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn snapshot(&self) -> Stats {
+        Stats {
+            hits: self.hits.iter().map(|h| h.0.load(Relaxed)).sum(),
+            misses: self.misses.load(Relaxed),
+            fetches: self.fetches.load(Relaxed),
+            refreshes: self.refreshes.load(Relaxed),
+            failures: self.failures.load(Relaxed),
+        }
+    }
+}
