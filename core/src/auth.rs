@@ -27,7 +27,10 @@ impl ClientAuth {
                     form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
                 let pair = Secret::new(format!("{id}:{pw}"));
                 let b64 = base64::engine::general_purpose::STANDARD.encode(pair.expose());
-                ClientAuth::SecretBasic { secret, header: Secret::new(format!("Basic {b64}")) }
+                ClientAuth::SecretBasic {
+                    secret,
+                    header: Secret::new(format!("Basic {b64}")),
+                }
             }
         }
     }

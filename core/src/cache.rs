@@ -76,7 +76,10 @@ impl Slot {
         st.epoch = st.epoch.wrapping_add(1);
         let fresh_ms = cached.as_ref().map_or(0, |c| c.fresh_until / 1_000_000);
         st.cached = cached;
-        self.word.store((fresh_ms << EPOCH_BITS) | (st.epoch & EPOCH_MASK), Ordering::Release);
+        self.word.store(
+            (fresh_ms << EPOCH_BITS) | (st.epoch & EPOCH_MASK),
+            Ordering::Release,
+        );
     }
 
     /// The token if it is fresh, from this thread's own copy; counts a hit.
@@ -147,7 +150,11 @@ impl HotCache {
 
     fn insert(&mut self, slot: u64, epoch: u64, token: Token) {
         let entry = HotEntry { slot, epoch, token };
-        if let Some(e) = self.entries.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.slot == slot)) {
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.as_ref().is_some_and(|e| e.slot == slot))
+        {
             *e = Some(entry);
             return;
         }
@@ -172,13 +179,17 @@ impl MemoryCache {
     /// A cache holding at most `max_keys` keys (at least 1).
     pub fn new(max_keys: usize) -> Arc<MemoryCache> {
         let cap = NonZeroUsize::new(max_keys.max(1)).expect("max(1) is non-zero");
-        Arc::new(MemoryCache { slots: Mutex::new(lru::LruCache::new(cap)) })
+        Arc::new(MemoryCache {
+            slots: Mutex::new(lru::LruCache::new(cap)),
+        })
     }
 
     /// The process-wide cache [10 000 keys].
     pub fn global() -> Arc<MemoryCache> {
         static GLOBAL: OnceLock<Arc<MemoryCache>> = OnceLock::new();
-        GLOBAL.get_or_init(|| MemoryCache::new(DEFAULT_MAX_KEYS)).clone()
+        GLOBAL
+            .get_or_init(|| MemoryCache::new(DEFAULT_MAX_KEYS))
+            .clone()
     }
 
     /// How many keys it holds.

@@ -20,7 +20,7 @@ use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
 use crate::redact::Redactor;
 use crate::request::{Resolved, TokenRequest};
-use crate::response::{parse_retry_after, parse_token_response, TokenResponse};
+use crate::response::{parse_retry_after, parse_token_response_scrubbed, TokenResponse};
 use crate::retry::{classify, Verdict};
 use crate::stats::{Counters, Stats};
 use crate::token::Token;
@@ -65,7 +65,10 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Failure { error, throttle: None }
+        Failure {
+            error,
+            throttle: None,
+        }
     }
 }
 
@@ -87,13 +90,24 @@ impl TokenClient {
     pub(crate) fn from_builder(b: TokenClientBuilder) -> Result<TokenClient> {
         b.check_settings()?;
         let endpoint = b.endpoint()?;
-        let client_id = b.client_id.as_deref().map(str::trim).unwrap_or_default().to_string();
+        let client_id = b
+            .client_id
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string();
         if client_id.is_empty() {
-            return Err(Error::config("client_id is required (or M2M_AUTH_CLIENT_ID)"));
+            return Err(Error::config(
+                "client_id is required (or M2M_AUTH_CLIENT_ID)",
+            ));
         }
         let secret = match &b.client_secret {
             Some(s) if !s.is_empty() => s.clone(),
-            _ => return Err(Error::config("client_secret is required (or M2M_AUTH_CLIENT_SECRET)")),
+            _ => {
+                return Err(Error::config(
+                    "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
+                ))
+            }
         };
         let method: AuthMethod = match &b.auth_method {
             Some(m) => m.parse()?,
@@ -194,6 +208,29 @@ impl TokenClient {
     pub fn auth_method(&self) -> AuthMethod {
         self.inner.auth.method()
     }
+
+    /// Drops the cached token for `request` only if it is still `rejected`
+    /// (a concurrent caller may already have renewed it).
+    pub(crate) fn invalidate_rejected(
+        &self,
+        request: &TokenRequest,
+        rejected: &Token,
+    ) -> Result<()> {
+        let slot = self.inner.slot_for(request)?;
+        let mut st = slot.state.lock();
+        if st
+            .cached
+            .as_ref()
+            .is_some_and(|c| c.token.access_token() == rejected.access_token())
+        {
+            slot.set_cached(&mut st, None);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn transport(&self) -> Result<&Transport> {
+        self.inner.transport()
+    }
 }
 
 impl fmt::Debug for TokenClient {
@@ -217,14 +254,18 @@ impl Inner {
         if resolved == self.defaults {
             return Ok(self.default_slot.clone());
         }
-        Ok(self.cache.slot(CacheKey::new(self.key_base.clone(), resolved)))
+        Ok(self
+            .cache
+            .slot(CacheKey::new(self.key_base.clone(), resolved)))
     }
 
     /// The slow path: a usable cached token, a shared in-flight request, or a
     /// new one. `force` skips the cached token.
     async fn obtain(inner: Arc<Inner>, slot: Arc<Slot>, force: bool) -> Result<Token> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::config("m2m-auth must be called from within a Tokio runtime"));
+            return Err(Error::config(
+                "m2m-auth must be called from within a Tokio runtime",
+            ));
         }
         let wait = {
             let mut st = slot.state.lock();
@@ -274,7 +315,10 @@ impl Inner {
         let task = tokio::spawn(Inner::run_fetch(inner.clone(), slot.clone(), background));
         let shared = async move {
             task.await.unwrap_or_else(|e| {
-                Err(Error::transport(TransportKind::Io, format!("token request task ended: {e}")))
+                Err(Error::transport(
+                    TransportKind::Io,
+                    format!("token request task ended: {e}"),
+                ))
             })
         }
         .boxed()
@@ -346,8 +390,18 @@ impl Inner {
         let fresh_until = f.sent_at.saturating_add(refresh).min(usable_until);
         let r = f.response;
         let scope = r.scope.or_else(|| request.scope_string());
-        let token = Token::new(r.access_token, r.token_type, f.sent_wall + r.expires_in, scope, r.extra);
-        Cached { token, usable_until, fresh_until }
+        let token = Token::new(
+            r.access_token,
+            r.token_type,
+            f.sent_wall + r.expires_in,
+            scope,
+            r.extra,
+        );
+        Cached {
+            token,
+            usable_until,
+            fresh_until,
+        }
     }
 
     fn transport(&self) -> Result<&Transport> {
@@ -385,7 +439,14 @@ impl Inner {
         let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
         let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
         let transport = self.transport().map_err(scrub)?;
-        let url = within_deadline(deadline, self.settings.timeout, self.token_endpoint(transport)).await.map_err(scrub)?.clone();
+        let url = within_deadline(
+            deadline,
+            self.settings.timeout,
+            self.token_endpoint(transport),
+        )
+        .await
+        .map_err(scrub)?
+        .clone();
         let (body, authorization) = self.form(request);
         let retry = &self.settings.retry;
         debug!(
@@ -404,8 +465,22 @@ impl Inner {
             let post = transport.post_form(&url, authorization, body.as_bytes().to_vec());
             let (error, retry_after) = match within(post).await {
                 Ok(raw) => {
-                    match parse_token_response(raw.status, &raw.body, raw.complete, &self.settings.response) {
-                        Ok(response) => return Ok(Fetched { response, sent_at, sent_wall }),
+                    let scrub_body = |t| self.redactor.scrub(t);
+                    let rules = &self.settings.response;
+                    match parse_token_response_scrubbed(
+                        raw.status,
+                        &raw.body,
+                        raw.complete,
+                        rules,
+                        &scrub_body,
+                    ) {
+                        Ok(response) => {
+                            return Ok(Fetched {
+                                response,
+                                sent_at,
+                                sent_wall,
+                            })
+                        }
                         Err(e) => {
                             let ra = raw.retry_after.as_deref().and_then(|v| {
                                 parse_retry_after(v, SystemTime::now(), retry.max_retry_after)
@@ -442,7 +517,12 @@ async fn within_deadline<T>(
     timeout: Duration,
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
-    tokio::time::timeout_at(deadline, fut).await.unwrap_or_else(|_| {
-        Err(Error::transport(TransportKind::Timeout, format!("no complete response within {timeout:?}")))
-    })
+    tokio::time::timeout_at(deadline, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::transport(
+                TransportKind::Timeout,
+                format!("no complete response within {timeout:?}"),
+            ))
+        })
 }

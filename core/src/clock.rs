@@ -20,17 +20,27 @@ pub(crate) fn coarse_slack() -> u64 {
     use std::sync::OnceLock;
     static SLACK: OnceLock<u64> = OnceLock::new();
     *SLACK.get_or_init(|| {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
         // SAFETY: clock_getres writes one timespec through a valid pointer.
         let ok = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) } == 0;
-        let res = if ok { ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 } else { 10_000_000 };
+        let res = if ok {
+            ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+        } else {
+            10_000_000
+        };
         res + 1_000_000
     })
 }
 
 #[cfg(target_os = "linux")]
 fn read(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec through a valid pointer; the
     // monotonic clocks always exist on Linux.
     unsafe { libc::clock_gettime(clock, &mut ts) };

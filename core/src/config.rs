@@ -47,9 +47,9 @@ impl FromStr for AuthMethod {
         match s.trim().to_ascii_lowercase().as_str() {
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
-            "private_key_jwt" | "tls_client_auth" | "self_signed_tls_client_auth" => {
-                Err(Error::config(format!("auth_method {s:?} is not supported yet")))
-            }
+            "private_key_jwt" | "tls_client_auth" | "self_signed_tls_client_auth" => Err(
+                Error::config(format!("auth_method {s:?} is not supported yet")),
+            ),
             _ => Err(Error::config(format!(
                 "unknown auth_method {s:?}: use client_secret_post or client_secret_basic"
             ))),
@@ -140,7 +140,9 @@ pub(crate) fn check_url(raw: &str, what: &str) -> Result<Url> {
         "http" => Err(Error::config(format!(
             "{what} {raw:?} uses http:// on a non-loopback host; use https://"
         ))),
-        other => Err(Error::config(format!("{what} has unsupported scheme {other:?}"))),
+        other => Err(Error::config(format!(
+            "{what} has unsupported scheme {other:?}"
+        ))),
     }
 }
 
@@ -423,7 +425,11 @@ impl TokenClientBuilder {
         }
         if let Some(d) = &self.domain {
             let d = d.trim().trim_end_matches('/');
-            let base = if d.contains("://") { d.to_string() } else { format!("https://{d}") };
+            let base = if d.contains("://") {
+                d.to_string()
+            } else {
+                format!("https://{d}")
+            };
             let url = check_url(&format!("{base}/oauth/token"), "domain")?;
             if url.path() != "/oauth/token" {
                 return Err(Error::config(format!("domain {d:?} must be a host name")));
@@ -463,5 +469,4 @@ impl TokenClientBuilder {
             ))),
         }
     }
-
 }

@@ -15,20 +15,29 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
         let raw = transport.get(&url).await?;
         if raw.status != 200 || !raw.complete {
             let body = String::from_utf8_lossy(&raw.body[..raw.body.len().min(512)]).into_owned();
-            last = Some(Error::Http { status: raw.status, body });
+            last = Some(Error::Http {
+                status: raw.status,
+                body,
+            });
             continue;
         }
         let doc: Value = serde_json::from_slice(&raw.body)
             .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
-        let named = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
+        let named = doc
+            .get("issuer")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
             return Err(Error::invalid_response(format!(
                 "metadata at {url} names issuer {named:?}, not {issuer}"
             )));
         }
-        let endpoint = doc.get("token_endpoint").and_then(Value::as_str).ok_or_else(|| {
-            Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
-        })?;
+        let endpoint = doc
+            .get("token_endpoint")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
+            })?;
         return check_url(endpoint, "discovered token_endpoint");
     }
     Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))

@@ -194,31 +194,53 @@ impl Error {
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Config { message: message.into() }
+        Error::Config {
+            message: message.into(),
+        }
     }
 
     pub(crate) fn invalid_response(reason: impl Into<String>) -> Self {
-        Error::InvalidResponse { reason: reason.into() }
+        Error::InvalidResponse {
+            reason: reason.into(),
+        }
     }
 
     pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
-        Error::Transport { kind, message: message.into() }
+        Error::Transport {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// Applies `f` to every free-text field (used to scrub secrets).
     pub(crate) fn map_text(self, f: impl Fn(String) -> String) -> Self {
         match self {
-            Error::Config { message } => Error::Config { message: f(message) },
-            Error::OAuth { error, error_description, error_uri, status } => Error::OAuth {
+            Error::Config { message } => Error::Config {
+                message: f(message),
+            },
+            Error::OAuth {
+                error,
+                error_description,
+                error_uri,
+                status,
+            } => Error::OAuth {
                 error: f(error),
                 error_description: error_description.map(&f),
                 error_uri: error_uri.map(&f),
                 status,
             },
-            Error::Http { status, body } => Error::Http { status, body: f(body) },
-            Error::Transport { kind, message } => Error::Transport { kind, message: f(message) },
+            Error::Http { status, body } => Error::Http {
+                status,
+                body: f(body),
+            },
+            Error::Transport { kind, message } => Error::Transport {
+                kind,
+                message: f(message),
+            },
             Error::InvalidResponse { reason } => Error::InvalidResponse { reason: f(reason) },
-            Error::Cache { message } => Error::Cache { message: f(message) },
+            Error::Cache { message } => Error::Cache {
+                message: f(message),
+            },
             Error::InvalidToken { reason } => Error::InvalidToken { reason: f(reason) },
             e @ Error::Throttled { .. } => e,
         }

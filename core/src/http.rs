@@ -32,7 +32,10 @@ impl Transport {
     /// settings share one connection pool, so an app that builds a client per
     /// request still reuses connections.
     pub(crate) fn new(s: &Settings) -> Result<Transport> {
-        Ok(Transport { client: build_client(s)?, max_body: s.max_body })
+        Ok(Transport {
+            client: build_client(s)?,
+            max_body: s.max_body,
+        })
     }
 
     /// Checks the options a transport is built from, without building it
@@ -68,16 +71,74 @@ impl Transport {
         self.read(req).await
     }
 
+    /// Sends an API request with a bearer header (marked sensitive); reads at
+    /// most `max_body` bytes of the answer.
+    pub(crate) async fn send_api(
+        &self,
+        method: &str,
+        url: &url::Url,
+        authorization: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+        max_body: usize,
+    ) -> Result<crate::api::ApiResponse> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::config(format!("invalid HTTP method {method:?}")))?;
+        let mut value = HeaderValue::from_str(authorization)
+            .map_err(|_| Error::invalid_response("access token is not valid in a header"))?;
+        value.set_sensitive(true);
+        let mut req = self
+            .client
+            .request(method, url.clone())
+            .header(AUTHORIZATION, value);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let mut resp = req.send().await.map_err(map_error)?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut out = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(map_error)? {
+            if out.len() + chunk.len() > max_body {
+                return Err(Error::transport(
+                    TransportKind::Io,
+                    format!("API response body exceeds {max_body} bytes"),
+                ));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(crate::api::ApiResponse {
+            status,
+            headers,
+            body: out,
+        })
+    }
+
     /// GETs a JSON document (discovery).
     pub(crate) async fn get(&self, url: &url::Url) -> Result<RawResponse> {
-        self.read(self.client.get(url.clone()).header(ACCEPT, "application/json")).await
+        self.read(
+            self.client
+                .get(url.clone())
+                .header(ACCEPT, "application/json"),
+        )
+        .await
     }
 
     async fn read(&self, req: reqwest::RequestBuilder) -> Result<RawResponse> {
         let mut resp = req.send().await.map_err(map_error)?;
         let status = resp.status().as_u16();
-        let retry_after =
-            resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let declared = resp.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(declared.min(self.max_body).min(64 * 1024));
         let mut complete = true;
@@ -90,7 +151,12 @@ impl Transport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(RawResponse { status, retry_after, body, complete })
+        Ok(RawResponse {
+            status,
+            retry_after,
+            body,
+            complete,
+        })
     }
 }
 
@@ -111,7 +177,8 @@ fn build_client(s: &Settings) -> Result<reqwest::Client> {
                 .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?,
         ),
     };
-    b.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+    b.build()
+        .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// rustls with the ring provider and the platform verifier (the OS trust
@@ -123,7 +190,8 @@ fn tls_config(extra_pem: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if extra.is_empty() {
         // Loading the OS store takes milliseconds: do it once per process.
         static OS: OnceLock<Arc<dyn rustls::client::danger::ServerCertVerifier>> = OnceLock::new();
-        OS.get_or_init(|| platform_verifier(Vec::new(), provider.clone())).clone()
+        OS.get_or_init(|| platform_verifier(Vec::new(), provider.clone()))
+            .clone()
     } else {
         platform_verifier(extra, provider.clone())
     };
@@ -159,7 +227,10 @@ fn platform_verifier(
         Ok(v) => Arc::new(v),
         // No usable trust store: every https handshake fails with this
         // reason (http:// to loopback keeps working).
-        Err(e) => Arc::new(NoTrust { reason: e.to_string(), provider }),
+        Err(e) => Arc::new(NoTrust {
+            reason: e.to_string(),
+            provider,
+        }),
     }
 }
 
@@ -179,7 +250,10 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &[u8],
         _: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+        Err(rustls::Error::General(format!(
+            "no trusted CA certificates: {}",
+            self.reason
+        )))
     }
 
     fn verify_tls12_signature(
@@ -188,7 +262,10 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &rustls::pki_types::CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+        Err(rustls::Error::General(format!(
+            "no trusted CA certificates: {}",
+            self.reason
+        )))
     }
 
     fn verify_tls13_signature(
@@ -197,11 +274,16 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &rustls::pki_types::CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(format!("no trusted CA certificates: {}", self.reason)))
+        Err(rustls::Error::General(format!(
+            "no trusted CA certificates: {}",
+            self.reason
+        )))
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod api;
 mod auth;
 mod cache;
 mod client;
@@ -40,14 +41,19 @@ mod retry;
 mod secret;
 mod stats;
 mod token;
+#[cfg(test)]
+mod proptests;
 
+pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use cache::{MemoryCache, DEFAULT_MAX_KEYS};
 pub use client::TokenClient;
 pub use config::{AuthMethod, TokenClientBuilder};
 pub use error::{Error, ErrorKind, Result, TransportKind};
 pub use redact::fingerprint;
 pub use request::TokenRequest;
-pub use response::{parse_expires_in, parse_retry_after, parse_token_response, ResponseRules, TokenResponse};
+pub use response::{
+    parse_expires_in, parse_retry_after, parse_token_response, ResponseRules, TokenResponse,
+};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use stats::Stats;

@@ -26,8 +26,10 @@ impl Redactor {
         let json = serde_json::to_string(raw).unwrap_or_default();
         let json = json.trim_matches('"').to_string();
         let pct_space = form.replace('+', "%20");
-        let mut needles: Vec<Secret> =
-            [raw.to_string(), form, basic, json, pct_space].into_iter().map(Secret::new).collect();
+        let mut needles: Vec<Secret> = [raw.to_string(), form, basic, json, pct_space]
+            .into_iter()
+            .map(Secret::new)
+            .collect();
         // Longest first, so a longer spelling is not broken by a shorter one.
         needles.sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
         needles.dedup();

@@ -74,7 +74,9 @@ impl TokenRequest {
 
     /// Adds one extra form parameter.
     pub fn extra(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra.get_or_insert_with(BTreeMap::new).insert(name.into(), value.into());
+        self.extra
+            .get_or_insert_with(BTreeMap::new)
+            .insert(name.into(), value.into());
         self
     }
 
@@ -127,7 +129,13 @@ impl Resolved {
             Some(e) => check_extra(e)?,
             None => self.extra.clone(),
         };
-        Ok(Resolved { audience, scopes, organization, resources, extra })
+        Ok(Resolved {
+            audience,
+            scopes,
+            organization,
+            resources,
+            extra,
+        })
     }
 
     /// The scopes as the space-separated `scope` parameter, if any.
@@ -162,8 +170,11 @@ fn non_empty(s: &str) -> Option<String> {
 
 /// Splits on white space, deduplicates and sorts.
 pub(crate) fn normalize_scopes(scopes: &[String]) -> Vec<String> {
-    let mut out: Vec<String> =
-        scopes.iter().flat_map(|s| s.split_whitespace()).map(str::to_string).collect();
+    let mut out: Vec<String> = scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_string)
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -172,10 +183,13 @@ pub(crate) fn normalize_scopes(scopes: &[String]) -> Vec<String> {
 fn normalize_resources(resources: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(resources.len());
     for r in resources.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
-        let url = url::Url::parse(r)
-            .map_err(|_| Error::config(format!("resource {r:?} is not an absolute URI (RFC 8707)")))?;
+        let url = url::Url::parse(r).map_err(|_| {
+            Error::config(format!("resource {r:?} is not an absolute URI (RFC 8707)"))
+        })?;
         if url.fragment().is_some() {
-            return Err(Error::config(format!("resource {r:?} must not have a fragment (RFC 8707)")));
+            return Err(Error::config(format!(
+                "resource {r:?} must not have a fragment (RFC 8707)"
+            )));
         }
         out.push(r.to_string());
     }

@@ -56,8 +56,25 @@ pub fn parse_token_response(
     body_complete: bool,
     rules: &ResponseRules,
 ) -> Result<TokenResponse, Error> {
-    let json: Option<Value> =
-        if body_complete { serde_json::from_slice(body).ok() } else { None };
+    parse_token_response_scrubbed(status, body, body_complete, rules, &|t| t)
+}
+
+/// [`parse_token_response`], with `scrub` applied to the whole error body
+/// *before* it is cut to the excerpt, so that a secret the server echoed
+/// cannot survive in part across the cut. (Other texts are scrubbed whole by
+/// the caller.)
+pub(crate) fn parse_token_response_scrubbed(
+    status: u16,
+    body: &[u8],
+    body_complete: bool,
+    rules: &ResponseRules,
+    scrub: &dyn Fn(String) -> String,
+) -> Result<TokenResponse, Error> {
+    let json: Option<Value> = if body_complete {
+        serde_json::from_slice(body).ok()
+    } else {
+        None
+    };
 
     // §5.2: an `error` member makes it an OAuth error, whatever the status.
     if let Some(Value::Object(obj)) = &json {
@@ -71,14 +88,24 @@ pub fn parse_token_response(
         }
     }
     if status != 200 {
-        return Err(Error::Http { status, body: excerpt(body, rules.error_excerpt_len) });
+        let text = scrub(String::from_utf8_lossy(body).into_owned());
+        return Err(Error::Http {
+            status,
+            body: excerpt(&text, rules.error_excerpt_len),
+        });
     }
     if !body_complete {
-        return Err(Error::invalid_response("response body exceeds the size limit"));
+        return Err(Error::invalid_response(
+            "response body exceeds the size limit",
+        ));
     }
     let mut obj = match json {
         Some(Value::Object(obj)) => obj,
-        Some(_) => return Err(Error::invalid_response("response body is not a JSON object")),
+        Some(_) => {
+            return Err(Error::invalid_response(
+                "response body is not a JSON object",
+            ))
+        }
         None => return Err(Error::invalid_response("response body is not JSON")),
     };
 
@@ -98,9 +125,7 @@ pub fn parse_token_response(
     };
     let token_type = match obj.remove("token_type") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
-        Some(Value::String(_)) => {
-            return Err(Error::invalid_response("token_type is not Bearer"))
-        }
+        Some(Value::String(_)) => return Err(Error::invalid_response("token_type is not Bearer")),
         Some(_) => return Err(Error::invalid_response("token_type is not a string")),
         None => return Err(Error::invalid_response("token_type is missing")),
     };
@@ -111,7 +136,13 @@ pub fn parse_token_response(
         Some(Value::String(s)) => Some(s),
         Some(_) => return Err(Error::invalid_response("scope is not a string")),
     };
-    Ok(TokenResponse { access_token, token_type, expires_in, scope, extra: obj })
+    Ok(TokenResponse {
+        access_token,
+        token_type,
+        expires_in,
+        scope,
+        extra: obj,
+    })
 }
 
 /// Reads `expires_in`: a non-negative integer or numeric string; absent or
@@ -160,14 +191,11 @@ fn string_field(obj: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
-/// The first `max` bytes of a body as text, cut at a character boundary.
-fn excerpt(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(max)]);
-    let mut s = text.into_owned();
-    // A cut in the middle of a multi-byte character shows up as U+FFFD at the
-    // end; drop it.
-    while s.ends_with('\u{FFFD}') && body.len() > max {
-        s.pop();
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn excerpt(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    s
+    text[..end].to_string()
 }

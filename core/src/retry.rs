@@ -51,7 +51,10 @@ const RETRY_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
 pub(crate) fn classify(err: &Error) -> Verdict {
     match err {
-        Error::Transport { kind: TransportKind::Tls, .. } => Verdict::Fatal,
+        Error::Transport {
+            kind: TransportKind::Tls,
+            ..
+        } => Verdict::Fatal,
         Error::Transport { .. } => Verdict::RetryTransport,
         Error::Http { status, .. } if RETRY_STATUSES.contains(status) => Verdict::RetryServer,
         Error::OAuth { error, status, .. }
@@ -69,7 +72,10 @@ impl RetryPolicy {
     /// The backoff after failed attempt number `attempt` (1-based), jittered.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
-        let base = self.base_delay.saturating_mul(1u32 << exp).min(self.max_delay);
+        let base = self
+            .base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay);
         let spread = self.jitter.clamp(0.0, 1.0);
         let factor = 1.0 + spread * (fastrand::f64() * 2.0 - 1.0);
         base.mul_f64(factor.max(0.0))

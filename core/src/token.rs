@@ -70,7 +70,10 @@ impl Token {
 
     /// Time left until [`Token::expires_at`], zero once passed.
     pub fn expires_in(&self) -> Duration {
-        self.0.expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+        self.0
+            .expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
     }
 
     /// The granted scope: the response's `scope`, or the requested scopes

@@ -39,21 +39,43 @@ async fn cache_key_separates_audience_scope_organization_resource_extra() {
     ];
     let mut tokens = Vec::new();
     for r in &reqs {
-        tokens.push(client.get_token(r).await.unwrap().access_token().to_string());
+        tokens.push(
+            client
+                .get_token(r)
+                .await
+                .unwrap()
+                .access_token()
+                .to_string(),
+        );
     }
     tokens.sort();
     tokens.dedup();
     assert_eq!(tokens.len(), reqs.len(), "each request gets its own token");
     assert_eq!(env.requests(), reqs.len() as u64);
     // Same scopes in another order and with duplicates: the same key.
-    client.get_token(&TokenRequest::new().scope(["write", "read read"])).await.unwrap();
+    client
+        .get_token(&TokenRequest::new().scope(["write", "read read"]))
+        .await
+        .unwrap();
     // Overriding with the default's own value: the default key.
-    client.get_token(&TokenRequest::new().audience("https://a.example")).await.unwrap();
+    client
+        .get_token(&TokenRequest::new().audience("https://a.example"))
+        .await
+        .unwrap();
     assert_eq!(env.requests(), reqs.len() as u64);
     let recorded = env.server.requests();
-    assert_eq!(field(&recorded[3].body, "scope").as_deref(), Some("read write"));
-    assert_eq!(field(&recorded[4].body, "organization").as_deref(), Some("org_1"));
-    assert_eq!(field(&recorded[5].body, "resource").as_deref(), Some("https://r.example/x"));
+    assert_eq!(
+        field(&recorded[3].body, "scope").as_deref(),
+        Some("read write")
+    );
+    assert_eq!(
+        field(&recorded[4].body, "organization").as_deref(),
+        Some("org_1")
+    );
+    assert_eq!(
+        field(&recorded[5].body, "resource").as_deref(),
+        Some("https://r.example/x")
+    );
     assert_eq!(field(&recorded[6].body, "tenant").as_deref(), Some("t1"));
 }
 
@@ -65,7 +87,9 @@ async fn two_thousand_concurrent_callers_make_one_request() {
     let mut tasks = Vec::new();
     for _ in 0..2000 {
         let c = client.clone();
-        tasks.push(tokio::spawn(async move { c.get_token(&TokenRequest::default()).await }));
+        tasks.push(tokio::spawn(async move {
+            c.get_token(&TokenRequest::default()).await
+        }));
     }
     let mut tokens = std::collections::HashSet::new();
     for t in tasks {
@@ -79,7 +103,10 @@ async fn two_thousand_concurrent_callers_make_one_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_share_one_failure_too() {
     let env = env().await;
-    env.faults(json!([{"delay_ms": 100, "status": 400, "json": {"error": "invalid_scope"}}]), false);
+    env.faults(
+        json!([{"delay_ms": 100, "status": 400, "json": {"error": "invalid_scope"}}]),
+        false,
+    );
     let client = env.client();
     let tasks: Vec<_> = (0..50)
         .map(|_| {
@@ -99,8 +126,16 @@ async fn callers_share_one_failure_too() {
 #[tokio::test]
 async fn clients_built_separately_share_the_process_cache() {
     let env = env().await;
-    let t1 = env.client().get_token(&TokenRequest::default()).await.unwrap();
-    let t2 = env.client().get_token(&TokenRequest::default()).await.unwrap();
+    let t1 = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap();
+    let t2 = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap();
     assert_eq!(t1.access_token(), t2.access_token());
     assert_eq!(env.requests(), 1);
     // A different secret is a different key: never another's token.
@@ -114,16 +149,29 @@ async fn clients_built_separately_share_the_process_cache() {
 async fn background_refresh_returns_at_once_and_refreshes_once() {
     // Lifetime 4 s, leeway 1 s, refresh at 50 %: fresh until 2 s, usable until 3 s.
     let env = env_with(4, None, None).await;
-    let client = env.builder().leeway(Duration::from_secs(1)).refresh_ratio(0.5).build().unwrap();
+    let client = env
+        .builder()
+        .leeway(Duration::from_secs(1))
+        .refresh_ratio(0.5)
+        .build()
+        .unwrap();
     let first = client.get_token(&TokenRequest::default()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     env.faults(json!([{"delay_ms": 400}]), false);
     let started = Instant::now();
     for _ in 0..100 {
         let t = client.get_token(&TokenRequest::default()).await.unwrap();
-        assert_eq!(t.access_token(), first.access_token(), "the usable token is served while refreshing");
+        assert_eq!(
+            t.access_token(),
+            first.access_token(),
+            "the usable token is served while refreshing"
+        );
     }
-    assert!(started.elapsed() < Duration::from_millis(200), "callers never wait: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "callers never wait: {:?}",
+        started.elapsed()
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
     let renewed = client.get_token(&TokenRequest::default()).await.unwrap();
     assert_ne!(renewed.access_token(), first.access_token());
@@ -135,31 +183,50 @@ async fn background_refresh_returns_at_once_and_refreshes_once() {
 #[tokio::test]
 async fn old_token_is_served_while_the_server_fails() {
     let env = env_with(4, None, None).await;
-    let client = env.builder().leeway(Duration::from_secs(1)).refresh_ratio(0.25).build().unwrap();
+    let client = env
+        .builder()
+        .leeway(Duration::from_secs(1))
+        .refresh_ratio(0.25)
+        .build()
+        .unwrap();
     let first = client.get_token(&TokenRequest::default()).await.unwrap();
     env.faults(json!([{"status": 503}]), true);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let until = Instant::now() + Duration::from_millis(1500);
     let mut calls = 0;
     while Instant::now() < until {
-        let t = client.get_token(&TokenRequest::default()).await.expect("served while failing");
+        let t = client
+            .get_token(&TokenRequest::default())
+            .await
+            .expect("served while failing");
         assert_eq!(t.access_token(), first.access_token());
         calls += 1;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let s = client.stats();
     assert!(s.failures >= 1, "the refresh failed: {s:?}");
-    assert!(env.requests() > 1 && env.requests() < calls, "{} requests for {calls} calls", env.requests());
+    assert!(
+        env.requests() > 1 && env.requests() < calls,
+        "{} requests for {calls} calls",
+        env.requests()
+    );
 }
 
 #[tokio::test]
 async fn expired_token_and_server_down_is_a_typed_error() {
     let env = env_with(2, None, None).await;
-    let client = env.builder().leeway(Duration::from_millis(500)).build().unwrap();
+    let client = env
+        .builder()
+        .leeway(Duration::from_millis(500))
+        .build()
+        .unwrap();
     client.get_token(&TokenRequest::default()).await.unwrap();
     env.server.shutdown();
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let err = client.get_token(&TokenRequest::default()).await.unwrap_err();
+    let err = client
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
 }
 
@@ -174,7 +241,11 @@ async fn invalidate_and_fetch_token_renew() {
     let t3 = client.fetch_token(&TokenRequest::default()).await.unwrap();
     assert_ne!(t2.access_token(), t3.access_token());
     let t4 = client.get_token(&TokenRequest::default()).await.unwrap();
-    assert_eq!(t3.access_token(), t4.access_token(), "fetch_token stores its result");
+    assert_eq!(
+        t3.access_token(),
+        t4.access_token(),
+        "fetch_token stores its result"
+    );
     assert_eq!(env.requests(), 3);
 }
 
@@ -184,12 +255,21 @@ async fn least_recently_used_keys_are_evicted() {
     let cache = MemoryCache::new(2);
     let client = env.builder().memory_cache(cache.clone()).build().unwrap();
     for aud in ["https://1", "https://2", "https://3"] {
-        client.get_token(&TokenRequest::new().audience(aud)).await.unwrap();
+        client
+            .get_token(&TokenRequest::new().audience(aud))
+            .await
+            .unwrap();
     }
     assert!(cache.len() <= 2);
-    client.get_token(&TokenRequest::new().audience("https://3")).await.unwrap();
+    client
+        .get_token(&TokenRequest::new().audience("https://3"))
+        .await
+        .unwrap();
     assert_eq!(env.requests(), 3, "the most recent key is kept");
-    client.get_token(&TokenRequest::new().audience("https://1")).await.unwrap();
+    client
+        .get_token(&TokenRequest::new().audience("https://1"))
+        .await
+        .unwrap();
     assert_eq!(env.requests(), 4, "the least recent key was evicted");
 }
 
@@ -214,7 +294,10 @@ async fn discovery_from_the_issuer_finds_the_token_endpoint_once() {
         .build()
         .unwrap();
     client.get_token(&TokenRequest::default()).await.unwrap();
-    client.get_token(&TokenRequest::new().audience("https://other")).await.unwrap();
+    client
+        .get_token(&TokenRequest::new().audience("https://other"))
+        .await
+        .unwrap();
     let s = env.server.stats();
     assert_eq!((s.discovery_requests, s.token_requests), (1, 2));
 }
@@ -228,6 +311,10 @@ fn outside_a_runtime_is_a_config_error_not_a_panic() {
         .client_secret("y")
         .build()
         .unwrap();
-    let err = client.get_token(&TokenRequest::default()).now_or_never().unwrap().unwrap_err();
+    let err = client
+        .get_token(&TokenRequest::default())
+        .now_or_never()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
 }

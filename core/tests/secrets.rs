@@ -33,14 +33,20 @@ fn spellings() -> Vec<String> {
         CANARY.to_string(),
         form.clone(),
         "CANARY-s3cr3t".to_string(),
-        serde_json::to_string(CANARY).unwrap().trim_matches('"').to_string(),
+        serde_json::to_string(CANARY)
+            .unwrap()
+            .trim_matches('"')
+            .to_string(),
         base64::engine::general_purpose::STANDARD.encode(format!("canary-client:{form}")),
     ]
 }
 
 fn assert_clean(what: &str, text: &str) {
     for s in spellings() {
-        assert!(!text.contains(&s), "{what} leaks the secret as {s:?}:\n{text}");
+        assert!(
+            !text.contains(&s),
+            "{what} leaks the secret as {s:?}:\n{text}"
+        );
     }
 }
 
@@ -50,7 +56,9 @@ async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
     let sink = captured.clone();
     tracing_subscriber::fmt()
         // Everything at TRACE except the in-process test server's own logs.
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,m2m_auth_devserver=off"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "trace,m2m_auth_devserver=off",
+        ))
         .with_writer(move || sink.clone())
         .with_ansi(false)
         .init();
@@ -77,9 +85,17 @@ async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
         }
         env.server.clear_faults(Target::Token);
         let client = env.builder().auth_method(method).build().unwrap();
-        let token = client.get_token(&TokenRequest::new().audience(format!("https://ok/{method}"))).await.unwrap();
+        let token = client
+            .get_token(&TokenRequest::new().audience(format!("https://ok/{method}")))
+            .await
+            .unwrap();
         texts.push(format!("{token:?} {client:?}"));
-        let wrong = env.builder().auth_method(method).client_secret(format!("{CANARY}x")).build().unwrap();
+        let wrong = env
+            .builder()
+            .auth_method(method)
+            .client_secret(format!("{CANARY}x"))
+            .build()
+            .unwrap();
         let err = wrong.get_token(&TokenRequest::default()).await.unwrap_err();
         texts.push(format!("{err} {err:?}"));
     }
@@ -87,7 +103,10 @@ async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
         assert_clean("an error or Debug", t);
     }
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
-    assert!(logs.contains("token received"), "TRACE logging was captured");
+    assert!(
+        logs.contains("token received"),
+        "TRACE logging was captured"
+    );
     assert_clean("the TRACE log", &logs);
     std::io::stderr().flush().ok();
 }

@@ -12,30 +12,52 @@ use serde_json::json;
 #[tokio::test]
 async fn the_request_is_a_form_post_with_the_right_headers() {
     let env = env().await;
-    let client = env.builder().audience("https://api.example.com").scope(["read:data"]).build().unwrap();
+    let client = env
+        .builder()
+        .audience("https://api.example.com")
+        .scope(["read:data"])
+        .build()
+        .unwrap();
     client.get_token(&TokenRequest::default()).await.unwrap();
     let r = &env.server.requests()[0];
     assert_eq!(r.method, "POST");
-    assert_eq!(r.headers["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(
+        r.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
     assert_eq!(r.headers["accept"], "application/json");
-    assert_eq!(r.headers["user-agent"], format!("m2m-auth/{} (rust)", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        r.headers["user-agent"],
+        format!("m2m-auth/{} (rust)", env!("CARGO_PKG_VERSION"))
+    );
     assert!(!r.headers.contains_key("authorization"));
     let f = form(&r.body);
     assert_eq!(f[0], ("grant_type".into(), "client_credentials".into()));
     assert_eq!(field(&r.body, "client_id"), Some(env.client_id.clone()));
     assert_eq!(field(&r.body, "client_secret"), Some(env.secret.clone()));
-    assert_eq!(field(&r.body, "audience").as_deref(), Some("https://api.example.com"));
+    assert_eq!(
+        field(&r.body, "audience").as_deref(),
+        Some("https://api.example.com")
+    );
     assert_eq!(field(&r.body, "scope").as_deref(), Some("read:data"));
 }
 
 #[tokio::test]
 async fn basic_auth_form_encodes_id_and_secret_first() {
     let env = env_with(3600, Some("a b:c"), Some("p+%/=:é")).await;
-    let client = env.builder().auth_method(AuthMethod::ClientSecretBasic).build().unwrap();
-    client.get_token(&TokenRequest::default()).await.expect("the server decodes RFC 6749 §2.3.1");
+    let client = env
+        .builder()
+        .auth_method(AuthMethod::ClientSecretBasic)
+        .build()
+        .unwrap();
+    client
+        .get_token(&TokenRequest::default())
+        .await
+        .expect("the server decodes RFC 6749 §2.3.1");
     let r = &env.server.requests()[0];
     use base64::Engine;
-    let expected = base64::engine::general_purpose::STANDARD.encode("a+b%3Ac:p%2B%25%2F%3D%3A%C3%A9");
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode("a+b%3Ac:p%2B%25%2F%3D%3A%C3%A9");
     assert_eq!(r.headers["authorization"], format!("Basic {expected}"));
     assert_eq!(field(&r.body, "client_secret"), None);
     // And the same credentials in the body with client_secret_post.
@@ -49,9 +71,18 @@ async fn basic_auth_form_encodes_id_and_secret_first() {
 #[test]
 fn http_is_refused_for_non_loopback_hosts_before_any_io() {
     let build = |url: &str| {
-        TokenClient::builder().token_url(url).client_id("x").client_secret("y").build()
+        TokenClient::builder()
+            .token_url(url)
+            .client_id("x")
+            .client_secret("y")
+            .build()
     };
-    for bad in ["http://example.com/oauth/token", "http://10.0.0.1/token", "ftp://example.com/t", "not a url"] {
+    for bad in [
+        "http://example.com/oauth/token",
+        "http://10.0.0.1/token",
+        "ftp://example.com/t",
+        "not a url",
+    ] {
         assert_eq!(build(bad).unwrap_err().kind(), ErrorKind::Config, "{bad}");
     }
     for good in [
@@ -63,9 +94,17 @@ fn http_is_refused_for_non_loopback_hosts_before_any_io() {
     ] {
         build(good).unwrap_or_else(|e| panic!("{good}: {e}"));
     }
-    let by_domain = TokenClient::builder().domain("tenant.auth0.com").client_id("x").client_secret("y").build();
+    let by_domain = TokenClient::builder()
+        .domain("tenant.auth0.com")
+        .client_id("x")
+        .client_secret("y")
+        .build();
     assert!(format!("{:?}", by_domain.unwrap()).contains("https://tenant.auth0.com/oauth/token"));
-    let issuer = TokenClient::builder().issuer("http://evil.example").client_id("x").client_secret("y").build();
+    let issuer = TokenClient::builder()
+        .issuer("http://evil.example")
+        .client_id("x")
+        .client_secret("y")
+        .build();
     assert_eq!(issuer.unwrap_err().kind(), ErrorKind::Config);
 }
 
@@ -73,17 +112,35 @@ fn http_is_refused_for_non_loopback_hosts_before_any_io() {
 fn missing_or_conflicting_options_are_config_errors() {
     let base = || TokenClient::builder().client_id("x").client_secret("y");
     assert_eq!(base().build().unwrap_err().kind(), ErrorKind::Config);
-    let two = base().token_url("https://a.example/t").domain("b.example").build();
+    let two = base()
+        .token_url("https://a.example/t")
+        .domain("b.example")
+        .build();
     assert_eq!(two.unwrap_err().kind(), ErrorKind::Config);
-    let no_secret = TokenClient::builder().token_url("https://a.example/t").client_id("x").build();
+    let no_secret = TokenClient::builder()
+        .token_url("https://a.example/t")
+        .client_id("x")
+        .build();
     assert_eq!(no_secret.unwrap_err().kind(), ErrorKind::Config);
-    let method = base().token_url("https://a.example/t").auth_method_name("magic").build();
+    let method = base()
+        .token_url("https://a.example/t")
+        .auth_method_name("magic")
+        .build();
     assert_eq!(method.unwrap_err().kind(), ErrorKind::Config);
-    let extra = base().token_url("https://a.example/t").extra("client_secret", "x").build();
+    let extra = base()
+        .token_url("https://a.example/t")
+        .extra("client_secret", "x")
+        .build();
     assert_eq!(extra.unwrap_err().kind(), ErrorKind::Config);
-    let resource = base().token_url("https://a.example/t").resource(["relative/path"]).build();
+    let resource = base()
+        .token_url("https://a.example/t")
+        .resource(["relative/path"])
+        .build();
     assert_eq!(resource.unwrap_err().kind(), ErrorKind::Config);
-    let cache = base().token_url("https://a.example/t").cache("memcached://x").build();
+    let cache = base()
+        .token_url("https://a.example/t")
+        .cache("memcached://x")
+        .build();
     assert_eq!(cache.unwrap_err().kind(), ErrorKind::Config);
 }
 
@@ -98,12 +155,19 @@ fn from_env_reads_the_m2m_auth_variables() {
         ("M2M_AUTH_SCOPE", "b a"),
         ("M2M_AUTH_CACHE", "memory"),
     ];
-    let get = |n: &str| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string());
+    let get = |n: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| v.to_string())
+    };
     let client = TokenClient::builder().from_vars(get).build().unwrap();
     assert_eq!(client.client_id(), "env-client");
     assert_eq!(client.auth_method(), AuthMethod::ClientSecretBasic);
     let dbg = format!("{client:?}");
-    assert!(dbg.contains("\"a\", \"b\"") && dbg.contains("https://api"), "{dbg}");
+    assert!(
+        dbg.contains("\"a\", \"b\"") && dbg.contains("https://api"),
+        "{dbg}"
+    );
     assert!(!dbg.contains("env-secret"));
 }
 
@@ -134,7 +198,11 @@ async fn expires_in_is_tolerant_but_strict() {
     }
     let env = env().await;
     env.faults(json!([{"remove": ["expires_in"]}]), false);
-    let t = env.client().get_token(&TokenRequest::default()).await.unwrap();
+    let t = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap();
     assert!((595..=600).contains(&t.expires_in().as_secs()));
 }
 
@@ -156,7 +224,11 @@ async fn malformed_200s_are_invalid_responses_not_retried() {
     ] {
         let env = env().await;
         env.faults(json!([step.clone()]), true);
-        let err = env.client().get_token(&TokenRequest::default()).await.unwrap_err();
+        let err = env
+            .client()
+            .get_token(&TokenRequest::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{step}: {err}");
         assert_eq!(env.requests(), 1, "{step}");
     }
@@ -165,13 +237,23 @@ async fn malformed_200s_are_invalid_responses_not_retried() {
 #[tokio::test]
 async fn token_fields_scope_case_and_extras() {
     let env = env().await;
-    env.faults(json!([{"token": {"token_type": "bearer", "id_hint": 7}}]), false);
+    env.faults(
+        json!([{"token": {"token_type": "bearer", "id_hint": 7}}]),
+        false,
+    );
     let client = env.builder().scope(["read", "write"]).build().unwrap();
     let t = client.get_token(&TokenRequest::default()).await.unwrap();
     assert_eq!(t.token_type(), "Bearer");
-    assert_eq!(t.scope(), Some("read write"), "absent scope means the requested scope");
+    assert_eq!(
+        t.scope(),
+        Some("read write"),
+        "absent scope means the requested scope"
+    );
     assert_eq!(t.extra()["id_hint"], json!(7));
-    assert_eq!(t.authorization_header(), format!("Bearer {}", t.access_token()));
+    assert_eq!(
+        t.authorization_header(),
+        format!("Bearer {}", t.access_token())
+    );
 }
 
 #[tokio::test]
@@ -179,10 +261,18 @@ async fn html_502_is_an_http_error_with_at_most_512_bytes() {
     let env = env().await;
     let html = format!("<html><body>{}</body></html>", "bad gateway ".repeat(300));
     env.faults(json!([{"status": 502, "body": html}]), true);
-    let err = env.client().get_token(&TokenRequest::default()).await.unwrap_err();
+    let err = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_err();
     match err {
         Error::Http { status: 502, body } => {
-            assert!(body.len() <= 512 && body.starts_with("<html>"), "{}", body.len())
+            assert!(
+                body.len() <= 512 && body.starts_with("<html>"),
+                "{}",
+                body.len()
+            )
         }
         e => panic!("{e:?}"),
     }
@@ -190,7 +280,12 @@ async fn html_502_is_an_http_error_with_at_most_512_bytes() {
 
 fn rss_kib() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 4
 }
 
 #[tokio::test]
@@ -200,11 +295,17 @@ async fn ten_mib_and_endless_bodies_are_refused_with_flat_memory() {
     env.faults(json!([{"body_bytes": 10 * 1024 * 1024}]), true);
     let before = rss_kib();
     for _ in 0..5 {
-        let err = client.get_token(&TokenRequest::default()).await.unwrap_err();
+        let err = client
+            .get_token(&TokenRequest::default())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
     }
     env.faults(json!([{"endless": true}]), true);
-    let err = client.get_token(&TokenRequest::new().audience("https://endless")).await.unwrap_err();
+    let err = client
+        .get_token(&TokenRequest::new().audience("https://endless"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
     let grown = rss_kib().saturating_sub(before);
     println!("RSS grew by {grown} KiB over five 10 MiB bodies and one endless body");
@@ -216,7 +317,11 @@ async fn redirects_are_not_followed() {
     let env = env().await;
     let other = env_with(3600, Some(&env.client_id), Some(&env.secret)).await;
     env.faults(json!([{"redirect": other.server.token_url()}]), true);
-    let err = env.client().get_token(&TokenRequest::default()).await.unwrap_err();
+    let err = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Http { status: 302, .. }), "{err:?}");
     assert_eq!(other.requests(), 0);
 }
@@ -225,8 +330,76 @@ async fn redirects_are_not_followed() {
 async fn a_reset_connection_is_a_transport_error() {
     let env = env().await;
     env.faults(json!([{"reset": true}]), true);
-    let client = env.builder().timeout(Duration::from_secs(5)).build().unwrap();
-    let err = client.get_token(&TokenRequest::default()).await.unwrap_err();
+    let client = env
+        .builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert_eq!(env.requests(), 3);
+}
+
+#[tokio::test]
+async fn call_api_sends_the_bearer_token_and_renews_once_on_401() {
+    let env = env().await;
+    let client = env.client();
+    let ok = client
+        .call_api(
+            &TokenRequest::default(),
+            "GET",
+            &env.server.api_url(),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!((env.requests(), env.server.stats().api_requests), (1, 1));
+
+    // One 401: the token is renewed once and the call succeeds.
+    let api_401: Vec<FaultStep> = serde_json::from_value(json!([{"status": 401}])).unwrap();
+    env.server.set_faults(Target::Api, api_401, false);
+    let renewed = client
+        .call_api(
+            &TokenRequest::default(),
+            "GET",
+            &env.server.api_url(),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(renewed.status, 200);
+    assert_eq!((env.requests(), env.server.stats().api_requests), (2, 3));
+
+    // Always 401: exactly one renewal, then the 401 is returned.
+    let always: Vec<FaultStep> = serde_json::from_value(json!([{"status": 401}])).unwrap();
+    env.server.set_faults(Target::Api, always, true);
+    let denied = client
+        .call_api(
+            &TokenRequest::default(),
+            "GET",
+            &env.server.api_url(),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(denied.status, 401);
+    assert_eq!((env.requests(), env.server.stats().api_requests), (3, 5));
+
+    let refused = client
+        .call_api(
+            &TokenRequest::default(),
+            "GET",
+            "http://example.com/api",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(refused.unwrap_err().kind(), ErrorKind::Config);
 }

@@ -20,12 +20,21 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 /// A server with one client (any audience, any scope) of the given lifetime.
 pub async fn env_with(lifetime: u64, id: Option<&str>, secret: Option<&str>) -> Env {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let client_id = id.map_or_else(|| format!("client-{}-{n}", std::process::id()), str::to_string);
+    let client_id = id.map_or_else(
+        || format!("client-{}-{n}", std::process::id()),
+        str::to_string,
+    );
     let secret = secret.unwrap_or("s3cret-value").to_string();
     let mut c = ClientConfig::new(client_id.clone(), secret.clone());
     c.token_lifetime = Some(lifetime);
-    let server = DevServer::start(ServerConfig::with_clients(vec![c])).await.expect("dev server starts");
-    Env { server, client_id, secret }
+    let server = DevServer::start(ServerConfig::with_clients(vec![c]))
+        .await
+        .expect("dev server starts");
+    Env {
+        server,
+        client_id,
+        secret,
+    }
 }
 
 pub async fn env() -> Env {
@@ -34,7 +43,10 @@ pub async fn env() -> Env {
 
 /// Retries fast enough for tests; everything else at its default.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy { base_delay: Duration::from_millis(20), ..RetryPolicy::default() }
+    RetryPolicy {
+        base_delay: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    }
 }
 
 impl Env {
@@ -64,9 +76,14 @@ impl Env {
 
 /// Form fields of a recorded request body.
 pub fn form(body: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub fn field(body: &str, name: &str) -> Option<String> {
-    form(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    form(body)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }

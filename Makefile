@@ -1,0 +1,16 @@
+# The project's two commands (see README.md):
+#   make demo   builds and runs the client credentials flow against the embedded dev server
+#   make test   installs what the tests need, then runs every test
+.PHONY: demo test
+
+export CARGO_TERM_COLOR ?= never
+CARGO ?= cargo
+
+demo:
+	$(CARGO) run -q -p m2m-auth --example demo
+
+test:
+	scripts/install-deps.sh
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	$(CARGO) test --workspace
