@@ -34,6 +34,8 @@ mod discovery;
 mod error;
 mod http;
 mod key;
+#[cfg(test)]
+mod proptests;
 mod redact;
 mod request;
 mod response;
@@ -41,8 +43,6 @@ mod retry;
 mod secret;
 mod stats;
 mod token;
-#[cfg(test)]
-mod proptests;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use cache::{MemoryCache, DEFAULT_MAX_KEYS};

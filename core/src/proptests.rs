@@ -9,14 +9,21 @@ use serde_json::{json, Map, Number, Value};
 
 use crate::error::{Error, ErrorKind};
 use crate::redact::Redactor;
-use crate::response::{parse_expires_in, parse_retry_after, parse_token_response, ResponseRules};
+use crate::response::{
+    parse_expires_in, parse_retry_after, parse_token_response, parse_token_response_scrubbed,
+    ResponseRules,
+};
 use crate::secret::Secret;
 
 const YEAR: u64 = 365 * 24 * 3600;
 
 fn config(cases: u32) -> ProptestConfig {
     // No regression files: this module must not write into the source tree.
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -108,7 +115,10 @@ fn token_object() -> impl Strategy<Value = Map<String, Value>> {
         prop::option::weighted(w, access_token()),
         prop::option::weighted(w, token_type()),
         prop::option::weighted(0.7, expires_in()),
-        prop::option::weighted(0.4, prop_oneof![".{0,30}".prop_map(Value::String), scalar()]),
+        prop::option::weighted(
+            0.4,
+            prop_oneof![".{0,30}".prop_map(Value::String), scalar()],
+        ),
         prop::option::weighted(0.3, text_field()),
         prop::option::weighted(0.3, text_field()),
         prop::option::weighted(0.3, text_field()),
@@ -178,10 +188,20 @@ fn rules() -> impl Strategy<Value = ResponseRules> {
 // 1. parse_token_response: total, and its outcomes obey the contract
 // ---------------------------------------------------------------------------
 
-fn check_outcome(status: u16, body: &[u8], complete: bool, rules: &ResponseRules) -> Result<(), TestCaseError> {
+fn check_outcome(
+    status: u16,
+    body: &[u8],
+    complete: bool,
+    rules: &ResponseRules,
+) -> Result<(), TestCaseError> {
     match parse_token_response(status, body, complete, rules) {
         Ok(t) => {
-            prop_assert!(status == 200 && complete, "Ok for status {} complete {}", status, complete);
+            prop_assert!(
+                status == 200 && complete,
+                "Ok for status {} complete {}",
+                status,
+                complete
+            );
             prop_assert!(!t.access_token.is_empty());
             prop_assert!(t.access_token.len() <= rules.max_access_token_len);
             prop_assert_eq!(t.token_type.as_str(), "Bearer");
@@ -190,7 +210,10 @@ fn check_outcome(status: u16, body: &[u8], complete: bool, rules: &ResponseRules
         }
         Err(e) => {
             prop_assert!(
-                matches!(e.kind(), ErrorKind::OAuth | ErrorKind::Http | ErrorKind::InvalidResponse),
+                matches!(
+                    e.kind(),
+                    ErrorKind::OAuth | ErrorKind::Http | ErrorKind::InvalidResponse
+                ),
                 "unexpected kind {:?}",
                 e.kind()
             );
@@ -290,11 +313,24 @@ proptest! {
 fn expires_in_absent_or_null_is_the_default() {
     let rules = ResponseRules::default();
     assert_eq!(parse_expires_in(None, &rules), Ok(Duration::from_secs(600)));
-    assert_eq!(parse_expires_in(Some(&Value::Null), &rules), Ok(Duration::from_secs(600)));
+    assert_eq!(
+        parse_expires_in(Some(&Value::Null), &rules),
+        Ok(Duration::from_secs(600))
+    );
     let body = br#"{"access_token":"t","token_type":"Bearer"}"#;
-    assert_eq!(parse_token_response(200, body, true, &rules).unwrap().expires_in, Duration::from_secs(600));
+    assert_eq!(
+        parse_token_response(200, body, true, &rules)
+            .unwrap()
+            .expires_in,
+        Duration::from_secs(600)
+    );
     let body = br#"{"access_token":"t","token_type":"Bearer","expires_in":null}"#;
-    assert_eq!(parse_token_response(200, body, true, &rules).unwrap().expires_in, Duration::from_secs(600));
+    assert_eq!(
+        parse_token_response(200, body, true, &rules)
+            .unwrap()
+            .expires_in,
+        Duration::from_secs(600)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -442,8 +478,20 @@ fn embed(mode: u8, field: u8, sp: &str, pre: &str, post: &str, id: &str) -> Vec<
         // An echoed header.
         4 => format!("{pre}Authorization: Basic {sp}\r\n{post}").into_bytes(),
         // A non-OAuth JSON body (no `error` member).
-        _ => json!({"message": format!("{pre}{sp}{post}"), "status": 500}).to_string().into_bytes(),
+        _ => json!({"message": format!("{pre}{sp}{post}"), "status": 500})
+            .to_string()
+            .into_bytes(),
     }
+}
+
+/// What the client does with a response: the body scrubbed before the
+/// excerpt is cut, then every error text scrubbed again (`client.rs`).
+fn client_error(status: u16, body: &[u8], complete: bool, id: &str, secret: &str) -> Option<Error> {
+    let redactor = Redactor::for_secret(id, &Secret::new(secret));
+    let scrub = |t| redactor.scrub(t);
+    parse_token_response_scrubbed(status, body, complete, &ResponseRules::default(), &scrub)
+        .err()
+        .map(|e| e.map_text(|t| redactor.scrub(t)))
 }
 
 fn leaks(err: &Error, spellings: &[String]) -> Option<String> {
@@ -465,13 +513,19 @@ fn leaks(err: &Error, spellings: &[String]) -> Option<String> {
 /// A long prefix of a spelling left at the end of an `http` excerpt: the
 /// excerpt was cut in the middle of a secret before the secret was scrubbed.
 fn cut_spelling(err: &Error, spellings: &[String]) -> Option<String> {
-    let Error::Http { body, .. } = err else { return None };
+    let Error::Http { body, .. } = err else {
+        return None;
+    };
     for sp in spellings {
         let min = (sp.len() + 1) / 2;
         let min = min.max(4);
         for k in (min..sp.len()).rev() {
             if sp.is_char_boundary(k) && body.ends_with(&sp[..k]) {
-                return Some(format!("http excerpt ends with {:?}, {k} of the {} bytes of {sp:?}", &sp[..k], sp.len()));
+                return Some(format!(
+                    "http excerpt ends with {:?}, {k} of the {} bytes of {sp:?}",
+                    &sp[..k],
+                    sp.len()
+                ));
             }
         }
     }
@@ -495,10 +549,7 @@ proptest! {
     ) {
         let spellings = spellings(&id, &secret);
         let body = embed(mode, field, &spellings[which], &pre, &post, &id);
-        let redactor = Redactor::for_secret(&id, &Secret::new(secret.clone()));
-        let rules = ResponseRules::default();
-        if let Err(err) = parse_token_response(status, &body, complete, &rules) {
-            let err = err.map_text(|t| redactor.scrub(t));
+        if let Some(err) = client_error(status, &body, complete, &id, &secret) {
             if let Some(leak) = leaks(&err, &spellings) {
                 return Err(TestCaseError::fail(leak));
             }
@@ -529,9 +580,7 @@ proptest! {
         } else {
             text.into_bytes()
         };
-        let redactor = Redactor::for_secret(&id, &Secret::new(secret.clone()));
-        if let Err(err) = parse_token_response(status, &body, true, &ResponseRules::default()) {
-            let err = err.map_text(|t| redactor.scrub(t));
+        if let Some(err) = client_error(status, &body, true, &id, &secret) {
             if let Some(leak) = leaks(&err, &spellings) {
                 return Err(TestCaseError::fail(leak));
             }
@@ -550,10 +599,7 @@ proptest! {
         let spellings = spellings(id, &secret);
         let at = pos.index(text.len() + 1);
         let body = format!("{}{}{}", &text[..at], secret, &text[at..]);
-        let redactor = Redactor::for_secret(id, &Secret::new(secret.clone()));
-        let err = parse_token_response(500, body.as_bytes(), true, &ResponseRules::default())
-            .unwrap_err()
-            .map_text(|t| redactor.scrub(t));
+        let err = client_error(500, body.as_bytes(), true, id, &secret).unwrap();
         if let Some(leak) = leaks(&err, &spellings) {
             return Err(TestCaseError::fail(leak));
         }

@@ -10,6 +10,10 @@ use crate::secret::Secret;
 #[derive(Clone, Default)]
 pub(crate) struct Redactor {
     needles: Vec<Secret>,
+    /// What replaces a secret: `***`, unless a spelling of the secret uses
+    /// `*`, in which case a mask none of whose characters any spelling uses
+    /// (so a mask and its neighbours can never re-form a spelling).
+    mask: &'static str,
 }
 
 impl Redactor {
@@ -33,14 +37,27 @@ impl Redactor {
         // Longest first, so a longer spelling is not broken by a shorter one.
         needles.sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
         needles.dedup();
-        Redactor { needles }
+        let mask = [
+            "***",
+            "\u{2022}\u{2022}\u{2022}",
+            "\u{FFFD}\u{FFFD}\u{FFFD}",
+            "[redacted]",
+        ]
+        .into_iter()
+        .find(|m| {
+            !needles
+                .iter()
+                .any(|n| m.chars().any(|c| n.expose().contains(c)))
+        })
+        .unwrap_or("");
+        Redactor { needles, mask }
     }
 
     /// `text` with every credential spelling replaced by `***`.
     pub(crate) fn scrub(&self, mut text: String) -> String {
         for needle in &self.needles {
             if text.contains(needle.expose()) {
-                text = text.replace(needle.expose(), "***");
+                text = text.replace(needle.expose(), self.mask);
             }
         }
         text
