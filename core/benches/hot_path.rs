@@ -131,8 +131,9 @@ fn main() {
         ),
         None => println!("wrk not found: install the Debian package `wrk` for the comparison"),
     }
-    drop(server.stdin.take());
+    drop(server.stdin.take()); // --exit-on-stdin-eof: the server exits
     let _ = server.kill();
+    let _ = server.wait();
 }
 
 /// ns per call of `f` on `threads` threads at once (the mean per thread).

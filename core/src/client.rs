@@ -300,7 +300,8 @@ impl Inner {
     /// throttled.
     fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
         if st.inflight.is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
-            let _ = Inner::start_fetch(inner, slot, st, true);
+            // The task runs on its own; nobody waits for a background refresh.
+            drop(Inner::start_fetch(inner, slot, st, true));
         }
     }
 

@@ -392,7 +392,7 @@ proptest! {
         let got = got.unwrap();
         let want = Duration::from_secs(k).min(cap);
         prop_assert!(got <= cap);
-        let diff = if got > want { got - want } else { want - got };
+        let diff = got.abs_diff(want);
         prop_assert!(diff <= Duration::from_secs(2), "{date:?}: got {got:?}, want ~{want:?}");
     }
 
@@ -517,7 +517,7 @@ fn cut_spelling(err: &Error, spellings: &[String]) -> Option<String> {
         return None;
     };
     for sp in spellings {
-        let min = (sp.len() + 1) / 2;
+        let min = sp.len().div_ceil(2);
         let min = min.max(4);
         for k in (min..sp.len()).rev() {
             if sp.is_char_boundary(k) && body.ends_with(&sp[..k]) {
