@@ -51,13 +51,17 @@ pub(crate) struct SlotState {
 pub(crate) struct Slot {
     id: u64,
     pub key: CacheKey,
-    /// `(fresh_until in ms) << EPOCH_BITS | epoch`: one load tells the hot
-    /// path whether the token it holds a copy of is still the fresh one.
+    /// `fresh units << EPOCH_BITS | epoch`, where fresh units are
+    /// `(fresh_until - coarse_slack) >> UNIT_SHIFT`: one load and one
+    /// shift of the coarse clock tell the hot path whether the token it holds
+    /// a copy of is still the fresh one.
     word: AtomicU64,
     pub state: Mutex<SlotState>,
 }
 
 const EPOCH_BITS: u32 = 24;
+/// Deadlines are published in units of 2^20 ns (about 1 ms).
+const UNIT_SHIFT: u32 = 20;
 const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;
 
 impl Slot {
@@ -74,10 +78,14 @@ impl Slot {
     /// Replaces the cached token (or clears it) and republishes the word.
     pub(crate) fn set_cached(&self, st: &mut SlotState, cached: Option<Cached>) {
         st.epoch = st.epoch.wrapping_add(1);
-        let fresh_ms = cached.as_ref().map_or(0, |c| c.fresh_until / 1_000_000);
+        // Rounded down, with the coarse clock's lag taken off: the hot path
+        // sees `coarse >> UNIT_SHIFT < units` only while `precise < fresh_until`.
+        let units = cached.as_ref().map_or(0, |c| {
+            c.fresh_until.saturating_sub(clock::coarse_slack()) >> UNIT_SHIFT
+        });
         st.cached = cached;
         self.word.store(
-            (fresh_ms << EPOCH_BITS) | (st.epoch & EPOCH_MASK),
+            (units << EPOCH_BITS) | (st.epoch & EPOCH_MASK),
             Ordering::Release,
         );
     }
@@ -87,8 +95,7 @@ impl Slot {
     #[inline]
     pub(crate) fn fresh(&self, stats: &Counters) -> Option<Token> {
         let word = self.word.load(Ordering::Acquire);
-        let now_ms = (clock::coarse() + clock::coarse_slack()) / 1_000_000;
-        if now_ms >= word >> EPOCH_BITS {
+        if clock::coarse() >> UNIT_SHIFT >= word >> EPOCH_BITS {
             return None;
         }
         let epoch = word & EPOCH_MASK;
@@ -116,8 +123,11 @@ impl Slot {
 /// Each thread's copies of the tokens it was handed recently.
 struct HotCache {
     entries: [Option<HotEntry>; HOT_ENTRIES],
+    /// Where the last hit was found (checked first).
+    last: usize,
+    /// Where the next new entry goes (round robin).
     next: usize,
-    /// This thread's stats shard.
+    /// This thread's stats shard (never 0), assigned on first insert.
     shard: usize,
 }
 
@@ -130,41 +140,53 @@ struct HotEntry {
 const HOT_ENTRIES: usize = 8;
 
 impl HotCache {
-    fn new() -> HotCache {
-        static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
-        HotCache {
-            entries: Default::default(),
-            next: 0,
-            shard: NEXT_SHARD.fetch_add(1, Ordering::Relaxed),
-        }
-    }
+    const EMPTY: HotCache = HotCache {
+        entries: [const { None }; HOT_ENTRIES],
+        last: 0,
+        next: 0,
+        shard: 0,
+    };
 
     #[inline]
-    fn find(&self, slot: u64, epoch: u64) -> Option<Token> {
-        self.entries
-            .iter()
-            .flatten()
-            .find(|e| e.slot == slot && e.epoch == epoch)
-            .map(|e| e.token.clone())
+    fn find(&mut self, slot: u64, epoch: u64) -> Option<Token> {
+        if let Some(e) = &self.entries[self.last] {
+            if e.slot == slot && e.epoch == epoch {
+                return Some(e.token.clone());
+            }
+        }
+        let i = self.entries.iter().position(|e| {
+            e.as_ref()
+                .is_some_and(|e| e.slot == slot && e.epoch == epoch)
+        })?;
+        self.last = i;
+        self.entries[i].as_ref().map(|e| e.token.clone())
     }
 
     fn insert(&mut self, slot: u64, epoch: u64, token: Token) {
-        let entry = HotEntry { slot, epoch, token };
-        if let Some(e) = self
-            .entries
-            .iter_mut()
-            .find(|e| e.as_ref().is_some_and(|e| e.slot == slot))
-        {
-            *e = Some(entry);
-            return;
+        static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+        if self.shard == 0 {
+            self.shard = crate::stats::thread_shard(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
         }
-        self.entries[self.next] = Some(entry);
-        self.next = (self.next + 1) % HOT_ENTRIES;
+        let entry = HotEntry { slot, epoch, token };
+        let i = match self
+            .entries
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| e.slot == slot))
+        {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next = (self.next + 1) % HOT_ENTRIES;
+                i
+            }
+        };
+        self.entries[i] = Some(entry);
+        self.last = i;
     }
 }
 
 thread_local! {
-    static HOT: RefCell<HotCache> = RefCell::new(HotCache::new());
+    static HOT: RefCell<HotCache> = const { RefCell::new(HotCache::EMPTY) };
 }
 
 /// A bounded map from cache key to slot, least recently used evicted.

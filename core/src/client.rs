@@ -2,7 +2,10 @@
 //! and throttling (DESIGN §2–§5).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt as _;
@@ -15,7 +18,7 @@ use crate::cache::{Cached, Inflight, MemoryCache, Slot, SlotState, DEFAULT_MAX_K
 use crate::clock::{self, nanos};
 use crate::config::{AuthMethod, Endpoint, Settings, TokenClientBuilder};
 use crate::discovery;
-use crate::error::{Error, Result, TransportKind};
+use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
 use crate::redact::Redactor;
@@ -151,21 +154,33 @@ impl TokenClient {
     /// from the token endpoint (one request per key however many callers
     /// wait). A token past its refresh point is returned at once while one
     /// background request renews it.
-    pub async fn get_token(&self, request: &TokenRequest) -> Result<Token> {
-        if request.is_default() {
-            // The hot path: no allocation, no lock, no shared write.
+    ///
+    /// The cache is consulted when this is called: a fresh token makes the
+    /// returned future ready without any allocation, lock or shared write.
+    pub fn get_token(&self, request: &TokenRequest) -> GetToken {
+        let slot = if request.is_default() {
             if let Some(t) = self.inner.default_slot.fresh(&self.inner.stats) {
-                return Ok(t);
+                return GetToken::ready(Ok(t));
             }
             let slot = self.inner.default_slot.clone();
             self.inner.cache.touch(&slot);
-            return Box::pin(Inner::obtain(self.inner.clone(), slot, false)).await;
-        }
-        let slot = self.inner.slot_for(request)?;
-        if let Some(t) = slot.fresh(&self.inner.stats) {
-            return Ok(t);
-        }
-        Box::pin(Inner::obtain(self.inner.clone(), slot, false)).await
+            slot
+        } else {
+            match self.inner.slot_for(request) {
+                Ok(slot) => {
+                    if let Some(t) = slot.fresh(&self.inner.stats) {
+                        return GetToken::ready(Ok(t));
+                    }
+                    slot
+                }
+                Err(e) => return GetToken::ready(Err(e)),
+            }
+        };
+        GetToken(GetTokenState::Slow(Box::pin(Inner::obtain(
+            self.inner.clone(),
+            slot,
+            false,
+        ))))
     }
 
     /// A fresh token for `request` without I/O, if the cache holds one.
@@ -233,6 +248,44 @@ impl TokenClient {
     }
 }
 
+/// The future returned by [`TokenClient::get_token`]: ready at once on a
+/// cache hit, else the shared token request.
+#[must_use = "futures do nothing unless awaited"]
+pub struct GetToken(GetTokenState);
+
+enum GetTokenState {
+    Ready(Option<Result<Token>>),
+    Slow(Pin<Box<dyn Future<Output = Result<Token>> + Send>>),
+}
+
+impl GetToken {
+    fn ready(result: Result<Token>) -> GetToken {
+        GetToken(GetTokenState::Ready(Some(result)))
+    }
+}
+
+impl Future for GetToken {
+    type Output = Result<Token>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Token>> {
+        match &mut self.0 {
+            GetTokenState::Ready(r) => {
+                Poll::Ready(r.take().expect("GetToken polled after completion"))
+            }
+            GetTokenState::Slow(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for GetToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            GetTokenState::Ready(_) => "GetToken(ready)",
+            GetTokenState::Slow(_) => "GetToken(pending)",
+        })
+    }
+}
+
 impl fmt::Debug for TokenClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenClient")
@@ -277,15 +330,16 @@ impl Inner {
                         if now >= c.fresh_until {
                             Inner::maybe_refresh(&inner, &slot, &mut st, now);
                         }
-                        inner.stats.hit(0);
+                        inner.stats.hit_shared();
                         return Ok(token);
                     }
                 }
             }
             if st.throttled_until > now {
-                return Err(Error::Throttled {
+                return Err(ErrorDetail::Throttled {
                     retry_after: Duration::from_nanos(st.throttled_until - now),
-                });
+                }
+                .into());
             }
             inner.stats.miss();
             match &st.inflight {
@@ -391,10 +445,13 @@ impl Inner {
         let fresh_until = f.sent_at.saturating_add(refresh).min(usable_until);
         let r = f.response;
         let scope = r.scope.or_else(|| request.scope_string());
+        let refresh_at = f.sent_wall + Duration::from_nanos(fresh_until - f.sent_at);
+        let expires_at = f.sent_wall + r.expires_in;
         let token = Token::new(
             r.access_token,
             r.token_type,
-            f.sent_wall + r.expires_in,
+            expires_at,
+            refresh_at,
             scope,
             r.extra,
         );

@@ -5,7 +5,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::check_url;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorDetail, Result};
 use crate::http::Transport;
 
 /// The token endpoint named by `issuer`'s metadata.
@@ -15,10 +15,13 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
         let raw = transport.get(&url).await?;
         if raw.status != 200 || !raw.complete {
             let body = String::from_utf8_lossy(&raw.body[..raw.body.len().min(512)]).into_owned();
-            last = Some(Error::Http {
-                status: raw.status,
-                body,
-            });
+            last = Some(
+                ErrorDetail::Http {
+                    status: raw.status,
+                    body,
+                }
+                .into(),
+            );
             continue;
         }
         let doc: Value = serde_json::from_slice(&raw.body)

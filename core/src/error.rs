@@ -82,14 +82,21 @@ impl fmt::Display for TransportKind {
     }
 }
 
-/// Every failure m2m-auth reports. Cloneable, because one token request's
-/// outcome is shared by every caller waiting on it (single flight).
+/// Every failure m2m-auth reports: a code ([`Error::kind`]) and its fields
+/// ([`Error::detail`]).
 ///
-/// No variant ever holds a secret: text that came from the server is scrubbed
-/// of the client's credentials before it is stored here.
+/// One pointer wide, so `Result<Token, Error>` stays small on the hot path.
+/// Cloneable, because one token request's outcome is shared by every caller
+/// waiting on it (single flight). No error ever holds a secret: text that came
+/// from the server is scrubbed of the client's credentials before it is
+/// stored here.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<ErrorDetail>);
+
+/// The fields of an [`Error`], one variant per code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorDetail {
     /// A bad or missing option.
     #[error("config: {message}")]
     Config {
@@ -165,19 +172,46 @@ fn excerpt(body: &str) -> String {
     }
 }
 
-impl Error {
+impl ErrorDetail {
     /// The taxonomy code of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Config { .. } => ErrorKind::Config,
-            Error::OAuth { .. } => ErrorKind::OAuth,
-            Error::Http { .. } => ErrorKind::Http,
-            Error::Transport { .. } => ErrorKind::Transport,
-            Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
-            Error::Throttled { .. } => ErrorKind::Throttled,
-            Error::Cache { .. } => ErrorKind::Cache,
-            Error::InvalidToken { .. } => ErrorKind::InvalidToken,
+            ErrorDetail::Config { .. } => ErrorKind::Config,
+            ErrorDetail::OAuth { .. } => ErrorKind::OAuth,
+            ErrorDetail::Http { .. } => ErrorKind::Http,
+            ErrorDetail::Transport { .. } => ErrorKind::Transport,
+            ErrorDetail::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            ErrorDetail::Throttled { .. } => ErrorKind::Throttled,
+            ErrorDetail::Cache { .. } => ErrorKind::Cache,
+            ErrorDetail::InvalidToken { .. } => ErrorKind::InvalidToken,
         }
+    }
+}
+
+impl From<ErrorDetail> for Error {
+    fn from(detail: ErrorDetail) -> Self {
+        Error(Box::new(detail))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    /// The taxonomy code of this error.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind()
     }
 
     /// Shorthand for [`ErrorKind::code`] of [`Error::kind`].
@@ -185,65 +219,88 @@ impl Error {
         self.kind().code()
     }
 
+    /// The fields of this error.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.0
+    }
+
+    /// The fields of this error, owned.
+    pub fn into_detail(self) -> ErrorDetail {
+        *self.0
+    }
+
     /// The HTTP status, for `oauth` and `http` errors.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::OAuth { status, .. } | Error::Http { status, .. } => Some(*status),
+        match &*self.0 {
+            ErrorDetail::OAuth { status, .. } | ErrorDetail::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// For `throttled` errors: how long until a request may be sent again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match *self.0 {
+            ErrorDetail::Throttled { retry_after } => Some(retry_after),
             _ => None,
         }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Config {
+        ErrorDetail::Config {
             message: message.into(),
         }
+        .into()
     }
 
     pub(crate) fn invalid_response(reason: impl Into<String>) -> Self {
-        Error::InvalidResponse {
+        ErrorDetail::InvalidResponse {
             reason: reason.into(),
         }
+        .into()
     }
 
     pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
-        Error::Transport {
+        ErrorDetail::Transport {
             kind,
             message: message.into(),
         }
+        .into()
     }
 
     /// Applies `f` to every free-text field (used to scrub secrets).
     pub(crate) fn map_text(self, f: impl Fn(String) -> String) -> Self {
-        match self {
-            Error::Config { message } => Error::Config {
+        use ErrorDetail as E;
+        let detail = match self.into_detail() {
+            E::Config { message } => E::Config {
                 message: f(message),
             },
-            Error::OAuth {
+            E::OAuth {
                 error,
                 error_description,
                 error_uri,
                 status,
-            } => Error::OAuth {
+            } => E::OAuth {
                 error: f(error),
                 error_description: error_description.map(&f),
                 error_uri: error_uri.map(&f),
                 status,
             },
-            Error::Http { status, body } => Error::Http {
+            E::Http { status, body } => E::Http {
                 status,
                 body: f(body),
             },
-            Error::Transport { kind, message } => Error::Transport {
+            E::Transport { kind, message } => E::Transport {
                 kind,
                 message: f(message),
             },
-            Error::InvalidResponse { reason } => Error::InvalidResponse { reason: f(reason) },
-            Error::Cache { message } => Error::Cache {
+            E::InvalidResponse { reason } => E::InvalidResponse { reason: f(reason) },
+            E::Cache { message } => E::Cache {
                 message: f(message),
             },
-            Error::InvalidToken { reason } => Error::InvalidToken { reason: f(reason) },
-            e @ Error::Throttled { .. } => e,
-        }
+            E::InvalidToken { reason } => E::InvalidToken { reason: f(reason) },
+            e @ E::Throttled { .. } => e,
+        };
+        detail.into()
     }
 }
 

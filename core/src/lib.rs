@@ -46,9 +46,9 @@ mod token;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use cache::{MemoryCache, DEFAULT_MAX_KEYS};
-pub use client::TokenClient;
+pub use client::{GetToken, TokenClient};
 pub use config::{AuthMethod, TokenClientBuilder};
-pub use error::{Error, ErrorKind, Result, TransportKind};
+pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
 pub use redact::fingerprint;
 pub use request::TokenRequest;
 pub use response::{

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use proptest::prelude::*;
 use serde_json::{json, Map, Number, Value};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorDetail, ErrorKind};
 use crate::redact::Redactor;
 use crate::response::{
     parse_expires_in, parse_retry_after, parse_token_response, parse_token_response_scrubbed,
@@ -217,7 +217,7 @@ fn check_outcome(
                 "unexpected kind {:?}",
                 e.kind()
             );
-            if let Error::Http { body: excerpt, .. } = &e {
+            if let ErrorDetail::Http { body: excerpt, .. } = e.detail() {
                 prop_assert!(
                     excerpt.len() <= rules.error_excerpt_len,
                     "http excerpt is {} bytes > {} (body {} bytes)",
@@ -513,7 +513,7 @@ fn leaks(err: &Error, spellings: &[String]) -> Option<String> {
 /// A long prefix of a spelling left at the end of an `http` excerpt: the
 /// excerpt was cut in the middle of a secret before the secret was scrubbed.
 fn cut_spelling(err: &Error, spellings: &[String]) -> Option<String> {
-    let Error::Http { body, .. } = err else {
+    let ErrorDetail::Http { body, .. } = err.detail() else {
         return None;
     };
     for sp in spellings {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorDetail};
 
 /// Limits and defaults applied while reading a token response.
 #[derive(Debug, Clone)]
@@ -79,20 +79,22 @@ pub(crate) fn parse_token_response_scrubbed(
     // §5.2: an `error` member makes it an OAuth error, whatever the status.
     if let Some(Value::Object(obj)) = &json {
         if let Some(Value::String(code)) = obj.get("error") {
-            return Err(Error::OAuth {
+            return Err(ErrorDetail::OAuth {
                 error: code.clone(),
                 error_description: string_field(obj, "error_description"),
                 error_uri: string_field(obj, "error_uri"),
                 status,
-            });
+            }
+            .into());
         }
     }
     if status != 200 {
         let text = scrub(String::from_utf8_lossy(body).into_owned());
-        return Err(Error::Http {
+        return Err(ErrorDetail::Http {
             status,
             body: excerpt(&text, rules.error_excerpt_len),
-        });
+        }
+        .into());
     }
     if !body_complete {
         return Err(Error::invalid_response(

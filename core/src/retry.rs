@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, TransportKind};
+use crate::error::{Error, ErrorDetail, TransportKind};
 
 /// How a token request is retried and throttled.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,14 +50,15 @@ pub(crate) enum Verdict {
 const RETRY_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
 
 pub(crate) fn classify(err: &Error) -> Verdict {
-    match err {
-        Error::Transport {
+    use ErrorDetail as E;
+    match err.detail() {
+        E::Transport {
             kind: TransportKind::Tls,
             ..
         } => Verdict::Fatal,
-        Error::Transport { .. } => Verdict::RetryTransport,
-        Error::Http { status, .. } if RETRY_STATUSES.contains(status) => Verdict::RetryServer,
-        Error::OAuth { error, status, .. }
+        E::Transport { .. } => Verdict::RetryTransport,
+        E::Http { status, .. } if RETRY_STATUSES.contains(status) => Verdict::RetryServer,
+        E::OAuth { error, status, .. }
             if error == "server_error"
                 || error == "temporarily_unavailable"
                 || RETRY_STATUSES.contains(status) =>

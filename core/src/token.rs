@@ -20,6 +20,7 @@ struct TokenData {
     authorization_header: Secret,
     token_type: String,
     expires_at: SystemTime,
+    refresh_at: SystemTime,
     scope: Option<String>,
     extra: serde_json::Map<String, serde_json::Value>,
     fingerprint: String,
@@ -30,6 +31,7 @@ impl Token {
         access_token: String,
         token_type: String,
         expires_at: SystemTime,
+        refresh_at: SystemTime,
         scope: Option<String>,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Token {
@@ -40,6 +42,7 @@ impl Token {
             authorization_header,
             token_type,
             expires_at,
+            refresh_at,
             scope,
             extra,
             fingerprint,
@@ -66,6 +69,14 @@ impl Token {
     /// from when the request was sent).
     pub fn expires_at(&self) -> SystemTime {
         self.0.expires_at
+    }
+
+    /// When the engine stops serving this token as fresh and renews it in
+    /// the background (the refresh point, [75 %] of its lifetime, never past
+    /// the leeway). Until then every `get_token` returns it without I/O; a
+    /// binding may mirror it until this instant.
+    pub fn refresh_at(&self) -> SystemTime {
+        self.0.refresh_at
     }
 
     /// Time left until [`Token::expires_at`], zero once passed.

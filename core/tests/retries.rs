@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
-use m2m_auth::{Error, ErrorKind, TokenRequest, TransportKind};
+use m2m_auth::{ErrorDetail, ErrorKind, TokenRequest, TransportKind};
 use serde_json::json;
 
 #[tokio::test]
@@ -29,15 +29,18 @@ async fn endless_503_fails_after_three_and_throttles_only_that_key() {
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Http { status: 503, .. }), "{err:?}");
+    assert!(
+        matches!(err.detail(), ErrorDetail::Http { status: 503, .. }),
+        "{err:?}"
+    );
     assert_eq!(env.requests(), 3);
     // Throttled for 5 s: no I/O.
     let err = client
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err();
-    match err {
-        Error::Throttled { retry_after } => assert!(retry_after <= Duration::from_secs(5)),
+    match err.into_detail() {
+        ErrorDetail::Throttled { retry_after } => assert!(retry_after <= Duration::from_secs(5)),
         e => panic!("expected throttled, got {e:?}"),
     }
     assert_eq!(env.requests(), 3);
@@ -120,8 +123,8 @@ async fn invalid_client_is_one_request_and_an_oauth_error_with_its_fields() {
         .await
         .unwrap_err();
     assert_eq!(
-        err,
-        Error::OAuth {
+        *err.detail(),
+        ErrorDetail::OAuth {
             error: "invalid_client".into(),
             error_description: Some("Client authentication failed".into()),
             error_uri: Some("https://err.example/ic".into()),
@@ -134,7 +137,7 @@ async fn invalid_client_is_one_request_and_an_oauth_error_with_its_fields() {
     let wrong = env.builder().client_secret("nope").build().unwrap();
     let err = wrong.get_token(&TokenRequest::default()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::OAuth { error, status: 401, .. } if error == "invalid_client"),
+        matches!(err.detail(), ErrorDetail::OAuth { error, status: 401, .. } if error == "invalid_client"),
         "{err:?}"
     );
 }
@@ -171,13 +174,17 @@ async fn long_retry_after_throttles_the_key_capped_at_an_hour() {
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Http { status: 429, .. }), "{err:?}");
+    assert!(
+        matches!(err.detail(), ErrorDetail::Http { status: 429, .. }),
+        "{err:?}"
+    );
     match client
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err()
+        .into_detail()
     {
-        Error::Throttled { retry_after } => {
+        ErrorDetail::Throttled { retry_after } => {
             assert!(
                 retry_after <= Duration::from_secs(3600) && retry_after > Duration::from_secs(3590)
             )
@@ -209,8 +216,9 @@ async fn retry_after_as_an_http_date() {
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err()
+        .into_detail()
     {
-        Error::Throttled { retry_after } => {
+        ErrorDetail::Throttled { retry_after } => {
             assert!(
                 retry_after > Duration::from_secs(100) && retry_after <= Duration::from_secs(121)
             )
@@ -258,8 +266,8 @@ async fn a_stalled_server_times_out() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Transport {
+            err.detail(),
+            ErrorDetail::Transport {
                 kind: TransportKind::Timeout,
                 ..
             }
@@ -275,8 +283,8 @@ async fn a_stalled_server_times_out() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Transport {
+            err.detail(),
+            ErrorDetail::Transport {
                 kind: TransportKind::Timeout,
                 ..
             }
@@ -328,8 +336,8 @@ async fn connection_refused_is_a_transport_error_after_the_attempts() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Transport {
+            err.detail(),
+            ErrorDetail::Transport {
                 kind: TransportKind::Connect,
                 ..
             }

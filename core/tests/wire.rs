@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use m2m_auth::{AuthMethod, Error, ErrorKind, TokenClient, TokenRequest};
+use m2m_auth::{AuthMethod, ErrorDetail, ErrorKind, TokenClient, TokenRequest};
 use serde_json::json;
 
 #[tokio::test]
@@ -266,8 +266,8 @@ async fn html_502_is_an_http_error_with_at_most_512_bytes() {
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err();
-    match err {
-        Error::Http { status: 502, body } => {
+    match err.into_detail() {
+        ErrorDetail::Http { status: 502, body } => {
             assert!(
                 body.len() <= 512 && body.starts_with("<html>"),
                 "{}",
@@ -322,7 +322,10 @@ async fn redirects_are_not_followed() {
         .get_token(&TokenRequest::default())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Http { status: 302, .. }), "{err:?}");
+    assert!(
+        matches!(err.detail(), ErrorDetail::Http { status: 302, .. }),
+        "{err:?}"
+    );
     assert_eq!(other.requests(), 0);
 }
 
