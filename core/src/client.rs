@@ -523,7 +523,7 @@ impl Inner {
             let post = transport.post_form(&url, authorization, body.as_bytes().to_vec());
             let (error, retry_after) = match within(post).await {
                 Ok(raw) => {
-                    let scrub_body = |t| self.redactor.scrub(t);
+                    let scrub_body = |t| self.redactor.scrub_body(t, raw.complete);
                     let rules = &self.settings.response;
                     match parse_token_response_scrubbed(
                         raw.status,

@@ -488,7 +488,7 @@ fn embed(mode: u8, field: u8, sp: &str, pre: &str, post: &str, id: &str) -> Vec<
 /// excerpt is cut, then every error text scrubbed again (`client.rs`).
 fn client_error(status: u16, body: &[u8], complete: bool, id: &str, secret: &str) -> Option<Error> {
     let redactor = Redactor::for_secret(id, &Secret::new(secret));
-    let scrub = |t| redactor.scrub(t);
+    let scrub = |t| redactor.scrub_body(t, complete);
     parse_token_response_scrubbed(status, body, complete, &ResponseRules::default(), &scrub)
         .err()
         .map(|e| e.map_text(|t| redactor.scrub(t)))

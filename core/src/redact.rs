@@ -29,8 +29,11 @@ impl Redactor {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id_form}:{form}"));
         let json = serde_json::to_string(raw).unwrap_or_default();
         let json = json.trim_matches('"').to_string();
+        // A JSON string holding an escaped copy (escaped twice).
+        let json_twice = serde_json::to_string(&json).unwrap_or_default();
+        let json_twice = json_twice.trim_matches('"').to_string();
         let pct_space = form.replace('+', "%20");
-        let mut needles: Vec<Secret> = [raw.to_string(), form, basic, json, pct_space]
+        let mut needles: Vec<Secret> = [raw.to_string(), form, basic, json, json_twice, pct_space]
             .into_iter()
             .map(Secret::new)
             .collect();
@@ -51,6 +54,39 @@ impl Redactor {
         })
         .unwrap_or("");
         Redactor { needles, mask }
+    }
+
+    /// Scrubs a response body; `complete` is false when it was cut at the
+    /// size limit.
+    pub(crate) fn scrub_body(&self, text: String, complete: bool) -> String {
+        if complete {
+            self.scrub(text)
+        } else {
+            self.scrub_cut(text)
+        }
+    }
+
+    /// [`Redactor::scrub`] for text that was cut short (a body read up to a
+    /// size limit): a spelling cut in two at the end is masked too.
+    fn scrub_cut(&self, text: String) -> String {
+        let mut text = self.scrub(text);
+        // The longest prefix of any spelling that the text ends with.
+        let partial = self
+            .needles
+            .iter()
+            .filter_map(|needle| {
+                let n = needle.expose();
+                (1..n.len())
+                    .rev()
+                    .filter(|k| n.is_char_boundary(*k))
+                    .find(|k| text.ends_with(&n[..*k]))
+            })
+            .max();
+        if let Some(k) = partial {
+            text.truncate(text.len() - k);
+            text.push_str(self.mask);
+        }
+        text
     }
 
     /// `text` with every credential spelling replaced by `***`.
