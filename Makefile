@@ -14,3 +14,6 @@ test:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
+	scripts/test-c.sh
+	scripts/test-python.sh
+	scripts/test-node.sh

@@ -1,0 +1,1 @@
+//! The c binding of m2m-auth (not yet written).

@@ -1,0 +1,1 @@
+//! The node binding of m2m-auth (not yet written).

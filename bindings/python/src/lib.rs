@@ -1,0 +1,1 @@
+//! The python binding of m2m-auth (not yet written).
