@@ -347,7 +347,7 @@ impl Inner {
                 None => Inner::start_fetch(&inner, &slot, &mut st, false),
             }
         };
-        wait.await
+        Waiter(Some(wait)).await
     }
 
     /// Starts a background refresh unless one is running, backing off, or
@@ -367,17 +367,26 @@ impl Inner {
         st: &mut SlotState,
         background: bool,
     ) -> Inflight {
-        let task = tokio::spawn(Inner::run_fetch(inner.clone(), slot.clone(), background));
-        let shared = async move {
-            task.await.unwrap_or_else(|e| {
-                Err(Error::transport(
-                    TransportKind::Io,
-                    format!("token request task ended: {e}"),
-                ))
-            })
-        }
-        .boxed()
-        .shared();
+        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background).boxed();
+        let shared = if background {
+            // Nobody waits for a background refresh: it runs as its own task.
+            let task = tokio::spawn(fetch);
+            async move {
+                task.await.unwrap_or_else(|e| {
+                    Err(Error::transport(
+                        TransportKind::Io,
+                        format!("token request task ended: {e}"),
+                    ))
+                })
+            }
+            .boxed()
+            .shared()
+        } else {
+            // Driven by its waiters, in their own tasks (no spawn, no
+            // cross-task wake-up); `Waiter` hands it to a task of its own if
+            // a waiter gives up before it completes.
+            fetch.shared()
+        };
         st.inflight = Some(shared.clone());
         shared
     }
@@ -583,4 +592,34 @@ async fn within_deadline<T>(
                 format!("no complete response within {timeout:?}"),
             ))
         })
+}
+
+/// Waits for an in-flight token request. If dropped before it completes (the
+/// caller gave up), the request is finished by a task of its own, so that it
+/// is still cached and the other waiters still get its outcome.
+struct Waiter(Option<Inflight>);
+
+impl Future for Waiter {
+    type Output = Result<Token>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Token>> {
+        let fut = self.0.as_mut().expect("Waiter polled after completion");
+        let out = std::task::ready!(fut.poll_unpin(cx));
+        self.0 = None;
+        Poll::Ready(out)
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(fut) = self.0.take() {
+            if fut.peek().is_none() {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        let _ = fut.await;
+                    });
+                }
+            }
+        }
+    }
 }

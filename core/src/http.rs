@@ -59,8 +59,11 @@ impl Transport {
         let mut req = self
             .client
             .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(body);
         if let Some(auth) = authorization {
             let mut value = HeaderValue::from_str(auth.expose())

@@ -23,7 +23,8 @@ struct TokenData {
     refresh_at: SystemTime,
     scope: Option<String>,
     extra: serde_json::Map<String, serde_json::Value>,
-    fingerprint: String,
+    /// Computed on first use: only logs and callers that ask need it.
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 impl Token {
@@ -35,7 +36,6 @@ impl Token {
         scope: Option<String>,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Token {
-        let fingerprint = fingerprint(&access_token);
         let authorization_header = Secret::new(format!("{token_type} {access_token}"));
         Token(Arc::new(TokenData {
             access_token: Secret::new(access_token),
@@ -45,7 +45,7 @@ impl Token {
             refresh_at,
             scope,
             extra,
-            fingerprint,
+            fingerprint: std::sync::OnceLock::new(),
         }))
     }
 
@@ -105,7 +105,9 @@ impl Token {
 
     /// A short SHA-256 fingerprint of the token, safe to log.
     pub fn fingerprint(&self) -> &str {
-        &self.0.fingerprint
+        self.0
+            .fingerprint
+            .get_or_init(|| fingerprint(self.0.access_token.expose()))
     }
 }
 
@@ -115,7 +117,7 @@ impl fmt::Debug for Token {
             .field("token_type", &self.0.token_type)
             .field("expires_in", &self.expires_in())
             .field("scope", &self.0.scope)
-            .field("fingerprint", &self.0.fingerprint)
+            .field("fingerprint", &self.fingerprint())
             .finish_non_exhaustive()
     }
 }

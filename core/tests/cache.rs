@@ -318,3 +318,24 @@ fn outside_a_runtime_is_a_config_error_not_a_panic() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
 }
+
+#[tokio::test]
+async fn a_caller_that_gives_up_still_leaves_the_token_cached() {
+    let env = env().await;
+    env.faults(json!([{"delay_ms": 300}]), false);
+    let client = env.client();
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(50),
+        client.get_token(&TokenRequest::default()),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller timed out first");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    client.get_token(&TokenRequest::default()).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "served from the cache"
+    );
+    assert_eq!(env.requests(), 1);
+}
