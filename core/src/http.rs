@@ -244,6 +244,15 @@ struct NoTrust {
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
+impl NoTrust {
+    fn refuse<T>(&self) -> std::result::Result<T, rustls::Error> {
+        Err(rustls::Error::General(format!(
+            "no trusted CA certificates: {}",
+            self.reason
+        )))
+    }
+}
+
 impl rustls::client::danger::ServerCertVerifier for NoTrust {
     fn verify_server_cert(
         &self,
@@ -253,10 +262,7 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &[u8],
         _: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::General(format!(
-            "no trusted CA certificates: {}",
-            self.reason
-        )))
+        self.refuse()
     }
 
     fn verify_tls12_signature(
@@ -265,10 +271,7 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &rustls::pki_types::CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(format!(
-            "no trusted CA certificates: {}",
-            self.reason
-        )))
+        self.refuse()
     }
 
     fn verify_tls13_signature(
@@ -277,10 +280,7 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
         _: &rustls::pki_types::CertificateDer<'_>,
         _: &rustls::DigitallySignedStruct,
     ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(format!(
-            "no trusted CA certificates: {}",
-            self.reason
-        )))
+        self.refuse()
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {

@@ -350,50 +350,28 @@ async fn a_reset_connection_is_a_transport_error() {
 async fn call_api_sends_the_bearer_token_and_renews_once_on_401() {
     let env = env().await;
     let client = env.client();
-    let ok = client
-        .call_api(
-            &TokenRequest::default(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let api = env.server.api_url();
+    let req = TokenRequest::default();
+    let call = || client.call_api(&req, "GET", &api, &[], None);
+    let counts = || (env.requests(), env.server.stats().api_requests);
+    let api_faults = |repeat: bool| {
+        let steps: Vec<FaultStep> = serde_json::from_value(json!([{"status": 401}])).unwrap();
+        env.server.set_faults(Target::Api, steps, repeat);
+    };
+
+    let ok = call().await.unwrap();
     assert_eq!(ok.status, 200, "{}", ok.text());
-    assert_eq!((env.requests(), env.server.stats().api_requests), (1, 1));
+    assert_eq!(counts(), (1, 1));
 
     // One 401: the token is renewed once and the call succeeds.
-    let api_401: Vec<FaultStep> = serde_json::from_value(json!([{"status": 401}])).unwrap();
-    env.server.set_faults(Target::Api, api_401, false);
-    let renewed = client
-        .call_api(
-            &TokenRequest::default(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(renewed.status, 200);
-    assert_eq!((env.requests(), env.server.stats().api_requests), (2, 3));
+    api_faults(false);
+    assert_eq!(call().await.unwrap().status, 200);
+    assert_eq!(counts(), (2, 3));
 
     // Always 401: exactly one renewal, then the 401 is returned.
-    let always: Vec<FaultStep> = serde_json::from_value(json!([{"status": 401}])).unwrap();
-    env.server.set_faults(Target::Api, always, true);
-    let denied = client
-        .call_api(
-            &TokenRequest::default(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
-    assert_eq!(denied.status, 401);
-    assert_eq!((env.requests(), env.server.stats().api_requests), (3, 5));
+    api_faults(true);
+    assert_eq!(call().await.unwrap().status, 401);
+    assert_eq!(counts(), (3, 5));
 
     let refused = client
         .call_api(
