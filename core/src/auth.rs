@@ -65,6 +65,11 @@ impl ClientAuth {
         }
     }
 
+    /// The key material a shared cache seals this client's tokens with.
+    pub(crate) fn sealing_secret(&self) -> &[u8] {
+        self.secret().expose().as_bytes()
+    }
+
     /// SHA-256 over the method and credentials, for the cache key.
     pub(crate) fn fingerprint(&self, client_id: &str) -> [u8; 32] {
         sha256_parts([

@@ -26,6 +26,7 @@ use crate::request::{Resolved, TokenRequest};
 use crate::response::{parse_retry_after, parse_token_response_scrubbed, TokenResponse};
 use crate::retry::{classify, Verdict};
 use crate::stats::{Counters, Stats};
+use crate::store::{self, SealedToken, Sealer, SharedStore};
 use crate::token::Token;
 
 /// An OAuth 2.0 client credentials client with a shared token cache.
@@ -51,6 +52,8 @@ struct Inner {
     default_slot: Arc<Slot>,
     stats: Counters,
     redactor: Redactor,
+    /// The shared cache behind the in-process one, if configured.
+    store: Option<Arc<dyn SharedStore>>,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -119,6 +122,10 @@ impl TokenClient {
         let auth = ClientAuth::new(method, &client_id, secret);
         let defaults = Resolved::from_request(&b.defaults)?;
         Transport::check(&b.settings)?;
+        let store = store::open(
+            b.cache.as_deref().unwrap_or("memory"),
+            b.settings.store_timeout,
+        )?;
         let cache = match (&b.memory_cache, b.max_cache_keys) {
             (Some(c), _) => c.clone(),
             (None, Some(n)) if n != DEFAULT_MAX_KEYS => MemoryCache::new(n),
@@ -146,6 +153,7 @@ impl TokenClient {
                 default_slot,
                 stats: Counters::default(),
                 redactor,
+                store,
             }),
         })
     }
@@ -394,7 +402,7 @@ impl Inner {
     /// One token request, its outcome recorded in the slot.
     async fn run_fetch(inner: Arc<Inner>, slot: Arc<Slot>, background: bool) -> Result<Token> {
         inner.stats.fetch(background);
-        let outcome = inner.request_token(slot.key.request()).await;
+        let outcome = inner.fetch_shared(&slot.key).await;
         let now = clock::precise();
         let mut st = slot.state.lock();
         st.inflight = None;
@@ -441,6 +449,133 @@ impl Inner {
                 Err(error)
             }
         }
+    }
+
+    /// A token for `key` from the shared cache if another process has a
+    /// fresh one; else fetched under the key's lease (and shared), or, while
+    /// another process holds the lease, awaited from the store (bounded by
+    /// the lease time, then fetched here). Without a store: a plain fetch.
+    async fn fetch_shared(&self, key: &CacheKey) -> Result<Fetched, Failure> {
+        let Some(store) = &self.store else {
+            return self.request_token(key.request()).await;
+        };
+        let digest = key.digest();
+        let skey = store::store_key(&digest);
+        let sealer = Sealer::new(self.auth.sealing_secret(), &digest);
+        let shared = Shared {
+            store: &**store,
+            key: &skey,
+            sealer: &sealer,
+        };
+        let wait_until = tokio::time::Instant::now() + self.settings.lease_ttl;
+        loop {
+            match self.read_shared(&shared).await {
+                Ok(Some(f)) => return Ok(f),
+                Ok(None) => {}
+                Err(e) => return self.degraded(e, key).await,
+            }
+            match store.try_lease(&skey, self.settings.lease_ttl).await {
+                Ok(Some(lease)) => {
+                    // Another process may have stored one while we looked.
+                    let result = match self.read_shared(&shared).await {
+                        Ok(Some(f)) => Ok(f),
+                        _ => {
+                            let r = self.request_token(key.request()).await;
+                            if let Ok(f) = &r {
+                                self.write_shared(&shared, f).await;
+                            }
+                            r
+                        }
+                    };
+                    if let Err(e) = store.release(lease).await {
+                        self.store_failed(&e);
+                    }
+                    return result;
+                }
+                Ok(None) => {}
+                Err(e) => return self.degraded(e, key).await,
+            }
+            if tokio::time::Instant::now() >= wait_until {
+                debug!(target: "m2m_auth", store = %store.describe(), "lease holder is slow or gone; fetching here");
+                return self.request_token(key.request()).await;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A fresh token from the store, or `None` (absent, unopenable, stale).
+    async fn read_shared(&self, shared: &Shared<'_>) -> Result<Option<Fetched>> {
+        let Some(value) = shared.store.get(shared.key).await? else {
+            return Ok(None);
+        };
+        let Some(t) = shared.sealer.open(shared.key, &value) else {
+            debug!(target: "m2m_auth", "shared cache value does not open: a miss");
+            return Ok(None);
+        };
+        let now_wall = unix_ms(SystemTime::now());
+        let lifetime = t.lifetime_ms;
+        let leeway = (self.settings.leeway.as_millis() as u64).min(lifetime / 2);
+        let fresh = (lifetime as f64 * self.settings.refresh_ratio) as u64;
+        let fresh_until = t.sent_at_ms.saturating_add(fresh.min(lifetime - leeway));
+        if now_wall >= fresh_until {
+            return Ok(None);
+        }
+        self.stats.shared_hit();
+        let age = Duration::from_millis(now_wall.saturating_sub(t.sent_at_ms));
+        let sent_wall = SystemTime::UNIX_EPOCH + Duration::from_millis(t.sent_at_ms);
+        let response = TokenResponse {
+            access_token: t.access_token.clone(),
+            token_type: t.token_type.clone(),
+            expires_in: Duration::from_millis(lifetime),
+            scope: t.scope.clone(),
+            extra: t.extra.clone(),
+        };
+        Ok(Some(Fetched {
+            response,
+            sent_at: clock::precise().saturating_sub(nanos(age)),
+            sent_wall,
+        }))
+    }
+
+    /// Shares a token this process fetched, for its usable lifetime.
+    async fn write_shared(&self, shared: &Shared<'_>, f: &Fetched) {
+        let r = &f.response;
+        let lifetime = r.expires_in;
+        let usable = lifetime.saturating_sub(self.settings.leeway.min(lifetime / 2));
+        let ttl = (f.sent_wall + usable)
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        if ttl.is_zero() {
+            return;
+        }
+        let sealed = SealedToken {
+            access_token: r.access_token.clone(),
+            token_type: r.token_type.clone(),
+            sent_at_ms: unix_ms(f.sent_wall),
+            lifetime_ms: lifetime.as_millis() as u64,
+            scope: r.scope.clone(),
+            extra: r.extra.clone(),
+        };
+        let Some(value) = shared.sealer.seal(shared.key, &sealed) else {
+            return;
+        };
+        if let Err(e) = shared.store.put(shared.key, value, ttl).await {
+            self.store_failed(&e);
+        }
+    }
+
+    fn store_failed(&self, e: &Error) {
+        self.stats.store_error();
+        warn!(target: "m2m_auth", error = %e, "shared cache unavailable; using the in-process cache");
+    }
+
+    /// The store failed: fetch without it (or, in strict mode, fail).
+    async fn degraded(&self, e: Error, key: &CacheKey) -> Result<Fetched, Failure> {
+        self.store_failed(&e);
+        if self.settings.cache_strict {
+            return Err(e.into());
+        }
+        self.request_token(key.request()).await
     }
 
     /// The cache entry for a fresh response: usable until `expires - leeway`
@@ -622,4 +757,16 @@ impl Drop for Waiter {
             }
         }
     }
+}
+
+/// One key's place in the shared store.
+struct Shared<'a> {
+    store: &'a dyn SharedStore,
+    key: &'a str,
+    sealer: &'a Sealer,
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -99,6 +99,13 @@ pub(crate) struct Settings {
     pub ca_certs_pem: Vec<Vec<u8>>,
     pub proxy: ProxySetting,
     pub user_agent: String,
+    /// Deadline of one shared-cache operation [500 ms].
+    pub store_timeout: Duration,
+    /// How long a fetch lease lasts, and so how long other processes wait
+    /// for its holder before fetching themselves [10 s].
+    pub lease_ttl: Duration,
+    /// Shared cache failures fail the call instead of degrading [false].
+    pub cache_strict: bool,
 }
 
 impl Default for Settings {
@@ -114,6 +121,9 @@ impl Default for Settings {
             ca_certs_pem: Vec::new(),
             proxy: ProxySetting::Environment,
             user_agent: user_agent("rust"),
+            store_timeout: Duration::from_millis(500),
+            lease_ttl: Duration::from_secs(10),
+            cache_strict: false,
         }
     }
 }
@@ -331,11 +341,32 @@ impl TokenClientBuilder {
         self
     }
 
-    /// The token cache: `"memory"` (the default, process-wide). The shared
-    /// stores `"file:/dir"` and `"redis://host:port/db"` are not available in
-    /// this version and fail at `build()`.
+    /// The token cache: `"memory"` (the default: process-wide), or a cache
+    /// shared by processes in front of it: `"file:/some/dir"` (one host) or
+    /// `"redis://host:port/db"` / `"rediss://..."` (a fleet).
     pub fn cache(mut self, spec: impl Into<String>) -> Self {
         self.cache = Some(spec.into());
+        self
+    }
+
+    /// With a shared cache: fail calls with a `cache` error when the store
+    /// is unreachable, instead of degrading to the in-process cache [false].
+    pub fn cache_strict(mut self, strict: bool) -> Self {
+        self.settings.cache_strict = strict;
+        self
+    }
+
+    /// With a shared cache: how long one process may hold a key's fetch
+    /// lease, and so how long the others wait for it before fetching
+    /// themselves [10 s].
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.lease_ttl = ttl;
+        self
+    }
+
+    /// With a shared cache: the deadline of one store operation [500 ms].
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.store_timeout = timeout;
         self
     }
 
@@ -457,16 +488,6 @@ impl TokenClientBuilder {
         if let Some(0) = self.max_cache_keys {
             return Err(Error::config("max_cache_keys must be at least 1"));
         }
-        match self.cache.as_deref().map(str::trim) {
-            None | Some("") | Some("memory") => Ok(()),
-            Some(spec) if spec.starts_with("file:") || spec.starts_with("redis://") || spec.starts_with("rediss://") => {
-                Err(Error::config(format!(
-                    "cache {spec:?}: shared caches are not available in this version; use \"memory\""
-                )))
-            }
-            Some(spec) => Err(Error::config(format!(
-                "unknown cache {spec:?}: use \"memory\", \"file:/dir\" or \"redis://host:port/db\""
-            ))),
-        }
+        Ok(())
     }
 }

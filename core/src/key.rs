@@ -33,7 +33,6 @@ impl CacheKey {
     }
 
     /// A SHA-256 digest of the whole key, for names in shared stores and logs.
-    #[allow(dead_code)] // used by the shared stores (issue #7)
     pub(crate) fn digest(&self) -> [u8; 32] {
         let (base, req) = &*self.0;
         let mut parts: Vec<Vec<u8>> = vec![

@@ -42,6 +42,7 @@ mod response;
 mod retry;
 mod secret;
 mod stats;
+mod store;
 mod token;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};

@@ -19,6 +19,10 @@ pub struct Stats {
     pub refreshes: u64,
     /// Token requests that ended in an error.
     pub failures: u64,
+    /// Tokens taken from the shared cache (another process fetched them).
+    pub shared_hits: u64,
+    /// Shared cache operations that failed (the call went on without it).
+    pub store_errors: u64,
 }
 
 pub(crate) const SHARDS: usize = 32;
@@ -39,6 +43,8 @@ pub(crate) struct Counters {
     fetches: AtomicU64,
     refreshes: AtomicU64,
     failures: AtomicU64,
+    shared_hits: AtomicU64,
+    store_errors: AtomicU64,
 }
 
 impl Counters {
@@ -64,6 +70,12 @@ impl Counters {
     pub(crate) fn failure(&self) {
         self.failures.fetch_add(1, Relaxed);
     }
+    pub(crate) fn shared_hit(&self) {
+        self.shared_hits.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn store_error(&self) {
+        self.store_errors.fetch_add(1, Relaxed);
+    }
     pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             hits: self.hits.iter().map(|h| h.0.load(Relaxed)).sum(),
@@ -71,6 +83,8 @@ impl Counters {
             fetches: self.fetches.load(Relaxed),
             refreshes: self.refreshes.load(Relaxed),
             failures: self.failures.load(Relaxed),
+            shared_hits: self.shared_hits.load(Relaxed),
+            store_errors: self.store_errors.load(Relaxed),
         }
     }
 }

@@ -1,0 +1,74 @@
+//! Shared token caches (DESIGN §4 "Shared cache"): one host (`file:`) or a
+//! fleet (`redis://`). The in-process cache stays in front; a store is asked
+//! only when a process would otherwise fetch, and the fetch itself happens
+//! under a lease so that a fleet makes one request per key per refresh.
+//!
+//! Values are sealed (AES-256-GCM, key from HKDF-SHA256 over the client
+//! secret and the cache key): a reader without the secret gets nothing usable,
+//! and a value that does not open is a miss. Store keys hold a hash only.
+//! The format is the engine's, so every language shares it (FORMAT in
+//! `docs/shared-cache.md`).
+
+mod file;
+mod redis;
+mod seal;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::error::{Error, Result};
+
+pub(crate) use seal::{SealedToken, Sealer};
+
+/// A shared store of sealed values.
+pub(crate) trait SharedStore: Send + Sync {
+    /// The value under `key`, if any.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
+    /// Stores `value` under `key` for `ttl`.
+    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>>;
+    /// Takes the fetch lease for `key` if nobody holds it.
+    fn try_lease<'a>(&'a self, key: &'a str, ttl: Duration)
+        -> BoxFuture<'a, Result<Option<Lease>>>;
+    /// Gives a lease back (only its owner can).
+    fn release(&self, lease: Lease) -> BoxFuture<'_, Result<()>>;
+    /// For logs: which store this is (no credentials).
+    fn describe(&self) -> String;
+}
+
+/// Proof of holding a key's fetch lease.
+pub(crate) enum Lease {
+    /// An exclusive lock on a file, released when dropped or when the process
+    /// dies.
+    File(#[allow(dead_code)] std::fs::File),
+    /// A Redis key set with NX, deleted only if it still holds `owner`.
+    Redis { key: String, owner: String },
+}
+
+/// Opens the store a `cache` option names; `None` for `"memory"`.
+pub(crate) fn open(spec: &str, op_timeout: Duration) -> Result<Option<Arc<dyn SharedStore>>> {
+    let spec = spec.trim();
+    if spec.is_empty() || spec == "memory" {
+        return Ok(None);
+    }
+    if let Some(dir) = spec.strip_prefix("file:") {
+        return Ok(Some(Arc::new(file::FileStore::new(dir)?)));
+    }
+    if spec.starts_with("redis://") || spec.starts_with("rediss://") {
+        return Ok(Some(Arc::new(redis::RedisStore::new(spec, op_timeout)?)));
+    }
+    Err(Error::config(format!(
+        "unknown cache {spec:?}: use \"memory\", \"file:/dir\" or \"redis://host:port/db\""
+    )))
+}
+
+/// The store key for a cache key digest: namespaced, versioned, a hash only.
+pub(crate) fn store_key(digest: &[u8; 32]) -> String {
+    let mut key = String::with_capacity(12 + 64);
+    key.push_str("m2m-auth:v1:");
+    for b in digest {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
+}
