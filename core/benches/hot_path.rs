@@ -117,6 +117,10 @@ fn main() {
         peer_2 / ours_2
     );
 
+    if let Ok(redis_url) = std::env::var("M2M_BENCH_REDIS_URL") {
+        shared_store(&rt, &token_url, &redis_url, ours_1);
+    }
+
     println!(
         "\n== cold path: sequential token requests, dev server --cheap-tokens (separate process)"
     );
@@ -140,6 +144,76 @@ fn main() {
     drop(server.stdin.take()); // --exit-on-stdin-eof: the server exits
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// The Redis store: the hot path when the token is in process memory (the
+/// store is not touched), and the path of a process whose memory is cold but
+/// whose Redis holds the token, next to a raw GET by redis-benchmark.
+fn shared_store(rt: &tokio::runtime::Runtime, token_url: &str, redis_url: &str, memory_ns: f64) {
+    let client = TokenClient::builder()
+        .token_url(token_url)
+        .client_id("demo-client")
+        .client_secret("demo-secret")
+        .audience("https://api.example.com")
+        .cache(redis_url)
+        .memory_cache(m2m_auth::MemoryCache::new(16))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let req = TokenRequest::default();
+    rt.block_on(client.get_token(&req)).unwrap();
+    println!("\n== shared cache: redis store configured ({redis_url})");
+    let c = client.clone();
+    let redis_hot = per_call(1, move |_| {
+        let c = c.clone();
+        let req = TokenRequest::default();
+        move || {
+            black_box(
+                c.get_token(black_box(&req))
+                    .now_or_never()
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+    });
+    println!(
+        "hot path, token in process memory: {redis_hot:.1} ns/call vs memory store {memory_ns:.1} ns/call ({:+.0} %)",
+        (redis_hot / memory_ns - 1.0) * 100.0
+    );
+    let n = 2000;
+    let started = Instant::now();
+    for _ in 0..n {
+        client.invalidate(&req).unwrap();
+        black_box(rt.block_on(client.get_token(&req)).unwrap());
+    }
+    let cold_us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let shared = client.stats().shared_hits;
+    println!("cold process memory, token in Redis: {cold_us:.1} µs/call ({shared} shared hits)");
+    let port = redis_url
+        .trim_start_matches("redis://")
+        .split(['/', ':'])
+        .nth(1)
+        .unwrap_or("6379");
+    let out = Command::new("redis-benchmark")
+        .args(["-p", port, "-t", "get", "-n", "20000", "-c", "1", "-q"])
+        .output();
+    let rps = out.ok().and_then(|o| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        // Progress is redrawn with carriage returns; the summary is last.
+        let line = text
+            .split(['\r', '\n'])
+            .rev()
+            .find(|l| l.contains("requests per second"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok()
+    });
+    match rps {
+        Some(rps) => println!(
+            "redis-benchmark GET -c 1: {:.1} µs/request; ratio ours/raw GET = {:.2}",
+            1e6 / rps,
+            cold_us / (1e6 / rps)
+        ),
+        None => println!("redis-benchmark not found or unreadable"),
+    }
 }
 
 /// ns per call of `f` on `threads` threads at once (the mean per thread).

@@ -6,8 +6,8 @@
 //! Values are sealed (AES-256-GCM, key from HKDF-SHA256 over the client
 //! secret and the cache key): a reader without the secret gets nothing usable,
 //! and a value that does not open is a miss. Store keys hold a hash only.
-//! The format is the engine's, so every language shares it (FORMAT in
-//! `docs/shared-cache.md`).
+//! The format is the engine's, so every language shares it; it is
+//! documented in `docs/shared-cache.md`.
 
 mod file;
 mod redis;
