@@ -7,13 +7,15 @@ export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
 
 demo:
-	$(CARGO) run -q -p m2m-auth --example demo
+	CARGO="$(CARGO)" scripts/demo.sh
 
 test:
 	scripts/install-deps.sh
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
+	scripts/test-shared-stores.sh
+	scripts/test-interop.sh
 	scripts/test-c.sh
 	scripts/test-python.sh
 	scripts/test-node.sh

@@ -43,6 +43,9 @@ pub(crate) struct SlotState {
     pub refresh_failures: u32,
     /// No background refresh before this instant.
     pub next_refresh_at: u64,
+    /// A token an API refused or a forced fetch replaces: the next fetch
+    /// must not take it back from a shared store.
+    pub rejected: Option<Token>,
     /// Bumped whenever `cached` changes; mirrored in `Slot::word`.
     epoch: u64,
 }

@@ -212,6 +212,7 @@ impl TokenClient {
     pub fn invalidate(&self, request: &TokenRequest) -> Result<()> {
         let slot = self.inner.slot_for(request)?;
         let mut st = slot.state.lock();
+        st.rejected = st.cached.as_ref().map(|c| c.token.clone());
         slot.set_cached(&mut st, None);
         debug!(target: "m2m_auth", client_id = %self.inner.client_id, "cached token invalidated");
         Ok(())
@@ -248,6 +249,7 @@ impl TokenClient {
         {
             slot.set_cached(&mut st, None);
         }
+        st.rejected = Some(rejected.clone());
         Ok(())
     }
 
@@ -331,6 +333,11 @@ impl Inner {
         let wait = {
             let mut st = slot.state.lock();
             let now = clock::precise();
+            if force {
+                // A forced fetch replaces the current token everywhere.
+                let current = st.cached.as_ref().map(|c| c.token.clone());
+                st.rejected = current.or(st.rejected.take());
+            }
             if !force {
                 if let Some(c) = &st.cached {
                     if now < c.usable_until {
@@ -375,7 +382,8 @@ impl Inner {
         st: &mut SlotState,
         background: bool,
     ) -> Inflight {
-        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background).boxed();
+        let rejected = st.rejected.take();
+        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected).boxed();
         let shared = if background {
             // Nobody waits for a background refresh: it runs as its own task.
             let task = tokio::spawn(fetch);
@@ -400,15 +408,29 @@ impl Inner {
     }
 
     /// One token request, its outcome recorded in the slot.
-    async fn run_fetch(inner: Arc<Inner>, slot: Arc<Slot>, background: bool) -> Result<Token> {
+    async fn run_fetch(
+        inner: Arc<Inner>,
+        slot: Arc<Slot>,
+        background: bool,
+        rejected: Option<Token>,
+    ) -> Result<Token> {
         inner.stats.fetch(background);
-        let outcome = inner.fetch_shared(&slot.key).await;
+        let outcome = inner.fetch_shared(&slot.key, rejected.as_ref()).await;
         let now = clock::precise();
         let mut st = slot.state.lock();
         st.inflight = None;
         match outcome {
             Ok(fetched) => {
                 let cached = inner.to_cached(fetched, slot.key.request());
+                if cached.usable_until <= now {
+                    // DESIGN §4: an unusable token is never handed out.
+                    inner.stats.failure();
+                    let error = Error::invalid_response(
+                        "the token's lifetime (expires_in) leaves it unusable on arrival",
+                    );
+                    warn!(target: "m2m_auth", client_id = %inner.client_id, error = %error, "token request failed");
+                    return Err(error);
+                }
                 let token = cached.token.clone();
                 info!(
                     target: "m2m_auth",
@@ -421,8 +443,7 @@ impl Inner {
                 st.throttled_until = 0;
                 st.refresh_failures = 0;
                 st.next_refresh_at = 0;
-                let usable = cached.usable_until > now;
-                slot.set_cached(&mut st, usable.then_some(cached));
+                slot.set_cached(&mut st, Some(cached));
                 Ok(token)
             }
             Err(Failure { error, throttle }) => {
@@ -455,7 +476,13 @@ impl Inner {
     /// fresh one; else fetched under the key's lease (and shared), or, while
     /// another process holds the lease, awaited from the store (bounded by
     /// the lease time, then fetched here). Without a store: a plain fetch.
-    async fn fetch_shared(&self, key: &CacheKey) -> Result<Fetched, Failure> {
+    /// `rejected`: a token an API refused (or a forced fetch replaces), never
+    /// to be taken from the store again.
+    async fn fetch_shared(
+        &self,
+        key: &CacheKey,
+        rejected: Option<&Token>,
+    ) -> Result<Fetched, Failure> {
         let Some(store) = &self.store else {
             return self.request_token(key.request()).await;
         };
@@ -466,6 +493,7 @@ impl Inner {
             store: &**store,
             key: &skey,
             sealer: &sealer,
+            rejected,
         };
         let wait_until = tokio::time::Instant::now() + self.settings.lease_ttl;
         loop {
@@ -512,6 +540,12 @@ impl Inner {
             debug!(target: "m2m_auth", "shared cache value does not open: a miss");
             return Ok(None);
         };
+        if shared
+            .rejected
+            .is_some_and(|r| r.access_token() == t.access_token)
+        {
+            return Ok(None);
+        }
         let now_wall = unix_ms(SystemTime::now());
         let lifetime = t.lifetime_ms;
         let leeway = (self.settings.leeway.as_millis() as u64).min(lifetime / 2);
@@ -703,7 +737,9 @@ impl Inner {
             let out_of_time = tokio::time::Instant::now() + delay >= deadline;
             if attempt >= retry.max_attempts || out_of_time {
                 let throttle = match verdict {
-                    Verdict::RetryServer => Some(retry_after.unwrap_or(retry.default_throttle)),
+                    Verdict::RetryThenThrottle => {
+                        Some(retry_after.unwrap_or(retry.default_throttle))
+                    }
                     _ => retry_after,
                 };
                 return Err(Failure { error, throttle });
@@ -764,6 +800,7 @@ struct Shared<'a> {
     store: &'a dyn SharedStore,
     key: &'a str,
     sealer: &'a Sealer,
+    rejected: Option<&'a Token>,
 }
 
 fn unix_ms(t: SystemTime) -> u64 {

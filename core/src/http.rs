@@ -290,6 +290,21 @@ impl rustls::client::danger::ServerCertVerifier for NoTrust {
     }
 }
 
+/// True if `e` is a rustls error, possibly inside (nested) io::Errors, whose
+/// `source()` skips the error they wrap.
+fn is_rustls(e: &(dyn StdError + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        Some(inner) => is_rustls(inner),
+        None => false,
+    }
+}
+
 /// Maps a reqwest failure to a transport error, naming the root cause.
 fn map_error(e: reqwest::Error) -> Error {
     let mut message = e.to_string();
@@ -298,7 +313,7 @@ fn map_error(e: reqwest::Error) -> Error {
     while let Some(s) = source {
         message.push_str(": ");
         message.push_str(&s.to_string());
-        tls |= s.downcast_ref::<rustls::Error>().is_some();
+        tls |= is_rustls(s);
         source = s.source();
     }
     let kind = if e.is_timeout() {

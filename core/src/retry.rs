@@ -38,16 +38,19 @@ impl Default for RetryPolicy {
 /// What a failed attempt means for the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    /// Do not retry (every other 4xx, malformed responses, config).
+    /// Do not retry (every other 4xx, malformed responses, TLS, config).
     Fatal,
-    /// Retry; a transport failure (no throttling once attempts are spent).
-    RetryTransport,
-    /// Retry; the server said it is overloaded or failing (429/5xx and the
-    /// OAuth `server_error`/`temporarily_unavailable`): throttle when spent.
-    RetryServer,
+    /// Retry; once the attempts are spent, do not throttle (transport
+    /// failures, 408).
+    Retry,
+    /// Retry; the server said it is overloaded or failing (429, 5xx, OAuth
+    /// `server_error` / `temporarily_unavailable`): once the attempts are
+    /// spent, throttle the key (DESIGN §5).
+    RetryThenThrottle,
 }
 
-const RETRY_STATUSES: &[u16] = &[408, 429, 500, 502, 503, 504];
+/// Statuses after which the server is overloaded or failing.
+const OVERLOADED: &[u16] = &[429, 500, 502, 503, 504];
 
 pub(crate) fn classify(err: &Error) -> Verdict {
     use ErrorDetail as E;
@@ -56,15 +59,14 @@ pub(crate) fn classify(err: &Error) -> Verdict {
             kind: TransportKind::Tls,
             ..
         } => Verdict::Fatal,
-        E::Transport { .. } => Verdict::RetryTransport,
-        E::Http { status, .. } if RETRY_STATUSES.contains(status) => Verdict::RetryServer,
-        E::OAuth { error, status, .. }
-            if error == "server_error"
-                || error == "temporarily_unavailable"
-                || RETRY_STATUSES.contains(status) =>
-        {
-            Verdict::RetryServer
+        E::Transport { .. } => Verdict::Retry,
+        E::Http { status, .. } | E::OAuth { status, .. } if OVERLOADED.contains(status) => {
+            Verdict::RetryThenThrottle
         }
+        E::OAuth { error, .. } if error == "server_error" || error == "temporarily_unavailable" => {
+            Verdict::RetryThenThrottle
+        }
+        E::Http { status: 408, .. } | E::OAuth { status: 408, .. } => Verdict::Retry,
         _ => Verdict::Fatal,
     }
 }

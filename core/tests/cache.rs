@@ -274,13 +274,18 @@ async fn least_recently_used_keys_are_evicted() {
 }
 
 #[tokio::test]
-async fn zero_lifetime_token_is_returned_but_never_cached() {
+async fn a_token_unusable_on_arrival_is_never_handed_out() {
     let env = env().await;
     env.faults(json!([{"token": {"expires_in": 0}}]), true);
     let client = env.client();
-    client.get_token(&TokenRequest::default()).await.unwrap();
-    client.get_token(&TokenRequest::default()).await.unwrap();
-    assert_eq!(env.requests(), 2);
+    for _ in 0..2 {
+        let err = client
+            .get_token(&TokenRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    }
+    assert_eq!(env.requests(), 2, "never cached, never throttled");
 }
 
 #[tokio::test]

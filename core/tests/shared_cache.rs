@@ -298,3 +298,40 @@ impl Drop for RedisServer {
         self.kill();
     }
 }
+
+#[tokio::test]
+async fn an_invalidated_token_is_not_taken_back_from_the_store() {
+    let env = env().await;
+    let cache = format!("file:{}", tempdir("invalidate"));
+    let t1 = process_like(&env, &cache)
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap();
+    let b = process_like(&env, &cache);
+    assert_eq!(
+        b.get_token(&TokenRequest::default())
+            .await
+            .unwrap()
+            .access_token(),
+        t1.access_token()
+    );
+    assert_eq!(env.requests(), 1);
+    // An API answered 401 with it: the next token must be new, and shared.
+    b.invalidate(&TokenRequest::default()).unwrap();
+    let t2 = b.get_token(&TokenRequest::default()).await.unwrap();
+    assert_ne!(t2.access_token(), t1.access_token());
+    assert_eq!(env.requests(), 2);
+    let c = process_like(&env, &cache)
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        c.access_token(),
+        t2.access_token(),
+        "the replacement is what the store serves"
+    );
+    // fetch_token replaces it everywhere too.
+    let t3 = b.fetch_token(&TokenRequest::default()).await.unwrap();
+    assert_ne!(t3.access_token(), t2.access_token());
+    assert_eq!(env.requests(), 3);
+}

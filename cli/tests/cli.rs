@@ -1,0 +1,580 @@
+//! The `m2m-auth` binary, run as a user runs it, against an in-process dev
+//! server.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+
+use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
+const SECRET: &str = "cli-s3cret:%+/=";
+
+async fn server() -> DevServer {
+    let mut c = ClientConfig::new("cli-client", SECRET);
+    c.token_lifetime = Some(3600);
+    DevServer::start(ServerConfig::with_clients(vec![c]))
+        .await
+        .unwrap()
+}
+
+/// A command with a clean environment: no M2M_AUTH_* or proxy variables
+/// from the developer's shell.
+fn cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("M2M_AUTH_") || k.to_ascii_lowercase().ends_with("_proxy") {
+            c.env_remove(k);
+        }
+    }
+    c.env("NO_PROXY", "127.0.0.1,localhost");
+    c
+}
+
+/// Runs `c` off the runtime's threads (the dev server lives on them), with
+/// `stdin` as standard input.
+async fn run(mut c: Command, stdin: &str) -> Output {
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn form_field(body: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Neither output shows the secret.
+fn assert_no_secret(out: &Output) {
+    let form: String = form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
+    for s in [text(&out.stdout), text(&out.stderr)] {
+        assert!(!s.contains(SECRET) && !s.contains(&form), "{s}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_from_flags_and_env_secret_prints_the_token_response() {
+    let s = server().await;
+    let mut c = cmd(&[
+        "token",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+        "--audience",
+        "https://api.example.com",
+        "--scope",
+        "read:data",
+        "--scope",
+        "write:data",
+        "--organization",
+        "org_1",
+        "--resource",
+        "https://r.example.com/",
+        "--extra",
+        "tenant=t1",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["scope"], "read:data write:data");
+    let left = v["expires_in"].as_u64().unwrap();
+    assert!((3590..=3600).contains(&left), "{left}");
+    assert_eq!(v["access_token"].as_str().unwrap().split('.').count(), 3);
+    assert!(text(&out.stdout).starts_with("{\n  \"access_token\""));
+    let r = &s.requests()[0];
+    assert_eq!(
+        form_field(&r.body, "client_secret").as_deref(),
+        Some(SECRET)
+    );
+    assert_eq!(
+        form_field(&r.body, "audience").as_deref(),
+        Some("https://api.example.com")
+    );
+    assert_eq!(
+        form_field(&r.body, "organization").as_deref(),
+        Some("org_1")
+    );
+    assert_eq!(
+        form_field(&r.body, "resource").as_deref(),
+        Some("https://r.example.com/")
+    );
+    assert_eq!(form_field(&r.body, "tenant").as_deref(), Some("t1"));
+    assert!(r.headers["user-agent"].starts_with("m2m-auth/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_prints_only_the_access_token() {
+    let s = server().await;
+    let mut c = cmd(&["token", "--raw"]);
+    c.env("M2M_AUTH_TOKEN_URL", s.token_url())
+        .env("M2M_AUTH_CLIENT_ID", "cli-client")
+        .env("M2M_AUTH_CLIENT_SECRET", SECRET)
+        .env("M2M_AUTH_AUDIENCE", "https://api.example.com");
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0].split('.').count(), 3, "a JWT: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_never_prints_the_token() {
+    let s = server().await;
+    s.set_faults(
+        Target::Token,
+        vec![FaultStep::token(
+            serde_json::json!({"refresh_token": "rt-should-not-show"}),
+        )],
+        false,
+    );
+    let mut c = cmd(&[
+        "token",
+        "--metadata",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["fingerprint"].as_str().unwrap().len(), 16);
+    assert_eq!(v["other_fields"], serde_json::json!(["refresh_token"]));
+    assert!(v.get("access_token").is_none());
+    assert!(!stdout.contains("eyJ") && !stdout.contains("rt-should-not-show"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_from_stdin_with_basic_auth() {
+    let s = server().await;
+    let c = cmd(&[
+        "token",
+        "--client-secret-stdin",
+        "--auth-method",
+        "client_secret_basic",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    let out = run(c, &format!("{SECRET}\r\n")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = &s.requests()[0];
+    assert!(r.headers["authorization"].starts_with("Basic "));
+    assert_eq!(form_field(&r.body, "client_secret"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_on_the_command_line_is_refused_before_any_request() {
+    let s = server().await;
+    let out = run(
+        cmd(&[
+            "token",
+            "--token-url",
+            &s.token_url(),
+            "--client-id",
+            "cli-client",
+            "--client-secret",
+            SECRET,
+        ]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "config");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("M2M_AUTH_CLIENT_SECRET") && err.contains("--client-secret-stdin"),
+        "{err}"
+    );
+    assert_eq!(s.stats().token_requests, 0);
+    assert_no_secret(&out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_secret_and_bad_options_are_config_errors() {
+    let s = server().await;
+    let out = run(
+        cmd(&["token", "--token-url", &s.token_url(), "--client-id", "x"]),
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no client secret"));
+
+    let mut c = cmd(&[
+        "token",
+        "--token-url",
+        "http://auth.example.com/oauth/token",
+        "--client-id",
+        "x",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert_eq!(out.status.code(), Some(3), "https rule");
+    assert!(text(&out.stderr).starts_with("m2m-auth: config: "));
+
+    // Usage errors are clap's: status 2.
+    let out = run(cmd(&["token", "--no-such-flag"]), "").await;
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_override_the_environment() {
+    let s = server().await;
+    let mut c = cmd(&[
+        "token",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+        "--audience",
+        "https://flag.example.com",
+    ]);
+    c.env("M2M_AUTH_DOMAIN", "tenant.example.com")
+        .env("M2M_AUTH_CLIENT_ID", "env-client")
+        .env("M2M_AUTH_AUDIENCE", "https://env.example.com")
+        .env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = &s.requests()[0];
+    assert_eq!(
+        form_field(&r.body, "client_id").as_deref(),
+        Some("cli-client")
+    );
+    assert_eq!(
+        form_field(&r.body, "audience").as_deref(),
+        Some("https://flag.example.com")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_print_code_and_description_with_distinct_exit_codes() {
+    let s = server().await;
+    let base = |s: &DevServer| {
+        let mut c = cmd(&[
+            "token",
+            "--token-url",
+            &s.token_url(),
+            "--client-id",
+            "cli-client",
+        ]);
+        c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+        c
+    };
+    // oauth
+    s.set_faults(
+        Target::Token,
+        vec![FaultStep::status_json(
+            400,
+            serde_json::json!({"error": "invalid_scope", "error_description": "no such scope",
+                "error_uri": "https://errors.example.com/scope"}),
+        )],
+        false,
+    );
+    let out = run(base(&s), "").await;
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("oauth") && err.contains("invalid_scope") && err.contains("no such scope"),
+        "{err}"
+    );
+    assert!(err.contains("https://errors.example.com/scope"), "{err}");
+    // a wrong secret: oauth invalid_client, and the secret is not shown
+    let mut c = cmd(&[
+        "token",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", "wrong-cli-secret");
+    let out = run(c, "").await;
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("invalid_client"));
+    assert!(!text(&out.stderr).contains("wrong-cli-secret"));
+    // http
+    s.set_faults(Target::Token, vec![FaultStep::status(404)], true);
+    let out = run(base(&s), "").await;
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("http: status 404"));
+    // invalid_response
+    s.set_faults(
+        Target::Token,
+        vec![FaultStep::token(serde_json::json!({"token_type": "mac"}))],
+        true,
+    );
+    let out = run(base(&s), "").await;
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    // transport: nobody listens on the discard port.
+    let url = "http://127.0.0.1:9/oauth/token";
+    let mut c = cmd(&["token", "--token-url", url, "--client-id", "cli-client"]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("m2m-auth: transport"));
+    assert_no_secret(&out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_gets_the_api_with_the_token() {
+    let s = server().await;
+    let mut c = cmd(&[
+        "call",
+        &s.api_url(),
+        "--include",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+        "--audience",
+        "https://api.example.com",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("HTTP/1.1 200 OK\n"), "{stdout}");
+    let body = stdout.split_once("\n\n").unwrap().1;
+    let v: Value = serde_json::from_str(body.trim()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["aud"], "https://api.example.com");
+    assert_eq!(v["sub"], "cli-client");
+    let st = s.stats();
+    assert_eq!((st.token_requests, st.api_requests), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_posts_a_body_from_stdin_and_headers() {
+    let s = server().await;
+    let mut c = cmd(&[
+        "call",
+        &s.api_url(),
+        "--data-file",
+        "-",
+        "-H",
+        "Content-Type: application/json",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "{\"hello\":1}").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    // Both the secret and the body on stdin: refused.
+    let c = cmd(&[
+        "call",
+        &s.api_url(),
+        "--data-file",
+        "-",
+        "--client-secret-stdin",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    let out = run(c, "x").await;
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_renews_once_on_401_then_returns_the_401() {
+    let s = server().await;
+    let api_401 = || {
+        FaultStep::status_json(401, serde_json::json!({"error": "invalid_token"}))
+            .header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
+    };
+    let base = |s: &DevServer| {
+        let mut c = cmd(&[
+            "call",
+            &s.api_url(),
+            "--token-url",
+            &s.token_url(),
+            "--client-id",
+            "cli-client",
+        ]);
+        c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+        c
+    };
+    // One 401: renewed, then 200.
+    s.set_faults(Target::Api, vec![api_401()], false);
+    let out = run(base(&s), "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!((s.stats().token_requests, s.stats().api_requests), (2, 2));
+    // 401 twice: exactly one renewal, the 401 body printed, exit 22.
+    s.reset();
+    s.set_faults(Target::Api, vec![api_401()], true);
+    let out = run(base(&s), "").await;
+    assert_eq!(out.status.code(), Some(22));
+    assert!(text(&out.stdout).contains("invalid_token"));
+    assert!(text(&out.stderr).contains("401"));
+    assert_eq!((s.stats().token_requests, s.stats().api_requests), (2, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_server_serves_clients_from_a_file_and_prints_its_urls() {
+    let dir = std::env::temp_dir().join(format!("m2m-auth-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clients.json");
+    std::fs::write(
+        &file,
+        r#"{"clients": [{"client_id": "file-client", "client_secret": "file-secret",
+            "audiences": ["https://file.example.com"], "token_lifetime": 120}]}"#,
+    )
+    .unwrap();
+    let mut server = cmd(&[
+        "dev-server",
+        "--clients",
+        file.to_str().unwrap(),
+        "--exit-on-stdin-eof",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let urls: Value = serde_json::from_str(&first).unwrap();
+    for k in [
+        "url",
+        "issuer",
+        "token_url",
+        "jwks_uri",
+        "api_url",
+        "control_url",
+    ] {
+        assert!(
+            urls[k].as_str().unwrap().starts_with("http://127.0.0.1:"),
+            "{k}: {first}"
+        );
+    }
+    let mut c = cmd(&[
+        "call",
+        urls["api_url"].as_str().unwrap(),
+        "--issuer",
+        urls["issuer"].as_str().unwrap(),
+        "--client-id",
+        "file-client",
+        "--audience",
+        "https://file.example.com",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", "file-secret");
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sub"], "file-client");
+    // Closing its stdin stops it; its summary went to stderr.
+    drop(server.stdin.take());
+    let done = tokio::task::spawn_blocking(move || server.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(done.status.success());
+    let summary = text(&done.stderr);
+    assert!(
+        summary.contains("token endpoint") && summary.contains("file-client"),
+        "{summary}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_names_every_command_and_the_exit_codes() {
+    let out = run(cmd(&["--help"]), "").await;
+    let help = text(&out.stdout);
+    for w in ["token", "call", "dev-server", "3 config", "4 oauth"] {
+        assert!(help.contains(w), "{w}: {help}");
+    }
+    let out = run(cmd(&["token", "--help"]), "").await;
+    let help = text(&out.stdout);
+    for w in [
+        "--token-url",
+        "--domain",
+        "--issuer",
+        "--client-id",
+        "--auth-method",
+        "--audience",
+        "--scope",
+        "--organization",
+        "--resource",
+        "--client-secret-stdin",
+        "--raw",
+    ] {
+        assert!(help.contains(w), "{w}");
+    }
+    assert!(!help.contains("--client-secret <"), "hidden: {help}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cache_lets_repeated_commands_reuse_the_token() {
+    let s = server().await;
+    let dir = std::env::temp_dir().join(format!("m2m-auth-cli-cache-{}", std::process::id()));
+    let spec = format!("file:{}", dir.display());
+    let token = |s: &DevServer| {
+        let mut c = cmd(&[
+            "token",
+            "--raw",
+            "--cache",
+            &spec,
+            "--token-url",
+            &s.token_url(),
+            "--client-id",
+            "cli-client",
+        ]);
+        c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+        c
+    };
+    let first = run(token(&s), "").await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = run(token(&s), "").await;
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(first.stdout, second.stdout, "the same token");
+    assert_eq!(s.stats().token_requests, 1);
+    // The store never holds the secret or the token in the clear.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            let hay = String::from_utf8_lossy(&bytes);
+            let tok = text(&first.stdout);
+            assert!(
+                !hay.contains(SECRET) && !hay.contains(tok.trim()),
+                "{}",
+                path.display()
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

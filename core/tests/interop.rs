@@ -1,0 +1,256 @@
+//! Interop with a real authorization server: `oidc-provider` (a certified
+//! OpenID Provider), configured in `tests/interop/` for the client credentials
+//! grant with RFC 8707 resource indicators, issuing RS256 JWT access tokens
+//! whose `aud` is the requested resource.
+//!
+//! These tests need Node.js and `tests/interop/node_modules`, so they are
+//! `#[ignore]`d in a plain `cargo test`; `scripts/test-interop.sh` installs
+//! the pinned server (`npm ci`) and runs them with `--include-ignored`. Run
+//! without the install, they fail and say so.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use m2m_auth::{
+    ErrorDetail, ErrorKind, RetryPolicy, TokenClient, TokenClientBuilder, TokenRequest,
+};
+use serde_json::Value;
+
+/// `tests/interop/clients.json`: the clients the server registers.
+fn config() -> Value {
+    serde_json::from_str(include_str!("../../tests/interop/clients.json")).unwrap()
+}
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/interop")
+}
+
+/// The running server, started once for all tests of this binary. Its stdin
+/// is held open for the life of the process: when the test binary exits,
+/// the server sees EOF and exits too.
+struct Provider {
+    issuer: String,
+    token_endpoint: String,
+    _child: Child,
+    _stdin: ChildStdin,
+}
+
+fn provider() -> &'static Provider {
+    static P: OnceLock<Provider> = OnceLock::new();
+    P.get_or_init(start_provider)
+}
+
+fn start_provider() -> Provider {
+    let dir = interop_dir();
+    let module = dir.join("node_modules/oidc-provider/package.json");
+    assert!(
+        module.exists(),
+        "{} is missing: the interop tests need oidc-provider installed. \
+         Run scripts/test-interop.sh (or `npm ci` in tests/interop) first.",
+        module.display()
+    );
+    let mut child = Command::new("node")
+        .arg("server.mjs")
+        .arg("--exit-on-stdin-eof")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `node` (is Node.js on PATH?): {e}"));
+    let stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("oidc-provider did not print its issuer within 30 s");
+    let info: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("oidc-provider start line {line:?}: {e}"));
+    let s = |k: &str| info[k].as_str().unwrap().to_string();
+    Provider {
+        issuer: s("issuer"),
+        token_endpoint: s("token_endpoint"),
+        _child: child,
+        _stdin: stdin,
+    }
+}
+
+fn clients() -> Vec<(String, String, String)> {
+    config()["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_string();
+            (
+                s("client_id"),
+                s("client_secret"),
+                s("token_endpoint_auth_method"),
+            )
+        })
+        .collect()
+}
+
+fn builder(id: &str, secret: &str, method: &str) -> TokenClientBuilder {
+    TokenClient::builder()
+        .token_url(provider().token_endpoint.clone())
+        .client_id(id)
+        .client_secret(secret)
+        .auth_method_name(method)
+        .no_proxy()
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
+        })
+}
+
+/// The JOSE header and the claims of a JWT (not verified: the engine is not
+/// the resource server here).
+fn jwt_parts(token: &str) -> (Value, Value) {
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWS compact serialization: {token:.40}…");
+    let decode = |p: &str| -> Value {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    (decode(parts[0]), decode(parts[1]))
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn every_client_gets_a_jwt_for_the_requested_resource() {
+    let p = provider();
+    let default_resource = config()["resource"].as_str().unwrap().to_string();
+    for (id, secret, method) in clients() {
+        let client = builder(&id, &secret, &method)
+            .resource([default_resource.clone()])
+            .scope(["read:data"])
+            .build()
+            .unwrap();
+        let token = client
+            .get_token(&TokenRequest::default())
+            .await
+            .unwrap_or_else(|e| panic!("{id} ({method}): {e}"));
+        assert_eq!(token.token_type(), "Bearer");
+        assert_eq!(token.scope(), Some("read:data"), "{id}");
+        let left = token.expires_in().as_secs();
+        assert!((290..=300).contains(&left), "{id}: expires in {left} s");
+        let (header, claims) = jwt_parts(token.access_token());
+        assert_eq!(header["alg"], "RS256", "{id}");
+        assert_eq!(header["typ"], "at+jwt", "{id}: an RFC 9068 access token");
+        assert_eq!(claims["aud"], default_resource.as_str(), "{id}");
+        assert_eq!(claims["client_id"], id.as_str(), "{id}");
+        assert_eq!(claims["iss"], p.issuer.as_str(), "{id}");
+
+        // Another resource, per call: another token, for that audience.
+        let other = "https://reports.example.com/";
+        let t2 = client
+            .get_token(&TokenRequest::new().resource([other]))
+            .await
+            .unwrap_or_else(|e| panic!("{id} ({method}), resource {other}: {e}"));
+        assert_ne!(t2.access_token(), token.access_token());
+        assert_eq!(jwt_parts(t2.access_token()).1["aud"], other, "{id}");
+
+        // The first token is cached.
+        let again = client.get_token(&TokenRequest::default()).await.unwrap();
+        assert_eq!(again.access_token(), token.access_token(), "{id}");
+        assert_eq!(client.stats().fetches, 2, "{id}");
+    }
+}
+
+/// The clients whose id and secret are full of `:%+/=`, spaces and the other
+/// specials: RFC 6749 §2.3.1 form-encoding in the Basic header, and the form
+/// body. (Non-ASCII secrets are outside RFC 6749 Appendix A's `VSCHAR`
+/// (%x20-7E), and oidc-provider refuses to register a client with one; the
+/// engine's encoding of non-ASCII is covered against the dev server by the
+/// conformance vectors `encoding-*`.)
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn special_characters_survive_basic_and_post_encoding() {
+    let special: Vec<_> = clients()
+        .into_iter()
+        .filter(|(_, s, _)| {
+            [':', '%', '+', '/', '=', ' ']
+                .iter()
+                .all(|c| s.contains(*c))
+        })
+        .collect();
+    let methods: Vec<&str> = special.iter().map(|(_, _, m)| m.as_str()).collect();
+    assert!(
+        methods.contains(&"client_secret_basic") && methods.contains(&"client_secret_post"),
+        "clients.json has a special secret for both methods: {methods:?}"
+    );
+    for (id, secret, method) in special {
+        let client = builder(&id, &secret, &method).build().unwrap();
+        let token = client
+            .get_token(&TokenRequest::new().resource(["https://api.example.com/"]))
+            .await
+            .unwrap_or_else(|e| panic!("{id} ({method}): {e}"));
+        assert_eq!(jwt_parts(token.access_token()).1["client_id"], id.as_str());
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn a_wrong_secret_is_an_oauth_invalid_client_error() {
+    for (id, secret, method) in clients() {
+        let wrong = format!("{secret}-wrong");
+        let client = builder(&id, &wrong, &method).build().unwrap();
+        let err = client
+            .get_token(&TokenRequest::new().resource(["https://api.example.com/"]))
+            .await
+            .expect_err("a wrong secret is refused");
+        assert_eq!(err.kind(), ErrorKind::OAuth, "{id}: {err}");
+        match err.detail() {
+            ErrorDetail::OAuth { error, status, .. } => {
+                assert_eq!(error, "invalid_client", "{id}");
+                assert_eq!(*status, 401, "{id}");
+            }
+            other => panic!("{id}: {other:?}"),
+        }
+        assert_eq!(client.stats().fetches, 1, "never retried");
+        let shown = format!("{err} {err:?}");
+        let form: String = form_urlencoded::byte_serialize(wrong.as_bytes()).collect();
+        assert!(
+            !shown.contains(&wrong) && !shown.contains(&form),
+            "{id}: {shown}"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn discovery_from_the_issuer_finds_the_token_endpoint() {
+    let p = provider();
+    let (id, secret, method) = clients().remove(0);
+    let client = TokenClient::builder()
+        .issuer(p.issuer.clone())
+        .client_id(id.clone())
+        .client_secret(secret)
+        .auth_method_name(method)
+        .resource(["https://discovered.example.com/"])
+        .no_proxy()
+        .build()
+        .unwrap();
+    let token = client
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_or_else(|e| panic!("discovery from {}: {e}", p.issuer));
+    // The token came from the endpoint the metadata names (`{issuer}/token`,
+    // not the Auth0-style `/oauth/token`), for the requested audience.
+    let (_, claims) = jwt_parts(token.access_token());
+    assert_eq!(claims["aud"], "https://discovered.example.com/");
+    assert_eq!(claims["iss"], p.issuer.as_str());
+    assert_eq!(p.token_endpoint, format!("{}/token", p.issuer));
+}
