@@ -124,22 +124,30 @@ fn main() {
     println!(
         "\n== cold path: sequential token requests, dev server --cheap-tokens (separate process)"
     );
-    let n = 5000;
+    // The machine may be busy: alternate rounds of ours and wrk, best of each.
     for _ in 0..200 {
         rt.block_on(client.fetch_token(&req)).unwrap();
     }
-    let started = Instant::now();
-    for _ in 0..n {
-        black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+    let (mut ours_cold, mut wrk_best) = (f64::MAX, f64::MAX);
+    let n = 2000;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for _ in 0..n {
+            black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+        }
+        ours_cold = ours_cold.min(started.elapsed().as_secs_f64() * 1e6 / n as f64);
+        if let Some(w) = wrk(&token_url) {
+            wrk_best = wrk_best.min(w);
+        }
     }
-    let ours_cold = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!("m2m-auth fetch_token: {ours_cold:.1} µs/request ({n} requests)");
-    match wrk(&token_url) {
-        Some(wrk_us) => println!(
-            "wrk -t1 -c1 POST same body: {wrk_us:.1} µs/request\nratio ours/wrk = {:.2} (target <= 1.25)",
-            ours_cold / wrk_us
-        ),
-        None => println!("wrk not found: install the Debian package `wrk` for the comparison"),
+    println!("m2m-auth fetch_token: {ours_cold:.1} µs/request (best of 3 x {n})");
+    if wrk_best < f64::MAX {
+        println!(
+            "wrk -t1 -c1 POST same body: {wrk_best:.1} µs/request (best of 3 x 2 s)\nratio ours/wrk = {:.2} (target <= 1.25)",
+            ours_cold / wrk_best
+        );
+    } else {
+        println!("wrk not found: install the Debian package `wrk` for the comparison");
     }
     drop(server.stdin.take()); // --exit-on-stdin-eof: the server exits
     let _ = server.kill();
@@ -180,15 +188,32 @@ fn shared_store(rt: &tokio::runtime::Runtime, token_url: &str, redis_url: &str, 
         "hot path, token in process memory: {redis_hot:.1} ns/call vs memory store {memory_ns:.1} ns/call ({:+.0} %)",
         (redis_hot / memory_ns - 1.0) * 100.0
     );
+    // A process whose memory is cold: a new client with a cache of its own.
+    let cold = || {
+        let c = TokenClient::builder()
+            .token_url(token_url)
+            .client_id("demo-client")
+            .client_secret("demo-secret")
+            .audience("https://api.example.com")
+            .cache(redis_url)
+            .memory_cache(m2m_auth::MemoryCache::new(1))
+            .no_proxy()
+            .build()
+            .unwrap();
+        black_box(rt.block_on(c.get_token(&TokenRequest::default())).unwrap());
+        c.stats().shared_hits
+    };
     let n = 2000;
-    let started = Instant::now();
-    for _ in 0..n {
-        client.invalidate(&req).unwrap();
-        black_box(rt.block_on(client.get_token(&req)).unwrap());
+    let mut shared = 0;
+    let mut cold_us = f64::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for _ in 0..n {
+            shared += cold();
+        }
+        cold_us = cold_us.min(started.elapsed().as_secs_f64() * 1e6 / n as f64);
     }
-    let cold_us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-    let shared = client.stats().shared_hits;
-    println!("cold process memory, token in Redis: {cold_us:.1} µs/call ({shared} shared hits)");
+    println!("cold process memory, token in Redis (new client + get_token): {cold_us:.1} µs/call, best of 3 ({shared} shared hits)");
     let port = redis_url
         .trim_start_matches("redis://")
         .split(['/', ':'])
@@ -254,7 +279,7 @@ fn wrk(url: &str) -> Option<f64> {
     )
     .ok()?;
     let out = Command::new("wrk")
-        .args(["-t1", "-c1", "-d5s", "-s", script.to_str()?, url])
+        .args(["-t1", "-c1", "-d2s", "-s", script.to_str()?, url])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);

@@ -335,3 +335,33 @@ async fn an_invalidated_token_is_not_taken_back_from_the_store() {
     assert_ne!(t3.access_token(), t2.access_token());
     assert_eq!(env.requests(), 3);
 }
+
+#[test]
+fn a_store_outlives_the_runtime_that_first_used_it() {
+    // Stores are process-wide; C handles each own a runtime and may come and
+    // go. A connection left on a dropped runtime heals on the next call.
+    let redis = RedisServer::start();
+    let server_rt = tokio::runtime::Runtime::new().unwrap();
+    let env = server_rt.block_on(env());
+    let url = redis.url();
+    let first = tokio::runtime::Runtime::new().unwrap();
+    first
+        .block_on(process_like(&env, &url).get_token(&TokenRequest::default()))
+        .unwrap();
+    drop(first);
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second
+        .block_on(process_like(&env, &url).get_token(&TokenRequest::default()))
+        .unwrap();
+    let third = process_like(&env, &url);
+    let t = second
+        .block_on(third.get_token(&TokenRequest::default()))
+        .unwrap();
+    assert!(!t.access_token().is_empty());
+    assert_eq!(
+        third.stats().shared_hits,
+        1,
+        "sharing works on the new runtime"
+    );
+    assert!(env.requests() <= 2, "{}", env.requests());
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -46,17 +47,32 @@ pub(crate) enum Lease {
     Redis { key: String, owner: String },
 }
 
-/// Opens the store a `cache` option names; `None` for `"memory"`.
+/// The store a `cache` option names; `None` for `"memory"`. Process-wide:
+/// clients with the same spec share one store (one Redis connection), so an
+/// app that builds a client per request does not open a connection each time.
 pub(crate) fn open(spec: &str, op_timeout: Duration) -> Result<Option<Arc<dyn SharedStore>>> {
+    type Registry = Vec<((String, Duration), Arc<dyn SharedStore>)>;
+    static STORES: Mutex<Registry> = Mutex::new(Vec::new());
     let spec = spec.trim();
     if spec.is_empty() || spec == "memory" {
         return Ok(None);
     }
+    let key = (spec.to_string(), op_timeout);
+    let mut stores = STORES.lock();
+    if let Some((_, store)) = stores.iter().find(|(k, _)| *k == key) {
+        return Ok(Some(store.clone()));
+    }
+    let store = new_store(spec, op_timeout)?;
+    stores.push((key, store.clone()));
+    Ok(Some(store))
+}
+
+fn new_store(spec: &str, op_timeout: Duration) -> Result<Arc<dyn SharedStore>> {
     if let Some(dir) = spec.strip_prefix("file:") {
-        return Ok(Some(Arc::new(file::FileStore::new(dir)?)));
+        return Ok(Arc::new(file::FileStore::new(dir)?));
     }
     if spec.starts_with("redis://") || spec.starts_with("rediss://") {
-        return Ok(Some(Arc::new(redis::RedisStore::new(spec, op_timeout)?)));
+        return Ok(Arc::new(redis::RedisStore::new(spec, op_timeout)?));
     }
     Err(Error::config(format!(
         "unknown cache {spec:?}: use \"memory\", \"file:/dir\" or \"redis://host:port/db\""

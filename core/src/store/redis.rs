@@ -94,11 +94,16 @@ impl RedisStore {
     /// Runs one command with the store's deadline.
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T> {
         let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.op_timeout, cmd.query_async::<T>(&mut conn)).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(cache_error(format!("redis {}: {e}", self.described))),
-            Err(_) => Err(cache_error(format!("redis {}: timed out", self.described))),
-        }
+        let error =
+            match tokio::time::timeout(self.op_timeout, cmd.query_async::<T>(&mut conn)).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => cache_error(format!("redis {}: {e}", self.described)),
+                Err(_) => cache_error(format!("redis {}: timed out", self.described)),
+            };
+        // The next command connects afresh, on the caller's runtime: the store
+        // is process-wide and may outlive the runtime its connection ran on.
+        *self.conn.lock().await = None;
+        Err(error)
     }
 }
 
