@@ -36,7 +36,11 @@ pub(crate) struct Cached {
 #[derive(Default)]
 pub(crate) struct SlotState {
     pub cached: Option<Cached>,
-    pub inflight: Option<Inflight>,
+    /// The request in flight and its id.
+    inflight: Option<(u64, Inflight)>,
+    /// The process that started `inflight`: a child after `fork()` inherits
+    /// the request but not the task driving it.
+    inflight_pid: u32,
     /// No token request before this instant (Retry-After, repeated 5xx).
     pub throttled_until: u64,
     /// Failed background refreshes in a row, for their backoff.
@@ -66,6 +70,40 @@ const EPOCH_BITS: u32 = 24;
 /// Deadlines are published in units of 2^20 ns (about 1 ms).
 const UNIT_SHIFT: u32 = 20;
 const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;
+
+/// A process-unique id for a token request.
+pub(crate) fn next_fetch_id() -> u64 {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl SlotState {
+    /// The token request in flight for this key, if one is (and was started
+    /// by this process).
+    pub(crate) fn inflight(&mut self) -> Option<&Inflight> {
+        if self.inflight.is_some() && self.inflight_pid != std::process::id() {
+            self.inflight = None;
+        }
+        self.inflight.as_ref().map(|(_, f)| f)
+    }
+
+    /// Records request `id` (from [`next_fetch_id`]) as in flight.
+    pub(crate) fn start_inflight(&mut self, id: u64, inflight: Inflight) {
+        self.inflight_pid = std::process::id();
+        self.inflight = Some((id, inflight));
+    }
+
+    /// Forgets request `id` if it is still the one in flight.
+    pub(crate) fn end_inflight(&mut self, id: u64) {
+        if self
+            .inflight
+            .as_ref()
+            .is_some_and(|(current, _)| *current == id)
+        {
+            self.inflight = None;
+        }
+    }
+}
 
 impl Slot {
     fn new(key: CacheKey) -> Slot {

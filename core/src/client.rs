@@ -14,7 +14,9 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::auth::ClientAuth;
-use crate::cache::{Cached, Inflight, MemoryCache, Slot, SlotState, DEFAULT_MAX_KEYS};
+use crate::cache::{
+    next_fetch_id, Cached, Inflight, MemoryCache, Slot, SlotState, DEFAULT_MAX_KEYS,
+};
 use crate::clock::{self, nanos};
 use crate::config::{AuthMethod, Endpoint, Settings, TokenClientBuilder};
 use crate::discovery;
@@ -357,7 +359,7 @@ impl Inner {
                 .into());
             }
             inner.stats.miss();
-            match &st.inflight {
+            match st.inflight() {
                 Some(f) => f.clone(),
                 None => Inner::start_fetch(&inner, &slot, &mut st, false),
             }
@@ -368,7 +370,7 @@ impl Inner {
     /// Starts a background refresh unless one is running, backing off, or
     /// throttled.
     fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
-        if st.inflight.is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
+        if st.inflight().is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
             // The task runs on its own; nobody waits for a background refresh.
             drop(Inner::start_fetch(inner, slot, st, true));
         }
@@ -383,7 +385,9 @@ impl Inner {
         background: bool,
     ) -> Inflight {
         let rejected = st.rejected.take();
-        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected).boxed();
+        // The fetch ends its own record (and no other) by this id.
+        let id = next_fetch_id();
+        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id).boxed();
         let shared = if background {
             // Nobody waits for a background refresh: it runs as its own task.
             let task = tokio::spawn(fetch);
@@ -403,7 +407,7 @@ impl Inner {
             // a waiter gives up before it completes.
             fetch.shared()
         };
-        st.inflight = Some(shared.clone());
+        st.start_inflight(id, shared.clone());
         shared
     }
 
@@ -413,12 +417,17 @@ impl Inner {
         slot: Arc<Slot>,
         background: bool,
         rejected: Option<Token>,
+        id: u64,
     ) -> Result<Token> {
         inner.stats.fetch(background);
+        // If this future is dropped unfinished (its runtime shut down), the
+        // key must not stay "in flight" for ever.
+        let mut guard = InflightGuard(Some((slot.clone(), id)));
         let outcome = inner.fetch_shared(&slot.key, rejected.as_ref()).await;
+        guard.0 = None;
         let now = clock::precise();
         let mut st = slot.state.lock();
-        st.inflight = None;
+        st.end_inflight(id);
         match outcome {
             Ok(fetched) => {
                 let cached = inner.to_cached(fetched, slot.key.request());
@@ -806,4 +815,20 @@ struct Shared<'a> {
 fn unix_ms(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Clears a key's in-flight request if its fetch is dropped before it ends.
+struct InflightGuard(Option<(Arc<Slot>, u64)>);
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        if let Some((slot, id)) = self.0.take() {
+            // The drop can happen under the slot's own lock (a forked child
+            // discarding an inherited request): then its holder is already
+            // clearing it, and waiting would deadlock.
+            if let Some(mut st) = slot.state.try_lock_for(Duration::from_millis(50)) {
+                st.end_inflight(id);
+            }
+        }
+    }
 }

@@ -344,3 +344,34 @@ async fn a_caller_that_gives_up_still_leaves_the_token_cached() {
     );
     assert_eq!(env.requests(), 1);
 }
+
+#[test]
+fn a_refresh_cut_off_by_its_runtime_shutting_down_does_not_poison_the_key() {
+    let server_rt = tokio::runtime::Runtime::new().unwrap();
+    let env = server_rt.block_on(env_with(4, None, None));
+    let client = env
+        .builder()
+        .leeway(Duration::from_secs(1))
+        .refresh_ratio(0.25)
+        .build()
+        .unwrap();
+    let first = tokio::runtime::Runtime::new().unwrap();
+    first
+        .block_on(client.get_token(&TokenRequest::default()))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    env.faults(json!([{"delay_ms": 2000}]), false);
+    // Stale: this starts a background refresh on `first`...
+    first
+        .block_on(client.get_token(&TokenRequest::default()))
+        .unwrap();
+    // ...which dies with it.
+    drop(first);
+    env.server.clear_faults(Target::Token);
+    let second = tokio::runtime::Runtime::new().unwrap();
+    let renewed = second.block_on(client.fetch_token(&TokenRequest::default()));
+    assert!(
+        renewed.is_ok(),
+        "the key is not stuck in flight: {renewed:?}"
+    );
+}
