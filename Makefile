@@ -8,6 +8,7 @@ CARGO ?= cargo
 
 demo:
 	CARGO="$(CARGO)" scripts/demo.sh
+	scripts/demo-c.sh
 
 test:
 	scripts/install-deps.sh

@@ -1,3 +1,292 @@
 #!/usr/bin/env bash
-# Builds and tests the c package (filled in by its issue).
+# Builds and tests the C library (libm2m_auth, include/m2m_auth.h):
+#   scripts/test-c.sh           the C suite (`make test` runs it)
+#   scripts/test-c.sh --bench   the C benchmark (release build)
+#
+# Installs what it needs if missing (cbindgen via scripts/gen-header.sh; gcc,
+# valgrind, pkg-config, cmake, libcurl headers via apt-get), builds the
+# library and the dev server, verifies the committed header, compiles the C
+# tests with `gcc -std=c11 -Wall -Wextra -Werror` linked dynamically and
+# statically, and runs them against the dev/fault server: the ABI checks,
+# the client tests (64 threads on a cold cache -> 1 request), every shared
+# conformance vector (tests/conformance) plus the runner's own smoke vectors,
+# the README's C example, the CMake example; then the suite under valgrind
+# (0 errors, 0 bytes definitely lost) and under ASan/UBSan. Exits non-zero on
+# any failure. Idempotent; build output goes to target/c-tests.
 set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+. tests/c/lib.sh
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+mode="${1:-test}"
+case "$mode" in
+  test | --bench) ;;
+  *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
+
+# ---- 1. what the suite needs ---------------------------------------------------
+if [ "$mode" = test ]; then
+  ensure_packages gcc="gcc libc6-dev" make=make objcopy=binutils pkg-config=pkg-config \
+    valgrind=valgrind cmake=cmake pc:libcurl=libcurl4-openssl-dev
+else
+  ensure_packages gcc="gcc libc6-dev" objcopy=binutils
+fi
+
+OUT="$ROOT/target/c-tests"
+mkdir -p "$OUT"/{dyn,static,asan,vg-logs,pkgconfig}
+SUPPORT=(tests/c/support/testlib.c tests/c/support/json.c)
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Itests/c)
+export M2M_DEVSERVER="$ROOT/target/debug/m2m-auth-devserver"
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+version="$(sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)"
+
+# The system libraries a Rust static library needs (those of std), cached per rustc.
+native_static_libs() {
+  local cache="$OUT/native-static-libs" rv
+  rv="$(rustc -V)"
+  if [ ! -s "$cache" ] || [ "$(head -n1 "$cache")" != "$rv" ]; then
+    local tmp
+    tmp="$(mktemp -d)"
+    echo '' >"$tmp/empty.rs"
+    local libs
+    libs="$(rustc --crate-type staticlib --print native-static-libs -o "$tmp/libempty.a" "$tmp/empty.rs" 2>&1 |
+      sed -n 's/.*native-static-libs: //p')"
+    rm -rf "$tmp"
+    printf '%s\n%s\n' "$rv" "$libs" >"$cache"
+  fi
+  sed -n 2p "$cache"
+}
+
+# ---- the benchmark ---------------------------------------------------------------
+if [ "$mode" = --bench ]; then
+  M2M_C_PROFILE=release c_build
+  gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -Itests/c tests/c/bench.c "${SUPPORT[@]}" \
+    target/release/libm2m_auth.a $(native_static_libs) -o "$OUT/bench-release"
+  "$OUT/bench-release" "${BENCH_ITERATIONS:-5000000}"
+  exit
+fi
+
+# ---- 2. build, header ------------------------------------------------------------
+echo "test-c: building libm2m_auth and the dev server"
+c_build
+echo "test-c: built (${SECONDS} s)"
+scripts/gen-header.sh --verify
+LIBDIR="$ROOT/target/debug"
+NATIVE="$(native_static_libs)"
+sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$ROOT/include|" \
+  -e "s|@VERSION@|$version|" -e "s|@NATIVE_STATIC_LIBS@|$NATIVE|" \
+  tests/c/m2m_auth.pc.in >"$OUT/pkgconfig/m2m_auth.pc"
+export PKG_CONFIG_PATH="$OUT/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+[ "$(pkg-config --modversion m2m_auth)" = "$version" ]
+
+# ---- 3. compile --------------------------------------------------------------------
+echo "test-c: compiling the C suite (gcc -std=c11 -Wall -Wextra -Werror; dynamic, static, ASan)"
+DEFS=(-DEXPECTED_VERSION="\"$version\"")
+read -r -a PC_CFLAGS <<<"$(pkg-config --cflags m2m_auth)"
+read -r -a PC_LIBS <<<"$(pkg-config --libs m2m_auth)"
+read -r -a NATIVE_A <<<"$NATIVE"
+# Static links read the archive's debug info: a stripped copy links faster
+# (symbols stay, for sanitizer stack traces).
+STATIC_A="$OUT/libm2m_auth.a"
+if [ ! -s "$STATIC_A" ] || [ "$LIBDIR/libm2m_auth.a" -nt "$STATIC_A" ]; then
+  objcopy --strip-debug "$LIBDIR/libm2m_auth.a" "$STATIC_A.tmp" && mv "$STATIC_A.tmp" "$STATIC_A"
+fi
+# Every compile as one shell-quoted command line, run two at a time (two cores).
+cmds=()
+add() { cmds+=("$(printf '%q ' "$@")"); }
+for t in test_abi test_client conformance bench; do
+  rm -f "$OUT"/{dyn,static,asan}/"$t"
+  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "tests/c/$t.c" "${SUPPORT[@]}" \
+    "${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
+  [ "$t" = bench ] && continue
+  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "tests/c/$t.c" "${SUPPORT[@]}" \
+    "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$t"
+  add gcc "${CFLAGS[@]}" "${DEFS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer \
+    "tests/c/$t.c" "${SUPPORT[@]}" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/asan/$t"
+done
+if ! printf '%s\0' "${cmds[@]}" | xargs -0 -P 2 -n 1 bash -c; then
+  echo "test-c: compiling the C suite failed" >&2
+  exit 1
+fi
+echo "test-c: compiled (${SECONDS} s)"
+if ldd "$OUT/static/test_abi" | grep -q m2m_auth; then
+  echo "test-c: the static build links libm2m_auth.so" >&2
+  exit 1
+fi
+
+# The README's C example is tests/c/examples/quickstart.c, verbatim.
+awk '/<!-- c-quickstart/{on=1} on && /^## / && !/^## C quickstart/{exit} on' README.md |
+  awk '/^```c$/{inside=1; next} /^```$/{if (inside) exit} inside' >"$OUT/readme-example.c"
+if ! cmp -s "$OUT/readme-example.c" tests/c/examples/quickstart.c; then
+  echo "test-c: README.md's C example differs from tests/c/examples/quickstart.c:" >&2
+  diff -u tests/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
+  exit 1
+fi
+read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
+gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
+  -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
+gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/readme-example.c" "$STATIC_A" \
+  "${NATIVE_A[@]}" "${CURL_FLAGS[@]}" -o "$OUT/static/readme-example"
+
+# ---- 4. run ----------------------------------------------------------------------------
+passed=0
+failed=0
+problems=()
+# run NAME COMMAND...: runs a test program, prints its output, adds up its
+# "N passed, N failed" line; a non-zero exit is a failure.
+run() {
+  local name="$1" log="$OUT/$1.log" rc=0 t0=$SECONDS
+  shift
+  echo "== $name"
+  "$@" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  echo "-- $name: $((SECONDS - t0)) s"
+  local line
+  line="$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)"
+  if [ -n "$line" ]; then
+    passed=$((passed + $(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")))
+  fi
+  if [ "$rc" -ne 0 ]; then
+    problems+=("$name (exit $rc)")
+    [ -n "$line" ] || failed=$((failed + 1))
+  elif [ -z "$line" ]; then
+    passed=$((passed + 1))
+  fi
+}
+# example NAME BINARY [WRAPPER...]: the README example against a fresh dev server.
+example() {
+  local name="$1" bin="$2" rc=0
+  shift 2
+  echo "== $name"
+  start_devserver
+  AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-client AUTH0_CLIENT_SECRET=demo-secret \
+    API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" \
+    "$@" "$bin" >"$OUT/$name.log" 2>&1 || rc=$?
+  stop_devserver
+  cat "$OUT/$name.log"
+  if [ "$rc" -eq 0 ] && grep -q '^Bearer token, expires in' "$OUT/$name.log" &&
+    grep -q '"ok":true' "$OUT/$name.log" && grep -q '^HTTP status 200$' "$OUT/$name.log" &&
+    ! grep -q demo-secret "$OUT/$name.log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+trap stop_devserver EXIT
+
+VECTORS=(tests/conformance tests/c/vectors_smoke)
+run dyn-test_abi "$OUT/dyn/test_abi"
+run dyn-test_client "$OUT/dyn/test_client"
+run dyn-conformance "$OUT/dyn/conformance" "${VECTORS[@]}"
+run static-test_abi "$OUT/static/test_abi"
+run static-test_client "$OUT/static/test_client"
+run static-conformance "$OUT/static/conformance" --no-fork "${VECTORS[@]}"
+
+# The runner fails a failing vector.
+echo "== conformance-runner-self-test"
+if "$OUT/dyn/conformance" tests/c/vectors_smoke/must_fail >"$OUT/self-test.log" 2>&1 ||
+  ! grep -q '^conformance: 0 passed, 2 failed' "$OUT/self-test.log" ||
+  ! grep -q 'wrong-expectations.json: step 2: the server saw 1 token requests, expected 2' "$OUT/self-test.log" ||
+  ! grep -q 'wrong-error-code.json: step 1: get_token succeeded, expected a oauth error' "$OUT/self-test.log"; then
+  cat "$OUT/self-test.log"
+  failed=$((failed + 1))
+  problems+=("conformance runner self-test")
+else
+  echo "ok - the runner reports both must-fail vectors as failed"
+  passed=$((passed + 1))
+fi
+
+example dyn-readme-example "$OUT/dyn/readme-example"
+example static-readme-example "$OUT/static/readme-example"
+
+# The CMake example, consuming m2m_auth.pc.
+echo "== cmake-example"
+if cmake -S tests/c/cmake -B "$OUT/cmake-build" -DCMAKE_BUILD_TYPE=Debug >"$OUT/cmake.log" 2>&1 &&
+  cmake --build "$OUT/cmake-build" >>"$OUT/cmake.log" 2>&1; then
+  example cmake-example "$OUT/cmake-build/quickstart"
+else
+  cat "$OUT/cmake.log"
+  failed=$((failed + 1))
+  problems+=("cmake example build")
+fi
+
+# The benchmark builds and runs (a debug build: no figure; see --bench).
+run bench-smoke bash -c "'$OUT/dyn/bench' 20000 || [ \$? -eq 3 ]"
+
+# ---- 5. valgrind -------------------------------------------------------------------------
+VG=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite
+  --errors-for-leak-kinds=definite --track-origins=no)
+vg_summaries=()
+# valgrind-run NAME COMMAND...: the command under memcheck (log per process).
+valgrind_run() {
+  local name="$1"
+  shift
+  rm -f "$OUT/vg-logs/$name".*
+  M2M_TEST_SLOW=1 run "valgrind-$name" "${VG[@]}" --log-file="$OUT/vg-logs/$name.%p" "$@"
+  local f errors lost
+  for f in "$OUT/vg-logs/$name".*; do
+    # A log without a summary is a child that exec'd the dev server.
+    grep -q 'ERROR SUMMARY' "$f" || continue
+    errors="$(grep -E 'ERROR SUMMARY' "$f" | sed -E 's/.*ERROR SUMMARY: ([0-9,]+) errors.*/\1/' | tr -d , || true)"
+    lost="$(grep -E 'definitely lost:' "$f" | sed -E 's/.*definitely lost: ([0-9,]+) bytes.*/\1/' | tr -d , || true)"
+    suppressed="$(grep -E '  suppressed: [1-9]' "$f" | sed -E 's/.*suppressed: ([0-9,]+) bytes.*/\1/' | tr -d , || true)"
+    vg_summaries+=("$name: ERROR SUMMARY: ${errors:-?} errors; definitely lost: ${lost:-0} bytes${suppressed:+ ($suppressed bytes suppressed, $(basename "$f"))}")
+    if [ "${errors:-1}" != 0 ] || [ "${lost:-0}" != 0 ]; then
+      failed=$((failed + 1))
+      problems+=("valgrind $name: $errors errors, $lost bytes definitely lost (see $f)")
+      grep -E '^==[0-9]+== ' "$f" | head -n 60
+    fi
+  done
+}
+echo "test-c: the suite under valgrind"
+valgrind_run test_abi "$OUT/dyn/test_abi"
+valgrind_run test_client "$OUT/dyn/test_client" --except a_forked_child_gets_tokens_on_its_own_runtime
+# The fork test alone: its child cannot reach what the parent's runtime
+# threads held (see the suppressions file); memory errors stay checked.
+valgrind_run test_client-fork --suppressions=tests/c/valgrind-fork-child.supp \
+  "$OUT/dyn/test_client" a_forked_child_gets_tokens_on_its_own_runtime
+valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
+start_devserver
+echo "== valgrind-readme-example"
+rm -f "$OUT/vg-logs/readme-example".*
+if AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-client AUTH0_CLIENT_SECRET=demo-secret \
+  API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" \
+  "${VG[@]}" --log-file="$OUT/vg-logs/readme-example.%p" "$OUT/dyn/readme-example" >"$OUT/vg-example.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  cat "$OUT/vg-example.log"
+  failed=$((failed + 1))
+  problems+=("valgrind readme-example")
+fi
+stop_devserver
+for f in "$OUT/vg-logs/readme-example".*; do
+  grep -q 'ERROR SUMMARY' "$f" || continue
+  errors="$(grep -E 'ERROR SUMMARY' "$f" | sed -E 's/.*ERROR SUMMARY: ([0-9,]+) errors.*/\1/' | tr -d , || true)"
+  lost="$(grep -E 'definitely lost:' "$f" | sed -E 's/.*definitely lost: ([0-9,]+) bytes.*/\1/' | tr -d , || true)"
+  vg_summaries+=("readme-example: ERROR SUMMARY: ${errors:-?} errors; definitely lost: ${lost:-0} bytes")
+done
+
+# ---- 6. ASan + UBSan -----------------------------------------------------------------------
+echo "test-c: the suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+run asan-test_abi "$OUT/asan/test_abi"
+run asan-test_client "$OUT/asan/test_client"
+run asan-conformance "$OUT/asan/conformance" "${VECTORS[@]}"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+# ---- summary -----------------------------------------------------------------------------------
+echo
+echo "valgrind (memcheck):"
+printf '  %s\n' "${vg_summaries[@]}"
+if [ "${#problems[@]}" -gt 0 ]; then
+  echo "failures:"
+  printf '  %s\n' "${problems[@]}"
+fi
+echo "test-c: done in ${SECONDS} s"
+echo "c: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "${#problems[@]}" -eq 0 ]

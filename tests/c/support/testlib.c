@@ -1,0 +1,366 @@
+#define _GNU_SOURCE
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+atomic_int t_current_failed;
+static int t_passed, t_failed;
+
+void t_fail(const char *file, int line, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "  %s:%d: %s\n", file, line, msg);
+  atomic_store(&t_current_failed, 1);
+}
+
+static char **t_only, **t_except;
+static int t_nonly, t_nexcept;
+
+void t_select(int argc, char **argv) {
+  t_only = calloc((size_t)argc, sizeof *t_only);
+  t_except = calloc((size_t)argc, sizeof *t_except);
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--except") && i + 1 < argc) t_except[t_nexcept++] = argv[++i];
+    else t_only[t_nonly++] = argv[i];
+  }
+}
+
+static int t_selected(const char *name) {
+  for (int i = 0; i < t_nexcept; i++)
+    if (!strcmp(t_except[i], name)) return 0;
+  if (!t_nonly) return 1;
+  for (int i = 0; i < t_nonly; i++)
+    if (!strcmp(t_only[i], name)) return 1;
+  return 0;
+}
+
+void t_run(const char *name, void (*fn)(void)) {
+  if (!t_selected(name)) return;
+  atomic_store(&t_current_failed, 0);
+  double t0 = now_ms();
+  fn();
+  double dt = now_ms() - t0;
+  if (atomic_load(&t_current_failed)) {
+    t_failed++;
+    printf("not ok - %s (%.0f ms)\n", name, dt);
+  } else {
+    t_passed++;
+    printf("ok - %s (%.0f ms)\n", name, dt);
+  }
+  fflush(stdout);
+}
+
+int t_summary(const char *suite) {
+  free(t_only);
+  free(t_except);
+  printf("%s: %d passed, %d failed\n", suite, t_passed, t_failed);
+  return t_failed ? 1 : 0;
+}
+
+int t_slow(void) {
+  const char *s = getenv("M2M_TEST_SLOW");
+  return s && *s && strcmp(s, "0");
+}
+
+double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) && errno == EINTR) {
+  }
+}
+
+/* ---- dev server ---------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t n, const char *src) {
+  snprintf(dst, n, "%s", src ? src : "");
+}
+
+int devserver_start(devserver *s, const char *clients_json, const char *extra_arg) {
+  memset(s, 0, sizeof *s);
+  s->pid = -1;
+  s->stdin_fd = s->stdout_fd = -1;
+  signal(SIGPIPE, SIG_IGN);
+  const char *bin = getenv("M2M_DEVSERVER");
+  if (!bin || !*bin) bin = "target/debug/m2m-auth-devserver";
+  char *argv[8];
+  int argc = 0;
+  argv[argc++] = (char *)bin;
+  argv[argc++] = "--exit-on-stdin-eof";
+  if (clients_json) {
+    snprintf(s->clients_file, sizeof s->clients_file, "/tmp/m2m-c-clients-XXXXXX");
+    int fd = mkstemp(s->clients_file);
+    if (fd < 0) return -1;
+    size_t len = strlen(clients_json);
+    if (write(fd, clients_json, len) != (ssize_t)len) {
+      close(fd);
+      return -1;
+    }
+    close(fd);
+    argv[argc++] = "--clients";
+    argv[argc++] = s->clients_file;
+  }
+  if (extra_arg) argv[argc++] = (char *)extra_arg;
+  argv[argc] = NULL;
+
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  int rc = posix_spawn(&s->pid, bin, &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  s->stdin_fd = in[1];
+  s->stdout_fd = out[0];
+  if (rc) {
+    fprintf(stderr, "cannot start %s: %s\n", bin, strerror(rc));
+    s->pid = -1;
+    devserver_stop(s);
+    return -1;
+  }
+  /* The first line is one JSON object with the URLs. */
+  char line[1024];
+  size_t n = 0;
+  double deadline = now_ms() + 30000;
+  while (n < sizeof line - 1) {
+    struct pollfd p = {s->stdout_fd, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0) {
+      if (now_ms() > deadline) break;
+      continue;
+    }
+    ssize_t r = read(s->stdout_fd, line + n, 1);
+    if (r <= 0) break;
+    if (line[n] == '\n') break;
+    n++;
+  }
+  line[n] = 0;
+  char err[128];
+  jval *v = json_parse(line, err, sizeof err);
+  if (!v || !json_get_str(v, "url")) {
+    fprintf(stderr, "devserver: unexpected first line: %s\n", line);
+    json_free(v);
+    devserver_stop(s);
+    return -1;
+  }
+  copy_str(s->url, sizeof s->url, json_get_str(v, "url"));
+  copy_str(s->issuer, sizeof s->issuer, json_get_str(v, "issuer"));
+  copy_str(s->token_url, sizeof s->token_url, json_get_str(v, "token_url"));
+  copy_str(s->api_url, sizeof s->api_url, json_get_str(v, "api_url"));
+  copy_str(s->control_url, sizeof s->control_url, json_get_str(v, "control_url"));
+  json_free(v);
+  const char *colon = strrchr(s->url, ':');
+  s->port = colon ? atoi(colon + 1) : 0;
+  return s->port > 0 ? 0 : -1;
+}
+
+void devserver_stop(devserver *s) {
+  if (s->stdin_fd >= 0) close(s->stdin_fd);
+  s->stdin_fd = -1;
+  if (s->pid > 0) {
+    int status;
+    double deadline = now_ms() + 5000;
+    while (waitpid(s->pid, &status, WNOHANG) == 0) {
+      if (now_ms() > deadline) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, &status, 0);
+        break;
+      }
+      sleep_ms(5);
+    }
+  }
+  s->pid = -1;
+  if (s->stdout_fd >= 0) close(s->stdout_fd);
+  s->stdout_fd = -1;
+  if (s->clients_file[0]) unlink(s->clients_file);
+  s->clients_file[0] = 0;
+}
+
+/* ---- HTTP client ---------------------------------------------------------- */
+
+static char *dechunk(const char *p) {
+  size_t cap = strlen(p) + 1, n = 0;
+  char *out = malloc(cap);
+  for (;;) {
+    char *end;
+    unsigned long size = strtoul(p, &end, 16);
+    const char *data = strstr(end, "\r\n");
+    if (!data || size == 0) break;
+    data += 2;
+    if (n + size >= cap) break;
+    memcpy(out + n, data, size);
+    n += size;
+    p = data + size;
+    if (!strncmp(p, "\r\n", 2)) p += 2;
+  }
+  out[n] = 0;
+  return out;
+}
+
+int http_request(int port, const char *method, const char *path, const char *body,
+                 char **body_out) {
+  if (body_out) *body_out = NULL;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+    close(fd);
+    return -1;
+  }
+  size_t blen = body ? strlen(body) : 0;
+  char *req = malloc(blen + 512);
+  int hlen = snprintf(req, 512,
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                      method, path, port, blen);
+  if (blen) memcpy(req + hlen, body, blen);
+  size_t total = (size_t)hlen + blen, sent = 0;
+  while (sent < total) {
+    ssize_t w = send(fd, req + sent, total - sent, MSG_NOSIGNAL);
+    if (w <= 0) break;
+    sent += (size_t)w;
+  }
+  free(req);
+  size_t cap = 4096, n = 0;
+  char *resp = malloc(cap);
+  for (;;) {
+    if (n + 1024 > cap) resp = realloc(resp, cap *= 2);
+    ssize_t r = recv(fd, resp + n, cap - n - 1, 0);
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  resp[n] = 0;
+  int status = -1;
+  if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) status = -1;
+  char *hdr_end = strstr(resp, "\r\n\r\n");
+  if (body_out && hdr_end) {
+    *hdr_end = 0;
+    int chunked = strcasestr(resp, "transfer-encoding: chunked") != NULL;
+    *body_out = chunked ? dechunk(hdr_end + 4) : strdup(hdr_end + 4);
+  }
+  free(resp);
+  return status;
+}
+
+int ctl_faults(const devserver *s, const char *target, const char *steps_json, int repeat_last) {
+  size_t n = strlen(steps_json) + 64;
+  char *body = malloc(n);
+  snprintf(body, n, "{\"steps\":%s,\"repeat_last\":%s}", steps_json, repeat_last ? "true" : "false");
+  char path[64];
+  snprintf(path, sizeof path, "/_control/faults%s%s", target ? "?target=" : "", target ? target : "");
+  char *resp;
+  int st = http_request(s->port, "POST", path, body, &resp);
+  if (st != 200) fprintf(stderr, "control API: POST %s -> %d %s\n", path, st, resp ? resp : "");
+  free(resp);
+  free(body);
+  return st == 200 ? 0 : -1;
+}
+
+int ctl_clear_faults(const devserver *s, const char *target) {
+  char path[64];
+  snprintf(path, sizeof path, "/_control/faults%s%s", target ? "?target=" : "", target ? target : "");
+  return http_request(s->port, "DELETE", path, NULL, NULL) == 200 ? 0 : -1;
+}
+
+int ctl_add_client(const devserver *s, const char *client_json) {
+  char *resp;
+  int st = http_request(s->port, "POST", "/_control/clients", client_json, &resp);
+  if (st != 200) fprintf(stderr, "control API: add client -> %d %s\n", st, resp ? resp : "");
+  free(resp);
+  return st == 200 ? 0 : -1;
+}
+
+int ctl_reset(const devserver *s) {
+  return http_request(s->port, "POST", "/_control/reset", "", NULL) == 200 ? 0 : -1;
+}
+
+static long ctl_stat(const devserver *s, const char *name) {
+  char *body;
+  if (http_request(s->port, "GET", "/_control/stats", NULL, &body) != 200) {
+    free(body);
+    return -1;
+  }
+  jval *v = json_parse(body, NULL, 0);
+  const jval *n = json_get(v, name);
+  long r = n && n->type == J_NUM ? (long)n->num : -1;
+  json_free(v);
+  free(body);
+  return r;
+}
+
+long ctl_token_requests(const devserver *s) { return ctl_stat(s, "token_requests"); }
+long ctl_api_requests(const devserver *s) { return ctl_stat(s, "api_requests"); }
+
+jval *ctl_requests(const devserver *s, char **text_out) {
+  *text_out = NULL;
+  if (http_request(s->port, "GET", "/_control/requests", NULL, text_out) != 200) return NULL;
+  return json_parse(*text_out, NULL, 0);
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static char *form_decode(const char *p, size_t n) {
+  char *out = malloc(n + 1);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '+') out[k++] = ' ';
+    else if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+      out[k++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+      i += 2;
+    } else out[k++] = p[i];
+  }
+  out[k] = 0;
+  return out;
+}
+
+char *form_value(const char *body, const char *name) { return form_value_at(body, name, 0); }
+
+char *form_value_at(const char *body, const char *name, size_t index) {
+  const char *p = body;
+  while (p && *p) {
+    const char *amp = strchr(p, '&');
+    size_t n = amp ? (size_t)(amp - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    size_t kn = eq ? (size_t)(eq - p) : n;
+    char *key = form_decode(p, kn);
+    int match = !strcmp(key, name);
+    free(key);
+    if (match && index-- == 0) return eq ? form_decode(eq + 1, n - kn - 1) : strdup("");
+    p = amp ? amp + 1 : NULL;
+  }
+  return NULL;
+}
