@@ -1,0 +1,19 @@
+// m2m-auth for Node.js (ES module entry point): the CommonJS module's exports.
+import m2m from './index.js';
+
+export const {
+  TokenClient,
+  Token,
+  M2MAuthError,
+  ConfigError,
+  OAuthError,
+  HttpError,
+  TransportError,
+  InvalidResponseError,
+  ThrottledError,
+  CacheError,
+  InvalidTokenError,
+  errorClasses,
+  attachAxios,
+} = m2m;
+export default m2m;

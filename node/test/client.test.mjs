@@ -1,0 +1,314 @@
+// The TokenClient API: tokens, caching, the hot-path mirror, errors, secrets.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { format, inspect } from 'node:util';
+
+import {
+  CacheError, ConfigError, HttpError, InvalidResponseError, InvalidTokenError, M2MAuthError, OAuthError,
+  ThrottledError, Token, TokenClient, TransportError, errorClasses,
+} from '../index.mjs';
+import { DEMO, startServer } from './support/devserver.mjs';
+
+const CANARY = 'canary-S3CRET-7f1d+/=&x';
+
+let server;
+before(async () => {
+  server = await startServer();
+  await server.addClient({ client_id: 'canary-client', client_secret: CANARY, token_lifetime: 3600 });
+});
+after(() => server.stop());
+
+const demo = (extra = {}) => new TokenClient({ tokenUrl: server.urls.token_url, ...DEMO, noProxy: true, ...extra });
+const tokenRequests = async () => (await server.stats()).token_requests;
+/** A client whose key no other test shares (a fresh cache entry). */
+let unique = 0;
+const fresh = (extra = {}) => demo({ extra: { test_key: `k${++unique}` }, ...extra });
+
+function shows(value) {
+  return [inspect(value), inspect(value, { showHidden: true, depth: 10 }), format('%o', value), format('%O', value),
+    format('%j', value), JSON.stringify(value), String(value), `${value}`].join('\n');
+}
+
+describe('getToken', () => {
+  test('returns a bearer token with its metadata', async () => {
+    const client = fresh();
+    const token = await client.getToken();
+    assert.ok(token instanceof Token);
+    assert.match(token.accessToken, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.equal(token.tokenType, 'Bearer');
+    assert.equal(token.authorizationHeader(), `Bearer ${token.accessToken}`);
+    assert.ok(token.expiresIn > 86_000 && token.expiresIn <= 86_400, `expiresIn ${token.expiresIn}`);
+    assert.ok(token.expiresAt instanceof Date);
+    assert.ok(token.refreshAt < token.expiresAt && token.refreshAt > new Date());
+    assert.equal(token.scope, 'read:data write:data');
+    assert.deepEqual({ ...token.extra }, {});
+    assert.ok(Object.isFrozen(token.extra));
+    assert.match(token.fingerprint, /^[0-9a-f]{8,}$/);
+    assert.throws(() => new Token(), TypeError);
+  });
+
+  test('a cached token is served without I/O, from the mirror and from the engine', async () => {
+    const client = fresh();
+    const before = await tokenRequests();
+    const first = await client.getToken();
+    const again = await client.getToken();
+    assert.equal(again, first, 'the mirror serves the same Token object');
+    const viaEngine = await client.getToken({});
+    assert.equal(viaEngine.accessToken, first.accessToken);
+    assert.equal(await tokenRequests(), before + 1);
+    const s = client.stats();
+    assert.deepEqual({ ...s, hits: 0 }, { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0 });
+    assert.equal(s.hits, 2);
+  });
+
+  test('clients with the same options share the token (process-wide cache)', async () => {
+    const opts = { extra: { shared: `s${++unique}` } };
+    const before = await tokenRequests();
+    const a = await demo(opts).getToken();
+    const b = await demo(opts).getToken();
+    assert.equal(a.accessToken, b.accessToken);
+    assert.equal(await tokenRequests(), before + 1);
+  });
+
+  test('per-call overrides are their own cache key', async () => {
+    const client = fresh({ scope: 'read:data' });
+    const a = await client.getToken();
+    const b = await client.getToken({ scope: ['write:data'] });
+    assert.notEqual(a.accessToken, b.accessToken);
+    assert.equal(a.scope, 'read:data');
+    assert.equal(b.scope, 'write:data');
+    assert.equal((await client.getToken({ scope: 'write:data' })).accessToken, b.accessToken);
+  });
+
+  test('invalidate drops the token in every client sharing it, mirrors included', async () => {
+    const opts = { extra: { shared: `s${++unique}` } };
+    const a = demo(opts);
+    const b = demo(opts);
+    const old = await a.getToken();
+    assert.equal((await b.getToken()).accessToken, old.accessToken);
+    await a.getToken(); // a's mirror is filled
+    b.invalidate();
+    const renewed = await a.getToken();
+    assert.notEqual(renewed.accessToken, old.accessToken, 'a mirror served a token the engine dropped');
+    assert.equal((await b.getToken()).accessToken, renewed.accessToken);
+  });
+
+  test('fetchToken bypasses the cache, then updates it', async () => {
+    const client = fresh();
+    const old = await client.getToken();
+    const before = await tokenRequests();
+    const fetched = await client.fetchToken();
+    assert.notEqual(fetched.accessToken, old.accessToken);
+    assert.equal(await tokenRequests(), before + 1);
+    assert.equal((await client.getToken()).accessToken, fetched.accessToken);
+  });
+
+  test('the mirror never outlives the refresh point the engine handed it', async () => {
+    // 2 s tokens refreshed at half their life: calls made past the refresh
+    // point reach the engine, which starts exactly one background refresh.
+    await server.addClient({ client_id: 'short-client', client_secret: 'short-secret', token_lifetime: 2 });
+    const client = new TokenClient({
+      tokenUrl: server.urls.token_url, clientId: 'short-client', clientSecret: 'short-secret',
+      refreshRatio: 0.5, leewayMs: 200, extra: { k: `short${++unique}` },
+    });
+    const before = await tokenRequests();
+    const first = await client.getToken();
+    assert.equal(first.refreshAt.getTime() - first.expiresAt.getTime(), -1000);
+    let renewedAt = null;
+    const start = Date.now();
+    while (Date.now() - start < 1700) {
+      const t = await client.getToken();
+      if (t.accessToken !== first.accessToken && renewedAt === null) renewedAt = Date.now();
+      if (Date.now() < first.refreshAt.getTime() - 30) {
+        assert.equal(t.accessToken, first.accessToken);
+      }
+      await sleep(5);
+    }
+    assert.equal(await tokenRequests(), before + 2, 'one request, then one background refresh');
+    assert.ok(renewedAt !== null, 'the refreshed token was served');
+    assert.ok(renewedAt - first.refreshAt.getTime() < 400, `renewed ${renewedAt - first.refreshAt.getTime()} ms after the refresh point`);
+    assert.equal(client.stats().refreshes, 1);
+  });
+
+  test('fromEnv reads M2M_AUTH_* and options override it', async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.M2M_AUTH_TOKEN_URL = server.urls.token_url;
+      process.env.M2M_AUTH_CLIENT_ID = DEMO.clientId;
+      process.env.M2M_AUTH_CLIENT_SECRET = DEMO.clientSecret;
+      process.env.M2M_AUTH_AUDIENCE = DEMO.audience;
+      process.env.M2M_AUTH_SCOPE = 'read:data';
+      const token = await TokenClient.fromEnv().getToken();
+      assert.equal(token.scope, 'read:data');
+      const overridden = await TokenClient.fromEnv({ scope: 'write:data' }).getToken();
+      assert.equal(overridden.scope, 'write:data');
+      delete process.env.M2M_AUTH_CLIENT_SECRET;
+      assert.throws(() => TokenClient.fromEnv(), (e) => e instanceof ConfigError && /client_secret/.test(e.message));
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  test('close() releases the client; later calls throw ConfigError', async () => {
+    const client = fresh();
+    await client.getToken();
+    client.close();
+    await assert.rejects(client.getToken(), ConfigError);
+    assert.throws(() => client.invalidate(), ConfigError);
+    assert.throws(() => client.stats(), ConfigError);
+    assert.equal(inspect(client), 'TokenClient { closed }');
+  });
+});
+
+describe('secrets', () => {
+  test('inspect, JSON and String of a client show no secret', () => {
+    const client = new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'canary-client', clientSecret: CANARY });
+    const text = shows(client);
+    assert.ok(!text.includes(CANARY), text);
+    assert.ok(!text.includes(encodeURIComponent(CANARY)), text);
+    assert.match(inspect(client), /client_secret: "\*\*\*"/);
+    assert.deepEqual(JSON.parse(JSON.stringify(client)), { clientId: 'canary-client', authMethod: 'client_secret_post' });
+    assert.deepEqual(Object.keys(client), []);
+  });
+
+  test('inspect, JSON and String of a token show no token', async () => {
+    const client = new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'canary-client', clientSecret: CANARY });
+    const token = await client.getToken();
+    const text = shows(token) + shows({ nested: { token } }) + shows([token]);
+    assert.ok(!text.includes(token.accessToken), text);
+    assert.ok(!text.includes(token.accessToken.split('.')[1]), 'no part of the JWT');
+    assert.ok(text.includes(token.fingerprint));
+    assert.deepEqual(Object.keys(token), []);
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(token))).sort(), ['expiresAt', 'fingerprint', 'scope', 'tokenType']);
+  });
+
+  test('errors show no secret, even when the server echoes it', async () => {
+    const client = new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'canary-client', clientSecret: CANARY,
+      retry: { maxAttempts: 1 }, extra: { k: `echo${++unique}` } });
+    const encoded = new URLSearchParams({ s: CANARY }).toString().slice(2);
+    await server.faults([{ status: 400, json: { error: 'invalid_request', error_description: `bad secret ${CANARY} / ${encoded}` } }]);
+    const err = await client.getToken().then(() => assert.fail('no error'), (e) => e);
+    assert.ok(err instanceof OAuthError);
+    const text = shows(err) + err.stack;
+    for (const s of [CANARY, encoded]) assert.ok(!text.includes(s), text);
+    assert.match(err.errorDescription, /\*\*\*/);
+  });
+});
+
+describe('errors', () => {
+  const fail = (p) => p.then(() => assert.fail('expected an error'), (e) => e);
+
+  test('every DESIGN §6 code has a class and an M2M_ code', () => {
+    const expected = {
+      config: [ConfigError, 'M2M_CONFIG'], oauth: [OAuthError, 'M2M_OAUTH'], http: [HttpError, 'M2M_HTTP'],
+      transport: [TransportError, 'M2M_TRANSPORT'], invalid_response: [InvalidResponseError, 'M2M_INVALID_RESPONSE'],
+      throttled: [ThrottledError, 'M2M_THROTTLED'], cache: [CacheError, 'M2M_CACHE'],
+      invalid_token: [InvalidTokenError, 'M2M_INVALID_TOKEN'],
+    };
+    assert.deepEqual(Object.keys(errorClasses).sort(), Object.keys(expected).sort());
+    for (const [code, [C, jsCode]] of Object.entries(expected)) {
+      assert.equal(errorClasses[code], C);
+      const e = new C('x');
+      assert.ok(e instanceof M2MAuthError && e instanceof Error);
+      assert.equal(e.code, jsCode);
+      assert.equal(e.name, C.name);
+    }
+  });
+
+  test('config: bad options throw before any I/O', async () => {
+    const before = await tokenRequests();
+    const cases = [
+      [{ ...DEMO }, /exactly one of token_url, domain or issuer/],
+      [{ tokenUrl: server.urls.token_url, domain: 'x.example.com', ...DEMO }, /exactly one/],
+      [{ tokenUrl: 'http://auth.example.com/oauth/token', ...DEMO }, /http:\/\/ on a non-loopback host/],
+      [{ tokenUrl: server.urls.token_url, clientId: 'x' }, /client_secret is required/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, authMethod: 'magic' }, /unknown auth_method/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, clientSecert: 'typo' }, /unknown client option "clientSecert"/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, retry: { maxAtempts: 2 } }, /unknown retry option "maxAtempts"/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, timeoutMs: -1 }, /timeoutMs must be a non-negative/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, timeoutMs: '30' }, /timeoutMs has the wrong type/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, refreshRatio: 2 }, /refresh_ratio/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, cache: 'memcached://x' }, /unknown cache/],
+    ];
+    for (const [opts, message] of cases) {
+      assert.throws(() => new TokenClient(opts), (e) => {
+        assert.ok(e instanceof ConfigError, `${e}`);
+        assert.equal(e.code, 'M2M_CONFIG');
+        assert.match(e.message, message);
+        return true;
+      });
+    }
+    assert.throws(() => new TokenClient('https://x'), ConfigError);
+    assert.throws(() => new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'x', clientSecret: 12345 }),
+      (e) => e instanceof ConfigError && !e.message.includes('12345'));
+    const client = fresh();
+    await assert.rejects(client.getToken({ resource: 'not a uri' }), (e) => e instanceof ConfigError && /absolute URI/.test(e.message));
+    await assert.rejects(client.getToken({ audiance: 'x' }), (e) => e instanceof ConfigError && /unknown request option "audiance"/.test(e.message));
+    await assert.rejects(client.getToken({ extra: { client_id: 'x' } }), ConfigError);
+    assert.equal(await tokenRequests(), before);
+  });
+
+  test('oauth: error, errorDescription, errorUri, status', async () => {
+    const client = fresh({ retry: { maxAttempts: 1 } });
+    await server.faults([{ status: 400, json: { error: 'invalid_scope', error_description: 'no such scope', error_uri: 'https://docs.example.com/e' } }]);
+    const e = await fail(client.getToken());
+    assert.ok(e instanceof OAuthError);
+    assert.equal(e.code, 'M2M_OAUTH');
+    assert.equal(e.error, 'invalid_scope');
+    assert.equal(e.errorDescription, 'no such scope');
+    assert.equal(e.errorUri, 'https://docs.example.com/e');
+    assert.equal(e.status, 400);
+    assert.equal(e.retryAfter, null);
+    assert.match(e.message, /^oauth: invalid_scope: no such scope \(status 400\)$/);
+    const wrong = await fail(demo({ clientSecret: 'nope', extra: { k: `w${++unique}` } }).getToken());
+    assert.ok(wrong instanceof OAuthError);
+    assert.equal(wrong.error, 'invalid_client');
+    assert.equal(wrong.status, 401);
+  });
+
+  test('http: status and body excerpt', async () => {
+    const client = fresh({ retry: { maxAttempts: 1 } });
+    await server.faults([{ status: 418, body: 'x'.repeat(2000) }]);
+    const e = await fail(client.getToken());
+    assert.ok(e instanceof HttpError);
+    assert.equal(e.code, 'M2M_HTTP');
+    assert.equal(e.status, 418);
+    assert.ok(e.body.length > 0 && Buffer.byteLength(e.body) <= 512);
+  });
+
+  test('transport: kind', async () => {
+    const dead = await startServer();
+    const url = dead.urls.token_url;
+    await dead.stop();
+    const client = new TokenClient({ tokenUrl: url, ...DEMO, retry: { maxAttempts: 1 } });
+    const e = await fail(client.getToken());
+    assert.ok(e instanceof TransportError);
+    assert.equal(e.code, 'M2M_TRANSPORT');
+    assert.equal(e.kind, 'connect');
+    assert.equal(e.status, null);
+  });
+
+  test('invalid_response: reason', async () => {
+    const client = fresh();
+    await server.faults([{ token: { token_type: 'mac' } }]);
+    const e = await fail(client.getToken());
+    assert.ok(e instanceof InvalidResponseError);
+    assert.equal(e.code, 'M2M_INVALID_RESPONSE');
+    assert.match(e.reason, /token_type/);
+  });
+
+  test('throttled: retryAfter in seconds, no I/O until then', async () => {
+    const client = fresh({ retry: { maxAttempts: 1 } });
+    await server.faults([{ status: 429, json: { error: 'slow_down' }, headers: { 'Retry-After': '30' } }]);
+    const first = await fail(client.getToken());
+    assert.ok(first instanceof OAuthError || first instanceof HttpError, `${first}`);
+    const before = await tokenRequests();
+    const e = await fail(client.getToken());
+    assert.ok(e instanceof ThrottledError);
+    assert.equal(e.code, 'M2M_THROTTLED');
+    assert.ok(e.retryAfter > 25 && e.retryAfter <= 30, `retryAfter ${e.retryAfter}`);
+    assert.equal(await tokenRequests(), before);
+  });
+});

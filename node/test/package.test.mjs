@@ -1,0 +1,48 @@
+// The package as shipped: both entry points, the committed index.d.ts (no
+// drift from what napi-rs generates, and valid for TypeScript users).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import * as esm from 'm2m-auth';
+
+const run = promisify(execFile);
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+test('CommonJS and ESM entry points export the same objects', () => {
+  const cjs = require('m2m-auth');
+  const names = Object.keys(cjs).sort();
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), names);
+  for (const name of names) assert.equal(esm[name], cjs[name], name);
+  assert.equal(esm.default, cjs);
+  for (const name of ['TokenClient', 'Token', 'M2MAuthError', 'OAuthError', 'attachAxios', 'errorClasses']) {
+    assert.ok(names.includes(name), name);
+  }
+});
+
+test('every export is declared in index.d.ts', () => {
+  const dts = readFileSync(join(PACKAGE, 'index.d.ts'), 'utf8');
+  for (const name of Object.keys(require('m2m-auth'))) {
+    assert.match(dts, new RegExp(`export declare (class|function|const) ${name}\\b`), name);
+  }
+});
+
+test('index.d.ts is what napi-rs generates from the sources (no drift)', () => {
+  const generated = join(PACKAGE, 'build', 'index.d.ts');
+  assert.ok(existsSync(generated), 'build/index.d.ts missing: run `npm run build`');
+  const committed = readFileSync(join(PACKAGE, 'index.d.ts'), 'utf8');
+  assert.equal(committed, readFileSync(generated, 'utf8'),
+    'index.d.ts differs from the generated build/index.d.ts: run `npm run types` and commit index.d.ts');
+});
+
+test('index.d.ts type-checks a TypeScript user of the whole API', async () => {
+  const tsc = join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc');
+  await run(process.execPath, [tsc, '-p', join(PACKAGE, 'test', 'types', 'tsconfig.json')], { cwd: PACKAGE })
+    .catch((e) => assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`));
+});

@@ -1,0 +1,81 @@
+// The README's Node examples (the Node section of the repository README and
+// node/README.md) run as written against the dev server.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { DEMO, REPO, startServer } from './support/devserver.mjs';
+
+const run = promisify(execFile);
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+// Inside the package, so that `import 'm2m-auth'` resolves to it (self-reference).
+const SCRATCH = join(PACKAGE, 'build', 'readme');
+
+/** The ```js blocks of `markdown`. */
+export function jsBlocks(markdown) {
+  return [...markdown.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+function nodeSection(readme) {
+  const start = readme.indexOf('<!-- node-quickstart');
+  assert.ok(start >= 0, 'README.md has the node-quickstart marker');
+  const end = readme.indexOf('\n## ', start);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+let server;
+before(async () => {
+  server = await startServer();
+  mkdirSync(SCRATCH, { recursive: true });
+});
+after(() => server.stop());
+
+function env() {
+  return {
+    ...process.env,
+    AUTH0_DOMAIN: server.urls.url, // http:// is allowed for loopback only
+    AUTH0_CLIENT_ID: DEMO.clientId,
+    AUTH0_CLIENT_SECRET: DEMO.clientSecret,
+    API_AUDIENCE: DEMO.audience,
+    API_URL: server.urls.api_url,
+    M2M_AUTH_DOMAIN: server.urls.url,
+    M2M_AUTH_CLIENT_ID: DEMO.clientId,
+    M2M_AUTH_CLIENT_SECRET: DEMO.clientSecret,
+    M2M_AUTH_AUDIENCE: DEMO.audience,
+  };
+}
+
+async function runBlock(name, code) {
+  const file = join(SCRATCH, `${name}.mjs`);
+  writeFileSync(file, code);
+  const { stdout, stderr } = await run(process.execPath, [file], { env: env(), timeout: 30_000 });
+  assert.ok(!`${stdout}${stderr}`.includes(DEMO.clientSecret), 'the secret was printed');
+  return stdout;
+}
+
+const readme = nodeSection(readFileSync(join(REPO, 'README.md'), 'utf8'));
+const blocks = jsBlocks(readme);
+
+test('the README quickstart gets a token and calls the API', async () => {
+  assert.ok(blocks.length >= 1, 'the Node section has a js block');
+  const out = await runBlock('readme-0', blocks[0]);
+  assert.match(out, /^Bearer token, expires in \d+ s$/m);
+  assert.match(out, /^API answered 200: \{.*"ok":true/m);
+});
+
+blocks.slice(1).forEach((code, i) => {
+  test(`README Node section, example ${i + 2}`, async () => {
+    await runBlock(`readme-${i + 1}`, code);
+  });
+});
+
+jsBlocks(readFileSync(join(PACKAGE, 'README.md'), 'utf8')).forEach((code, i) => {
+  test(`node/README.md example ${i + 1}`, async () => {
+    const out = await runBlock(`node-readme-${i}`, code);
+    assert.ok(out.length > 0);
+  });
+});
