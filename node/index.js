@@ -159,6 +159,7 @@ function fromNative(e) {
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const kCreate = Symbol('m2m-auth.create');
+const kInvalidateRejected = Symbol('invalidateRejected');
 const kFromEnv = Symbol('m2m-auth.fromEnv');
 
 // The process-wide generation word (a Uint32Array over the addon's counter):
@@ -467,16 +468,32 @@ class TokenClient {
   async fetch(input, init = undefined, opts = undefined) {
     const tokenOpts = opts ?? (init && init.signal ? { signal: init.signal } : undefined);
     const request = new Request(input, { redirect: 'manual', ...init });
+    checkUrl(request.url);
     const send = async (req) => {
       const token = await this.getToken(tokenOpts);
       req.headers.set('authorization', token.authorizationHeader());
-      return fetch(req);
+      return [await fetch(req), token];
     };
-    const response = await send(request.clone());
+    const [response, used] = await send(request.clone());
     if (response.status !== 401) return response;
     if (response.body) await response.body.cancel().catch(() => {});
-    this.invalidate(tokenOpts);
-    return send(request);
+    this.#invalidateRejected(tokenOpts, used);
+    return (await send(request))[0];
+  }
+
+  /** @internal After a 401: drop `token` unless it was already renewed. */
+  #invalidateRejected(opts, token) {
+    this.#drop();
+    try {
+      native.clientInvalidateRejected(this.#native(), opts, token.accessToken);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** @internal For the adapters below (a module-private key). */
+  static [kInvalidateRejected](client, opts, token) {
+    client.#invalidateRejected(opts, token);
   }
 
   /** Metadata only: no secret, no token. */
@@ -504,6 +521,16 @@ if (typeof Symbol.dispose === 'symbol') {
 // TokenClient#fetch (DESIGN §4).
 
 const RENEWED = 'm2mAuthRenewed';
+const USED = Symbol('m2mAuthToken');
+
+/** The engine's rule for URLs that carry a token: https, or http to loopback. */
+function checkUrl(url) {
+  try {
+    native.checkUrl(String(url));
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
 
 /**
  * Makes an axios instance send `Authorization: <token>` from `client` on
@@ -515,7 +542,9 @@ const RENEWED = 'm2mAuthRenewed';
  */
 function attachAxios(axios, client, opts = undefined) {
   const onRequest = axios.interceptors.request.use(async (config) => {
+    if (config.url) checkUrl(new URL(config.url, config.baseURL).href);
     const token = await client.getToken(opts);
+    config[USED] = token;
     if (config.headers && typeof config.headers.set === 'function') {
       config.headers.set('Authorization', token.authorizationHeader());
     } else {
@@ -529,7 +558,8 @@ function attachAxios(axios, client, opts = undefined) {
       throw error;
     }
     config[RENEWED] = true;
-    client.invalidate(opts);
+    if (config[USED]) TokenClient[kInvalidateRejected](client, opts, config[USED]);
+    else client.invalidate(opts);
     return axios.request(config);
   });
   return () => {

@@ -57,7 +57,7 @@ impl TokenClient {
             return Ok(first);
         }
         tracing::debug!(target: "m2m_auth", token = %token.fingerprint(), "API answered 401; renewing the token once");
-        self.invalidate_rejected(request, &token)?;
+        self.invalidate_rejected(request, token.access_token())?;
         let renewed = self.get_token(request).await?;
         send(renewed.authorization_header().to_string()).await
     }

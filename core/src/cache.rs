@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use crate::clock;
 use crate::error::Error;
 use crate::key::CacheKey;
+use crate::secret::Secret;
 use crate::stats::Counters;
 use crate::token::Token;
 
@@ -49,7 +50,7 @@ pub(crate) struct SlotState {
     pub next_refresh_at: u64,
     /// A token an API refused or a forced fetch replaces: the next fetch
     /// must not take it back from a shared store.
-    pub rejected: Option<Token>,
+    pub rejected: Option<Secret>,
     /// Bumped whenever `cached` changes; mirrored in `Slot::word`.
     epoch: u64,
 }

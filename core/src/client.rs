@@ -27,6 +27,7 @@ use crate::redact::Redactor;
 use crate::request::{Resolved, TokenRequest};
 use crate::response::{parse_retry_after, parse_token_response_scrubbed, TokenResponse};
 use crate::retry::{classify, Verdict};
+use crate::secret::Secret;
 use crate::stats::{Counters, Stats};
 use crate::store::{self, SealedToken, Sealer, SharedStore};
 use crate::token::Token;
@@ -214,7 +215,10 @@ impl TokenClient {
     pub fn invalidate(&self, request: &TokenRequest) -> Result<()> {
         let slot = self.inner.slot_for(request)?;
         let mut st = slot.state.lock();
-        st.rejected = st.cached.as_ref().map(|c| c.token.clone());
+        st.rejected = st
+            .cached
+            .as_ref()
+            .map(|c| Secret::new(c.token.access_token()));
         slot.set_cached(&mut st, None);
         debug!(target: "m2m_auth", client_id = %self.inner.client_id, "cached token invalidated");
         Ok(())
@@ -236,22 +240,21 @@ impl TokenClient {
     }
 
     /// Drops the cached token for `request` only if it is still `rejected`
-    /// (a concurrent caller may already have renewed it).
-    pub(crate) fn invalidate_rejected(
-        &self,
-        request: &TokenRequest,
-        rejected: &Token,
-    ) -> Result<()> {
+    /// (the token an API just refused): a concurrent caller may already have
+    /// renewed it, and that renewal is kept. Like [`TokenClient::invalidate`],
+    /// the refused token is never taken back from a shared cache. This is
+    /// what API helpers call on a 401.
+    pub fn invalidate_rejected(&self, request: &TokenRequest, rejected: &str) -> Result<()> {
         let slot = self.inner.slot_for(request)?;
         let mut st = slot.state.lock();
         if st
             .cached
             .as_ref()
-            .is_some_and(|c| c.token.access_token() == rejected.access_token())
+            .is_some_and(|c| c.token.access_token() == rejected)
         {
             slot.set_cached(&mut st, None);
         }
-        st.rejected = Some(rejected.clone());
+        st.rejected = Some(Secret::new(rejected));
         Ok(())
     }
 
@@ -337,7 +340,10 @@ impl Inner {
             let now = clock::precise();
             if force {
                 // A forced fetch replaces the current token everywhere.
-                let current = st.cached.as_ref().map(|c| c.token.clone());
+                let current = st
+                    .cached
+                    .as_ref()
+                    .map(|c| Secret::new(c.token.access_token()));
                 st.rejected = current.or(st.rejected.take());
             }
             if !force {
@@ -416,7 +422,7 @@ impl Inner {
         inner: Arc<Inner>,
         slot: Arc<Slot>,
         background: bool,
-        rejected: Option<Token>,
+        rejected: Option<Secret>,
         id: u64,
     ) -> Result<Token> {
         inner.stats.fetch(background);
@@ -490,7 +496,7 @@ impl Inner {
     async fn fetch_shared(
         &self,
         key: &CacheKey,
-        rejected: Option<&Token>,
+        rejected: Option<&Secret>,
     ) -> Result<Fetched, Failure> {
         let Some(store) = &self.store else {
             return self.request_token(key.request()).await;
@@ -551,7 +557,7 @@ impl Inner {
         };
         if shared
             .rejected
-            .is_some_and(|r| r.access_token() == t.access_token)
+            .is_some_and(|r| r.expose() == t.access_token)
         {
             return Ok(None);
         }
@@ -669,7 +675,7 @@ impl Inner {
     }
 
     /// The form body (zeroized after use) and the Basic header, if any.
-    fn form(&self, request: &Resolved) -> (Zeroizing<String>, Option<&crate::secret::Secret>) {
+    fn form(&self, request: &Resolved) -> (Zeroizing<String>, Option<&Secret>) {
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         let authorization = self.auth.apply(&self.client_id, &mut form);
@@ -809,7 +815,7 @@ struct Shared<'a> {
     store: &'a dyn SharedStore,
     key: &'a str,
     sealer: &'a Sealer,
-    rejected: Option<&'a Token>,
+    rejected: Option<&'a Secret>,
 }
 
 fn unix_ms(t: SystemTime) -> u64 {

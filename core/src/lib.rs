@@ -59,3 +59,11 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
+
+/// Checks the rule DESIGN §1 sets for any URL that will carry credentials or
+/// a token: `https://`, or `http://` only to a loopback host (127.0.0.0/8,
+/// ::1, `localhost`). A `config` error otherwise. For API helpers in the
+/// bindings, so that they refuse what [`TokenClient::call_api`] refuses.
+pub fn check_url(url: &str) -> Result<()> {
+    config::check_url(url, "URL").map(|_| ())
+}

@@ -107,3 +107,24 @@ test('attachAxios: bearer header, one renewal on 401, detachable', async () => {
   detach();
   await assert.rejects(http.get(server.urls.api_url), (e) => e.response.status === 401);
 });
+
+test('client.fetch and axios refuse to send a token over http:// to a non-loopback host', async () => {
+  const client = fresh();
+  const before = (await counts()).token_requests;
+  await assert.rejects(client.fetch('http://example.com/api'), (e) => e.code === 'M2M_CONFIG');
+  const instance = axios.create();
+  const detach = attachAxios(instance, client);
+  await assert.rejects(instance.get('http://example.com/api'), (e) => e.code === 'M2M_CONFIG');
+  detach();
+  assert.equal((await counts()).token_requests, before, 'refused before any I/O');
+});
+
+test('a 401 drops only the refused token: concurrent callers renew once', async () => {
+  const client = fresh();
+  await client.getToken();
+  const before = (await counts()).token_requests;
+  await server.faults([{ status: 401, count: 5 }], { target: 'api' });
+  const answers = await Promise.all(Array.from({ length: 5 }, () => client.fetch(server.urls.api_url)));
+  for (const r of answers) assert.equal(r.status, 200);
+  assert.equal((await counts()).token_requests - before, 1, 'one renewal for five concurrent 401s');
+});

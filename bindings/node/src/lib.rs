@@ -638,6 +638,28 @@ pub fn client_invalidate(client: &External<Client>, request: Option<Object>) -> 
     outcome.map_err(|e| js_error(&e))
 }
 
+/// `invalidateRejected`: drops the key's token only if it is still the one
+/// an API refused (a concurrent caller may already have renewed it).
+#[napi(skip_typescript)]
+pub fn client_invalidate_rejected(
+    client: &External<Client>,
+    request: Option<Object>,
+    rejected_access_token: String,
+) -> Result<()> {
+    let request = request_from(request)?;
+    let outcome = client
+        .0
+        .invalidate_rejected(&request, &rejected_access_token);
+    bump_generation();
+    outcome.map_err(|e| js_error(&e))
+}
+
+/// The engine's rule for URLs that carry a token (https, or http to loopback).
+#[napi(skip_typescript)]
+pub fn check_url(url: String) -> Result<()> {
+    m2m_auth::check_url(&url).map_err(|e| js_error(&e))
+}
+
 /// The engine's counters of this client.
 #[napi(skip_typescript)]
 pub fn client_stats(client: &External<Client>) -> TokenClientStats {
