@@ -1,0 +1,103 @@
+"""Issue #7 across languages: 8 processes (3 Python, 3 Node, 2 C), 16
+concurrent callers each, a cold shared cache and a token endpoint that takes
+300 ms: exactly one token request, one token everywhere. Once with Redis, once
+with the file store. Prints 'N passed, N failed'.
+
+usage: run.py DEVSERVER_BIN C_WORKER PYTHON"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+devserver, c_worker, python = sys.argv[1:4]
+CLIENT = {"client_id": "cross-client", "client_secret": "cross-secret-%+/=", "token_lifetime": 3600}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def control(base, method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + "/_control" + path, data=data, method=method,
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def start_devserver():
+    clients = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"clients": [CLIENT]}, clients)
+    clients.close()
+    proc = subprocess.Popen([devserver, "--clients", clients.name, "--exit-on-stdin-eof"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return proc, json.loads(proc.stdout.readline())
+
+
+def run_case(name, cache, urls):
+    control(urls["url"], "POST", "/reset")
+    control(urls["url"], "POST", "/faults", {"steps": [{"delay_ms": 300}]})
+    env = dict(os.environ, M2M_AUTH_CLIENT_SECRET=CLIENT["client_secret"], NO_PROXY="127.0.0.1")
+    args = [urls["token_url"], CLIENT["client_id"], cache]
+    cmds = [[python, os.path.join(HERE, "worker.py")] + args] * 3
+    cmds += [["node", os.path.join(HERE, "worker.mjs")] + args] * 3
+    cmds += [[c_worker] + args] * 2
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, text=True, env=env) for c in cmds]
+    reports, ok = [], True
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        if p.returncode != 0:
+            ok = False
+            print(f"  {name}: a worker exited {p.returncode}: {out}")
+            continue
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    tokens = {t for r in reports for t in r["tokens"]}
+    requests = control(urls["url"], "GET", "/stats")["token_requests"]
+    langs = sorted({r["language"] for r in reports})
+    print(f"  {name}: {len(procs)} processes ({', '.join(langs)}) x 16 callers -> "
+          f"{requests} token request(s), {len(tokens)} distinct token(s)")
+    return ok and requests == 1 and len(tokens) == 1 and len(reports) == 8
+
+
+def main():
+    passed = failed = 0
+    server, urls = start_devserver()
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 5
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        cases = [("redis", f"redis://127.0.0.1:{port}/0"),
+                 ("file", "file:" + tempfile.mkdtemp(prefix="m2m-auth-cross-"))]
+        for name, cache in cases:
+            if run_case(name, cache, urls):
+                passed += 1
+            else:
+                failed += 1
+    finally:
+        redis.kill()
+        server.stdin.close()
+        server.wait(timeout=10)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()

@@ -1,0 +1,16 @@
+// One Node process of the cross-language shared-cache test: 16 concurrent
+// getToken() calls; prints one JSON line with the fingerprints seen.
+// usage: node worker.mjs TOKEN_URL CLIENT_ID CACHE  (secret in M2M_AUTH_CLIENT_SECRET)
+import { TokenClient } from '../../node/index.mjs';
+
+const [tokenUrl, clientId, cache] = process.argv.slice(2);
+const client = new TokenClient({
+  tokenUrl,
+  clientId,
+  clientSecret: process.env.M2M_AUTH_CLIENT_SECRET,
+  cache,
+  noProxy: true,
+});
+const tokens = await Promise.all(Array.from({ length: 16 }, () => client.getToken()));
+const seen = [...new Set(tokens.map((t) => t.fingerprint))].sort();
+console.log(JSON.stringify({ language: 'node', tokens: seen, errors: 0 }));
