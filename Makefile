@@ -20,3 +20,4 @@ test:
 	scripts/test-c.sh
 	scripts/test-python.sh
 	scripts/test-node.sh
+	scripts/test-cross-language.sh

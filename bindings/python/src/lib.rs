@@ -1,1 +1,71 @@
-//! The python binding of m2m-auth (not yet written).
+//! `m2m_auth._native`: the pyo3 glue of the Python package (`python/`).
+//!
+//! A binding translates and holds no policy: every behaviour (cache, single
+//! flight, refresh, retries, throttling, redaction) is the core's. This crate
+//! only maps types, errors and async between Rust and Python, and owns what
+//! DESIGN §8 gives the Python binding: one lazily started, fork-safe Tokio
+//! runtime, with the GIL released whenever a call waits.
+//!
+//! - [`client`]: `TokenClient`; the hot path (a fresh cached token) goes
+//!   through the engine's synchronous `cached_token`, without the runtime and
+//!   without releasing the GIL, and hands back the same Python `Token` object
+//!   for as long as the engine hands back the same token.
+//! - [`aio`]: asyncio integration: the engine's future runs on the runtime and
+//!   its outcome is delivered to the event loop in batches with
+//!   `loop.call_soon_threadsafe`, so the loop never blocks.
+//! - [`logs`]: `tracing` events of the engine, forwarded to Python `logging`
+//!   under the logger `m2m_auth` without ever taking the GIL where an engine
+//!   lock may be held.
+//! - [`runtime`]: the runtime, and the fork hooks (`os.register_at_fork`).
+
+use pyo3::prelude::*;
+
+mod aio;
+mod client;
+mod convert;
+mod errors;
+mod logs;
+mod runtime;
+mod sync;
+mod types;
+
+/// The package version (the engine's).
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Raises `ConfigError` unless `url` may carry a token: `https://`, or
+/// `http://` to a loopback host only (DESIGN §1). For the HTTP client adapters.
+#[pyfunction]
+fn _check_url(py: Python<'_>, url: &str) -> PyResult<()> {
+    m2m_auth::check_url(url).map_err(|e| errors::to_py(py, &e))
+}
+
+/// Native part of m2m_auth: the engine's types, errors and async for Python.
+/// Use the `m2m_auth` package, not this module.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The binding relies on the GIL (see `client::Memo`); abi3 modules are not
+    // loaded by free-threaded interpreters, but refuse anyway if it is off.
+    let sys = m.py().import("sys")?;
+    if let Ok(gil_enabled) = sys.getattr("_is_gil_enabled") {
+        if !gil_enabled.call0()?.is_truthy()? {
+            return Err(pyo3::exceptions::PyImportError::new_err(
+                "m2m_auth needs the GIL (run without PYTHON_GIL=0)",
+            ));
+        }
+    }
+    logs::install();
+    m.add("__version__", VERSION)?;
+    m.add_class::<client::TokenClient>()?;
+    client::install_get_token(&m.py().get_type::<client::TokenClient>())?;
+    m.add_class::<types::Token>()?;
+    m.add_class::<types::Stats>()?;
+    m.add_class::<types::RetryPolicy>()?;
+    m.add_class::<types::ApiResponse>()?;
+    m.add_function(wrap_pyfunction!(runtime::_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_after_fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::_after_fork_child, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::_flush_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(_check_url, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+"""m2m-auth: OAuth 2.0 client credentials (RFC 6749 §4.4) for services.
+
+Request a token for an API, cache it, refresh it before it expires, never
+stampede the token endpoint, ride out its outages, never leak a secret. The
+engine is Rust (the same one as the Node and C packages); this package
+translates its types, errors and async to Python::
+
+    from m2m_auth import TokenClient
+
+    client = TokenClient(domain="your-tenant.us.auth0.com", client_id="...",
+                         client_secret="...", audience="https://api.example.com")
+    token = client.get_token()
+    headers = {"Authorization": token.authorization_header()}
+
+Adapters for HTTP clients: :mod:`m2m_auth.httpx` and :mod:`m2m_auth.requests`.
+Engine log records go to the :mod:`logging` logger ``m2m_auth``.
+"""
+
+from __future__ import annotations
+
+import os as _os
+
+from . import _native
+from ._client import TokenClient
+from ._errors import (
+    CacheError,
+    ConfigError,
+    HTTPError,
+    InvalidResponseError,
+    InvalidTokenError,
+    M2MAuthError,
+    OAuthError,
+    ThrottledError,
+    TransportError,
+)
+from ._native import ApiResponse, RetryPolicy, Stats, Token
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "TokenClient",
+    "Token",
+    "Stats",
+    "RetryPolicy",
+    "ApiResponse",
+    "M2MAuthError",
+    "ConfigError",
+    "OAuthError",
+    "HTTPError",
+    "TransportError",
+    "InvalidResponseError",
+    "ThrottledError",
+    "CacheError",
+    "InvalidTokenError",
+    "__version__",
+]
+
+# A forked child starts its own runtime; the binding's locks are held across
+# fork() so that the child never inherits one held by a vanished thread.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(
+        before=_native._before_fork,
+        after_in_parent=_native._after_fork_parent,
+        after_in_child=_native._after_fork_child,
+    )

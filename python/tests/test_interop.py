@@ -1,0 +1,124 @@
+"""Interop with a real authorization server: oidc-provider (tests/interop/).
+
+The server is the repository's (`tests/interop/server.mjs`, clients in
+`clients.json`); `scripts/test-interop.sh` (or `scripts/test-python.sh`)
+installs it with npm. Without Node.js or its modules, these tests are
+skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from devserver import REPO
+
+from m2m_auth import OAuthError, TokenClient
+
+INTEROP = REPO / "tests" / "interop"
+CONFIG = json.loads((INTEROP / "clients.json").read_text())
+
+
+class Provider:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            ["node", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            assert self.proc.stderr is not None
+            raise RuntimeError(f"oidc-provider did not start: {self.proc.stderr.read().decode()}")
+        info = json.loads(line)
+        self.issuer: str = info["issuer"]
+        self.token_endpoint: str = info["token_endpoint"]
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[Provider]:
+    if shutil.which("node") is None:
+        pytest.skip("interop: Node.js is not installed (needed to run oidc-provider)")
+    if not (INTEROP / "node_modules" / "oidc-provider").is_dir():
+        pytest.skip("interop: oidc-provider is not installed (run `npm ci` in tests/interop)")
+    p = Provider()
+    yield p
+    p.stop()
+
+
+def claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("client", CONFIG["clients"], ids=[c["client_id"] for c in CONFIG["clients"]])
+def test_every_client_gets_a_jwt_for_the_requested_resource(provider: Provider, client: dict[str, str]) -> None:
+    resource = CONFIG["resource"]
+    c = TokenClient(
+        token_url=provider.token_endpoint,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        auth_method=client["token_endpoint_auth_method"],
+        resource=[resource],
+        no_proxy=True,
+    )
+    token = c.get_token()
+    assert token.token_type == "Bearer"
+    assert 0 < token.expires_in <= 300
+    jwt = claims(token.access_token)
+    assert jwt["aud"] == resource
+    assert jwt["iss"] == provider.issuer
+    assert client["client_secret"] not in repr(token)
+    # Another resource, per call: another token, for that audience.
+    other = c.get_token(resource="https://other.example.com/")
+    assert claims(other.access_token)["aud"] == "https://other.example.com/"
+    assert c.get_token() is token
+
+
+def test_discovery_from_the_issuer(provider: Provider) -> None:
+    client = CONFIG["clients"][0]
+    c = TokenClient(
+        issuer=provider.issuer,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        auth_method=client["token_endpoint_auth_method"],
+        resource="https://discovered.example.com/",
+        no_proxy=True,
+    )
+    jwt = claims(c.get_token().access_token)
+    assert jwt["aud"] == "https://discovered.example.com/"
+    assert jwt["iss"] == provider.issuer
+
+
+def test_a_wrong_secret_is_invalid_client(provider: Provider) -> None:
+    client = CONFIG["clients"][1]
+    secret = "wrong-" + client["client_secret"]
+    c = TokenClient(
+        token_url=provider.token_endpoint,
+        client_id=client["client_id"],
+        client_secret=secret,
+        auth_method=client["token_endpoint_auth_method"],
+        resource=CONFIG["resource"],
+        no_proxy=True,
+    )
+    with pytest.raises(OAuthError) as info:
+        c.get_token()
+    assert info.value.error == "invalid_client"
+    assert info.value.status == 401
+    assert secret not in str(info.value) and secret not in repr(info.value)
