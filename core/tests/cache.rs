@@ -335,14 +335,18 @@ async fn a_caller_that_gives_up_still_leaves_the_token_cached() {
     )
     .await;
     assert!(gave_up.is_err(), "the caller timed out first");
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let started = Instant::now();
+    // The fetch goes on without its caller and lands in the cache (the
+    // server answers after 300 ms; allow a loaded machine much longer).
+    let until = Instant::now() + Duration::from_secs(5);
+    while client.cached_token(&TokenRequest::default()).is_none() {
+        assert!(
+            Instant::now() < until,
+            "the abandoned fetch never completed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     client.get_token(&TokenRequest::default()).await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_millis(50),
-        "served from the cache"
-    );
-    assert_eq!(env.requests(), 1);
+    assert_eq!(env.requests(), 1, "served from the cache");
 }
 
 #[test]
