@@ -393,7 +393,18 @@ impl Inner {
         let rejected = st.rejected.take();
         // The fetch ends its own record (and no other) by this id.
         let id = next_fetch_id();
-        let fetch = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id).boxed();
+        // The guard is owned by the future from its creation: a task
+        // cancelled before its first poll (its runtime shut down) still
+        // ends its record, so the key is never "in flight" for ever.
+        let guard = InflightGuard(Some((slot.clone(), id)));
+        let run = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id);
+        let fetch = async move {
+            let mut guard = guard;
+            let result = run.await;
+            guard.0 = None; // run_fetch ended the record itself
+            result
+        }
+        .boxed();
         let shared = if background {
             // Nobody waits for a background refresh: it runs as its own task.
             let task = tokio::spawn(fetch);
@@ -426,11 +437,7 @@ impl Inner {
         id: u64,
     ) -> Result<Token> {
         inner.stats.fetch(background);
-        // If this future is dropped unfinished (its runtime shut down), the
-        // key must not stay "in flight" for ever.
-        let mut guard = InflightGuard(Some((slot.clone(), id)));
         let outcome = inner.fetch_shared(&slot.key, rejected.as_ref()).await;
-        guard.0 = None;
         let now = clock::precise();
         let mut st = slot.state.lock();
         st.end_inflight(id);
