@@ -47,7 +47,7 @@
 
 /**
  * What a call returned. The values are part of the ABI: they are never
- * renumbered and never reused. Codes 1–99 are the DESIGN §6 error codes
+ * renumbered and never reused. Codes 1–99 are the docs/design.md §6 error codes
  * (the same in every language); 100 and up are the C library's own.
  */
 enum m2m_result
@@ -321,7 +321,7 @@ m2m_result m2m_client_invalidate(const struct m2m_client *client,
 m2m_result m2m_client_stats(const struct m2m_client *client, struct m2m_stats *stats_out);
 
 /**
- * The stable lower-case name of a result code: `"ok"`, the DESIGN §6 code
+ * The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
  * (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
  * `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
  * (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,

@@ -116,9 +116,9 @@ export declare function attachAxios(
   opts?: TokenRequestOptions,
 ): () => void
 
-/** Fields the engine reports with an error (DESIGN §6); the constructors' second argument. */
+/** Fields the engine reports with an error (docs/design.md §6); the constructors' second argument. */
 export interface M2MAuthErrorFields {
-  /** The DESIGN §6 code (`'oauth'`, ...); names the code of a plain `M2MAuthError`. */
+  /** The docs/design.md §6 code (`'oauth'`, ...); names the code of a plain `M2MAuthError`. */
   code?: string
   /** HTTP status (`oauth`, `http`). */
   status?: number | null
@@ -198,7 +198,7 @@ export declare class InvalidTokenError extends M2MAuthError {
   /** Why. */
   reason: string
 }
-/** The error class of each DESIGN §6 code (`'oauth'` → `OAuthError`, ...). */
+/** The error class of each docs/design.md §6 code (`'oauth'` → `OAuthError`, ...). */
 export declare const errorClasses: {
   config: typeof ConfigError
   oauth: typeof OAuthError
@@ -211,7 +211,7 @@ export declare const errorClasses: {
 }
 
 /**
- * How token requests are retried and throttled (DESIGN §5). Unset fields
+ * How token requests are retried and throttled (docs/design.md §5). Unset fields
  * keep the engine's defaults.
  */
 export interface RetryOptions {
@@ -233,7 +233,7 @@ export interface RetryOptions {
 }
 
 /**
- * Options of `new TokenClient(options)` (DESIGN §1). Exactly one of
+ * Options of `new TokenClient(options)` (docs/design.md §1). Exactly one of
  * `tokenUrl`, `domain` or `issuer` is required, and `clientId` and
  * `clientSecret`. Every check happens before any I/O: a bad or missing
  * option throws a `ConfigError` (`err.code === 'M2M_CONFIG'`), and so does
@@ -282,7 +282,7 @@ export interface TokenClientOptions {
    * background, in (0, 1] [0.75].
    */
   refreshRatio?: number
-  /** Retry and throttling policy (DESIGN §5). */
+  /** Retry and throttling policy (docs/design.md §5). */
   retry?: RetryOptions
   /** Largest token response body read, in bytes [1 MiB]. */
   maxResponseBytes?: number

@@ -22,7 +22,7 @@ const native = (() => {
   }
 })();
 
-// ---- errors (DESIGN §6) -------------------------------------------------------
+// ---- errors (docs/design.md §6) -------------------------------------------------------
 // M2MAuthError and one subclass per code, err.code = 'M2M_<CODE>'. The engine
 // builds every message and field, already scrubbed of secrets.
 
@@ -518,7 +518,7 @@ if (typeof Symbol.dispose === 'symbol') {
 
 // ---- adapters for HTTP clients other than the global fetch ---------------------
 // They only carry the token; the renewal on 401 is the same one-shot rule as
-// TokenClient#fetch (DESIGN §4).
+// TokenClient#fetch (docs/design.md §4).
 
 const RENEWED = 'm2mAuthRenewed';
 const USED = Symbol('m2mAuthToken');

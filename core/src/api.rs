@@ -1,4 +1,4 @@
-//! Calling an API with the token (DESIGN §4: one forced renewal on 401).
+//! Calling an API with the token (docs/design.md §4: one forced renewal on 401).
 
 use crate::config::check_url;
 use crate::error::Result;

@@ -1,4 +1,4 @@
-//! The in-process token cache (DESIGN §4): one [`Slot`] per cache key, held
+//! The in-process token cache (docs/design.md §4): one [`Slot`] per cache key, held
 //! in a process-wide LRU registry so that clients with the same key share
 //! tokens and single flight.
 //!

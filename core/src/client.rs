@@ -1,5 +1,5 @@
 //! The client: the cached path, single flight, background refresh, retries
-//! and throttling (DESIGN §2–§5).
+//! and throttling (docs/design.md §2–§5).
 
 use std::fmt;
 use std::future::Future;
@@ -445,7 +445,7 @@ impl Inner {
             Ok(fetched) => {
                 let cached = inner.to_cached(fetched, slot.key.request());
                 if cached.usable_until <= now {
-                    // DESIGN §4: an unusable token is never handed out.
+                    // docs/design.md §4: an unusable token is never handed out.
                     inner.stats.failure();
                     let error = Error::invalid_response(
                         "the token's lifetime (expires_in) leaves it unusable on arrival",

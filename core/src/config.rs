@@ -1,4 +1,4 @@
-//! Client options, their validation, and the builder (DESIGN §1).
+//! Client options, their validation, and the builder (docs/design.md §1).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! One error taxonomy for every language (DESIGN §6).
+//! One error taxonomy for every language (docs/design.md §6).
 
 use std::fmt;
 use std::time::Duration;

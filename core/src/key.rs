@@ -1,4 +1,4 @@
-//! The cache key (DESIGN §4): everything that makes two tokens different.
+//! The cache key (docs/design.md §4): everything that makes two tokens different.
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! The OAuth 2.0 Client Credentials grant (RFC 6749 §4.4) for machine-to-machine
 //! apps: request a token for an API, cache it, refresh it before it expires,
 //! never stampede the token endpoint, survive its outages, never leak a secret.
-//! The same engine backs the Python, Node and C packages; `DESIGN.md` is the
+//! The same engine backs the Python, Node and C packages; `docs/design.md` is the
 //! behaviour contract all of them honour.
 //!
 //! ```no_run
@@ -60,7 +60,7 @@ pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
 
-/// Checks the rule DESIGN §1 sets for any URL that will carry credentials or
+/// Checks the rule docs/design.md §1 sets for any URL that will carry credentials or
 /// a token: `https://`, or `http://` only to a loopback host (127.0.0.0/8,
 /// ::1, `localhost`). A `config` error otherwise. For API helpers in the
 /// bindings, so that they refuse what [`TokenClient::call_api`] refuses.

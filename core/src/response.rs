@@ -1,4 +1,4 @@
-//! Reading a token endpoint's answer (RFC 6749 §5.1, §5.2; DESIGN §3).
+//! Reading a token endpoint's answer (RFC 6749 §5.1, §5.2; docs/design.md §3).
 //!
 //! Pure functions of status, headers and body, so that property tests can
 //! throw anything at them.

@@ -1,4 +1,4 @@
-//! Which failures are worth another try, and how long to wait (DESIGN §5).
+//! Which failures are worth another try, and how long to wait (docs/design.md §5).
 
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ pub(crate) enum Verdict {
     Retry,
     /// Retry; the server said it is overloaded or failing (429, 5xx, OAuth
     /// `server_error` / `temporarily_unavailable`): once the attempts are
-    /// spent, throttle the key (DESIGN §5).
+    /// spent, throttle the key (docs/design.md §5).
     RetryThenThrottle,
 }
 

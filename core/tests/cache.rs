@@ -1,4 +1,4 @@
-//! DESIGN §4: caching, key separation, single flight, refresh, sharing.
+//! docs/design.md §4: caching, key separation, single flight, refresh, sharing.
 
 mod common;
 

@@ -433,7 +433,7 @@ impl Run {
         let first = self.first_client.clone();
         let mut b = TokenClient::builder().no_proxy();
         // The same vectors with a shared store behind the process cache
-        // (scripts/test-shared-stores.sh): DESIGN §4, the same contract.
+        // (scripts/test-shared-stores.sh): docs/design.md §4, the same contract.
         if let Ok(cache) = std::env::var("M2M_AUTH_CONFORMANCE_CACHE") {
             b = b.cache(cache);
         }

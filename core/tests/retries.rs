@@ -1,4 +1,4 @@
-//! DESIGN §5: what is retried, backoff inside the deadline, Retry-After and
+//! docs/design.md §5: what is retried, backoff inside the deadline, Retry-After and
 //! throttling per key.
 
 mod common;

@@ -1,4 +1,4 @@
-//! DESIGN §7: a canary secret never shows in an error's Display or Debug, a
+//! docs/design.md §7: a canary secret never shows in an error's Display or Debug, a
 //! client's or token's Debug, or any log line at TRACE (ours and our
 //! dependencies'), even when the server echoes it back.
 

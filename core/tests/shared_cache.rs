@@ -1,4 +1,4 @@
-//! DESIGN §4 "Shared cache" (issue #7): processes share tokens through a
+//! docs/design.md §4 "Shared cache" (issue #7): processes share tokens through a
 //! `file:` directory or Redis, fetch under a lease, and degrade to their own
 //! cache when the store is down. Real processes, a real `redis-server`.
 

@@ -1,4 +1,4 @@
-//! DESIGN §7: TLS by rustls; certificates are verified against the OS trust
+//! docs/design.md §7: TLS by rustls; certificates are verified against the OS trust
 //! store, extra CAs only through the explicit option, and an untrusted
 //! certificate is a `tls` transport error that is not retried.
 

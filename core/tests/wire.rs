@@ -1,4 +1,4 @@
-//! DESIGN §1–§3 on the wire: the request we send, the https rule, what we
+//! docs/design.md §1–§3 on the wire: the request we send, the https rule, what we
 //! accept back.
 
 mod common;

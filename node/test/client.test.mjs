@@ -200,7 +200,7 @@ describe('secrets', () => {
 describe('errors', () => {
   const fail = (p) => p.then(() => assert.fail('expected an error'), (e) => e);
 
-  test('every DESIGN §6 code has a class and an M2M_ code', () => {
+  test('every docs/design.md §6 code has a class and an M2M_ code', () => {
     const expected = {
       config: [ConfigError, 'M2M_CONFIG'], oauth: [OAuthError, 'M2M_OAUTH'], http: [HttpError, 'M2M_HTTP'],
       transport: [TransportError, 'M2M_TRANSPORT'], invalid_response: [InvalidResponseError, 'M2M_INVALID_RESPONSE'],

@@ -1,4 +1,4 @@
-"""Exceptions: one class per error code of the behaviour contract (DESIGN §6).
+"""Exceptions: one class per error code of the behaviour contract (docs/design.md §6).
 
 Every exception m2m_auth raises for a failed call is an :class:`M2MAuthError`
 with the code as ``.code`` and the code's fields as attributes. Messages and

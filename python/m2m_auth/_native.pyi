@@ -85,7 +85,7 @@ class Stats:
 
 @final
 class RetryPolicy:
-    """How token requests are retried and throttled (DESIGN §5). Every argument
+    """How token requests are retried and throttled (docs/design.md §5). Every argument
     left out keeps the engine's default; durations are in seconds."""
 
     def __new__(

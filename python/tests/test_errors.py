@@ -1,4 +1,4 @@
-"""Exceptions (one class per DESIGN §6 code), pickling, and the canary secret."""
+"""Exceptions (one class per docs/design.md §6 code), pickling, and the canary secret."""
 
 from __future__ import annotations
 

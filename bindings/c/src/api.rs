@@ -1,5 +1,5 @@
 //! `m2m_client_call_api`: call an API with the token, renewing it once on 401
-//! (DESIGN §4; the rule lives in the core).
+//! (docs/design.md §4; the rule lives in the core).
 
 use std::ffi::{c_char, CString};
 

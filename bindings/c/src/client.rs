@@ -1,4 +1,4 @@
-//! `m2m_client`: the token client (DESIGN §2–§5, all in the core).
+//! `m2m_client`: the token client (docs/design.md §2–§5, all in the core).
 
 use std::sync::Mutex;
 

@@ -1,4 +1,4 @@
-//! `m2m_result` codes and `m2m_error`, the detail of a failure (DESIGN §6).
+//! `m2m_result` codes and `m2m_error`, the detail of a failure (docs/design.md §6).
 
 use std::ffi::{c_char, CStr, CString};
 
@@ -7,7 +7,7 @@ use m2m_core::{Error, ErrorDetail, ErrorKind};
 use crate::ffi::{guard_value, guard_void};
 
 /// What a call returned. The values are part of the ABI: they are never
-/// renumbered and never reused. Codes 1–99 are the DESIGN §6 error codes
+/// renumbered and never reused. Codes 1–99 are the docs/design.md §6 error codes
 /// (the same in every language); 100 and up are the C library's own.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub enum m2m_result {
 }
 
 impl m2m_result {
-    /// The stable lower-case name: the DESIGN §6 code for 1–99.
+    /// The stable lower-case name: the docs/design.md §6 code for 1–99.
     fn name(self) -> &'static CStr {
         use m2m_result::*;
         match self {
@@ -238,7 +238,7 @@ fn opt(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
-/// The stable lower-case name of a result code: `"ok"`, the DESIGN §6 code
+/// The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
 /// (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
 /// `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
 /// (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,

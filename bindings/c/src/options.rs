@@ -1,4 +1,4 @@
-//! `m2m_client_options`: what a client is built from (DESIGN §1). The setters
+//! `m2m_client_options`: what a client is built from (docs/design.md §1). The setters
 //! only store values; `m2m_client_new` validates them all (in the core) and
 //! reports the first problem as `M2M_CONFIG`.
 

@@ -1,5 +1,5 @@
 //! `m2m_request`: per-call overrides of the client's default request
-//! parameters (DESIGN §1). Each distinct request is cached under its own key.
+//! parameters (docs/design.md §1). Each distinct request is cached under its own key.
 
 use std::ffi::c_char;
 use std::sync::{RwLock, RwLockReadGuard};

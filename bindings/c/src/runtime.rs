@@ -1,4 +1,4 @@
-//! The Tokio runtime C calls block on (DESIGN §8).
+//! The Tokio runtime C calls block on (docs/design.md §8).
 //!
 //! One per process, shared by every client handle and never shut down: the
 //! core's token cache is process-wide, so a token request (or background

@@ -30,7 +30,7 @@ use napi_derive::napi;
 /// error; the rest is JSON (`code`, `message` and the fields).
 const ERROR_TAG: &str = "m2m-auth:";
 
-/// Options of `new TokenClient(options)` (DESIGN §1). Exactly one of
+/// Options of `new TokenClient(options)` (docs/design.md §1). Exactly one of
 /// `tokenUrl`, `domain` or `issuer` is required, and `clientId` and
 /// `clientSecret`. Every check happens before any I/O: a bad or missing
 /// option throws a `ConfigError` (`err.code === 'M2M_CONFIG'`), and so does
@@ -72,7 +72,7 @@ pub struct TokenClientOptions {
     /// Fraction of a token's lifetime after which it is refreshed in the
     /// background, in (0, 1] [0.75].
     pub refresh_ratio: Option<f64>,
-    /// Retry and throttling policy (DESIGN §5).
+    /// Retry and throttling policy (docs/design.md §5).
     pub retry: Option<RetryOptions>,
     /// Largest token response body read, in bytes [1 MiB].
     pub max_response_bytes: Option<f64>,
@@ -120,7 +120,7 @@ const CLIENT_OPTION_NAMES: &[&str] = &[
     "maxCacheKeys",
 ];
 
-/// How token requests are retried and throttled (DESIGN §5). Unset fields
+/// How token requests are retried and throttled (docs/design.md §5). Unset fields
 /// keep the engine's defaults.
 #[napi(object)]
 #[derive(Default)]

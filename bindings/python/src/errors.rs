@@ -1,4 +1,4 @@
-//! Engine errors as Python exceptions: one class per DESIGN §6 code, defined
+//! Engine errors as Python exceptions: one class per docs/design.md §6 code, defined
 //! in `m2m_auth/_errors.py` (picklable, `.code`), carrying the error's fields.
 //! The message is the engine's, already scrubbed of every credential.
 

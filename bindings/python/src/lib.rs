@@ -3,7 +3,7 @@
 //! A binding translates and holds no policy: every behaviour (cache, single
 //! flight, refresh, retries, throttling, redaction) is the core's. This crate
 //! only maps types, errors and async between Rust and Python, and owns what
-//! DESIGN §8 gives the Python binding: one lazily started, fork-safe Tokio
+//! docs/design.md §8 gives the Python binding: one lazily started, fork-safe Tokio
 //! runtime, with the GIL released whenever a call waits.
 //!
 //! - [`client`]: `TokenClient`; the hot path (a fresh cached token) goes
@@ -33,7 +33,7 @@ mod types;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Raises `ConfigError` unless `url` may carry a token: `https://`, or
-/// `http://` to a loopback host only (DESIGN §1). For the HTTP client adapters.
+/// `http://` to a loopback host only (docs/design.md §1). For the HTTP client adapters.
 #[pyfunction]
 fn _check_url(py: Python<'_>, url: &str) -> PyResult<()> {
     m2m_auth::check_url(url).map_err(|e| errors::to_py(py, &e))

@@ -1,4 +1,4 @@
-//! The one Tokio runtime of the process (DESIGN §8): started on first use
+//! The one Tokio runtime of the process (docs/design.md §8): started on first use
 //! (importing the package starts no thread), and replaced in a forked child,
 //! whose copy of the parent's runtime has no threads left.
 

@@ -147,7 +147,7 @@ impl Stats {
     }
 }
 
-/// How token requests are retried and throttled (DESIGN §5). Every argument
+/// How token requests are retried and throttled (docs/design.md §5). Every argument
 /// left out keeps the engine's default; durations are in seconds.
 #[pyclass(frozen, module = "m2m_auth._native", name = "RetryPolicy")]
 pub(crate) struct RetryPolicy {

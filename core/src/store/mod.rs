@@ -1,4 +1,4 @@
-//! Shared token caches (DESIGN §4 "Shared cache"): one host (`file:`) or a
+//! Shared token caches (docs/design.md §4 "Shared cache"): one host (`file:`) or a
 //! fleet (`redis://`). The in-process cache stays in front; a store is asked
 //! only when a process would otherwise fetch, and the fetch itself happens
 //! under a lease so that a fleet makes one request per key per refresh.
