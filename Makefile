@@ -1,7 +1,16 @@
 # The project's two commands (see README.md):
 #   make demo   builds and runs the client credentials flow against the embedded dev server
 #   make test   installs what the tests need, then runs every test
-.PHONY: demo test
+# and one target per part, each working on its own on a fresh machine (it
+# installs what it needs):
+#   make test-rust     rustfmt, clippy, cargo test, the shared stores, interop with oidc-provider
+#   make test-c        the C library (scripts/test-c.sh: valgrind, sanitizers, CMake, pkg-config)
+#   make test-python   the Python package (scripts/test-python.sh)
+#   make test-node     the Node package (scripts/test-node.sh)
+#   make test-cross    Python, Node and C processes sharing one token (scripts/test-cross-language.sh)
+.PHONY: demo test deps test-rust test-c test-python test-node test-cross
+# The tests share ports, cargo's build directory and the dev server: one at a time.
+.NOTPARALLEL:
 
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
@@ -10,14 +19,27 @@ demo:
 	CARGO="$(CARGO)" scripts/demo.sh
 	scripts/demo-c.sh
 
-test:
+# Everything, in this order (make runs the prerequisites left to right).
+test: deps test-rust test-c test-python test-node test-cross
+
+deps:
 	scripts/install-deps.sh
+
+test-rust: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
-	scripts/test-shared-stores.sh
-	scripts/test-interop.sh
+	CARGO="$(CARGO)" scripts/test-shared-stores.sh
+	CARGO="$(CARGO)" scripts/test-interop.sh
+
+test-c:
 	scripts/test-c.sh
+
+test-python:
 	scripts/test-python.sh
+
+test-node:
 	scripts/test-node.sh
+
+test-cross: deps
 	scripts/test-cross-language.sh

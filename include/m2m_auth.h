@@ -20,7 +20,16 @@
  *   is not UTF-8 returns M2M_INVALID_UTF8; neither crashes. A panic inside
  *   the library returns M2M_PANIC.
  * - Handles are thread-safe. Calls that need the network block the calling
- *   thread; a fresh cached token is returned without I/O or waiting.
+ *   thread; a fresh cached token is returned without I/O or waiting. After
+ *   fork(), the child uses the parent's handles as they are.
+ * - The surface is the engine's declaration (tests/surface.json): one
+ *   m2m_client_options_set_<name>/add_<name> per option, one
+ *   m2m_request_set_<name>/add_<name> per request parameter, one getter per
+ *   stat (m2m_stats_<name>), error field (m2m_error_<name>) and token field
+ *   (m2m_token_<name>). Durations are milliseconds and points in time
+ *   milliseconds since the Unix epoch, everywhere (the text of
+ *   m2m_client_options_set and the environment excepted: seconds, as in
+ *   every language's environment).
  * - No secret (client secret, access token) ever appears in an error
  *   message.
  *
@@ -34,6 +43,7 @@
 
 /* Generated from bindings/c by scripts/gen-header.sh; do not edit. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -144,33 +154,46 @@ typedef struct m2m_api_response m2m_api_response;
  * built with the same endpoint, credentials and parameters share cached
  * tokens and in-flight requests process-wide. Calls that need the network
  * block the calling thread. Free with `m2m_client_free` once no call is
- * using it. Usable in a child after `fork()`: the child's network calls go
- * through connections of its own.
+ * using it. Usable in a child after `fork()` as it is: the engine gives
+ * the child connections and a runtime of its own, and the client's
+ * counters go on from their values at the fork.
  */
 typedef struct m2m_client m2m_client;
 
 /**
  * Options for `m2m_client_new`. Create with `m2m_client_options_new`, fill
- * with the `m2m_client_options_set_*` functions, free with
- * `m2m_client_options_free` (the client keeps its own copy). Thread-safe.
- * The client secret is held in memory that is zeroed when freed.
+ * with the `m2m_client_options_set_<name>` / `add_<name>` functions (one
+ * per option), `m2m_client_options_set` or `m2m_client_options_from_env`,
+ * free with `m2m_client_options_free` (a client keeps its own copy).
+ * Thread-safe. The client secret is held in memory that is zeroed when
+ * freed.
  */
 typedef struct m2m_client_options m2m_client_options;
 
 /**
  * The detail of a failed call. Created by the library (through an
- * `err_out` argument), read with the `m2m_error_*` getters, freed with
- * `m2m_error_free`. Every string a getter returns lives until then.
+ * `err_out` argument), read with the `m2m_error_<field>` getters (NULL or
+ * 0 for a field the error does not have), freed with `m2m_error_free`.
+ * Every string a getter returns lives until then.
  */
 typedef struct m2m_error m2m_error;
 
 /**
  * Per-call request parameters. Every parameter left unset takes the
- * client's default; a set one replaces it (an empty string clears it).
- * Pass NULL instead of a request to use the defaults. Thread-safe; may be
- * used by many calls at once.
+ * client's default; a set one replaces it (an empty string clears it:
+ * `m2m_request_set(request, "resource", "")` overrides the default
+ * resources with none). Pass NULL instead of a request to use the
+ * defaults. Thread-safe; may be used by many calls at once.
  */
 typedef struct m2m_request m2m_request;
+
+/**
+ * A snapshot of a client's counters, from `m2m_client_stats`; read with
+ * the `m2m_stats_<name>` getters, free with `m2m_stats_free`. Immutable.
+ * The counters are the client's over its whole life; in a child made by
+ * `fork()`, the parent's counters at the fork plus the child's own.
+ */
+typedef struct m2m_stats m2m_stats;
 
 /**
  * An access token. Get one from `m2m_client_get_token` or
@@ -181,30 +204,52 @@ typedef struct m2m_request m2m_request;
 typedef struct m2m_token m2m_token;
 
 /**
- * A client's counters (`m2m_client_stats`).
+ * The severity of a log record, and the threshold of
+ * `m2m_set_log_callback`: one of the `M2M_LOG_*` values.
  */
-typedef struct m2m_stats {
-  /**
-   * Calls answered from the cache (fresh, or usable while refreshing).
-   */
-  uint64_t hits;
-  /**
-   * Calls that waited for a token request (their own or a shared one).
-   */
-  uint64_t misses;
-  /**
-   * Token requests this client made (each may take several attempts).
-   */
-  uint64_t fetches;
-  /**
-   * Of those, background refreshes of a still-usable token.
-   */
-  uint64_t refreshes;
-  /**
-   * Token requests that ended in an error.
-   */
-  uint64_t failures;
-} m2m_stats;
+typedef uint32_t m2m_log_level;
+
+/**
+ * Receives one log record: `user_data` as given to
+ * `m2m_set_log_callback`, the record's level (`M2M_LOG_ERROR` ..
+ * `M2M_LOG_TRACE`), its target (`"m2m_auth"` or `"m2m_auth::<part>"`) and
+ * its message (the event, then ` name=value` per field). `target` and
+ * `message` are NUL-terminated and borrowed: valid only during the call.
+ */
+typedef void (*m2m_log_callback)(void *user_data,
+                                 m2m_log_level level,
+                                 const char *target,
+                                 const char *message);
+
+/**
+ * No records (as a threshold).
+ */
+#define M2M_LOG_OFF 0
+
+/**
+ * A failure the caller sees.
+ */
+#define M2M_LOG_ERROR 1
+
+/**
+ * Something wrong the engine worked around (e.g. a failed token request).
+ */
+#define M2M_LOG_WARN 2
+
+/**
+ * A notable step (a token fetched, a refresh).
+ */
+#define M2M_LOG_INFO 3
+
+/**
+ * Details of the engine's decisions.
+ */
+#define M2M_LOG_DEBUG 4
+
+/**
+ * Everything.
+ */
+#define M2M_LOG_TRACE 5
 
 #ifdef __cplusplus
 extern "C" {
@@ -273,8 +318,8 @@ m2m_result m2m_client_new(const struct m2m_client_options *options,
                           struct m2m_error **err_out);
 
 /**
- * Builds a client from the `M2M_AUTH_*` environment variables (see
- * `m2m_client_options_load_env`).
+ * Builds a client from the `M2M_AUTH_*` environment variables alone (see
+ * `m2m_client_options_from_env`).
  */
 m2m_result m2m_client_from_env(struct m2m_client **client_out, struct m2m_error **err_out);
 
@@ -308,30 +353,41 @@ m2m_result m2m_client_fetch_token(const struct m2m_client *client,
                                   struct m2m_error **err_out);
 
 /**
- * Drops the cached token for `request` (NULL: the client's defaults), e.g.
- * after an API answered 401 with it; the next call fetches a new one.
+ * Drops the cached token for `request` (NULL: the client's defaults),
+ * whatever it is; the next call fetches a new one. After an API refused a
+ * token, prefer `m2m_client_invalidate_rejected`.
  */
 m2m_result m2m_client_invalidate(const struct m2m_client *client,
                                  const struct m2m_request *request,
                                  struct m2m_error **err_out);
 
 /**
- * This client's counters.
+ * What to call when an API answered 401 to `access_token` (the token
+ * string sent, from `m2m_token_access_token`): drops the cached token for
+ * `request` (NULL: the client's defaults) only if it is still that one,
+ * so that a token another thread already renewed is kept. The next
+ * `m2m_client_get_token` returns a token other than `access_token`.
  */
-m2m_result m2m_client_stats(const struct m2m_client *client, struct m2m_stats *stats_out);
+m2m_result m2m_client_invalidate_rejected(const struct m2m_client *client,
+                                          const struct m2m_request *request,
+                                          const char *access_token,
+                                          struct m2m_error **err_out);
 
 /**
- * The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
- * (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
- * `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
- * (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,
- * `"not_found"`, `"interior_nul"`, `"other_error"`); `"unknown"` for a
- * value that is no `m2m_result`. Static; never freed.
+ * The client id. Borrowed from `client`; NULL when `client` is NULL.
  */
-const char *m2m_result_name(uint32_t result);
+const char *m2m_client_client_id(const struct m2m_client *client);
 
 /**
- * The error's code; `M2M_OK` when `err` is NULL (no error).
+ * The client authentication method: `"client_secret_post"` or
+ * `"client_secret_basic"`. Borrowed from `client`; NULL when `client` is
+ * NULL.
+ */
+const char *m2m_client_auth_method(const struct m2m_client *client);
+
+/**
+ * The error's code (field `code`); `M2M_OK` when `err` is NULL (no error).
+ * Its name is `m2m_result_name(m2m_error_code(err))`.
  */
 m2m_result m2m_error_code(const struct m2m_error *err);
 
@@ -347,19 +403,19 @@ const char *m2m_error_message(const struct m2m_error *err);
  * For `M2M_OAUTH`: the server's `error` code (e.g. `"invalid_client"`);
  * NULL for other errors. Borrowed from `err`.
  */
-const char *m2m_error_oauth_error(const struct m2m_error *err);
+const char *m2m_error_error(const struct m2m_error *err);
 
 /**
  * For `M2M_OAUTH`: the server's `error_description`, or NULL when it sent
  * none. Borrowed from `err`.
  */
-const char *m2m_error_oauth_error_description(const struct m2m_error *err);
+const char *m2m_error_error_description(const struct m2m_error *err);
 
 /**
  * For `M2M_OAUTH`: the server's `error_uri`, or NULL when it sent none.
  * Borrowed from `err`.
  */
-const char *m2m_error_oauth_error_uri(const struct m2m_error *err);
+const char *m2m_error_error_uri(const struct m2m_error *err);
 
 /**
  * For `M2M_OAUTH` and `M2M_HTTP`: the HTTP status; 0 otherwise.
@@ -370,24 +426,243 @@ uint16_t m2m_error_status(const struct m2m_error *err);
  * For `M2M_HTTP`: the first bytes (at most 512) of the response body,
  * lossily decoded; NULL for other errors. Borrowed from `err`.
  */
-const char *m2m_error_http_body(const struct m2m_error *err);
+const char *m2m_error_body(const struct m2m_error *err);
 
 /**
  * For `M2M_TRANSPORT`: `"connect"`, `"timeout"`, `"reset"`, `"tls"` or
- * `"io"`; NULL for other errors. Static.
+ * `"io"`; NULL for other errors. Borrowed from `err`.
  */
-const char *m2m_error_transport_kind(const struct m2m_error *err);
+const char *m2m_error_kind(const struct m2m_error *err);
+
+/**
+ * For `M2M_INVALID_RESPONSE` and `M2M_INVALID_TOKEN`: what is wrong with
+ * the response or token, for people; NULL for other errors. Borrowed from
+ * `err`.
+ */
+const char *m2m_error_reason(const struct m2m_error *err);
 
 /**
  * For `M2M_THROTTLED`: milliseconds until a request may be sent again;
  * 0 otherwise.
  */
-uint64_t m2m_error_retry_after_ms(const struct m2m_error *err);
+uint64_t m2m_error_retry_after(const struct m2m_error *err);
 
 /**
  * Frees an error and every string borrowed from it. NULL does nothing.
  */
 void m2m_error_free(struct m2m_error *err);
+
+/**
+ * Sends the engine's log records at `level` or more severe (`M2M_LOG_WARN`
+ * is a good default; `M2M_LOG_OFF` for none) to `cb`, with `user_data`;
+ * NULL `cb` stops delivery (records waiting are discarded). Replaces any
+ * earlier callback; process-wide.
+ *
+ * `cb` runs on the thread of the call that caused the record, before that
+ * call returns, or, for background work (a refresh), on an engine thread
+ * about 50 ms later; never inside an engine lock, so it may call this
+ * library. It must not block long (it holds up the call, or the delivery of
+ * later records) and must be thread-safe, as must `user_data`. Records
+ * never hold a secret. Delivery goes through a `tracing` subscriber the
+ * library installs on first use; if the application installed a global
+ * `tracing` subscriber of its own first, none are delivered.
+ * `M2M_INVALID_ARGUMENT` for an unknown level.
+ */
+m2m_result m2m_set_log_callback(m2m_log_callback cb, void *user_data, m2m_log_level level);
+
+/**
+ * The token endpoint URL, e.g. `"https://tenant.auth0.com/oauth/token"`.
+ * Exactly one of token_url, domain and issuer must be set.
+ */
+m2m_result m2m_client_options_set_token_url(struct m2m_client_options *options, const char *value);
+
+/**
+ * An Auth0-style domain: the token endpoint is
+ * `https://{domain}/oauth/token`.
+ */
+m2m_result m2m_client_options_set_domain(struct m2m_client_options *options, const char *value);
+
+/**
+ * An issuer: the token endpoint is discovered from its metadata (OpenID
+ * Connect Discovery, then RFC 8414), once, on first use.
+ */
+m2m_result m2m_client_options_set_issuer(struct m2m_client_options *options, const char *value);
+
+/**
+ * The client id (required).
+ */
+m2m_result m2m_client_options_set_client_id(struct m2m_client_options *options, const char *value);
+
+/**
+ * The client secret (required). Copied into memory that is zeroed when
+ * the options and the client are freed; it never appears in any error
+ * message or log record.
+ */
+m2m_result m2m_client_options_set_client_secret(struct m2m_client_options *options,
+                                                const char *value);
+
+/**
+ * How the client authenticates: `"client_secret_post"` (the default)
+ * or `"client_secret_basic"`. Another name fails at `m2m_client_new`.
+ */
+m2m_result m2m_client_options_set_auth_method(struct m2m_client_options *options,
+                                              const char *value);
+
+/**
+ * The default audience (the identifier of the API the token is for).
+ */
+m2m_result m2m_client_options_set_audience(struct m2m_client_options *options, const char *value);
+
+/**
+ * Adds default scopes: one per call, or several space-separated
+ * (e.g. `"read:data write:data"`).
+ */
+m2m_result m2m_client_options_add_scope(struct m2m_client_options *options, const char *value);
+
+/**
+ * The default Auth0 organization (id or name).
+ */
+m2m_result m2m_client_options_set_organization(struct m2m_client_options *options,
+                                               const char *value);
+
+/**
+ * Adds a default RFC 8707 resource indicator (an absolute URI).
+ */
+m2m_result m2m_client_options_add_resource(struct m2m_client_options *options, const char *value);
+
+/**
+ * Adds a default extra form parameter sent with every token request.
+ */
+m2m_result m2m_client_options_add_extra(struct m2m_client_options *options,
+                                        const char *name,
+                                        const char *value);
+
+/**
+ * Deadline of one token request, retries included [30000 ms]; 0 fails at
+ * `m2m_client_new`.
+ */
+m2m_result m2m_client_options_set_timeout(struct m2m_client_options *options,
+                                          uint64_t milliseconds);
+
+/**
+ * Deadline of one connection attempt [10000 ms]; 0 fails at
+ * `m2m_client_new`.
+ */
+m2m_result m2m_client_options_set_connect_timeout(struct m2m_client_options *options,
+                                                  uint64_t milliseconds);
+
+/**
+ * Largest token response body read, in bytes [1048576; at least 1024].
+ */
+m2m_result m2m_client_options_set_max_response_bytes(struct m2m_client_options *options,
+                                                     uint64_t value);
+
+/**
+ * Trusts the PEM certificates in `value` (one or more) in addition to
+ * the OS trust store. Each call adds to the earlier ones.
+ */
+m2m_result m2m_client_options_set_ca_certs(struct m2m_client_options *options, const char *value);
+
+/**
+ * Sends token requests through this proxy URL instead of the one the
+ * environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+ */
+m2m_result m2m_client_options_set_proxy(struct m2m_client_options *options, const char *value);
+
+/**
+ * `true`: uses no proxy, whatever the environment says [false].
+ */
+m2m_result m2m_client_options_set_no_proxy(struct m2m_client_options *options, bool value);
+
+/**
+ * A token is usable until its expiry minus this leeway [60000 ms; never
+ * more than half the token's lifetime].
+ */
+m2m_result m2m_client_options_set_leeway(struct m2m_client_options *options, uint64_t milliseconds);
+
+/**
+ * The fraction of a token's lifetime after which it is refreshed in the
+ * background [0.75]; must be in (0, 1].
+ */
+m2m_result m2m_client_options_set_refresh_ratio(struct m2m_client_options *options, double value);
+
+/**
+ * Lifetime assumed when a token response has no `expires_in`
+ * [600000 ms].
+ */
+m2m_result m2m_client_options_set_default_expires_in(struct m2m_client_options *options,
+                                                     uint64_t milliseconds);
+
+/**
+ * Attempts per token request, the first included [3]; 0 fails at
+ * `m2m_client_new`.
+ */
+m2m_result m2m_client_options_set_max_attempts(struct m2m_client_options *options, uint64_t value);
+
+/**
+ * Backoff before the second attempt, doubled for each later one
+ * [1000 ms].
+ */
+m2m_result m2m_client_options_set_retry_base_delay(struct m2m_client_options *options,
+                                                   uint64_t milliseconds);
+
+/**
+ * Longest backoff between two attempts [30000 ms].
+ */
+m2m_result m2m_client_options_set_retry_max_delay(struct m2m_client_options *options,
+                                                  uint64_t milliseconds);
+
+/**
+ * Random spread of each backoff, as a fraction of it [0.1].
+ */
+m2m_result m2m_client_options_set_retry_jitter(struct m2m_client_options *options, double value);
+
+/**
+ * How long a key is throttled after a 429/5xx without `Retry-After`
+ * once the attempts are spent [5000 ms].
+ */
+m2m_result m2m_client_options_set_default_throttle(struct m2m_client_options *options,
+                                                   uint64_t milliseconds);
+
+/**
+ * Cap on any `Retry-After` the server asks for [3600000 ms].
+ */
+m2m_result m2m_client_options_set_max_retry_after(struct m2m_client_options *options,
+                                                  uint64_t milliseconds);
+
+/**
+ * The token cache: `"memory"` (the default, process-wide), or a shared
+ * store spelled as in every language (`"file:/dir"`,
+ * `"redis://host:port/db"`, `"rediss://..."`). One this engine does not
+ * support fails at `m2m_client_new` with `M2M_CONFIG`.
+ */
+m2m_result m2m_client_options_set_cache(struct m2m_client_options *options, const char *value);
+
+/**
+ * With a shared cache: `true` fails with `M2M_CACHE` when the store is
+ * unreachable instead of going on with the in-process cache [false].
+ */
+m2m_result m2m_client_options_set_cache_strict(struct m2m_client_options *options, bool value);
+
+/**
+ * With a shared cache: how long one process may hold a key's fetch lease
+ * [10000 ms].
+ */
+m2m_result m2m_client_options_set_lease_ttl(struct m2m_client_options *options,
+                                            uint64_t milliseconds);
+
+/**
+ * With a shared cache: deadline of one store operation [500 ms].
+ */
+m2m_result m2m_client_options_set_store_timeout(struct m2m_client_options *options,
+                                                uint64_t milliseconds);
+
+/**
+ * Bound of the in-memory cache, in keys [10000]; a client with another
+ * bound gets a cache of its own.
+ */
+m2m_result m2m_client_options_set_max_cache_keys(struct m2m_client_options *options,
+                                                 uint64_t value);
 
 /**
  * Creates empty options.
@@ -400,184 +675,28 @@ m2m_result m2m_client_options_new(struct m2m_client_options **options_out);
 void m2m_client_options_free(struct m2m_client_options *options);
 
 /**
- * The token endpoint URL, e.g. `"https://tenant.auth0.com/oauth/token"`.
- * Exactly one of token_url, domain and issuer must be set.
+ * Sets the option called `name` (e.g. `"timeout"`) from text written as
+ * in its environment variable `M2M_AUTH_<NAME>`: for apps that read their
+ * options from a configuration file. The text is parsed by the option's
+ * type: durations in SECONDS (a decimal number, as in the environment;
+ * the typed setters take milliseconds), flags `true`/`false`/`1`/`0`,
+ * lists separated by spaces or commas (replacing earlier entries), maps as
+ * `name=value` pairs separated by `&` or commas. `M2M_CONFIG` for an
+ * unknown name or text that does not parse (the options are unchanged).
  */
-m2m_result m2m_client_options_set_token_url(struct m2m_client_options *options,
-                                            const char *token_url);
+m2m_result m2m_client_options_set(struct m2m_client_options *options,
+                                  const char *name,
+                                  const char *text);
 
 /**
- * An Auth0-style domain: the token endpoint is `https://{domain}/oauth/token`.
+ * Sets every option that an environment variable gives
+ * (`M2M_AUTH_<NAME>`, the option's name in upper case, e.g.
+ * `M2M_AUTH_TOKEN_URL`, `M2M_AUTH_CLIENT_SECRET`, `M2M_AUTH_TIMEOUT` in
+ * seconds), over what was set before; empty variables are ignored. A
+ * variable that does not parse makes `m2m_client_new` fail with
+ * `M2M_CONFIG`, naming the option.
  */
-m2m_result m2m_client_options_set_domain(struct m2m_client_options *options, const char *domain);
-
-/**
- * An issuer: the token endpoint is discovered from its metadata (OpenID
- * Connect Discovery, then RFC 8414), once, on first use.
- */
-m2m_result m2m_client_options_set_issuer(struct m2m_client_options *options, const char *issuer);
-
-/**
- * The client id (required).
- */
-m2m_result m2m_client_options_set_client_id(struct m2m_client_options *options,
-                                            const char *client_id);
-
-/**
- * The client secret (required). Copied into memory that is zeroed when the
- * options and the client are freed; it never appears in any error message.
- */
-m2m_result m2m_client_options_set_client_secret(struct m2m_client_options *options,
-                                                const char *client_secret);
-
-/**
- * The client authentication method: `"client_secret_post"` (the default)
- * or `"client_secret_basic"`. Another name fails at `m2m_client_new`.
- */
-m2m_result m2m_client_options_set_auth_method(struct m2m_client_options *options,
-                                              const char *auth_method);
-
-/**
- * The default audience (the API's identifier).
- */
-m2m_result m2m_client_options_set_audience(struct m2m_client_options *options,
-                                           const char *audience);
-
-/**
- * The default scopes, space-separated (e.g. `"read:data write:data"`).
- * Replaces any earlier value.
- */
-m2m_result m2m_client_options_set_scope(struct m2m_client_options *options, const char *scope);
-
-/**
- * The default organization (Auth0 organization id or name).
- */
-m2m_result m2m_client_options_set_organization(struct m2m_client_options *options,
-                                               const char *organization);
-
-/**
- * Adds a default RFC 8707 resource indicator (an absolute URI).
- */
-m2m_result m2m_client_options_add_resource(struct m2m_client_options *options,
-                                           const char *resource);
-
-/**
- * Sets a default extra form parameter sent with every token request.
- */
-m2m_result m2m_client_options_set_extra(struct m2m_client_options *options,
-                                        const char *name,
-                                        const char *value);
-
-/**
- * The token cache: `"memory"` (the default, process-wide), or a shared
- * store spelled as in every language (`"file:/dir"`,
- * `"redis://host:port/db"`). One this engine does not support fails at
- * `m2m_client_new` with `M2M_CONFIG`.
- */
-m2m_result m2m_client_options_set_cache(struct m2m_client_options *options, const char *cache);
-
-/**
- * Connection timeout in milliseconds [10000]; 0 fails at `m2m_client_new`.
- */
-m2m_result m2m_client_options_set_connect_timeout_ms(struct m2m_client_options *options,
-                                                     uint64_t ms);
-
-/**
- * Deadline of one token request, retries included, in milliseconds
- * [30000]; 0 fails at `m2m_client_new`.
- */
-m2m_result m2m_client_options_set_timeout_ms(struct m2m_client_options *options, uint64_t ms);
-
-/**
- * A token is usable until its expiry minus this leeway, in milliseconds
- * [60000; never more than half the token's lifetime].
- */
-m2m_result m2m_client_options_set_leeway_ms(struct m2m_client_options *options, uint64_t ms);
-
-/**
- * The fraction of a token's lifetime after which it is refreshed in the
- * background [0.75]; must be in (0, 1].
- */
-m2m_result m2m_client_options_set_refresh_ratio(struct m2m_client_options *options, double ratio);
-
-/**
- * Lifetime assumed when a token response has no `expires_in`, in seconds
- * [600].
- */
-m2m_result m2m_client_options_set_default_expires_in_s(struct m2m_client_options *options,
-                                                       uint64_t seconds);
-
-/**
- * Largest token response body read, in bytes [1 MiB; at least 1024].
- */
-m2m_result m2m_client_options_set_max_response_bytes(struct m2m_client_options *options,
-                                                     size_t bytes);
-
-/**
- * Attempts per token request, the first included [3]; 0 fails at
- * `m2m_client_new`.
- */
-m2m_result m2m_client_options_set_retry_max_attempts(struct m2m_client_options *options,
-                                                     uint32_t attempts);
-
-/**
- * Backoff before the second attempt, doubled for each later one, in
- * milliseconds [1000].
- */
-m2m_result m2m_client_options_set_retry_base_delay_ms(struct m2m_client_options *options,
-                                                      uint64_t ms);
-
-/**
- * Longest backoff between two attempts, in milliseconds [30000].
- */
-m2m_result m2m_client_options_set_retry_max_delay_ms(struct m2m_client_options *options,
-                                                     uint64_t ms);
-
-/**
- * How long a key is throttled after a 429/5xx without `Retry-After` once
- * the attempts are spent, in milliseconds [5000].
- */
-m2m_result m2m_client_options_set_retry_default_throttle_ms(struct m2m_client_options *options,
-                                                            uint64_t ms);
-
-/**
- * Cap on any `Retry-After` the server asks for, in seconds [3600].
- */
-m2m_result m2m_client_options_set_retry_max_retry_after_s(struct m2m_client_options *options,
-                                                          uint64_t seconds);
-
-/**
- * Trusts these PEM certificates in addition to the OS trust store.
- */
-m2m_result m2m_client_options_add_root_certificate_pem(struct m2m_client_options *options,
-                                                       const uint8_t *pem,
-                                                       size_t pem_len);
-
-/**
- * Sends token requests through this proxy instead of the one the
- * environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
- */
-m2m_result m2m_client_options_set_proxy(struct m2m_client_options *options, const char *proxy_url);
-
-/**
- * Uses no proxy, whatever the environment says.
- */
-m2m_result m2m_client_options_set_no_proxy(struct m2m_client_options *options);
-
-/**
- * Bound of the in-memory cache in keys [10000]; a client with another
- * bound gets a cache of its own.
- */
-m2m_result m2m_client_options_set_max_cache_keys(struct m2m_client_options *options, size_t keys);
-
-/**
- * Sets every option that an `M2M_AUTH_*` environment variable gives
- * (`M2M_AUTH_TOKEN_URL` | `M2M_AUTH_DOMAIN` | `M2M_AUTH_ISSUER`,
- * `M2M_AUTH_CLIENT_ID`, `M2M_AUTH_CLIENT_SECRET`, `M2M_AUTH_AUTH_METHOD`,
- * `M2M_AUTH_AUDIENCE`, `M2M_AUTH_SCOPE`, `M2M_AUTH_ORGANIZATION`,
- * `M2M_AUTH_CACHE`), over what was set before.
- */
-m2m_result m2m_client_options_load_env(struct m2m_client_options *options);
+m2m_result m2m_client_options_from_env(struct m2m_client_options *options);
 
 /**
  * Creates a request with no overrides.
@@ -590,43 +709,96 @@ m2m_result m2m_request_new(struct m2m_request **request_out);
 void m2m_request_free(struct m2m_request *request);
 
 /**
- * The audience for this call (`""`: none).
+ * Sets the parameter called `name` (e.g. `"scope"`) from text: lists
+ * separated by spaces or commas, maps as `name=value` pairs separated by
+ * `&` or commas (each replacing earlier entries); `""` overrides the
+ * client's default with none. `M2M_CONFIG` for an unknown name or text
+ * that does not parse (the request is unchanged).
  */
-m2m_result m2m_request_set_audience(struct m2m_request *request, const char *audience);
+m2m_result m2m_request_set(struct m2m_request *request, const char *name, const char *text);
 
 /**
- * The scopes for this call, space-separated (`""`: none).
+ * The audience for this call (`""`: none).
  */
-m2m_result m2m_request_set_scope(struct m2m_request *request, const char *scope);
+m2m_result m2m_request_set_audience(struct m2m_request *request, const char *value);
+
+/**
+ * Adds scopes for this call: one per call, or several space-separated;
+ * the call's list replaces the client's default list.
+ */
+m2m_result m2m_request_add_scope(struct m2m_request *request, const char *value);
 
 /**
  * The organization for this call (`""`: none).
  */
-m2m_result m2m_request_set_organization(struct m2m_request *request, const char *organization);
+m2m_result m2m_request_set_organization(struct m2m_request *request, const char *value);
 
 /**
  * Adds an RFC 8707 resource indicator for this call; the call's list
  * replaces the client's default list.
  */
-m2m_result m2m_request_add_resource(struct m2m_request *request, const char *resource);
+m2m_result m2m_request_add_resource(struct m2m_request *request, const char *value);
 
 /**
- * Overrides the client's default resources with none (until
- * `m2m_request_add_resource` adds some).
- */
-m2m_result m2m_request_clear_resources(struct m2m_request *request);
-
-/**
- * Sets an extra form parameter for this call; the call's extra parameters
+ * Adds an extra form parameter for this call; the call's parameters
  * replace the client's default ones.
  */
-m2m_result m2m_request_set_extra(struct m2m_request *request, const char *name, const char *value);
+m2m_result m2m_request_add_extra(struct m2m_request *request, const char *name, const char *value);
 
 /**
- * Overrides the client's default extra parameters with none (until
- * `m2m_request_set_extra` adds some).
+ * The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
+ * (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
+ * `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
+ * (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,
+ * `"not_found"`, `"interior_nul"`, `"other_error"`); `"unknown"` for a
+ * value that is no `m2m_result`. Static; never freed.
  */
-m2m_result m2m_request_clear_extra(struct m2m_request *request);
+const char *m2m_result_name(uint32_t result);
+
+/**
+ * Takes a snapshot of `client`'s counters.
+ */
+m2m_result m2m_client_stats(const struct m2m_client *client, struct m2m_stats **stats_out);
+
+/**
+ * Calls answered from the cache (fresh, or usable while refreshing).
+ */
+uint64_t m2m_stats_hits(const struct m2m_stats *stats);
+
+/**
+ * Calls that waited for a token request (their own or a shared one).
+ */
+uint64_t m2m_stats_misses(const struct m2m_stats *stats);
+
+/**
+ * Token requests this client made (each may take several attempts).
+ */
+uint64_t m2m_stats_fetches(const struct m2m_stats *stats);
+
+/**
+ * Of those, background refreshes of a still-usable token.
+ */
+uint64_t m2m_stats_refreshes(const struct m2m_stats *stats);
+
+/**
+ * Token requests that ended in an error.
+ */
+uint64_t m2m_stats_failures(const struct m2m_stats *stats);
+
+/**
+ * Tokens taken from the shared cache (another process fetched them).
+ */
+uint64_t m2m_stats_shared_hits(const struct m2m_stats *stats);
+
+/**
+ * Shared cache operations that failed (the call went on without it).
+ */
+uint64_t m2m_stats_store_errors(const struct m2m_stats *stats);
+
+/**
+ * Frees a stats snapshot. NULL does nothing.
+ */
+void m2m_stats_free(struct m2m_stats *stats);
 
 /**
  * Frees a token handle (its strings are zeroed once no handle uses them).
@@ -653,14 +825,22 @@ m2m_result m2m_token_token_type(const struct m2m_token *token, const char **toke
 m2m_result m2m_token_authorization_header(const struct m2m_token *token, const char **header_out);
 
 /**
- * Seconds until the token expires (0 once expired).
+ * Milliseconds until the token expires (0 once expired).
  */
-m2m_result m2m_token_expires_in(const struct m2m_token *token, uint64_t *seconds_out);
+m2m_result m2m_token_expires_in(const struct m2m_token *token, uint64_t *milliseconds_out);
 
 /**
- * When the token expires, in seconds since the Unix epoch.
+ * When the token expires, in milliseconds since the Unix epoch.
  */
-m2m_result m2m_token_expires_at(const struct m2m_token *token, int64_t *unix_seconds_out);
+m2m_result m2m_token_expires_at(const struct m2m_token *token, int64_t *unix_ms_out);
+
+/**
+ * When the engine starts refreshing the token in the background (its
+ * refresh point: `refresh_ratio` of its lifetime), in milliseconds since
+ * the Unix epoch. Until then `m2m_client_get_token` returns it without any
+ * request; after, it is still returned while one request renews it.
+ */
+m2m_result m2m_token_refresh_at(const struct m2m_token *token, int64_t *unix_ms_out);
 
 /**
  * The granted scope (space-separated): the server's `scope`, or the
@@ -679,7 +859,7 @@ m2m_result m2m_token_fingerprint(const struct m2m_token *token, const char **fin
  * Every other field of the token response, as one JSON object (e.g.
  * `{"id_token":"..."}`, or `{}`). Borrowed from `token`.
  */
-m2m_result m2m_token_extra_json(const struct m2m_token *token, const char **json_out);
+m2m_result m2m_token_extra(const struct m2m_token *token, const char **json_out);
 
 #ifdef __cplusplus
 }  // extern "C"

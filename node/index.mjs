@@ -15,5 +15,6 @@ export const {
   InvalidTokenError,
   errorClasses,
   attachAxios,
+  setLogger,
 } = m2m;
 export default m2m;

@@ -1,23 +1,19 @@
 #!/usr/bin/env bash
-# The C tutorial (tests/c/examples/quickstart.c, quoted in the README) against
-# the dev server: get a token for https://api.example.com, then call the
-# server's /api with it (libcurl). Builds what it needs and installs gcc,
+# The C tutorial (bindings/c/examples/quickstart.c, quoted in the README)
+# against the dev server: get a token for https://api.example.com, then call
+# the server's /api with it (libcurl). Builds what it needs and installs gcc,
 # pkg-config and the libcurl headers if they are missing.
-set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-. tests/c/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-ensure_packages gcc="gcc libc6-dev" pkg-config=pkg-config pc:libcurl=libcurl4-openssl-dev
+apt_install gcc libc6-dev pkg-config libcurl4-openssl-dev
 c_build
 out="$ROOT/target/c-tests"
 mkdir -p "$out"
-gcc -std=c11 -Wall -Wextra -Werror -Iinclude tests/c/examples/quickstart.c \
+gcc -std=c11 -Wall -Wextra -Werror -Iinclude bindings/c/examples/quickstart.c \
   -Ltarget/debug -Wl,-rpath,"$ROOT/target/debug" -lm2m_auth \
   $(pkg-config --cflags --libs libcurl) -o "$out/quickstart"
 
 start_devserver
-trap stop_devserver EXIT
 echo "dev server: $DEV_URL (client demo-client, API $DEV_API_URL)"
 AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-client AUTH0_CLIENT_SECRET=demo-secret \
   API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" NO_PROXY=127.0.0.1 \

@@ -3,9 +3,7 @@
 # own dev server: start `m2m-auth dev-server`, request a token for
 # https://api.example.com (its metadata is printed, never the token), then call
 # the server's protected /api with it.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-CARGO=${CARGO:-cargo}
+. "$(dirname "$0")/lib.sh"
 if [ -z "${M2M_AUTH_BIN:-}" ]; then
   "$CARGO" build -q -p m2m-auth-cli
   target=${CARGO_TARGET_DIR:-$("$CARGO" metadata --format-version 1 --no-deps |
@@ -19,7 +17,7 @@ echo "\$ m2m-auth dev-server &"
 # The server's stdin is this pipe: it exits when this script does.
 exec 3> >(exec "$bin" dev-server --exit-on-stdin-eof >"$tmp/out" 2>"$tmp/err")
 server_pid=$!
-trap 'exec 3>&-; kill "$server_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+on_exit 'exec 3>&-; kill "$server_pid" 2>/dev/null || true; rm -rf "$tmp"'
 for _ in $(seq 200); do grep -q Ctrl-C "$tmp/err" 2>/dev/null && break; sleep 0.05; done
 cat "$tmp/err"
 line=$(head -n 1 "$tmp/out")

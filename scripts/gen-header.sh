@@ -3,10 +3,10 @@
 #   scripts/gen-header.sh            write the header
 #   scripts/gen-header.sh --verify   fail (exit 1) if the committed header is stale
 # Installs the pinned cbindgen with `cargo install --locked` if it is missing.
-set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 CBINDGEN_VERSION=0.29.4
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$ROOT"
 header="$root/include/m2m_auth.h"
 mode="${1:-write}"
 case "$mode" in
@@ -24,7 +24,7 @@ for c in cbindgen "${CARGO_HOME:-$HOME/.cargo}/bin/cbindgen"; do
 done
 if [ -z "$cbindgen" ]; then
   echo "gen-header: installing cbindgen $CBINDGEN_VERSION" >&2
-  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet >&2
+  "$CARGO" install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet >&2
   cbindgen="${CARGO_HOME:-$HOME/.cargo}/bin/cbindgen"
 fi
 
@@ -38,7 +38,7 @@ major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}" patch="${BASH_REMATCH[3]}"
 number=$((major * 10000 + minor * 100 + patch))
 
 tmp="$(mktemp)"
-trap 'rm -f "$tmp"' EXIT
+on_exit 'rm -f "$tmp"'
 (cd "$root/bindings/c" && "$cbindgen" --quiet --config cbindgen.toml --crate m2m-auth-c --output "$tmp" .)
 sed -i \
   -e "s/@M2M_AUTH_VERSION@/$version/" \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh machine, skipping what is there.
-set -euo pipefail
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need cargo; then
+# (Each scripts/test-*.sh installs what it needs beyond this itself.)
+. "$(dirname "$0")/lib.sh"
+if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: m2m-auth needs a Rust toolchain (rustup) on PATH" >&2
   exit 1
 fi
@@ -11,10 +11,4 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   rustup component add rustfmt clippy
 fi
 # Debian packages: redis-server for the shared-cache tests.
-missing=()
-need redis-server || missing+=(redis-server)
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server

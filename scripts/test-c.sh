@@ -6,17 +6,19 @@
 # Installs what it needs if missing (cbindgen via scripts/gen-header.sh; gcc,
 # valgrind, pkg-config, cmake, libcurl headers via apt-get), builds the
 # library and the dev server, verifies the committed header, compiles the C
-# tests with `gcc -std=c11 -Wall -Wextra -Werror` linked dynamically and
-# statically, and runs them against the dev/fault server: the ABI checks,
-# the client tests (64 threads on a cold cache -> 1 request), every shared
+# tests (each program tests/c/NAME.c plus its parts in tests/c/NAME/) with
+# `gcc -std=c11 -Wall -Wextra -Werror` linked dynamically and statically, and
+# runs them against the dev/fault server: the header's parity
+# with tests/surface.json (tests/c/check_parity.py), the ABI checks, the
+# client tests (64 threads on a cold cache -> 1 request), every item of the
+# surface (test_surface), fork (test_fork), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
-# the README's C example, the CMake example; then the suite under valgrind
-# (0 errors, 0 bytes definitely lost) and under ASan/UBSan. Exits non-zero on
-# any failure. Idempotent; build output goes to target/c-tests.
-set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-. tests/c/lib.sh
+# the README's C example (bindings/c/examples/quickstart.c), the CMake example
+# (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
+# then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
+# ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
+# target/c-tests.
+. "$(dirname "$0")/lib.sh"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 mode="${1:-test}"
@@ -27,17 +29,15 @@ esac
 
 # ---- 1. what the suite needs ---------------------------------------------------
 if [ "$mode" = test ]; then
-  ensure_packages gcc="gcc libc6-dev" make=make objcopy=binutils pkg-config=pkg-config \
-    valgrind=valgrind cmake=cmake pc:libcurl=libcurl4-openssl-dev
+  apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev
 else
-  ensure_packages gcc="gcc libc6-dev" objcopy=binutils
+  apt_install gcc libc6-dev binutils
 fi
 
 OUT="$ROOT/target/c-tests"
 mkdir -p "$OUT"/{dyn,static,asan,vg-logs,pkgconfig}
-SUPPORT=(tests/c/support/testlib.c tests/c/support/json.c)
+SUPPORT=(tests/c/support/testlib.c tests/c/support/json.c tests/c/support/clients.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Itests/c)
-export M2M_DEVSERVER="$ROOT/target/debug/m2m-auth-devserver"
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
 version="$(sed -n '/^\[workspace.package\]/,/^\[/ s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)"
@@ -77,7 +77,7 @@ LIBDIR="$ROOT/target/debug"
 NATIVE="$(native_static_libs)"
 sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$ROOT/include|" \
   -e "s|@VERSION@|$version|" -e "s|@NATIVE_STATIC_LIBS@|$NATIVE|" \
-  tests/c/m2m_auth.pc.in >"$OUT/pkgconfig/m2m_auth.pc"
+  bindings/c/m2m_auth.pc.in >"$OUT/pkgconfig/m2m_auth.pc"
 export PKG_CONFIG_PATH="$OUT/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 [ "$(pkg-config --modversion m2m_auth)" = "$version" ]
 
@@ -96,15 +96,18 @@ fi
 # Every compile as one shell-quoted command line, run two at a time (two cores).
 cmds=()
 add() { cmds+=("$(printf '%q ' "$@")"); }
-for t in test_abi test_client conformance bench; do
+# A program is tests/c/NAME.c (its main) plus its parts, tests/c/NAME/*.c if any.
+for t in test_abi test_client test_surface test_fork conformance bench; do
   rm -f "$OUT"/{dyn,static,asan}/"$t"
-  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "tests/c/$t.c" "${SUPPORT[@]}" \
+  srcs=("tests/c/$t.c")
+  if [ -d "tests/c/$t" ]; then srcs+=("tests/c/$t"/*.c); fi
+  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
     "${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
   [ "$t" = bench ] && continue
-  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "tests/c/$t.c" "${SUPPORT[@]}" \
+  add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
     "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$t"
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer \
-    "tests/c/$t.c" "${SUPPORT[@]}" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/asan/$t"
+    "${srcs[@]}" "${SUPPORT[@]}" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/asan/$t"
 done
 if ! printf '%s\0' "${cmds[@]}" | xargs -0 -P 2 -n 1 bash -c; then
   echo "test-c: compiling the C suite failed" >&2
@@ -116,12 +119,12 @@ if ldd "$OUT/static/test_abi" | grep -q m2m_auth; then
   exit 1
 fi
 
-# The README's C example is tests/c/examples/quickstart.c, verbatim.
+# The README's C example is bindings/c/examples/quickstart.c, verbatim.
 awk '/<!-- c-quickstart/{on=1} on && /^## / && !/^## C quickstart/{exit} on' README.md |
   awk '/^```c$/{inside=1; next} /^```$/{if (inside) exit} inside' >"$OUT/readme-example.c"
-if ! cmp -s "$OUT/readme-example.c" tests/c/examples/quickstart.c; then
-  echo "test-c: README.md's C example differs from tests/c/examples/quickstart.c:" >&2
-  diff -u tests/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
+if ! cmp -s "$OUT/readme-example.c" bindings/c/examples/quickstart.c; then
+  echo "test-c: README.md's C example differs from bindings/c/examples/quickstart.c:" >&2
+  diff -u bindings/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
   exit 1
 fi
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
@@ -176,14 +179,18 @@ example() {
     problems+=("$name")
   fi
 }
-trap stop_devserver EXIT
 
 VECTORS=(tests/conformance tests/c/vectors_smoke)
+run c-parity python3 tests/c/check_parity.py
 run dyn-test_abi "$OUT/dyn/test_abi"
 run dyn-test_client "$OUT/dyn/test_client"
+run dyn-test_surface "$OUT/dyn/test_surface"
+run dyn-test_fork "$OUT/dyn/test_fork"
 run dyn-conformance "$OUT/dyn/conformance" "${VECTORS[@]}"
 run static-test_abi "$OUT/static/test_abi"
 run static-test_client "$OUT/static/test_client"
+run static-test_surface "$OUT/static/test_surface"
+run static-test_fork "$OUT/static/test_fork"
 run static-conformance "$OUT/static/conformance" --no-fork "${VECTORS[@]}"
 
 # The runner fails a failing vector.
@@ -205,7 +212,7 @@ example static-readme-example "$OUT/static/readme-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"
-if cmake -S tests/c/cmake -B "$OUT/cmake-build" -DCMAKE_BUILD_TYPE=Debug >"$OUT/cmake.log" 2>&1 &&
+if cmake -S bindings/c/cmake -B "$OUT/cmake-build" -DCMAKE_BUILD_TYPE=Debug >"$OUT/cmake.log" 2>&1 &&
   cmake --build "$OUT/cmake-build" >>"$OUT/cmake.log" 2>&1; then
   example cmake-example "$OUT/cmake-build/quickstart"
 else
@@ -244,11 +251,11 @@ valgrind_run() {
 }
 echo "test-c: the suite under valgrind"
 valgrind_run test_abi "$OUT/dyn/test_abi"
-valgrind_run test_client "$OUT/dyn/test_client" --except a_forked_child_gets_tokens_on_its_own_runtime
-# The fork test alone: its child cannot reach what the parent's runtime
-# threads held (see the suppressions file); memory errors stay checked.
-valgrind_run test_client-fork --suppressions=tests/c/valgrind-fork-child.supp \
-  "$OUT/dyn/test_client" a_forked_child_gets_tokens_on_its_own_runtime
+valgrind_run test_client "$OUT/dyn/test_client"
+valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_surface"
+# The fork tests: their children cannot reach what the parent's threads held
+# (see the suppressions file); memory errors stay checked.
+valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
 valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
 start_devserver
 echo "== valgrind-readme-example"
@@ -276,6 +283,8 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 run asan-test_abi "$OUT/asan/test_abi"
 run asan-test_client "$OUT/asan/test_client"
+run asan-test_surface "$OUT/asan/test_surface"
+run asan-test_fork "$OUT/asan/test_fork"
 run asan-conformance "$OUT/asan/conformance" "${VECTORS[@]}"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 

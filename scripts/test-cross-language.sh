@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Issue #7 across languages: Python, Node and C processes share one token
-# through Redis and through the file store (tests/cross/run.py). Runs after
-# test-c.sh, test-python.sh and test-node.sh, which build and install the
-# three packages.
-set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
-cargo build -q -p m2m-auth-devserver -p m2m-auth-c
-target=${CARGO_TARGET_DIR:-$ROOT/target}
-gcc -std=c11 -Wall -Wextra -Werror -I include tests/cross/worker.c -o "$target/debug/cross-worker" \
-  -L"$target/debug" -lm2m_auth -lpthread -Wl,-rpath,"$target/debug"
-python=${M2M_PYTHON:-$ROOT/python/.venv/bin/python}
-python3 tests/cross/run.py "$target/debug/m2m-auth-devserver" "$target/debug/cross-worker" "$python"
+# through Redis and through the file store (tests/cross/run.py). Builds what
+# it needs: the C library and the dev server, the Node addon, and the Python
+# package in python/.venv (quick after test-c.sh, test-node.sh and
+# test-python.sh); installs gcc and redis-server if missing.
+. "$(dirname "$0")/lib.sh"
+apt_install gcc libc6-dev
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+c_build
+node_build
+python=${M2M_PYTHON:-}
+if [ -z "$python" ]; then
+  python_build
+  python=$PY
+fi
+gcc -std=c11 -Wall -Wextra -Werror -I include tests/cross/worker.c -o "$TARGET_DIR/debug/cross-worker" \
+  -L"$TARGET_DIR/debug" -lm2m_auth -lpthread -Wl,-rpath,"$TARGET_DIR/debug"
+python3 tests/cross/run.py "$TARGET_DIR/debug/cross-worker" "$python"

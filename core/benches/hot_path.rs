@@ -19,7 +19,7 @@ use m2m_auth::{Token, TokenClient, TokenRequest};
 const HOT_ITERS: u64 = 20_000_000;
 
 fn main() {
-    let server_bin = std::env::var("M2M_DEVSERVER_BIN")
+    let server_bin = std::env::var("M2M_AUTH_DEVSERVER")
         .unwrap_or_else(|_| "target/release/m2m-auth-devserver".to_string());
     let mut server = Command::new(&server_bin)
         .args(["--cheap-tokens", "--exit-on-stdin-eof"])

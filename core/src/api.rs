@@ -41,7 +41,7 @@ impl TokenClient {
         body: Option<Vec<u8>>,
     ) -> Result<ApiResponse> {
         let url = check_url(url, "API URL")?;
-        let transport = self.transport()?;
+        let transport = &self.transport()?;
         let token = self.get_token(request).await?;
         let send = |auth: String| {
             let body = body.clone();

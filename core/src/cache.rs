@@ -7,15 +7,15 @@
 
 use std::cell::RefCell;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures_util::future::{BoxFuture, Shared};
-use parking_lot::Mutex;
 
 use crate::clock;
 use crate::error::Error;
 use crate::key::CacheKey;
+use crate::process::{self, Mutex};
 use crate::secret::Secret;
 use crate::stats::Counters;
 use crate::token::Token;
@@ -39,9 +39,9 @@ pub(crate) struct SlotState {
     pub cached: Option<Cached>,
     /// The request in flight and its id.
     inflight: Option<(u64, Inflight)>,
-    /// The process that started `inflight`: a child after `fork()` inherits
-    /// the request but not the task driving it.
-    inflight_pid: u32,
+    /// The fork generation that started `inflight`: a child after `fork()`
+    /// inherits the request but not the task driving it.
+    inflight_generation: u64,
     /// No token request before this instant (Retry-After, repeated 5xx).
     pub throttled_until: u64,
     /// Failed background refreshes in a row, for their backoff.
@@ -64,7 +64,42 @@ pub(crate) struct Slot {
     /// shift of the coarse clock tell the hot path whether the token it holds
     /// a copy of is still the fresh one.
     word: AtomicU64,
+    /// The low 32 bits of `SlotState::epoch`, for [`CacheEpoch`] readers.
+    epoch: AtomicU32,
     pub state: Mutex<SlotState>,
+}
+
+/// A cache key's epoch: a number that changes whenever the key's cached
+/// token does (a new token, a refresh, an invalidation, a 401 renewal).
+///
+/// For a binding that keeps its own copy of a token on a fast path (Node
+/// keeps one in JS): the copy is good while the epoch read *before* taking
+/// it is unchanged and its `refresh_at` has not passed. The word lives as
+/// long as this handle, so a binding may expose it as shared memory.
+#[derive(Clone)]
+pub struct CacheEpoch(Arc<Slot>);
+
+impl CacheEpoch {
+    pub(crate) fn new(slot: Arc<Slot>) -> CacheEpoch {
+        CacheEpoch(slot)
+    }
+
+    /// The current epoch.
+    pub fn get(&self) -> u32 {
+        self.0.epoch.load(Ordering::Acquire)
+    }
+
+    /// The epoch's word itself (4 bytes, native endian, updated with
+    /// release ordering), valid while this handle lives.
+    pub fn as_atomic(&self) -> &AtomicU32 {
+        &self.0.epoch
+    }
+}
+
+impl std::fmt::Debug for CacheEpoch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CacheEpoch({})", self.get())
+    }
 }
 
 const EPOCH_BITS: u32 = 24;
@@ -82,7 +117,7 @@ impl SlotState {
     /// The token request in flight for this key, if one is (and was started
     /// by this process).
     pub(crate) fn inflight(&mut self) -> Option<&Inflight> {
-        if self.inflight.is_some() && self.inflight_pid != std::process::id() {
+        if self.inflight.is_some() && self.inflight_generation != process::generation() {
             self.inflight = None;
         }
         self.inflight.as_ref().map(|(_, f)| f)
@@ -90,7 +125,7 @@ impl SlotState {
 
     /// Records request `id` (from [`next_fetch_id`]) as in flight.
     pub(crate) fn start_inflight(&mut self, id: u64, inflight: Inflight) {
-        self.inflight_pid = std::process::id();
+        self.inflight_generation = process::generation();
         self.inflight = Some((id, inflight));
     }
 
@@ -113,6 +148,7 @@ impl Slot {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             key,
             word: AtomicU64::new(0),
+            epoch: AtomicU32::new(0),
             state: Mutex::new(SlotState::default()),
         }
     }
@@ -126,6 +162,7 @@ impl Slot {
             c.fresh_until.saturating_sub(clock::coarse_slack()) >> UNIT_SHIFT
         });
         st.cached = cached;
+        self.epoch.store(st.epoch as u32, Ordering::Release);
         self.word.store(
             (units << EPOCH_BITS) | (st.epoch & EPOCH_MASK),
             Ordering::Release,

@@ -8,6 +8,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AF
 
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, Result, TransportKind};
+use crate::process::{Mutex, PerProcess};
 use crate::secret::Secret;
 
 /// A response, its body read up to the cap.
@@ -33,7 +34,7 @@ impl Transport {
     /// request still reuses connections.
     pub(crate) fn new(s: &Settings) -> Result<Transport> {
         Ok(Transport {
-            client: build_client(s)?,
+            client: shared_client(s)?,
             max_body: s.max_body,
         })
     }
@@ -54,7 +55,7 @@ impl Transport {
         &self,
         url: &url::Url,
         authorization: Option<&Secret>,
-        body: Vec<u8>,
+        body: bytes::Bytes,
     ) -> Result<RawResponse> {
         let mut req = self
             .client
@@ -161,6 +162,43 @@ impl Transport {
             complete,
         })
     }
+}
+
+/// What a connection pool is built from.
+#[derive(PartialEq)]
+struct PoolKey {
+    connect_timeout: std::time::Duration,
+    ca_certs_pem: Vec<Vec<u8>>,
+    proxy: ProxySetting,
+    user_agent: String,
+}
+
+/// Distinct pools kept for sharing; clients with settings beyond these get
+/// pools of their own.
+const MAX_SHARED_POOLS: usize = 16;
+
+/// The process's pool for these settings: clients built with the same
+/// transport settings share one (an app that builds a client per request
+/// still reuses connections). Per process: a forked child builds its own.
+fn shared_client(s: &Settings) -> Result<reqwest::Client> {
+    type Pools = Arc<Mutex<Vec<(PoolKey, reqwest::Client)>>>;
+    static POOLS: PerProcess<Pools> = PerProcess::new();
+    let pools = POOLS.get_or_try_init(|| Ok(Pools::default()))?;
+    let key = PoolKey {
+        connect_timeout: s.connect_timeout,
+        ca_certs_pem: s.ca_certs_pem.clone(),
+        proxy: s.proxy.clone(),
+        user_agent: s.user_agent.clone(),
+    };
+    let mut pools = pools.lock();
+    if let Some((_, client)) = pools.iter().find(|(k, _)| *k == key) {
+        return Ok(client.clone());
+    }
+    let client = build_client(s)?;
+    if pools.len() < MAX_SHARED_POOLS {
+        pools.push((key, client.clone()));
+    }
+    Ok(client)
 }
 
 fn build_client(s: &Settings) -> Result<reqwest::Client> {

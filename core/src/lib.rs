@@ -26,14 +26,21 @@
 
 mod api;
 mod auth;
+mod builder;
 mod cache;
 mod client;
 mod clock;
 mod config;
 mod discovery;
 mod error;
+mod exchange;
+mod fetch;
 mod http;
 mod key;
+mod lifetime;
+pub mod logs;
+mod options;
+mod process;
 #[cfg(test)]
 mod proptests;
 mod redact;
@@ -41,15 +48,20 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod shared;
 mod stats;
 mod store;
+pub mod surface;
 mod token;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
-pub use cache::{MemoryCache, DEFAULT_MAX_KEYS};
+pub use builder::TokenClientBuilder;
+pub use cache::{CacheEpoch, MemoryCache, DEFAULT_MAX_KEYS};
 pub use client::{GetToken, TokenClient};
-pub use config::{AuthMethod, TokenClientBuilder};
-pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
+pub use config::AuthMethod;
+pub use error::{Error, ErrorDetail, ErrorKind, FieldValue, Result, TransportKind};
+pub use options::{duration_from_millis, duration_from_secs, OptionValue};
+pub use process::runtime;
 pub use redact::fingerprint;
 pub use request::TokenRequest;
 pub use response::{
@@ -64,6 +76,13 @@ pub use token::Token;
 /// a token: `https://`, or `http://` only to a loopback host (127.0.0.0/8,
 /// ::1, `localhost`). A `config` error otherwise. For API helpers in the
 /// bindings, so that they refuse what [`TokenClient::call_api`] refuses.
+///
+/// Adapters call it on every request, so the common spellings
+/// (`https://host/...`, `http://127.0.0.1:port/...`) are accepted without
+/// parsing the URL; anything else gets the full check.
 pub fn check_url(url: &str) -> Result<()> {
+    if config::plainly_allowed(url) {
+        return Ok(());
+    }
     config::check_url(url, "URL").map(|_| ())
 }

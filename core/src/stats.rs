@@ -25,6 +25,27 @@ pub struct Stats {
     pub store_errors: u64,
 }
 
+impl Stats {
+    /// Every counter with its name, in the order of [`crate::surface::STATS`]
+    /// (bindings build their stats objects from this).
+    pub fn fields(&self) -> [(&'static str, u64); 7] {
+        [
+            ("hits", self.hits),
+            ("misses", self.misses),
+            ("fetches", self.fetches),
+            ("refreshes", self.refreshes),
+            ("failures", self.failures),
+            ("shared_hits", self.shared_hits),
+            ("store_errors", self.store_errors),
+        ]
+    }
+
+    /// The counter called `name`.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.fields().iter().find(|(n, _)| *n == name).map(|f| f.1)
+    }
+}
+
 pub(crate) const SHARDS: usize = 32;
 
 /// The shard of the `n`th thread to hit: 1..SHARDS (0 is `hit_shared`'s).

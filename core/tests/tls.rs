@@ -92,10 +92,7 @@ async fn an_untrusted_certificate_is_a_tls_error_and_not_retried() {
 #[tokio::test]
 async fn an_explicit_extra_ca_is_trusted() {
     let (url, pem, served) = https_token_server().await;
-    let client = builder(&url)
-        .add_root_certificate_pem(pem.into_bytes())
-        .build()
-        .unwrap();
+    let client = builder(&url).ca_certs(pem.into_bytes()).build().unwrap();
     let token = client.get_token(&TokenRequest::default()).await.unwrap();
     assert_eq!(token.access_token(), "tls-token");
     assert_eq!(served.load(Ordering::SeqCst), 1);
@@ -104,7 +101,7 @@ async fn an_explicit_extra_ca_is_trusted() {
 #[test]
 fn a_bad_ca_pem_is_a_config_error() {
     let err = builder("https://localhost/t")
-        .add_root_certificate_pem(b"not a pem".to_vec())
+        .ca_certs(b"not a pem".to_vec())
         .build();
     assert_eq!(err.unwrap_err().code(), "config");
 }

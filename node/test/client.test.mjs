@@ -1,4 +1,4 @@
-// The TokenClient API: tokens, caching, the hot-path mirror, errors, secrets.
+// The TokenClient API: tokens, caching, the JS fast path, errors, secrets.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,9 +38,10 @@ describe('getToken', () => {
     assert.match(token.accessToken, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     assert.equal(token.tokenType, 'Bearer');
     assert.equal(token.authorizationHeader(), `Bearer ${token.accessToken}`);
-    assert.ok(token.expiresIn > 86_000 && token.expiresIn <= 86_400, `expiresIn ${token.expiresIn}`);
-    assert.ok(token.expiresAt instanceof Date);
-    assert.ok(token.refreshAt < token.expiresAt && token.refreshAt > new Date());
+    assert.ok(token.expiresIn > 86_000_000 && token.expiresIn <= 86_400_000, `expiresIn ${token.expiresIn} ms`);
+    assert.equal(typeof token.expiresAt, 'number');
+    assert.ok(Math.abs(token.expiresAt - Date.now() - token.expiresIn) < 1000);
+    assert.ok(token.refreshAt < token.expiresAt && token.refreshAt > Date.now());
     assert.equal(token.scope, 'read:data write:data');
     assert.deepEqual({ ...token.extra }, {});
     assert.ok(Object.isFrozen(token.extra));
@@ -48,18 +49,19 @@ describe('getToken', () => {
     assert.throws(() => new Token(), TypeError);
   });
 
-  test('a cached token is served without I/O, from the mirror and from the engine', async () => {
+  test('a cached token is served without I/O, from the JS copy and from the engine', async () => {
     const client = fresh();
     const before = await tokenRequests();
-    const first = await client.getToken();
-    const again = await client.getToken();
-    assert.equal(again, first, 'the mirror serves the same Token object');
+    const first = await client.getToken(); // fetched: the epoch moved while it was
+    const kept = await client.getToken(); // from the engine's cache, kept in JS
+    assert.equal(kept.accessToken, first.accessToken);
+    assert.equal(await client.getToken(), kept, 'the JS copy serves the same Token object');
     const viaEngine = await client.getToken({});
     assert.equal(viaEngine.accessToken, first.accessToken);
     assert.equal(await tokenRequests(), before + 1);
     const s = client.stats();
-    assert.deepEqual({ ...s, hits: 0 }, { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0 });
-    assert.equal(s.hits, 2);
+    assert.deepEqual({ ...s, hits: 0 }, { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0, sharedHits: 0, storeErrors: 0 });
+    assert.equal(s.hits, 3);
   });
 
   test('clients with the same options share the token (process-wide cache)', async () => {
@@ -81,53 +83,65 @@ describe('getToken', () => {
     assert.equal((await client.getToken({ scope: 'write:data' })).accessToken, b.accessToken);
   });
 
-  test('invalidate drops the token in every client sharing it, mirrors included', async () => {
+  test('invalidate drops the token in every client sharing it, JS copies included', async () => {
     const opts = { extra: { shared: `s${++unique}` } };
     const a = demo(opts);
     const b = demo(opts);
     const old = await a.getToken();
     assert.equal((await b.getToken()).accessToken, old.accessToken);
-    await a.getToken(); // a's mirror is filled
+    await a.getToken(); // a's copy is filled
+    assert.equal(await a.getToken(), await a.getToken(), 'served from the copy');
     b.invalidate();
     const renewed = await a.getToken();
-    assert.notEqual(renewed.accessToken, old.accessToken, 'a mirror served a token the engine dropped');
+    assert.notEqual(renewed.accessToken, old.accessToken, 'a copy served a token the engine dropped');
     assert.equal((await b.getToken()).accessToken, renewed.accessToken);
+    await a.getToken();
+    assert.equal(await a.getToken(), await a.getToken(), 'served from the copy again');
+    b.invalidateRejected(old); // no longer the cached token: nothing to drop
+    assert.equal((await a.getToken()).accessToken, renewed.accessToken);
+    b.invalidateRejected(renewed);
+    assert.notEqual((await a.getToken()).accessToken, renewed.accessToken, 'a copy served a refused token');
+    assert.throws(() => a.invalidateRejected(42), ConfigError);
   });
 
-  test('fetchToken bypasses the cache, then updates it', async () => {
-    const client = fresh();
+  test('fetchToken bypasses the cache, then updates it (in every client\'s copy)', async () => {
+    const opts = { extra: { shared: `s${++unique}` } };
+    const client = demo(opts);
+    await client.getToken();
     const old = await client.getToken();
+    assert.equal(await client.getToken(), old, 'served from the copy');
     const before = await tokenRequests();
-    const fetched = await client.fetchToken();
+    const fetched = await demo(opts).fetchToken();
     assert.notEqual(fetched.accessToken, old.accessToken);
     assert.equal(await tokenRequests(), before + 1);
     assert.equal((await client.getToken()).accessToken, fetched.accessToken);
+    assert.equal((await client.fetchToken()).accessToken === fetched.accessToken, false);
   });
 
-  test('the mirror never outlives the refresh point the engine handed it', async () => {
+  test('the JS copy never outlives the refresh point the engine handed it', async () => {
     // 2 s tokens refreshed at half their life: calls made past the refresh
     // point reach the engine, which starts exactly one background refresh.
     await server.addClient({ client_id: 'short-client', client_secret: 'short-secret', token_lifetime: 2 });
     const client = new TokenClient({
       tokenUrl: server.urls.token_url, clientId: 'short-client', clientSecret: 'short-secret',
-      refreshRatio: 0.5, leewayMs: 200, extra: { k: `short${++unique}` },
+      refreshRatio: 0.5, leeway: 200, extra: { k: `short${++unique}` },
     });
     const before = await tokenRequests();
     const first = await client.getToken();
-    assert.equal(first.refreshAt.getTime() - first.expiresAt.getTime(), -1000);
+    assert.equal(first.refreshAt - first.expiresAt, -1000);
     let renewedAt = null;
     const start = Date.now();
     while (Date.now() - start < 1700) {
       const t = await client.getToken();
       if (t.accessToken !== first.accessToken && renewedAt === null) renewedAt = Date.now();
-      if (Date.now() < first.refreshAt.getTime() - 30) {
+      if (Date.now() < first.refreshAt - 30) {
         assert.equal(t.accessToken, first.accessToken);
       }
       await sleep(5);
     }
     assert.equal(await tokenRequests(), before + 2, 'one request, then one background refresh');
     assert.ok(renewedAt !== null, 'the refreshed token was served');
-    assert.ok(renewedAt - first.refreshAt.getTime() < 400, `renewed ${renewedAt - first.refreshAt.getTime()} ms after the refresh point`);
+    assert.ok(renewedAt - first.refreshAt < 400, `renewed ${renewedAt - first.refreshAt} ms after the refresh point`);
     assert.equal(client.stats().refreshes, 1);
   });
 
@@ -158,7 +172,35 @@ describe('getToken', () => {
     await assert.rejects(client.getToken(), ConfigError);
     assert.throws(() => client.invalidate(), ConfigError);
     assert.throws(() => client.stats(), ConfigError);
-    assert.equal(inspect(client), 'TokenClient { closed }');
+    assert.equal(inspect(client), 'TokenClient { closed: true }');
+  });
+});
+
+describe('the client object', () => {
+  test('clientId, authMethod, and a JS-shaped util.inspect', () => {
+    const client = demo({ authMethod: 'client_secret_basic', scope: ['read:data', 'write:data'], extra: { tenant: 't1' } });
+    assert.equal(client.clientId, DEMO.clientId);
+    assert.equal(client.authMethod, 'client_secret_basic');
+    assert.equal(inspect(client, { breakLength: Infinity }), `TokenClient { tokenUrl: '${server.urls.token_url}', `
+      + `clientId: '${DEMO.clientId}', authMethod: 'client_secret_basic', audience: '${DEMO.audience}', `
+      + "scope: [ 'read:data', 'write:data' ], extra: { tenant: 't1' }, clientSecret: '***' }");
+    assert.equal(String(client), '[object TokenClient]');
+  });
+
+  test('fromEnv options show too, overrides win', () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { M2M_AUTH_DOMAIN: 'tenant.example.com', M2M_AUTH_CLIENT_ID: 'env-id',
+        M2M_AUTH_CLIENT_SECRET: 'env-secret', M2M_AUTH_AUDIENCE: 'https://env.example.com', M2M_AUTH_SCOPE: 'a b' });
+      const client = TokenClient.fromEnv({ audience: 'https://override.example.com' });
+      const shown = inspect(client, { breakLength: Infinity });
+      assert.equal(shown, "TokenClient { domain: 'tenant.example.com', clientId: 'env-id', authMethod: 'client_secret_post', "
+        + "audience: 'https://override.example.com', scope: [ 'a', 'b' ], clientSecret: '***' }");
+      assert.ok(!shown.includes('env-secret'));
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 });
 
@@ -168,7 +210,10 @@ describe('secrets', () => {
     const text = shows(client);
     assert.ok(!text.includes(CANARY), text);
     assert.ok(!text.includes(encodeURIComponent(CANARY)), text);
-    assert.match(inspect(client), /client_secret: "\*\*\*"/);
+    assert.match(inspect(client), /clientSecret: '\*\*\*'/);
+    for (const rust of ['Some(', 'None', 'ClientSecretPost', 'Resolved {', 'client_secret:', 'client_id:']) {
+      assert.ok(!inspect(client).includes(rust), `Rust Debug syntax in ${inspect(client)}`);
+    }
     assert.deepEqual(JSON.parse(JSON.stringify(client)), { clientId: 'canary-client', authMethod: 'client_secret_post' });
     assert.deepEqual(Object.keys(client), []);
   });
@@ -181,12 +226,12 @@ describe('secrets', () => {
     assert.ok(!text.includes(token.accessToken.split('.')[1]), 'no part of the JWT');
     assert.ok(text.includes(token.fingerprint));
     assert.deepEqual(Object.keys(token), []);
-    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(token))).sort(), ['expiresAt', 'fingerprint', 'scope', 'tokenType']);
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(token))).sort(), ['expiresAt', 'fingerprint', 'refreshAt', 'scope', 'tokenType']);
   });
 
   test('errors show no secret, even when the server echoes it', async () => {
     const client = new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'canary-client', clientSecret: CANARY,
-      retry: { maxAttempts: 1 }, extra: { k: `echo${++unique}` } });
+      maxAttempts: 1, extra: { k: `echo${++unique}` } });
     const encoded = new URLSearchParams({ s: CANARY }).toString().slice(2);
     await server.faults([{ status: 400, json: { error: 'invalid_request', error_description: `bad secret ${CANARY} / ${encoded}` } }]);
     const err = await client.getToken().then(() => assert.fail('no error'), (e) => e);
@@ -225,10 +270,18 @@ describe('errors', () => {
       [{ tokenUrl: 'http://auth.example.com/oauth/token', ...DEMO }, /http:\/\/ on a non-loopback host/],
       [{ tokenUrl: server.urls.token_url, clientId: 'x' }, /client_secret is required/],
       [{ tokenUrl: server.urls.token_url, ...DEMO, authMethod: 'magic' }, /unknown auth_method/],
-      [{ tokenUrl: server.urls.token_url, ...DEMO, clientSecert: 'typo' }, /unknown client option "clientSecert"/],
-      [{ tokenUrl: server.urls.token_url, ...DEMO, retry: { maxAtempts: 2 } }, /unknown retry option "maxAtempts"/],
-      [{ tokenUrl: server.urls.token_url, ...DEMO, timeoutMs: -1 }, /timeoutMs must be a non-negative/],
-      [{ tokenUrl: server.urls.token_url, ...DEMO, timeoutMs: '30' }, /timeoutMs has the wrong type/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, clientSecert: 'typo' }, /unknown option "clientSecert"/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, retry: { maxAttempts: 2 } }, /unknown option "retry"/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, timeoutMs: 100 }, /unknown option "timeoutMs" \(use "timeout"/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, timeout: -1 }, /timeout must be a non-negative number of milliseconds/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, timeout: '30' }, /timeout must be a non-negative number of milliseconds/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, maxAttempts: 1.5 }, /maxAttempts must be a non-negative integer/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, noProxy: 'yes' }, /noProxy must be a boolean/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, scope: [1] }, /scope must be a string or an array of strings/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, extra: 'a=b' }, /extra must be an object/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, caCerts: 42 }, /caCerts must be a string/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, caCerts: Buffer.from([0xff, 0xfe]) }, /caCerts must be a string/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, caCerts: Buffer.from('not a certificate') }, /ca_certs|certificate/i],
       [{ tokenUrl: server.urls.token_url, ...DEMO, refreshRatio: 2 }, /refresh_ratio/],
       [{ tokenUrl: server.urls.token_url, ...DEMO, cache: 'memcached://x' }, /unknown cache/],
     ];
@@ -245,13 +298,14 @@ describe('errors', () => {
       (e) => e instanceof ConfigError && !e.message.includes('12345'));
     const client = fresh();
     await assert.rejects(client.getToken({ resource: 'not a uri' }), (e) => e instanceof ConfigError && /absolute URI/.test(e.message));
-    await assert.rejects(client.getToken({ audiance: 'x' }), (e) => e instanceof ConfigError && /unknown request option "audiance"/.test(e.message));
+    await assert.rejects(client.getToken({ audiance: 'x' }), (e) => e instanceof ConfigError && /unknown request parameter "audiance"/.test(e.message));
+    await assert.rejects(client.getToken({ scope: 7 }), (e) => e instanceof ConfigError && /option scope must be/.test(e.message));
     await assert.rejects(client.getToken({ extra: { client_id: 'x' } }), ConfigError);
     assert.equal(await tokenRequests(), before);
   });
 
   test('oauth: error, errorDescription, errorUri, status', async () => {
-    const client = fresh({ retry: { maxAttempts: 1 } });
+    const client = fresh({ maxAttempts: 1 });
     await server.faults([{ status: 400, json: { error: 'invalid_scope', error_description: 'no such scope', error_uri: 'https://docs.example.com/e' } }]);
     const e = await fail(client.getToken());
     assert.ok(e instanceof OAuthError);
@@ -269,7 +323,7 @@ describe('errors', () => {
   });
 
   test('http: status and body excerpt', async () => {
-    const client = fresh({ retry: { maxAttempts: 1 } });
+    const client = fresh({ maxAttempts: 1 });
     await server.faults([{ status: 418, body: 'x'.repeat(2000) }]);
     const e = await fail(client.getToken());
     assert.ok(e instanceof HttpError);
@@ -282,7 +336,7 @@ describe('errors', () => {
     const dead = await startServer();
     const url = dead.urls.token_url;
     await dead.stop();
-    const client = new TokenClient({ tokenUrl: url, ...DEMO, retry: { maxAttempts: 1 } });
+    const client = new TokenClient({ tokenUrl: url, ...DEMO, maxAttempts: 1 });
     const e = await fail(client.getToken());
     assert.ok(e instanceof TransportError);
     assert.equal(e.code, 'M2M_TRANSPORT');
@@ -299,8 +353,8 @@ describe('errors', () => {
     assert.match(e.reason, /token_type/);
   });
 
-  test('throttled: retryAfter in seconds, no I/O until then', async () => {
-    const client = fresh({ retry: { maxAttempts: 1 } });
+  test('throttled: retryAfter in milliseconds, no I/O until then', async () => {
+    const client = fresh({ maxAttempts: 1 });
     await server.faults([{ status: 429, json: { error: 'slow_down' }, headers: { 'Retry-After': '30' } }]);
     const first = await fail(client.getToken());
     assert.ok(first instanceof OAuthError || first instanceof HttpError, `${first}`);
@@ -308,7 +362,7 @@ describe('errors', () => {
     const e = await fail(client.getToken());
     assert.ok(e instanceof ThrottledError);
     assert.equal(e.code, 'M2M_THROTTLED');
-    assert.ok(e.retryAfter > 25 && e.retryAfter <= 30, `retryAfter ${e.retryAfter}`);
+    assert.ok(e.retryAfter > 25_000 && e.retryAfter <= 30_000, `retryAfter ${e.retryAfter} ms`);
     assert.equal(await tokenRequests(), before);
   });
 });

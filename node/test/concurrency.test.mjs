@@ -38,7 +38,7 @@ test('10,000 concurrent callers over 100 clients of one key: 1 token request', a
 });
 
 test('an error is shared by every concurrent caller, and not cached', async () => {
-  const client = new TokenClient({ tokenUrl: server.urls.token_url, ...DEMO, extra: { k: `c${++unique}` }, retry: { maxAttempts: 1 } });
+  const client = new TokenClient({ tokenUrl: server.urls.token_url, ...DEMO, extra: { k: `c${++unique}` }, maxAttempts: 1 });
   await server.faults([{ delay_ms: 100, status: 400, json: { error: 'invalid_request' } }]);
   const before = await tokenRequests();
   const outcomes = await Promise.allSettled(Array.from({ length: 500 }, () => client.getToken()));

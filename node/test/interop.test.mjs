@@ -57,7 +57,7 @@ for (const method of ['client_secret_basic', 'client_secret_post']) {
     const token = await client.getToken();
     assert.equal(token.tokenType, 'Bearer');
     assert.equal(token.scope, 'api:read');
-    assert.ok(token.expiresIn > 590 && token.expiresIn <= 600, `${token.expiresIn}`);
+    assert.ok(token.expiresIn > 590_000 && token.expiresIn <= 600_000, `${token.expiresIn} ms`);
     const claims = JSON.parse(Buffer.from(token.accessToken.split('.')[1], 'base64url'));
     assert.equal(claims.aud, API);
     assert.equal(claims.iss, issuer);

@@ -1,8 +1,9 @@
 // The package as shipped: both entry points, the committed index.d.ts (no
-// drift from what napi-rs generates, and valid for TypeScript users).
+// drift from what scripts/types.mjs generates from the surface, and valid
+// for TypeScript users).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import * as esm from 'm2m-auth';
+import { typesFile } from '../scripts/types.mjs';
 
 const run = promisify(execFile);
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
@@ -21,7 +23,7 @@ test('CommonJS and ESM entry points export the same objects', () => {
   assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), names);
   for (const name of names) assert.equal(esm[name], cjs[name], name);
   assert.equal(esm.default, cjs);
-  for (const name of ['TokenClient', 'Token', 'M2MAuthError', 'OAuthError', 'attachAxios', 'errorClasses']) {
+  for (const name of ['TokenClient', 'Token', 'M2MAuthError', 'OAuthError', 'attachAxios', 'errorClasses', 'setLogger']) {
     assert.ok(names.includes(name), name);
   }
 });
@@ -33,12 +35,14 @@ test('every export is declared in index.d.ts', () => {
   }
 });
 
-test('index.d.ts is what napi-rs generates from the sources (no drift)', () => {
-  const generated = join(PACKAGE, 'build', 'index.d.ts');
-  assert.ok(existsSync(generated), 'build/index.d.ts missing: run `npm run build`');
+test('index.d.ts is what scripts/types.mjs generates from src/index.d.ts.head and the surface (no drift)', () => {
   const committed = readFileSync(join(PACKAGE, 'index.d.ts'), 'utf8');
-  assert.equal(committed, readFileSync(generated, 'utf8'),
-    'index.d.ts differs from the generated build/index.d.ts: run `npm run types` and commit index.d.ts');
+  assert.equal(committed, typesFile(), 'index.d.ts is stale: run `npm run types` and commit index.d.ts');
+});
+
+test('the shipped files load without the tests or the sources', () => {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
+  for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'lib/']) assert.ok(pkg.files.includes(f), f);
 });
 
 test('index.d.ts type-checks a TypeScript user of the whole API', async () => {

@@ -54,7 +54,7 @@ test('clients in 4 workers and the main thread share one token', async () => {
   assert.equal(await tokenRequests(), before + 1);
 });
 
-test('an invalidate in a worker drops the main thread\'s mirror', async () => {
+test('an invalidate in a worker drops the main thread\'s JS copy', async () => {
   const opts = { tokenUrl: server.urls.token_url, ...DEMO, extra: { k: 'workers-invalidate' } };
   const client = new TokenClient(opts);
   const old = await client.getToken();

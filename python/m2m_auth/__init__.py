@@ -9,6 +9,7 @@ translates its types, errors and async to Python::
 
     client = TokenClient(domain="your-tenant.us.auth0.com", client_id="...",
                          client_secret="...", audience="https://api.example.com")
+    # or TokenClient.from_env(): every option from M2M_AUTH_<NAME>
     token = client.get_token()
     headers = {"Authorization": token.authorization_header()}
 
@@ -33,7 +34,7 @@ from ._errors import (
     ThrottledError,
     TransportError,
 )
-from ._native import ApiResponse, RetryPolicy, Stats, Token
+from ._native import ApiResponse, Stats, Token
 
 __version__: str = _native.__version__
 
@@ -41,7 +42,6 @@ __all__ = [
     "TokenClient",
     "Token",
     "Stats",
-    "RetryPolicy",
     "ApiResponse",
     "M2MAuthError",
     "ConfigError",
@@ -55,7 +55,8 @@ __all__ = [
     "__version__",
 ]
 
-# A forked child starts its own runtime; the binding's locks are held across
+# The engine handles fork() itself (a child gets its own runtime and
+# connections); the binding's own locks (asyncio deliveries) are held across
 # fork() so that the child never inherits one held by a vanished thread.
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 from . import _native
 from ._native import ApiResponse, Token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
     from types import TracebackType
-    from typing import Any
 
-    from typing_extensions import Self
+    from typing_extensions import Self, Unpack
+
+    from ._native import _RequestParameters
 
 __all__ = ["TokenClient"]
 
@@ -21,16 +20,15 @@ __all__ = ["TokenClient"]
 class TokenClient(_native.TokenClient):
     """An OAuth 2.0 client credentials client with a process-wide token cache.
 
-    Exactly one of ``token_url``, ``domain`` (Auth0:
-    ``https://{domain}/oauth/token``) or ``issuer`` (OpenID discovery, then
-    RFC 8414). ``client_id`` and ``client_secret`` are required;
-    ``auth_method`` is ``client_secret_post`` (default) or
-    ``client_secret_basic``. ``audience``, ``scope`` (str or list),
+    Every option is a keyword (``tests/surface.json`` lists them; each is also
+    read from ``M2M_AUTH_<NAME>`` by :meth:`from_env`). Exactly one of
+    ``token_url``, ``domain`` (Auth0: ``https://{domain}/oauth/token``) or
+    ``issuer`` (OpenID discovery, then RFC 8414); ``client_id`` and
+    ``client_secret`` are required. ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
-    default request parameters; every call may override them. Durations are
-    seconds (or ``timedelta``). ``environ``: a mapping (such as
-    ``os.environ``) to read the ``M2M_AUTH_*`` options from first; explicit
-    arguments win.
+    default request parameters; every call may override them as keywords.
+    Durations are seconds (float, or ``timedelta``); an unknown keyword is a
+    ``TypeError``, a value of the wrong shape a ``ConfigError``.
 
     Clients with the same endpoint, credentials and parameters share cached
     tokens and in-flight requests process-wide. Thread-safe, usable from any
@@ -41,46 +39,19 @@ class TokenClient(_native.TokenClient):
 
     __slots__ = ()
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
-        """A client configured from the ``M2M_AUTH_*`` environment variables.
-
-        ``M2M_AUTH_TOKEN_URL`` | ``M2M_AUTH_DOMAIN`` | ``M2M_AUTH_ISSUER``,
-        ``M2M_AUTH_CLIENT_ID``, ``M2M_AUTH_CLIENT_SECRET``,
-        ``M2M_AUTH_AUTH_METHOD``, ``M2M_AUTH_AUDIENCE``, ``M2M_AUTH_SCOPE``,
-        ``M2M_AUTH_ORGANIZATION``, ``M2M_AUTH_CACHE``; read from ``environ``
-        (default ``os.environ``). Keyword ``options`` are the constructor's
-        and win over the environment.
-        """
-        return cls(environ=os.environ if environ is None else environ, **options)
-
-    async def get_token_async(
-        self,
-        audience: str | None = None,
-        scope: str | Iterable[str] | None = None,
-        organization: str | None = None,
-        resource: str | Iterable[str] | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Token:
+    async def get_token_async(self, **params: Unpack[_RequestParameters]) -> Token:
         """``get_token()`` for asyncio: awaits on the running loop, never blocking it.
 
         A fresh cached token is returned without leaving the loop's thread.
         """
-        result = self._get_token_async(audience, scope, organization, resource, extra)
+        result = self._get_token_async(**params)
         if isinstance(result, Token):
             return result
         return await result
 
-    async def fetch_token_async(
-        self,
-        audience: str | None = None,
-        scope: str | Iterable[str] | None = None,
-        organization: str | None = None,
-        resource: str | Iterable[str] | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Token:
+    async def fetch_token_async(self, **params: Unpack[_RequestParameters]) -> Token:
         """``fetch_token()`` for asyncio: awaits on the running loop, never blocking it."""
-        return await self._fetch_token_async(audience, scope, organization, resource, extra)
+        return await self._fetch_token_async(**params)
 
     async def call_api_async(
         self,
@@ -89,24 +60,10 @@ class TokenClient(_native.TokenClient):
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | str | None = None,
-        audience: str | None = None,
-        scope: str | Iterable[str] | None = None,
-        organization: str | None = None,
-        resource: str | Iterable[str] | None = None,
-        extra: Mapping[str, str] | None = None,
+        **params: Unpack[_RequestParameters],
     ) -> ApiResponse:
         """``call_api()`` for asyncio: awaits on the running loop, never blocking it."""
-        return await self._call_api_async(
-            method,
-            url,
-            headers=headers,
-            body=body,
-            audience=audience,
-            scope=scope,
-            organization=organization,
-            resource=resource,
-            extra=extra,
-        )
+        return await self._call_api_async(method, url, headers=headers, body=body, **params)
 
     def __enter__(self) -> Self:
         return self

@@ -1,10 +1,14 @@
 """Exceptions: one class per error code of the behaviour contract (docs/design.md §6).
 
 Every exception m2m_auth raises for a failed call is an :class:`M2MAuthError`
-with the code as ``.code`` and the code's fields as attributes. Messages and
-fields never hold a secret: text that came from a server is scrubbed of the
-client's credentials by the engine before it gets here. Exceptions pickle
-(``pickle.loads(pickle.dumps(e))`` keeps the message and the fields).
+with the code as ``.code`` and every error field of the engine's surface
+(``tests/surface.json``: ``error``, ``error_description``, ``error_uri``,
+``status``, ``body``, ``kind``, ``reason``, ``retry_after``) as an attribute,
+``None`` when the error has no such field. ``retry_after`` is in seconds.
+Messages and fields never hold a secret: text that came from a server is
+scrubbed of the client's credentials by the engine before it gets here.
+Exceptions pickle (``pickle.loads(pickle.dumps(e))`` keeps the message and
+the fields).
 """
 
 from __future__ import annotations
@@ -23,19 +27,45 @@ __all__ = [
 
 
 class M2MAuthError(Exception):
-    """Base class of every m2m_auth error; ``.code`` is the error code."""
+    """Base class of every m2m_auth error; ``.code`` is the error code.
+
+    Every error field is an attribute (``None`` when absent): ``error``,
+    ``error_description``, ``error_uri`` (oauth: the server's), ``status``
+    (oauth, http: the HTTP status), ``body`` (http: the first bytes of the
+    body, at most 512), ``kind`` (transport: ``connect``, ``timeout``,
+    ``reset``, ``tls`` or ``io``), ``reason`` (invalid_response,
+    invalid_token: what is wrong), ``retry_after`` (throttled: seconds until a
+    request may be sent again).
+    """
 
     code: str = "m2m_auth"
+    # The error fields (surface ERROR_FIELDS; tests/test_parity.py checks the
+    # list): None on errors that do not have them.
+    error: str | None = None
+    error_description: str | None = None
+    error_uri: str | None = None
+    status: int | None = None
+    body: str | None = None
+    kind: str | None = None
+    reason: str | None = None
+    retry_after: float | None = None
 
-    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+    def __init__(self, message: str = "", **fields: object) -> None:
         super().__init__(message)
-        if code is not None:
-            self.code = code
+        for name, value in fields.items():
+            if name not in _FIELDS:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+            if value is not None:
+                setattr(self, name, value)
 
     @property
     def message(self) -> str:
         """The error message (the same as ``str(error)``)."""
         return str(self.args[0]) if self.args else ""
+
+
+# The names an error's constructor takes besides the message.
+_FIELDS = frozenset(M2MAuthError.__annotations__)
 
 
 class ConfigError(M2MAuthError, ValueError):
@@ -45,74 +75,34 @@ class ConfigError(M2MAuthError, ValueError):
 
 
 class OAuthError(M2MAuthError):
-    """The authorization server refused the request (RFC 6749 §5.2)."""
+    """The authorization server refused the request (RFC 6749 §5.2):
+    ``error``, ``error_description``, ``error_uri``, ``status``."""
 
     code = "oauth"
 
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        error: str = "",
-        error_description: str | None = None,
-        error_uri: str | None = None,
-        status: int = 0,
-    ) -> None:
-        super().__init__(message)
-        self.error = error
-        """The OAuth ``error`` code, e.g. ``invalid_client``."""
-        self.error_description = error_description
-        """The server's ``error_description``, if any."""
-        self.error_uri = error_uri
-        """The server's ``error_uri``, if any."""
-        self.status = status
-        """The HTTP status it came with."""
-
 
 class HTTPError(M2MAuthError):
-    """A non-OAuth HTTP failure of the token endpoint."""
+    """A non-OAuth HTTP failure of the token endpoint: ``status``, ``body``."""
 
     code = "http"
 
-    def __init__(self, message: str = "", *, status: int = 0, body: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        """The HTTP status."""
-        self.body = body
-        """The first bytes of the body (at most 512), lossily decoded."""
-
 
 class TransportError(M2MAuthError):
-    """Could not talk to the server: connect, timeout, reset, TLS or I/O."""
+    """Could not talk to the server: ``kind`` is connect, timeout, reset, tls or io."""
 
     code = "transport"
 
-    def __init__(self, message: str = "", *, kind: str = "io") -> None:
-        super().__init__(message)
-        self.kind = kind
-        """What failed: ``connect``, ``timeout``, ``reset``, ``tls`` or ``io``."""
-
 
 class InvalidResponseError(M2MAuthError):
-    """A 200 response that is not a valid token response."""
+    """A 200 response that is not a valid token response: ``reason``."""
 
     code = "invalid_response"
-
-    def __init__(self, message: str = "", *, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason
-        """What is wrong with it."""
 
 
 class ThrottledError(M2MAuthError):
     """Refused locally, without I/O, until ``retry_after`` seconds have passed."""
 
     code = "throttled"
-
-    def __init__(self, message: str = "", *, retry_after: float = 0.0) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        """Seconds until a request may be sent again."""
 
 
 class CacheError(M2MAuthError):
@@ -122,11 +112,22 @@ class CacheError(M2MAuthError):
 
 
 class InvalidTokenError(M2MAuthError):
-    """(Verifier) a token failed validation."""
+    """(Verifier) a token failed validation: ``reason``."""
 
     code = "invalid_token"
 
-    def __init__(self, message: str = "", *, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason
-        """Why."""
+
+# The class of each code (the native module raises through this).
+_BY_CODE: dict[str, type[M2MAuthError]] = {
+    c.code: c
+    for c in (
+        ConfigError,
+        OAuthError,
+        HTTPError,
+        TransportError,
+        InvalidResponseError,
+        ThrottledError,
+        CacheError,
+        InvalidTokenError,
+    )
+}

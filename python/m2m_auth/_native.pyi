@@ -3,17 +3,16 @@ Use the `m2m_auth` package, not this module."""
 
 import asyncio
 import datetime
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, final
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypedDict, final
 
-from typing_extensions import Self, disjoint_base
+from typing_extensions import Self, Unpack, disjoint_base
 
 __all__ = [
     "__version__",
     "TokenClient",
     "Token",
     "Stats",
-    "RetryPolicy",
     "ApiResponse",
     "_before_fork",
     "_after_fork_parent",
@@ -24,8 +23,62 @@ __all__ = [
 
 __version__: str
 
-_Seconds = float | datetime.timedelta
-_Strings = str | Iterable[str]
+# Python's shape of each ValueType of the engine's surface (tests/surface.json).
+_Text = str
+_Secret = str
+_Flag = bool
+_Count = int
+_Duration = float | datetime.timedelta  # seconds
+_Fraction = float
+_List = str | Sequence[str]
+_Map = Mapping[str, str]
+_Pem = str | bytes | Sequence[str | bytes]
+
+class _ClientOptions(TypedDict, total=False):
+    """Every client option (surface `client_options`; None: not given).
+    tests/test_parity.py checks this list against tests/surface.json."""
+
+    token_url: _Text | None
+    domain: _Text | None
+    issuer: _Text | None
+    client_id: _Text | None
+    client_secret: _Secret | None
+    auth_method: _Text | None
+    audience: _Text | None
+    scope: _List | None
+    organization: _Text | None
+    resource: _List | None
+    extra: _Map | None
+    timeout: _Duration | None
+    connect_timeout: _Duration | None
+    max_response_bytes: _Count | None
+    ca_certs: _Pem | None
+    proxy: _Text | None
+    no_proxy: _Flag | None
+    leeway: _Duration | None
+    refresh_ratio: _Fraction | None
+    default_expires_in: _Duration | None
+    max_attempts: _Count | None
+    retry_base_delay: _Duration | None
+    retry_max_delay: _Duration | None
+    retry_jitter: _Fraction | None
+    default_throttle: _Duration | None
+    max_retry_after: _Duration | None
+    cache: _Text | None
+    cache_strict: _Flag | None
+    lease_ttl: _Duration | None
+    store_timeout: _Duration | None
+    max_cache_keys: _Count | None
+
+class _RequestParameters(TypedDict, total=False):
+    """Every request parameter (surface `request_parameters`; None: the
+    client's default). Checked by tests/test_parity.py."""
+
+    audience: _Text | None
+    scope: _List | None
+    organization: _Text | None
+    resource: _List | None
+    extra: _Map | None
 
 @final
 class Token:
@@ -44,12 +97,12 @@ class Token:
     def expires_in(self) -> float:
         """Seconds left until `expires_at` (0.0 once passed)."""
     @property
-    def expires_at(self) -> datetime.datetime:
-        """When the token expires: an aware UTC `datetime`."""
+    def expires_at(self) -> float:
+        """When the token expires, in seconds since the epoch (as `time.time()`)."""
     @property
-    def refresh_at(self) -> datetime.datetime:
+    def refresh_at(self) -> float:
         """When the engine stops serving this token as fresh and renews it in the
-        background: an aware UTC `datetime`."""
+        background, in seconds since the epoch."""
     @property
     def scope(self) -> str | None:
         """The granted scope (space-separated), or None."""
@@ -64,58 +117,33 @@ class Token:
 
 @final
 class Stats:
-    """A snapshot of a client's counters."""
+    """A snapshot of a client's counters: one attribute per counter of the
+    surface (`stats`), and `as_dict()`."""
 
     __hash__: ClassVar[None]  # type: ignore[assignment]
     @property
     def hits(self) -> int:
-        """Calls answered from the cache (fresh, or usable while refreshing)."""
+        """Calls answered from the cache."""
     @property
     def misses(self) -> int:
-        """Calls that waited for a token request (their own or a shared one)."""
+        """Calls that waited for a token request."""
     @property
     def fetches(self) -> int:
-        """Token requests this client made (each may take several attempts)."""
+        """Token requests this client made."""
     @property
     def refreshes(self) -> int:
         """Of those, background refreshes of a still-usable token."""
     @property
     def failures(self) -> int:
         """Token requests that ended in an error."""
-
-@final
-class RetryPolicy:
-    """How token requests are retried and throttled (docs/design.md §5). Every argument
-    left out keeps the engine's default; durations are in seconds."""
-
-    def __new__(
-        cls,
-        *,
-        max_attempts: int | None = None,
-        base_delay: _Seconds | None = None,
-        max_delay: _Seconds | None = None,
-        jitter: float | None = None,
-        default_throttle: _Seconds | None = None,
-        max_retry_after: _Seconds | None = None,
-    ) -> Self: ...
     @property
-    def max_attempts(self) -> int:
-        """Attempts in all, the first included."""
+    def shared_hits(self) -> int:
+        """Tokens taken from the shared cache."""
     @property
-    def base_delay(self) -> float:
-        """Backoff before the second attempt, doubled for each later one (seconds)."""
-    @property
-    def max_delay(self) -> float:
-        """Longest backoff between two attempts (seconds)."""
-    @property
-    def jitter(self) -> float:
-        """Random spread of each backoff, as a fraction (0.1 = ±10 %)."""
-    @property
-    def default_throttle(self) -> float:
-        """How long a key is throttled after a 429/5xx without `Retry-After`."""
-    @property
-    def max_retry_after(self) -> float:
-        """Cap on any `Retry-After` the server asks for (seconds)."""
+    def store_errors(self) -> int:
+        """Shared cache operations that failed."""
+    def as_dict(self) -> dict[str, int]:
+        """Every counter by name, in the engine's order."""
 
 @final
 class ApiResponse:
@@ -139,72 +167,22 @@ class ApiResponse:
 class TokenClient:
     """An OAuth 2.0 client credentials client with a process-wide token cache."""
 
-    def __new__(
-        cls,
-        *,
-        token_url: str | None = None,
-        domain: str | None = None,
-        issuer: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        auth_method: str | None = None,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-        timeout: _Seconds | None = None,
-        connect_timeout: _Seconds | None = None,
-        leeway: _Seconds | None = None,
-        refresh_ratio: float | None = None,
-        retry: RetryPolicy | None = None,
-        max_response_bytes: int | None = None,
-        default_expires_in: _Seconds | None = None,
-        ca_certs: str | bytes | Iterable[str | bytes] | None = None,
-        proxy: str | None = None,
-        no_proxy: bool = False,
-        cache: str | None = None,
-        max_cache_keys: int | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> Self: ...
-    def get_token(
-        self,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Token:
+    def __new__(cls, **options: Unpack[_ClientOptions]) -> Self: ...
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Unpack[_ClientOptions]
+    ) -> Self:
+        """A client configured from the `M2M_AUTH_<OPTION>` variables of `environ`
+        (default `os.environ`); keyword `overrides` win over the environment."""
+    def get_token(self, **params: Unpack[_RequestParameters]) -> Token:
         """A usable token: from the cache when it holds one, else from the token
         endpoint (one request per key however many callers wait). Releases the
         GIL while it waits."""
-    def fetch_token(
-        self,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Token:
+    def fetch_token(self, **params: Unpack[_RequestParameters]) -> Token:
         """A new token from the token endpoint, bypassing (and then updating) the cache."""
-    def invalidate(
-        self,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> None:
-        """Drops the cached token for this request, e.g. after an API answered 401."""
-    def invalidate_rejected(
-        self,
-        token: Token | str,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> None:
+    def invalidate(self, **params: Unpack[_RequestParameters]) -> None:
+        """Drops the cached token for this request."""
+    def invalidate_rejected(self, token: Token | str, **params: Unpack[_RequestParameters]) -> None:
         """Drops the cached token for this request only if it is still `token`
         (e.g. the token an API just answered 401 to)."""
     def call_api(
@@ -214,30 +192,12 @@ class TokenClient:
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | str | None = None,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
+        **params: Unpack[_RequestParameters],
     ) -> ApiResponse:
         """Calls an API with `Authorization: Bearer <token>`; on a 401, renews the
         token once and calls again."""
-    def _get_token_async(
-        self,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Token | asyncio.Future[Token]: ...
-    def _fetch_token_async(
-        self,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> asyncio.Future[Token]: ...
+    def _get_token_async(self, **params: Unpack[_RequestParameters]) -> Token | asyncio.Future[Token]: ...
+    def _fetch_token_async(self, **params: Unpack[_RequestParameters]) -> asyncio.Future[Token]: ...
     def _call_api_async(
         self,
         method: str,
@@ -245,11 +205,7 @@ class TokenClient:
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | str | None = None,
-        audience: str | None = None,
-        scope: _Strings | None = None,
-        organization: str | None = None,
-        resource: _Strings | None = None,
-        extra: Mapping[str, str] | None = None,
+        **params: Unpack[_RequestParameters],
     ) -> asyncio.Future[ApiResponse]: ...
     def stats(self) -> Stats:
         """This client's counters."""

@@ -12,7 +12,8 @@
         await http.get("https://api.example.com/things")
 
 Each request gets ``Authorization: Bearer <token>`` from the client's cache.
-If the API answers 401, the token is invalidated, a new one fetched, and the
+If the API answers 401, the token is invalidated (only if it is still the
+cached one: ``TokenClient.invalidate_rejected``), a new one fetched, and the
 request sent once more; whatever the API answers then is returned.
 """
 
@@ -25,81 +26,59 @@ from ._native import _check_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
+    from collections.abc import AsyncGenerator, Generator
 
-    from ._native import Token
+    from typing_extensions import Unpack
+
+    from ._native import Token, _RequestParameters
 
 __all__ = ["M2MAuth"]
+
+
+def _signed(request: httpx.Request, token: Token) -> httpx.Request:
+    request.headers["Authorization"] = token.authorization_header()
+    return request
 
 
 class M2MAuth(httpx.Auth):
     """An ``httpx.Auth`` that sends the client's token, for sync and async httpx.
 
-    ``audience``, ``scope``, ``organization``, ``resource`` and ``extra``
-    override the client's defaults for the requests this auth signs.
+    Keywords: the request parameters (``audience``, ``scope``,
+    ``organization``, ``resource``, ``extra``), overriding the client's
+    defaults for the requests this auth signs.
+
+    Raises ``ConfigError`` for a URL that must not carry a token (core's rule,
+    checked for every request: ``https://``, or ``http://`` to a loopback
+    host; no user info, no fragment).
     """
 
     # The request body is read first, so that the one retry after a 401 can
     # send it again.
     requires_request_body = True
 
-    def __init__(
-        self,
-        client: TokenClient,
-        *,
-        audience: str | None = None,
-        scope: str | Iterable[str] | None = None,
-        organization: str | None = None,
-        resource: str | Iterable[str] | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, client: TokenClient, **params: Unpack[_RequestParameters]) -> None:
         self.client = client
         """The token client."""
-        self._request = (audience, scope, organization, resource, extra)
-        self._default = self._request == (None, None, None, None, None)
-        # The last origin the URL rule allowed: the rule depends on the scheme
-        # and host only, so a request to the same origin needs no new check.
-        self._allowed: object = None
-
-    def _check(self, url: httpx.URL) -> None:
-        origin = (url.scheme, url.raw_host, url.port)
-        if origin != self._allowed:
-            # The fragment is never sent: only what goes on the wire is checked.
-            _check_url(str(url.copy_with(fragment=None)))
-            self._allowed = origin
+        self._params = params
 
     def _token(self) -> Token:
-        if self._default:
-            return self.client.get_token()
-        return self.client.get_token(*self._request)
+        return self.client.get_token(**self._params) if self._params else self.client.get_token()
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Signs ``request``; on a 401, renews the token and sends it once more.
-
-        Raises ``ConfigError`` for a URL that must not carry a token (only
-        ``https://``, or ``http://`` to a loopback host).
-        """
-        self._check(request.url)
-        client = self.client
-        token = client.get_token() if self._default else client.get_token(*self._request)
-        request.headers["Authorization"] = token.authorization_header()
-        response = yield request
+        """Signs ``request``; on a 401, renews the token and sends it once more."""
+        _check_url(str(request.url))
+        token = self._token()
+        response = yield _signed(request, token)
         if response.status_code == 401:
-            self.client.invalidate_rejected(token, *self._request)
-            request.headers["Authorization"] = self._token().authorization_header()
-            yield request
+            self.client.invalidate_rejected(token, **self._params)
+            yield _signed(request, self._token())
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Signs ``request`` without blocking the event loop; on a 401, renews the
-        token and sends it once more. The URL rule is the sync flow's."""
-        self._check(request.url)
-        token = await self.client.get_token_async(*self._request)
-        request.headers["Authorization"] = token.authorization_header()
-        response = yield request
+        token and sends it once more."""
+        _check_url(str(request.url))
+        token = await self.client.get_token_async(**self._params)
+        response = yield _signed(request, token)
         if response.status_code == 401:
-            self.client.invalidate_rejected(token, *self._request)
-            token = await self.client.get_token_async(*self._request)
-            request.headers["Authorization"] = token.authorization_header()
-            yield request
+            self.client.invalidate_rejected(token, **self._params)
+            yield _signed(request, await self.client.get_token_async(**self._params))

@@ -12,7 +12,8 @@
     session.get("https://api.example.com/things")
 
 Each request gets ``Authorization: Bearer <token>`` from the client's cache.
-If the API answers 401, the token is invalidated, a new one fetched, and the
+If the API answers 401, the token is invalidated (only if it is still the
+cached one: ``TokenClient.invalidate_rejected``), a new one fetched, and the
 request sent once more; whatever the API answers then is returned (the 401
 stays in ``response.history``).
 """
@@ -28,10 +29,11 @@ from ._native import _check_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
     from typing import Any
 
-    from ._native import Token
+    from typing_extensions import Unpack
+
+    from ._native import Token, _RequestParameters
 
 __all__ = ["M2MAuth"]
 
@@ -46,49 +48,29 @@ _TOKEN = "_m2m_auth_token"
 class M2MAuth(AuthBase):
     """A ``requests`` auth that sends the client's token.
 
-    ``audience``, ``scope``, ``organization``, ``resource`` and ``extra``
-    override the client's defaults for the requests this auth signs.
+    Keywords: the request parameters (``audience``, ``scope``,
+    ``organization``, ``resource``, ``extra``), overriding the client's
+    defaults for the requests this auth signs.
     """
 
-    def __init__(
-        self,
-        client: TokenClient,
-        *,
-        audience: str | None = None,
-        scope: str | Iterable[str] | None = None,
-        organization: str | None = None,
-        resource: str | Iterable[str] | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, client: TokenClient, **params: Unpack[_RequestParameters]) -> None:
         self.client = client
         """The token client."""
-        self._request = (audience, scope, organization, resource, extra)
-        self._default = self._request == (None, None, None, None, None)
+        self._params = params
         self._hook = self._on_response
-        # The last origin the URL rule allowed: the rule depends on the scheme
-        # and host only, so a request to the same origin needs no new check.
-        self._allowed: str | None = None
 
     def _token(self) -> Token:
-        if self._default:
-            return self.client.get_token()
-        return self.client.get_token(*self._request)
+        return self.client.get_token(**self._params) if self._params else self.client.get_token()
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         """Signs ``r`` and arms the one renewal on a 401.
 
-        Raises ``ConfigError`` for a URL that must not carry a token (only
-        ``https://``, or ``http://`` to a loopback host).
+        Raises ``ConfigError`` for a URL that must not carry a token (core's
+        rule, checked for every request: ``https://``, or ``http://`` to a
+        loopback host; no user info, no fragment).
         """
-        url = r.url or ""
-        end = url.find("/", 8)  # the path's "/" after "scheme://host"
-        origin = url if end < 0 else url[:end]
-        if origin != self._allowed:
-            # The fragment is never sent: only what goes on the wire is checked.
-            _check_url(url.split("#", 1)[0])
-            self._allowed = origin
-        client = self.client
-        token = client.get_token() if self._default else client.get_token(*self._request)
+        _check_url(r.url or "")
+        token = self._token()
         setattr(r, _TOKEN, token)
         r.headers["Authorization"] = token.authorization_header()
         body = r.body
@@ -107,13 +89,11 @@ class M2MAuth(AuthBase):
 
     def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         request = response.request
-        if response.status_code != 401 or getattr(request, _RETRIED, False):
-            return response
+        # Only a request this auth signed (not a redirect's copy) is renewed.
         used = getattr(request, _TOKEN, None)
-        if used is not None:
-            self.client.invalidate_rejected(used, *self._request)
-        else:
-            self.client.invalidate(*self._request)
+        if response.status_code != 401 or used is None or getattr(request, _RETRIED, False):
+            return response
+        self.client.invalidate_rejected(used, **self._params)
         retry = request.copy()
         setattr(retry, _RETRIED, True)
         pos = getattr(request, _BODY_POS, None)

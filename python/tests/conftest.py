@@ -44,7 +44,7 @@ def make_client(server: DevServer) -> Callable[..., m2m_auth.TokenClient]:
             "client_secret": "demo-secret",
             "audience": AUDIENCE,
             "no_proxy": True,
-            "retry": m2m_auth.RetryPolicy(base_delay=0.02),
+            "retry_base_delay": 0.02,
         }
         opts.update(options)
         return m2m_auth.TokenClient(**opts)

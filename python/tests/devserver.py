@@ -1,4 +1,4 @@
-"""The dev/fault authorization server (tests/server/PROTOCOL.md), as a process.
+"""The dev/fault authorization server (devserver/PROTOCOL.md), as a process.
 
 The binary comes from ``$M2M_AUTH_DEVSERVER`` [target/debug/m2m-auth-devserver
 of the repository]; ``scripts/test-python.sh`` builds it.

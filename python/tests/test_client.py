@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gc
 import pickle
+import time
 import urllib.parse
 from typing import Any, Callable
 
@@ -26,10 +27,11 @@ def test_get_token_then_cache(server: DevServer, client: TokenClient) -> None:
     assert token.scope == "read:data write:data"
     assert token.extra == {}
     assert len(token.fingerprint) == 16
-    assert token.expires_at.tzinfo is not None
-    now = datetime.datetime.now(datetime.timezone.utc)
-    assert token.expires_at > now
+    # Instants are seconds since the epoch, durations seconds (floats).
+    now = time.time()
+    assert isinstance(token.expires_at, float) and isinstance(token.refresh_at, float)
     assert now < token.refresh_at < token.expires_at
+    assert abs((token.expires_at - now) - token.expires_in) < 5
     # Cached: the same object, no new request.
     for _ in range(100):
         assert client.get_token() is token
@@ -38,6 +40,9 @@ def test_get_token_then_cache(server: DevServer, client: TokenClient) -> None:
     assert (stats.fetches, stats.misses, stats.failures) == (1, 1, 0)
     assert stats.hits >= 100
     assert client.stats() == client.stats()
+    assert stats.as_dict()["fetches"] == 1
+    assert list(stats.as_dict()) == ["hits", "misses", "fetches", "refreshes", "failures", "shared_hits", "store_errors"]
+    assert repr(stats).startswith("Stats(hits=")
 
 
 def test_token_repr_never_shows_the_token(client: TokenClient) -> None:
@@ -144,6 +149,31 @@ def test_from_env(server: DevServer) -> None:
     assert other.auth_method == "client_secret_post"
 
 
+def test_from_env_reads_every_type(server: DevServer) -> None:
+    env = {
+        "M2M_AUTH_TOKEN_URL": server.token_url,
+        "M2M_AUTH_CLIENT_ID": "demo-client",
+        "M2M_AUTH_CLIENT_SECRET": "demo-secret",
+        "M2M_AUTH_SCOPE": "read:data write:data",
+        "M2M_AUTH_EXTRA": "foo=bar",
+        "M2M_AUTH_TIMEOUT": "5.5",
+        "M2M_AUTH_MAX_ATTEMPTS": "2",
+        "M2M_AUTH_REFRESH_RATIO": "0.5",
+        "M2M_AUTH_NO_PROXY": "true",
+        "M2M_AUTH_CACHE_STRICT": "false",
+        "M2M_AUTH_ORGANIZATION": "",  # empty: not set
+    }
+    token = TokenClient.from_env(env).get_token()
+    assert token.scope == "read:data write:data"
+    assert server.requests()[-1]["body"].endswith("foo=bar")
+    with pytest.raises(ConfigError, match="M2M_AUTH_TIMEOUT"):
+        TokenClient.from_env({**env, "M2M_AUTH_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError, match="M2M_AUTH_NO_PROXY"):
+        TokenClient.from_env({**env, "M2M_AUTH_NO_PROXY": "perhaps"})
+    with pytest.raises(TypeError, match="'retry'"):
+        TokenClient.from_env(env, retry=3)  # type: ignore[call-arg]
+
+
 def test_from_env_reads_os_environ(server: DevServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("M2M_AUTH_TOKEN_URL", server.token_url)
     monkeypatch.setenv("M2M_AUTH_CLIENT_ID", "demo-client")
@@ -186,12 +216,43 @@ def test_durations_accept_timedelta(make_client: Callable[..., TokenClient]) -> 
     assert client.get_token().token_type == "Bearer"
 
 
-def test_retry_policy() -> None:
-    p = m2m_auth.RetryPolicy(max_attempts=5, base_delay=datetime.timedelta(milliseconds=250))
-    assert p.max_attempts == 5
-    assert p.base_delay == 0.25
-    assert p.max_retry_after == 3600.0
-    assert "max_attempts=5" in repr(p)
+def test_unknown_option_is_a_type_error(make_client: Callable[..., TokenClient], server: DevServer) -> None:
+    # Python's convention: the keyword is named.
+    with pytest.raises(TypeError, match="TokenClient.. got an unexpected keyword argument 'retry'"):
+        make_client(retry=3)
+    with pytest.raises(TypeError, match="'environ'"):
+        make_client(environ={})
+    assert server.token_requests() == 0
+
+
+@pytest.mark.parametrize(
+    "options, needle",
+    [
+        ({"no_proxy": "yes"}, "no_proxy"),
+        ({"max_attempts": 1.5}, "max_attempts"),
+        ({"max_attempts": -1}, "max_attempts"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"retry_jitter": "a little"}, "retry_jitter"),
+        ({"client_secret": 42}, "client_secret"),
+        ({"ca_certs": 42}, "ca_certs"),
+        ({"resource": [1]}, "resource"),
+        ({"leeway": float("nan")}, "leeway"),
+    ],
+)
+def test_values_of_the_wrong_shape_are_config_errors(
+    make_client: Callable[..., TokenClient], options: dict[str, Any], needle: str
+) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        make_client(**options)
+
+
+def test_retry_options_are_flat(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
+    assert not hasattr(m2m_auth, "RetryPolicy")
+    server.faults([{"status": 503}], repeat_last=True)
+    client = make_client(max_attempts=2, retry_base_delay=datetime.timedelta(milliseconds=10), retry_jitter=0.0)
+    with pytest.raises(m2m_auth.HTTPError):
+        client.get_token()
+    assert server.token_requests() == 2
 
 
 def test_close_and_context_managers(make_client: Callable[..., TokenClient]) -> None:

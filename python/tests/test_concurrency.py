@@ -1,14 +1,12 @@
-"""Threads, asyncio, the GIL and fork()."""
+"""Threads, asyncio and the GIL (fork(): test_fork.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading
 import time
-import warnings
 from typing import Callable
 
 import pytest
@@ -174,62 +172,6 @@ def test_async_error_is_raised_in_the_caller(make_client: Callable[..., TokenCli
 def test_no_running_loop_is_an_error(client: TokenClient) -> None:
     with pytest.raises(RuntimeError):
         client._fetch_token_async()
-
-
-def _child(fn: Callable[[], None]) -> int:
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            fn()
-            code = 0
-        except BaseException as e:
-            print("child failed:", repr(e), file=sys.stderr)
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + 30
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            raise AssertionError("the forked child hung")
-        time.sleep(0.02)
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
-def test_forked_child_gets_tokens(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
-    client = make_client()
-    parent = client.get_token()  # the runtime and a pooled connection exist
-    asyncio.run(client.fetch_token_async())
-    parent = client.get_token()
-
-    def child() -> None:
-        assert client.get_token().access_token == parent.access_token  # cached
-        fresh = client.fetch_token()  # I/O in the child: its own runtime
-        assert fresh.access_token != parent.access_token
-        other = make_client(scope="write:data").get_token()
-        assert other.scope == "write:data"
-
-        async def main() -> None:
-            t = await client.fetch_token_async()
-            assert t.token_type == "Bearer"
-
-        asyncio.run(main())
-
-    with warnings.catch_warnings():
-        # 3.12+: "This process is multi-threaded, use of fork() may lead to
-        # deadlocks in the child" -- exactly what is tested here.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        code = _child(child)
-    assert code == 0
-    # The parent goes on as before.
-    assert client.get_token().access_token == parent.access_token
-    assert client.fetch_token().token_type == "Bearer"
-    # parent: 2, child: 3, parent again: 1
-    assert server.token_requests() == 6
 
 
 def test_runtime_starts_lazily(server: DevServer) -> None:

@@ -169,14 +169,13 @@ class Runner:
                 opts[name] = spec[k] / 1000
         retry = dict(spec.get("retry") or {})
         _known(retry, {"max_attempts", "base_delay_ms", "default_throttle_ms", "max_retry_after_s"}, "retry option(s)")
-        policy: dict[str, Any] = {"base_delay": retry.get("base_delay_ms", 20) / 1000}
+        opts["retry_base_delay"] = retry.get("base_delay_ms", 20) / 1000
         if "max_attempts" in retry:
-            policy["max_attempts"] = retry["max_attempts"]
+            opts["max_attempts"] = retry["max_attempts"]
         if "default_throttle_ms" in retry:
-            policy["default_throttle"] = retry["default_throttle_ms"] / 1000
+            opts["default_throttle"] = retry["default_throttle_ms"] / 1000
         if "max_retry_after_s" in retry:
-            policy["max_retry_after"] = retry["max_retry_after_s"]
-        opts["retry"] = m2m_auth.RetryPolicy(**policy)
+            opts["max_retry_after"] = retry["max_retry_after_s"]
         secret = opts["client_secret"]
         if isinstance(secret, str) and secret:
             self.secrets = [secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")]

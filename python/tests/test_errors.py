@@ -117,7 +117,7 @@ def test_transport_error_fields(make_client: Callable[..., TokenClient]) -> None
     client = canary_client(
         make_client,
         token_url="http://127.0.0.1:9/oauth/token",
-        retry=m2m_auth.RetryPolicy(max_attempts=1),
+        max_attempts=1,
     )
     e = raised(client.get_token)
     check_exception(e, TransportError, "transport")
@@ -143,7 +143,7 @@ def test_invalid_response_fields(server: DevServer, make_client: Callable[..., T
 
 def test_throttled_fields(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
     server.faults([{"status": 429, "headers": {"Retry-After": "30"}, "json": {"error": "slow_down"}}])
-    client = canary_client(make_client, retry=m2m_auth.RetryPolicy(max_attempts=1))
+    client = canary_client(make_client, max_attempts=1)
     first = raised(client.get_token)
     assert first.code in ("oauth", "http")
     e = raised(client.get_token)

@@ -3,7 +3,7 @@
  * <= 100 ns). Also: the same plus reading the Authorization header, and two
  * threads on one client. Build against the release library.
  *
- *   bench [ITERATIONS]      (needs $M2M_DEVSERVER, like the tests) */
+ *   bench [ITERATIONS]      (needs $M2M_AUTH_DEVSERVER, like the tests) */
 #define _GNU_SOURCE
 #include <m2m_auth.h>
 #include <pthread.h>
@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   m2m_client_options_set_client_id(o, "demo-client");
   m2m_client_options_set_client_secret(o, "demo-secret");
   m2m_client_options_set_audience(o, "https://api.example.com");
-  m2m_client_options_set_no_proxy(o);
+  m2m_client_options_set_no_proxy(o, true);
   m2m_error *err = NULL;
   if (m2m_client_new(o, &client, &err) != M2M_OK) {
     fprintf(stderr, "client: %s\n", m2m_error_message(err));
@@ -73,14 +73,15 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_main, &per_thread[i]);
   for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
 
-  m2m_stats st;
+  m2m_stats *st = NULL;
   m2m_client_stats(client, &st);
   printf("m2m_client_get_token + m2m_token_free, fresh cached token: %.1f ns/call "
          "(best of 3 x %ld calls; target <= 100 ns)\n", best, iterations);
   printf("  + m2m_token_authorization_header: %.1f ns/call\n", best_hdr);
   printf("  two threads on one client: %.1f / %.1f ns/call\n", per_thread[0], per_thread[1]);
-  printf("  token requests: %llu (hits %llu)\n", (unsigned long long)st.fetches,
-         (unsigned long long)st.hits);
+  printf("  token requests: %llu (hits %llu)\n", (unsigned long long)m2m_stats_fetches(st),
+         (unsigned long long)m2m_stats_hits(st));
+  m2m_stats_free(st);
   m2m_client_free(client);
   devserver_stop(&srv);
   return best <= 100.0 ? 0 : 3;

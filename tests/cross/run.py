@@ -3,7 +3,8 @@ concurrent callers each, a cold shared cache and a token endpoint that takes
 300 ms: exactly one token request, one token everywhere. Once with Redis, once
 with the file store. Prints 'N passed, N failed'.
 
-usage: run.py DEVSERVER_BIN C_WORKER PYTHON"""
+usage: run.py C_WORKER PYTHON
+The dev server: $M2M_AUTH_DEVSERVER [target/debug/m2m-auth-devserver]."""
 
 import json
 import os
@@ -15,7 +16,9 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-devserver, c_worker, python = sys.argv[1:4]
+c_worker, python = sys.argv[1:3]
+devserver = os.environ.get("M2M_AUTH_DEVSERVER") or os.path.join(
+    HERE, "..", "..", "target", "debug", "m2m-auth-devserver")
 CLIENT = {"client_id": "cross-client", "client_secret": "cross-secret-%+/=", "token_lifetime": 3600}
 
 

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
       m2m_client_options_set_client_id(o, argv[2]) != M2M_OK ||
       m2m_client_options_set_client_secret(o, getenv("M2M_AUTH_CLIENT_SECRET")) != M2M_OK ||
       m2m_client_options_set_cache(o, argv[3]) != M2M_OK ||
-      m2m_client_options_set_no_proxy(o) != M2M_OK ||
+      m2m_client_options_set_no_proxy(o, true) != M2M_OK ||
       m2m_client_new(o, &client, &err) != M2M_OK) {
     fprintf(stderr, "c worker: %s\n", err ? m2m_error_message(err) : "bad options");
     return 1;

@@ -5,10 +5,11 @@ use std::ffi::{c_char, CString};
 
 use m2m_core::ApiResponse;
 
-use crate::client::m2m_client;
-use crate::error::{m2m_error, m2m_result, Failure};
+use crate::client::{m2m_client, request_of};
+use crate::error::m2m_error;
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, str_arg, write_out};
 use crate::request::m2m_request;
+use crate::result::{m2m_result, Failure};
 use crate::runtime::block_on;
 
 /// An API's answer to `m2m_client_call_api`. Free with
@@ -86,11 +87,8 @@ pub extern "C" fn m2m_client_call_api(
             // SAFETY: `body` points to `body_len` readable bytes.
             (false, n) => Some(unsafe { std::slice::from_raw_parts(body, n) }.to_vec()),
         };
-        let request = match unsafe { request.as_ref() } {
-            None => Default::default(),
-            Some(r) => r.read().clone(),
-        };
-        let resp = block_on(c.for_io()?.call_api(&request, method, url, &list, body))??;
+        let request = request_of(request);
+        let resp = block_on(c.engine().call_api(&request, method, url, &list, body))??;
         write_out(
             response_out,
             Box::into_raw(Box::new(m2m_api_response::new(resp))),

@@ -1,13 +1,15 @@
-//! `m2m_client`: the token client (docs/design.md §2–§5, all in the core).
+//! `m2m_client`: the token client (docs/design.md §2–§5, §8: all in the
+//! engine, `fork()` included).
 
-use std::sync::Mutex;
+use std::ffi::{c_char, CString};
 
-use m2m_core::{TokenClient, TokenClientBuilder, TokenRequest};
+use m2m_core::{TokenClient, TokenRequest};
 
-use crate::error::{m2m_error, m2m_result, Failure};
-use crate::ffi::{guard, guard_void, out_arg, ref_arg, write_out};
+use crate::error::{m2m_error, text};
+use crate::ffi::{guard, guard_value, guard_void, out_arg, ref_arg, str_arg, write_out};
 use crate::options::m2m_client_options;
 use crate::request::{m2m_request, DEFAULT_REQUEST};
+use crate::result::{m2m_result, Failure};
 use crate::runtime::block_on;
 use crate::token::{handle, hot_handle, m2m_token};
 
@@ -15,70 +17,33 @@ use crate::token::{handle, hot_handle, m2m_token};
 /// built with the same endpoint, credentials and parameters share cached
 /// tokens and in-flight requests process-wide. Calls that need the network
 /// block the calling thread. Free with `m2m_client_free` once no call is
-/// using it. Usable in a child after `fork()`: the child's network calls go
-/// through connections of its own.
+/// using it. Usable in a child after `fork()` as it is: the engine gives
+/// the child connections and a runtime of its own, and the client's
+/// counters go on from their values at the fork.
 pub struct m2m_client {
     client: TokenClient,
-    pid: u32,
-    /// To build the client anew in a forked child (holds the secret, zeroed
-    /// when dropped).
-    builder: TokenClientBuilder,
-    forked: Mutex<Option<(u32, TokenClient)>>,
+    client_id: CString,
+    auth_method: CString,
 }
 
 impl m2m_client {
-    fn new(builder: TokenClientBuilder) -> Result<m2m_client, Failure> {
-        Ok(m2m_client {
-            client: builder.clone().build()?,
-            pid: std::process::id(),
-            builder,
-            forked: Mutex::new(None),
-        })
-    }
-
-    /// The client for a call that may do I/O. In a forked child, one built
-    /// anew there: the parent's pooled connections belong to the parent's
-    /// runtime, which does not run in the child. (The fast path needs no I/O
-    /// and uses `self.client` everywhere.)
-    pub(crate) fn for_io(&self) -> Result<TokenClient, Failure> {
-        let pid = std::process::id();
-        if pid == self.pid {
-            return Ok(self.client.clone());
-        }
-        let mut forked = self.forked.lock().unwrap_or_else(|p| p.into_inner());
-        match &*forked {
-            Some((owner, c)) if *owner == pid => Ok(c.clone()),
-            _ => {
-                let c = self.builder.clone().build()?;
-                *forked = Some((pid, c.clone()));
-                Ok(c)
-            }
-        }
+    /// The engine's client.
+    pub(crate) fn engine(&self) -> &TokenClient {
+        &self.client
     }
 }
 
-/// A client's counters (`m2m_client_stats`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct m2m_stats {
-    /// Calls answered from the cache (fresh, or usable while refreshing).
-    pub hits: u64,
-    /// Calls that waited for a token request (their own or a shared one).
-    pub misses: u64,
-    /// Token requests this client made (each may take several attempts).
-    pub fetches: u64,
-    /// Of those, background refreshes of a still-usable token.
-    pub refreshes: u64,
-    /// Token requests that ended in an error.
-    pub failures: u64,
-}
-
-fn new_client(
-    builder: TokenClientBuilder,
-    client_out: *mut *mut m2m_client,
-) -> Result<(), Failure> {
-    let client = m2m_client::new(builder)?;
-    write_out(client_out, Box::into_raw(Box::new(client)));
+fn new_client(o: &m2m_client_options, client_out: *mut *mut m2m_client) -> Result<(), Failure> {
+    out_arg(client_out, "client_out")?;
+    let built = o.builder().and_then(|b| Ok(b.build()?));
+    m2m_core::logs::flush();
+    let client = built?;
+    let c = m2m_client {
+        client_id: text(client.client_id()),
+        auth_method: text(client.auth_method().as_str()),
+        client,
+    };
+    write_out(client_out, Box::into_raw(Box::new(c)));
     Ok(())
 }
 
@@ -92,25 +57,21 @@ pub extern "C" fn m2m_client_new(
 ) -> m2m_result {
     guard(err_out, || {
         // SAFETY: NULL or a live handle.
-        let o = unsafe { ref_arg(options, "options") }?;
-        out_arg(client_out, "client_out")?;
-        new_client(o.builder(), client_out)
+        new_client(unsafe { ref_arg(options, "options") }?, client_out)
     })
 }
 
-/// Builds a client from the `M2M_AUTH_*` environment variables (see
-/// `m2m_client_options_load_env`).
+/// Builds a client from the `M2M_AUTH_*` environment variables alone (see
+/// `m2m_client_options_from_env`).
 #[no_mangle]
 pub extern "C" fn m2m_client_from_env(
     client_out: *mut *mut m2m_client,
     err_out: *mut *mut m2m_error,
 ) -> m2m_result {
     guard(err_out, || {
-        out_arg(client_out, "client_out")?;
-        new_client(
-            TokenClientBuilder::default().from_env().binding("c"),
-            client_out,
-        )
+        let options = m2m_client_options::default();
+        options.load_env();
+        new_client(&options, client_out)
     })
 }
 
@@ -131,8 +92,13 @@ fn with_request<T>(request: *const m2m_request, f: impl FnOnce(&TokenRequest) ->
     // SAFETY: NULL or a live handle.
     match unsafe { request.as_ref() } {
         None => f(&DEFAULT_REQUEST),
-        Some(r) => f(&r.read()),
+        Some(r) => f(&r.read().request),
     }
+}
+
+/// The request a call asks for, as a value (for calls that wait).
+pub(crate) fn request_of(request: *const m2m_request) -> TokenRequest {
+    with_request(request, TokenRequest::clone)
 }
 
 /// A usable token for `request` (NULL: the client's defaults): from the
@@ -156,8 +122,8 @@ pub extern "C" fn m2m_client_get_token(
             write_out(token_out, hot_handle(fresh));
             return Ok(());
         }
-        let r = with_request(request, TokenRequest::clone);
-        let token = block_on(c.for_io()?.get_token(&r))??;
+        let r = request_of(request);
+        let token = block_on(c.client.get_token(&r))??;
         write_out(token_out, handle(token));
         Ok(())
     })
@@ -177,15 +143,16 @@ pub extern "C" fn m2m_client_fetch_token(
         // SAFETY: NULL or a live handle.
         let c = unsafe { ref_arg(client, "client") }?;
         out_arg(token_out, "token_out")?;
-        let r = with_request(request, TokenRequest::clone);
-        let token = block_on(c.for_io()?.fetch_token(&r))??;
+        let r = request_of(request);
+        let token = block_on(c.client.fetch_token(&r))??;
         write_out(token_out, handle(token));
         Ok(())
     })
 }
 
-/// Drops the cached token for `request` (NULL: the client's defaults), e.g.
-/// after an API answered 401 with it; the next call fetches a new one.
+/// Drops the cached token for `request` (NULL: the client's defaults),
+/// whatever it is; the next call fetches a new one. After an API refused a
+/// token, prefer `m2m_client_invalidate_rejected`.
 #[no_mangle]
 pub extern "C" fn m2m_client_invalidate(
     client: *const m2m_client,
@@ -196,34 +163,47 @@ pub extern "C" fn m2m_client_invalidate(
         // SAFETY: NULL or a live handle.
         let c = unsafe { ref_arg(client, "client") }?;
         with_request(request, |r| c.client.invalidate(r))?;
-        if let Some((_, child)) = &*c.forked.lock().unwrap_or_else(|p| p.into_inner()) {
-            with_request(request, |r| child.invalidate(r))?;
-        }
         Ok(())
     })
 }
 
-/// This client's counters.
+/// What to call when an API answered 401 to `access_token` (the token
+/// string sent, from `m2m_token_access_token`): drops the cached token for
+/// `request` (NULL: the client's defaults) only if it is still that one,
+/// so that a token another thread already renewed is kept. The next
+/// `m2m_client_get_token` returns a token other than `access_token`.
 #[no_mangle]
-pub extern "C" fn m2m_client_stats(
+pub extern "C" fn m2m_client_invalidate_rejected(
     client: *const m2m_client,
-    stats_out: *mut m2m_stats,
+    request: *const m2m_request,
+    access_token: *const c_char,
+    err_out: *mut *mut m2m_error,
 ) -> m2m_result {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle.
+    guard(err_out, || {
+        // SAFETY: NULL or a live handle / NUL-terminated string.
         let c = unsafe { ref_arg(client, "client") }?;
-        out_arg(stats_out, "stats_out")?;
-        let s = c.for_io()?.stats();
-        write_out(
-            stats_out,
-            m2m_stats {
-                hits: s.hits,
-                misses: s.misses,
-                fetches: s.fetches,
-                refreshes: s.refreshes,
-                failures: s.failures,
-            },
-        );
+        let rejected = unsafe { str_arg(access_token, "access_token") }?;
+        with_request(request, |r| c.client.invalidate_rejected(r, rejected))?;
         Ok(())
+    })
+}
+
+/// The client id. Borrowed from `client`; NULL when `client` is NULL.
+#[no_mangle]
+pub extern "C" fn m2m_client_client_id(client: *const m2m_client) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: NULL or a live handle.
+        unsafe { client.as_ref() }.map_or(std::ptr::null(), |c| c.client_id.as_ptr())
+    })
+}
+
+/// The client authentication method: `"client_secret_post"` or
+/// `"client_secret_basic"`. Borrowed from `client`; NULL when `client` is
+/// NULL.
+#[no_mangle]
+pub extern "C" fn m2m_client_auth_method(client: *const m2m_client) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: NULL or a live handle.
+        unsafe { client.as_ref() }.map_or(std::ptr::null(), |c| c.auth_method.as_ptr())
     })
 }

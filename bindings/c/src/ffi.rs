@@ -3,7 +3,8 @@
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{m2m_error, m2m_result, Failure};
+use crate::error::m2m_error;
+use crate::result::{m2m_result, Failure};
 
 /// Runs `f` inside a panic boundary. On failure, writes a new error to
 /// `*err_out` (when `err_out` is not NULL) and returns its code.

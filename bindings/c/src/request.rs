@@ -1,20 +1,32 @@
 //! `m2m_request`: per-call overrides of the client's default request
-//! parameters (docs/design.md §1). Each distinct request is cached under its own key.
+//! parameters (docs/design.md §1). Each distinct request is cached under its
+//! own key. One setter per request parameter of the surface's declaration
+//! (`m2m_auth::surface::REQUEST_PARAMETERS`), each a call into
+//! [`set_param`], which converts by the parameter's type.
 
 use std::ffi::c_char;
 use std::sync::{RwLock, RwLockReadGuard};
 
+use m2m_core::surface::REQUEST_PARAMETERS;
 use m2m_core::TokenRequest;
 
-use crate::error::m2m_result;
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, str_arg, write_out};
+use crate::result::{m2m_result, Failure};
+use crate::value::{find, CValue, Entries};
 
 /// Per-call request parameters. Every parameter left unset takes the
-/// client's default; a set one replaces it (an empty string clears it).
-/// Pass NULL instead of a request to use the defaults. Thread-safe; may be
-/// used by many calls at once.
+/// client's default; a set one replaces it (an empty string clears it:
+/// `m2m_request_set(request, "resource", "")` overrides the default
+/// resources with none). Pass NULL instead of a request to use the
+/// defaults. Thread-safe; may be used by many calls at once.
 pub struct m2m_request {
-    inner: RwLock<TokenRequest>,
+    inner: RwLock<Request>,
+}
+
+#[derive(Default)]
+pub(crate) struct Request {
+    pub(crate) request: TokenRequest,
+    entries: Entries,
 }
 
 /// No overrides: the client's defaults.
@@ -27,13 +39,32 @@ pub(crate) const DEFAULT_REQUEST: TokenRequest = TokenRequest {
 };
 
 impl m2m_request {
-    pub(crate) fn read(&self) -> RwLockReadGuard<'_, TokenRequest> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Request> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn update(&self, f: impl FnOnce(&mut TokenRequest)) {
-        f(&mut self.inner.write().unwrap_or_else(|p| p.into_inner()));
+    /// Sets the parameter `name` to `value`.
+    ///
+    /// # Safety
+    /// As [`Entries::convert`].
+    unsafe fn apply(&self, name: &str, value: CValue) -> Result<(), Failure> {
+        let item = find(REQUEST_PARAMETERS, name, "request parameter")?;
+        let mut r = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: per this function's contract.
+        let v = unsafe { r.entries.convert(item, value) }?;
+        r.request.set(name, v)?;
+        Ok(())
     }
+}
+
+/// Sets request parameter `name` from what its C setter was given: the one
+/// path every `m2m_request_set_<name>` / `add_<name>` takes.
+pub(crate) fn set_param(request: *mut m2m_request, name: &str, value: CValue) -> m2m_result {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: NULL or a live handle; the setters pass their callers' C
+        // strings.
+        unsafe { ref_arg(request, "request")?.apply(name, value) }
+    })
 }
 
 /// Creates a request with no overrides.
@@ -42,7 +73,7 @@ pub extern "C" fn m2m_request_new(request_out: *mut *mut m2m_request) -> m2m_res
     guard(std::ptr::null_mut(), || {
         out_arg(request_out, "request_out")?;
         let r = Box::new(m2m_request {
-            inner: RwLock::new(TokenRequest::default()),
+            inner: RwLock::new(Request::default()),
         });
         write_out(request_out, Box::into_raw(r));
         Ok(())
@@ -60,18 +91,22 @@ pub extern "C" fn m2m_request_free(request: *mut m2m_request) {
     })
 }
 
-fn req_set(
+/// Sets the parameter called `name` (e.g. `"scope"`) from text: lists
+/// separated by spaces or commas, maps as `name=value` pairs separated by
+/// `&` or commas (each replacing earlier entries); `""` overrides the
+/// client's default with none. `M2M_CONFIG` for an unknown name or text
+/// that does not parse (the request is unchanged).
+#[no_mangle]
+pub extern "C" fn m2m_request_set(
     request: *mut m2m_request,
-    value: *const c_char,
-    name: &str,
-    f: impl FnOnce(&mut TokenRequest, &str),
+    name: *const c_char,
+    text: *const c_char,
 ) -> m2m_result {
     guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle / NUL-terminated string.
+        // SAFETY: NULL or a live handle / NUL-terminated strings.
         let r = unsafe { ref_arg(request, "request") }?;
-        let v = unsafe { str_arg(value, name) }?;
-        r.update(|t| f(t, v));
-        Ok(())
+        let name = unsafe { str_arg(name, "name") }?;
+        unsafe { r.apply(name, CValue::Text(text)) }
     })
 }
 
@@ -79,33 +114,28 @@ fn req_set(
 #[no_mangle]
 pub extern "C" fn m2m_request_set_audience(
     request: *mut m2m_request,
-    audience: *const c_char,
+    value: *const c_char,
 ) -> m2m_result {
-    req_set(request, audience, "audience", |t, v| {
-        t.audience = Some(v.to_string())
-    })
+    set_param(request, "audience", CValue::Str(value))
 }
 
-/// The scopes for this call, space-separated (`""`: none).
+/// Adds scopes for this call: one per call, or several space-separated;
+/// the call's list replaces the client's default list.
 #[no_mangle]
-pub extern "C" fn m2m_request_set_scope(
+pub extern "C" fn m2m_request_add_scope(
     request: *mut m2m_request,
-    scope: *const c_char,
+    value: *const c_char,
 ) -> m2m_result {
-    req_set(request, scope, "scope", |t, v| {
-        t.scope = Some(vec![v.to_string()])
-    })
+    set_param(request, "scope", CValue::Entry(value))
 }
 
 /// The organization for this call (`""`: none).
 #[no_mangle]
 pub extern "C" fn m2m_request_set_organization(
     request: *mut m2m_request,
-    organization: *const c_char,
+    value: *const c_char,
 ) -> m2m_result {
-    req_set(request, organization, "organization", |t, v| {
-        t.organization = Some(v.to_string())
-    })
+    set_param(request, "organization", CValue::Str(value))
 }
 
 /// Adds an RFC 8707 resource indicator for this call; the call's list
@@ -113,55 +143,18 @@ pub extern "C" fn m2m_request_set_organization(
 #[no_mangle]
 pub extern "C" fn m2m_request_add_resource(
     request: *mut m2m_request,
-    resource: *const c_char,
+    value: *const c_char,
 ) -> m2m_result {
-    req_set(request, resource, "resource", |t, v| {
-        t.resource.get_or_insert_with(Vec::new).push(v.to_string())
-    })
+    set_param(request, "resource", CValue::Entry(value))
 }
 
-/// Overrides the client's default resources with none (until
-/// `m2m_request_add_resource` adds some).
-#[no_mangle]
-pub extern "C" fn m2m_request_clear_resources(request: *mut m2m_request) -> m2m_result {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle.
-        let r = unsafe { ref_arg(request, "request") }?;
-        r.update(|t| t.resource = Some(Vec::new()));
-        Ok(())
-    })
-}
-
-/// Sets an extra form parameter for this call; the call's extra parameters
+/// Adds an extra form parameter for this call; the call's parameters
 /// replace the client's default ones.
 #[no_mangle]
-pub extern "C" fn m2m_request_set_extra(
+pub extern "C" fn m2m_request_add_extra(
     request: *mut m2m_request,
     name: *const c_char,
     value: *const c_char,
 ) -> m2m_result {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle / NUL-terminated strings.
-        let r = unsafe { ref_arg(request, "request") }?;
-        let n = unsafe { str_arg(name, "name") }?;
-        let v = unsafe { str_arg(value, "value") }?;
-        r.update(|t| {
-            t.extra
-                .get_or_insert_with(Default::default)
-                .insert(n.to_string(), v.to_string());
-        });
-        Ok(())
-    })
-}
-
-/// Overrides the client's default extra parameters with none (until
-/// `m2m_request_set_extra` adds some).
-#[no_mangle]
-pub extern "C" fn m2m_request_clear_extra(request: *mut m2m_request) -> m2m_result {
-    guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle.
-        let r = unsafe { ref_arg(request, "request") }?;
-        r.update(|t| t.extra = Some(Default::default()));
-        Ok(())
-    })
+    set_param(request, "extra", CValue::Pair(name, value))
 }

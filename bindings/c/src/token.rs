@@ -9,13 +9,13 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::sync::{Arc, OnceLock};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use m2m_core::Token;
 use zeroize::Zeroize;
 
-use crate::error::{m2m_result, Failure};
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, write_out};
+use crate::result::{m2m_result, Failure};
 
 /// A NUL-terminated copy of a secret, zeroed when dropped.
 struct SecretCString(Box<[u8]>);
@@ -218,28 +218,47 @@ pub extern "C" fn m2m_token_authorization_header(
     })
 }
 
-/// Seconds until the token expires (0 once expired).
+/// Milliseconds since the Unix epoch (negative before it).
+fn epoch_ms(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Milliseconds until the token expires (0 once expired).
 #[no_mangle]
 pub extern "C" fn m2m_token_expires_in(
     token: *const m2m_token,
-    seconds_out: *mut u64,
+    milliseconds_out: *mut u64,
 ) -> m2m_result {
-    get(token, seconds_out, "seconds_out", |t| {
-        Ok(t.token.expires_in().as_secs())
+    get(token, milliseconds_out, "milliseconds_out", |t| {
+        Ok(u64::try_from(t.token.expires_in().as_millis()).unwrap_or(u64::MAX))
     })
 }
 
-/// When the token expires, in seconds since the Unix epoch.
+/// When the token expires, in milliseconds since the Unix epoch.
 #[no_mangle]
 pub extern "C" fn m2m_token_expires_at(
     token: *const m2m_token,
-    unix_seconds_out: *mut i64,
+    unix_ms_out: *mut i64,
 ) -> m2m_result {
-    get(token, unix_seconds_out, "unix_seconds_out", |t| {
-        Ok(match t.token.expires_at().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-        })
+    get(token, unix_ms_out, "unix_ms_out", |t| {
+        Ok(epoch_ms(t.token.expires_at()))
+    })
+}
+
+/// When the engine starts refreshing the token in the background (its
+/// refresh point: `refresh_ratio` of its lifetime), in milliseconds since
+/// the Unix epoch. Until then `m2m_client_get_token` returns it without any
+/// request; after, it is still returned while one request renews it.
+#[no_mangle]
+pub extern "C" fn m2m_token_refresh_at(
+    token: *const m2m_token,
+    unix_ms_out: *mut i64,
+) -> m2m_result {
+    get(token, unix_ms_out, "unix_ms_out", |t| {
+        Ok(epoch_ms(t.token.refresh_at()))
     })
 }
 
@@ -272,7 +291,7 @@ pub extern "C" fn m2m_token_fingerprint(
 /// Every other field of the token response, as one JSON object (e.g.
 /// `{"id_token":"..."}`, or `{}`). Borrowed from `token`.
 #[no_mangle]
-pub extern "C" fn m2m_token_extra_json(
+pub extern "C" fn m2m_token_extra(
     token: *const m2m_token,
     json_out: *mut *const c_char,
 ) -> m2m_result {

@@ -1,7 +1,7 @@
 //! asyncio integration.
 //!
 //! An async call returns an `asyncio.Future` of the running loop at once; the
-//! engine's future runs as a task on the binding's Tokio runtime. Its outcome,
+//! engine's future runs as a task on the engine's Tokio runtime. Its outcome,
 //! still a Rust value, is queued for that loop, and the loop is woken with one
 //! `loop.call_soon_threadsafe(drain)` per batch: the first outcome queued
 //! schedules a drain, the rest ride along. The drain runs on the loop's own
@@ -9,9 +9,9 @@
 //! never blocks, and a thousand callers sharing one token request cost one
 //! wake-up and one GIL hand-off from the runtime, not a thousand.
 //!
-//! Why not pyo3-async-runtimes: its runtime is a process-wide static that
-//! cannot be replaced after `fork()`, and it resolves each future with a GIL
-//! acquisition of its own.
+//! Why not pyo3-async-runtimes: it brings a runtime of its own (the engine
+//! has one per process, replaced in a forked child), and it resolves each
+//! future with a GIL acquisition of its own.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ where
 {
     let event_loop = running_loop(py)?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-    let rt = runtime::runtime()?;
+    let rt = runtime::runtime(py)?;
     logs::refresh_level(py);
     let queue = queue_for(&event_loop);
     let mut pending = Pending {
@@ -194,7 +194,7 @@ impl Drain {
                 Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),)),
             };
         }
-        logs::flush(py);
+        logs::flush();
     }
 }
 

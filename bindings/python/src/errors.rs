@@ -1,8 +1,11 @@
-//! Engine errors as Python exceptions: one class per docs/design.md §6 code, defined
-//! in `m2m_auth/_errors.py` (picklable, `.code`), carrying the error's fields.
+//! Engine errors as Python exceptions: one class per docs/design.md §6 code,
+//! defined in `m2m_auth/_errors.py` (picklable, `.code`), each carrying every
+//! field the engine declares (`surface::ERROR_FIELDS`, `None` when the error
+//! has no such field), filled from [`Error::field`] without a list of its own.
 //! The message is the engine's, already scrubbed of every credential.
 
-use m2m_auth::{Error, ErrorDetail};
+use m2m_auth::surface::ERROR_FIELDS;
+use m2m_auth::{Error, ErrorDetail, FieldValue};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyModule};
@@ -24,50 +27,25 @@ pub(crate) fn to_py(py: Python<'_>, err: &Error) -> PyErr {
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let m = module(py)?;
-    let fields = PyDict::new(py);
-    let class = match err.detail() {
-        ErrorDetail::Config { .. } => "ConfigError",
-        ErrorDetail::OAuth {
-            error,
-            error_description,
-            error_uri,
-            status,
-        } => {
-            fields.set_item("error", error)?;
-            fields.set_item("error_description", error_description)?;
-            fields.set_item("error_uri", error_uri)?;
-            fields.set_item("status", status)?;
-            "OAuthError"
-        }
-        ErrorDetail::Http { status, body } => {
-            fields.set_item("status", status)?;
-            fields.set_item("body", body)?;
-            "HTTPError"
-        }
-        ErrorDetail::Transport { kind, .. } => {
-            fields.set_item("kind", kind.as_str())?;
-            "TransportError"
-        }
-        ErrorDetail::InvalidResponse { reason } => {
-            fields.set_item("reason", reason)?;
-            "InvalidResponseError"
-        }
-        ErrorDetail::Throttled { retry_after } => {
-            fields.set_item("retry_after", retry_after.as_secs_f64())?;
-            "ThrottledError"
-        }
-        ErrorDetail::Cache { .. } => "CacheError",
-        ErrorDetail::InvalidToken { reason } => {
-            fields.set_item("reason", reason)?;
-            "InvalidTokenError"
-        }
-        // A code this binding does not know yet: the base class, with the code.
-        _ => {
-            fields.set_item("code", err.code())?;
-            "M2MAuthError"
-        }
+    // The class of the code; the base class for a code this package does
+    // not know yet (it still carries the code).
+    let class = match m.getattr("_BY_CODE")?.get_item(err.code()) {
+        Ok(class) => class,
+        Err(_) => m.getattr("M2MAuthError")?,
     };
-    let exc = m.getattr(class)?.call((err.to_string(),), Some(&fields))?;
+    let fields = PyDict::new(py);
+    for item in ERROR_FIELDS {
+        let value = match (err.field(item.name), item.name) {
+            (Some(FieldValue::Text(s)), _) => s.into_pyobject(py)?.into_any(),
+            (Some(FieldValue::Count(n)), _) => n.into_pyobject(py)?.into_any(),
+            (Some(FieldValue::Duration(d)), _) => d.as_secs_f64().into_pyobject(py)?.into_any(),
+            // The message is the error's text.
+            (None, "message") => err.to_string().into_pyobject(py)?.into_any(),
+            (None, _) => py.None().into_bound(py),
+        };
+        fields.set_item(item.name, value)?;
+    }
+    let exc = class.call((), Some(&fields))?;
     Ok(PyErr::from_value(exc))
 }
 

@@ -1,22 +1,25 @@
 //! `m2m_auth._native`: the pyo3 glue of the Python package (`python/`).
 //!
 //! A binding translates and holds no policy: every behaviour (cache, single
-//! flight, refresh, retries, throttling, redaction) is the core's. This crate
-//! only maps types, errors and async between Rust and Python, and owns what
-//! docs/design.md §8 gives the Python binding: one lazily started, fork-safe Tokio
-//! runtime, with the GIL released whenever a call waits.
+//! flight, refresh, retries, throttling, redaction, `fork()`) is the core's.
+//! This crate only maps types, errors and async between Rust and Python,
+//! with the GIL released whenever a call waits, and takes the public surface
+//! from the engine's declaration of it (`m2m_auth::surface`).
 //!
-//! - [`client`]: `TokenClient`; the hot path (a fresh cached token) goes
-//!   through the engine's synchronous `cached_token`, without the runtime and
-//!   without releasing the GIL, and hands back the same Python `Token` object
-//!   for as long as the engine hands back the same token.
+//! - [`client`]: `TokenClient`'s methods.
+//! - [`hot`]: the hot path (a fresh cached token): `get_token` goes through
+//!   the engine's synchronous `cached_token`, without the runtime and without
+//!   releasing the GIL, and hands back the same Python `Token` object for as
+//!   long as the engine hands back the same token.
+//! - [`options`]: client options and request parameters, by name and type.
+//! - [`types`], [`errors`], [`convert`]: values, exceptions, conversions.
+//! - [`runtime`]: waiting on the engine's runtime from a synchronous call.
 //! - [`aio`]: asyncio integration: the engine's future runs on the runtime and
 //!   its outcome is delivered to the event loop in batches with
 //!   `loop.call_soon_threadsafe`, so the loop never blocks.
-//! - [`logs`]: `tracing` events of the engine, forwarded to Python `logging`
-//!   under the logger `m2m_auth` without ever taking the GIL where an engine
-//!   lock may be held.
-//! - [`runtime`]: the runtime, and the fork hooks (`os.register_at_fork`).
+//! - [`logs`]: the engine's log records, delivered to Python `logging` under
+//!   the logger `m2m_auth`.
+//! - [`sync`]: the binding's own state across `fork()` (`os.register_at_fork`).
 
 use pyo3::prelude::*;
 
@@ -24,7 +27,9 @@ mod aio;
 mod client;
 mod convert;
 mod errors;
+mod hot;
 mod logs;
+mod options;
 mod runtime;
 mod sync;
 mod types;
@@ -44,7 +49,7 @@ fn _check_url(py: Python<'_>, url: &str) -> PyResult<()> {
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // The binding relies on the GIL (see `client::Memo`); abi3 modules are not
+    // The binding relies on the GIL (see `hot::Memo`); abi3 modules are not
     // loaded by free-threaded interpreters, but refuse anyway if it is off.
     let sys = m.py().import("sys")?;
     if let Ok(gil_enabled) = sys.getattr("_is_gil_enabled") {
@@ -57,14 +62,14 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logs::install();
     m.add("__version__", VERSION)?;
     m.add_class::<client::TokenClient>()?;
-    client::install_get_token(&m.py().get_type::<client::TokenClient>())?;
+    hot::install_get_token(&m.py().get_type::<client::TokenClient>())?;
     m.add_class::<types::Token>()?;
     m.add_class::<types::Stats>()?;
-    m.add_class::<types::RetryPolicy>()?;
+    types::install_stats(&m.py().get_type::<types::Stats>())?;
     m.add_class::<types::ApiResponse>()?;
-    m.add_function(wrap_pyfunction!(runtime::_before_fork, m)?)?;
-    m.add_function(wrap_pyfunction!(runtime::_after_fork_parent, m)?)?;
-    m.add_function(wrap_pyfunction!(runtime::_after_fork_child, m)?)?;
+    m.add_function(wrap_pyfunction!(sync::_before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(sync::_after_fork_parent, m)?)?;
+    m.add_function(wrap_pyfunction!(sync::_after_fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(logs::_flush_logs, m)?)?;
     m.add_function(wrap_pyfunction!(_check_url, m)?)?;
     Ok(())

@@ -1,143 +1,62 @@
-//! The engine's `tracing` events, delivered to Python `logging` under the
-//! logger `m2m_auth` (targets `m2m_auth::x` under `m2m_auth.x`).
+//! The engine's log records ([`m2m_auth::logs`]), delivered to Python
+//! `logging` under the logger `m2m_auth` (targets `m2m_auth::x` under
+//! `m2m_auth.x`).
 //!
-//! An event is formatted where it happens and queued; it reaches Python only
-//! from a thread that holds no engine lock: at the end of the binding call
-//! that caused it (so a caller sees its records before the call returns), or
-//! from a forwarder thread for events of background work. The engine may emit
-//! an event while holding a cache lock, and a Python thread holding the GIL
-//! may be waiting for that lock, so taking the GIL from inside the event (as
-//! pyo3-log does) could deadlock. The engine's events carry no secret (ids,
-//! fingerprints, scrubbed errors); other crates' events are not forwarded.
+//! The engine queues its records and hands them to this binding's sink in
+//! batches, from a thread that holds no engine lock: at the end of each
+//! binding call ([`flush`], so a caller sees its records before the call
+//! returns), or from the engine's forwarder thread for background work. The
+//! sink takes the GIL once per batch. The threshold follows the effective
+//! level of the logger `m2m_auth`, read at the start of every call that may
+//! log, so levels Python would drop are not even formatted. Records never
+//! carry a secret (the engine's rule).
 
-use std::collections::VecDeque;
-use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
-use crate::sync::Lock;
+use m2m_auth::logs::{self as engine, LogLevel, LogRecord};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Condvar, PoisonError};
-use tracing_core::field::{Field, Visit};
-use tracing_core::span;
-use tracing_core::{Event, Interest, Level, LevelFilter, Metadata, Subscriber};
 
-/// How long the forwarder leaves records to the call that caused them.
-const FORWARD_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+/// Python's level for the WARNING default (nobody configured `logging`).
+const WARNING: i64 = 30;
 
-/// Records waiting to be delivered beyond this many are dropped (and counted).
-const MAX_QUEUED: usize = 10_000;
-
-struct Record {
-    level: u8,
-    logger: String,
-    message: String,
-    file: Option<&'static str>,
-    line: Option<u32>,
-}
-
-pub(crate) struct Queue {
-    records: VecDeque<Record>,
-    dropped: u64,
-    /// The process whose forwarder thread runs (0: none).
-    forwarder_pid: u32,
-}
-
-pub(crate) static QUEUE: Lock<Queue> = Lock::new(Queue {
-    records: VecDeque::new(),
-    dropped: 0,
-    forwarder_pid: 0,
-});
-static WAKE: Condvar = Condvar::new();
-
-/// Installs the forwarding subscriber (once per process; if something else
-/// already installed one, that one stays).
+/// Installs the sink (at import; starts no thread).
 pub(crate) fn install() {
-    let _ = tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(Forward));
+    engine::set_sink(Some(Arc::new(deliver)));
+    engine::set_level(Some(LogLevel::Warn));
 }
 
-struct Forward;
-
-fn ours(m: &Metadata<'_>) -> bool {
-    m.is_event() && (m.target() == "m2m_auth" || m.target().starts_with("m2m_auth::"))
+/// Delivers every queued record now, on the calling thread (call with no
+/// engine lock held; the GIL may be held: the sink takes it re-entrantly).
+pub(crate) fn flush() {
+    engine::flush();
 }
 
-impl Subscriber for Forward {
-    fn register_callsite(&self, m: &'static Metadata<'static>) -> Interest {
-        if ours(m) {
-            // Asked per event: the threshold follows Python's configuration.
-            Interest::sometimes()
-        } else {
-            Interest::never()
-        }
-    }
-
-    fn enabled(&self, m: &Metadata<'_>) -> bool {
-        ours(m) && levelno(m.level()) >= THRESHOLD.load(Ordering::Relaxed)
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(LevelFilter::TRACE)
-    }
-
-    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-        span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        let m = event.metadata();
-        let mut text = Text::default();
-        event.record(&mut text);
-        let mut message = text.message;
-        message.push_str(&text.fields);
-        push(Record {
-            level: levelno(m.level()),
-            logger: m.target().replace("::", "."),
-            message,
-            file: m.file(),
-            line: m.line(),
-        });
-    }
-
-    fn enter(&self, _: &span::Id) {}
-
-    fn exit(&self, _: &span::Id) {}
-}
-
-/// Python's `logging` level number for a `tracing` level.
-fn levelno(level: &Level) -> u8 {
-    match *level {
-        Level::ERROR => 40,
-        Level::WARN => 30,
-        Level::INFO => 20,
-        Level::DEBUG => 10,
-        Level::TRACE => 5,
+/// Python's `logging` level number for an engine level.
+fn levelno(level: LogLevel) -> i64 {
+    match level {
+        LogLevel::Error => 40,
+        LogLevel::Warn => 30,
+        LogLevel::Info => 20,
+        LogLevel::Debug => 10,
+        LogLevel::Trace => 5,
     }
 }
 
-/// Events below this Python level are not even formatted: the effective level
-/// of the logger `m2m_auth`, read again at the start of every call that may
-/// log (so a configuration change applies from the next call).
-static THRESHOLD: AtomicU8 = AtomicU8::new(30);
-
-/// Reads the effective level of the logger `m2m_auth` (with `logging` not
-/// imported, nobody configured it: Python's default, WARNING).
+/// Sets the engine's threshold from the effective level of the logger
+/// `m2m_auth` (with `logging` not imported, nobody configured it: Python's
+/// default, WARNING). `logging.disable(n)` silences levels <= n everywhere.
 pub(crate) fn refresh_level(py: Python<'_>) {
-    let level = (|| -> PyResult<u8> {
+    let threshold = (|| -> PyResult<i64> {
         let modules = py.import("sys")?.getattr("modules")?;
-        let Some(logging) = modules.get_item("logging").ok() else {
-            return Ok(30);
+        let Ok(logging) = modules.get_item("logging") else {
+            return Ok(WARNING);
         };
         if logging.is_none() {
-            return Ok(30);
+            return Ok(WARNING);
         }
         let logger = logging.call_method1("getLogger", ("m2m_auth",))?;
-        // `logging.disable(n)` silences levels <= n everywhere.
         let disabled: i64 = logging
             .getattr("root")?
             .getattr("manager")?
@@ -145,121 +64,42 @@ pub(crate) fn refresh_level(py: Python<'_>) {
             .extract()
             .unwrap_or(0);
         let effective: i64 = logger.call_method0("getEffectiveLevel")?.extract()?;
-        Ok(effective.max(disabled + 1).clamp(0, 255) as u8)
+        Ok(effective.max(disabled + 1))
     })()
-    .unwrap_or(30);
-    THRESHOLD.store(level, Ordering::Relaxed);
+    .unwrap_or(WARNING);
+    // The most verbose engine level Python would keep.
+    let level = [
+        LogLevel::Trace,
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ]
+    .into_iter()
+    .find(|l| levelno(*l) >= threshold);
+    engine::set_level(level);
 }
 
-/// An event as text: its message, then ` name=value` for each field.
-#[derive(Default)]
-struct Text {
-    message: String,
-    fields: String,
+/// The sink: one GIL acquisition per batch. While Python is finalizing, the
+/// batch is dropped.
+fn deliver(records: &[LogRecord]) {
+    let _ = Python::try_attach(|py| {
+        for r in records {
+            let _ = emit(py, r);
+        }
+    });
 }
 
-impl Visit for Text {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
-        }
-    }
-}
-
-fn push(record: Record) {
-    let pid = std::process::id();
-    let mut q = QUEUE.lock();
-    if q.records.len() >= MAX_QUEUED {
-        q.dropped += 1;
-        return;
-    }
-    q.records.push_back(record);
-    if q.forwarder_pid != pid {
-        let started = std::thread::Builder::new()
-            .name("m2m-auth-log".into())
-            .spawn(forward)
-            .is_ok();
-        if started {
-            q.forwarder_pid = pid;
-        }
-    }
-    drop(q);
-    WAKE.notify_one();
-}
-
-/// The forwarder thread: delivers records of background work.
-fn forward() {
-    loop {
-        {
-            let mut q = QUEUE.lock();
-            while q.records.is_empty() && q.dropped == 0 {
-                q = WAKE.wait(q).unwrap_or_else(PoisonError::into_inner);
-            }
-        }
-        // Most records come from a call that delivers them itself when it
-        // returns: give it the time to, rather than compete for the GIL.
-        std::thread::sleep(FORWARD_DELAY);
-        {
-            let q = QUEUE.lock();
-            if q.records.is_empty() && q.dropped == 0 {
-                continue;
-            }
-        }
-        if Python::try_attach(flush).is_none() {
-            // Python is finalizing: stop; a later record starts a new forwarder.
-            QUEUE.lock().forwarder_pid = 0;
-            return;
-        }
-    }
-}
-
-/// Delivers every queued record (call with no engine lock held).
-pub(crate) fn flush(py: Python<'_>) {
-    let (records, dropped) = {
-        let mut q = QUEUE.lock();
-        if q.records.is_empty() && q.dropped == 0 {
-            return;
-        }
-        (
-            std::mem::take(&mut q.records),
-            std::mem::take(&mut q.dropped),
-        )
-    };
-    for r in records {
-        let _ = emit(py, r);
-    }
-    if dropped > 0 {
-        let _ = emit(
-            py,
-            Record {
-                level: 30,
-                logger: "m2m_auth".into(),
-                message: format!("{dropped} log records dropped: Python logging fell behind"),
-                file: None,
-                line: None,
-            },
-        );
-    }
-}
-
-fn emit(py: Python<'_>, r: Record) -> PyResult<()> {
+fn emit(py: Python<'_>, r: &LogRecord) -> PyResult<()> {
     static GET_LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let get_logger = GET_LOGGER.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("logging")?.getattr("getLogger")?.unbind())
     })?;
-    let logger = get_logger.bind(py).call1((r.logger.as_str(),))?;
+    let name = r.target.replace("::", ".");
+    let level = levelno(r.level);
+    let logger = get_logger.bind(py).call1((name.as_str(),))?;
     if !logger
-        .call_method1(pyo3::intern!(py, "isEnabledFor"), (r.level,))?
+        .call_method1(pyo3::intern!(py, "isEnabledFor"), (level,))?
         .is_truthy()?
     {
         return Ok(());
@@ -267,11 +107,11 @@ fn emit(py: Python<'_>, r: Record) -> PyResult<()> {
     let record = logger.call_method1(
         pyo3::intern!(py, "makeRecord"),
         (
-            r.logger.as_str(),
-            r.level,
+            name.as_str(),
+            level,
             r.file.unwrap_or("(m2m_auth)"),
             r.line.unwrap_or(0),
-            r.message,
+            r.message.as_str(),
             PyTuple::empty(py),
             py.None(),
         ),
@@ -283,15 +123,6 @@ fn emit(py: Python<'_>, r: Record) -> PyResult<()> {
 /// Delivers every queued record now (for tests and for code that wants the
 /// records of background refreshes before it reads its logs).
 #[pyfunction]
-pub(crate) fn _flush_logs(py: Python<'_>) {
-    flush(py);
-}
-
-/// In a forked child: the parent delivers its own records, and this process
-/// has no forwarder thread yet.
-pub(crate) fn after_fork_child() {
-    let mut q = QUEUE.lock();
-    q.records.clear();
-    q.dropped = 0;
-    q.forwarder_pid = 0;
+pub(crate) fn _flush_logs() {
+    flush();
 }

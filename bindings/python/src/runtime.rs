@@ -1,6 +1,7 @@
-//! The one Tokio runtime of the process (docs/design.md §8): started on first use
-//! (importing the package starts no thread), and replaced in a forked child,
-//! whose copy of the parent's runtime has no threads left.
+//! Waiting for the engine from a synchronous call. The runtime is the
+//! engine's own ([`m2m_auth::runtime`]: started on first use, so importing
+//! the package starts no thread, and one per process: a forked child gets
+//! its own without the binding doing anything).
 
 use std::future::Future;
 use std::time::Duration;
@@ -9,35 +10,14 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
-use crate::sync::{self, Lock};
-use crate::{aio, logs};
-
-/// The runtime and the process it was started in. A runtime is never dropped:
-/// a forked child's copy has no threads to join, so it is left as it is.
-static RUNTIME: Lock<Option<(u32, &'static Runtime)>> = Lock::new(None);
+use crate::{errors, logs};
 
 /// How often a blocked synchronous call looks for Python signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
 /// This process's runtime, started if need be.
-pub(crate) fn runtime() -> PyResult<&'static Runtime> {
-    let pid = std::process::id();
-    let mut rt = RUNTIME.lock();
-    if let Some((owner, r)) = *rt {
-        if owner == pid {
-            return Ok(r);
-        }
-    }
-    let r = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(8)
-        .thread_name("m2m-auth")
-        .enable_all()
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("m2m_auth: cannot start its runtime: {e}")))?;
-    let r: &'static Runtime = Box::leak(Box::new(r));
-    *rt = Some((pid, r));
-    Ok(r)
+pub(crate) fn runtime(py: Python<'_>) -> PyResult<&'static Runtime> {
+    m2m_auth::runtime().map_err(|e| errors::to_py(py, &e))
 }
 
 /// Runs `fut` to completion as a task of the runtime while the calling
@@ -54,7 +34,7 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let rt = runtime()?;
+    let rt = runtime(py)?;
     logs::refresh_level(py);
     let out = py.detach(move || {
         let mut task = rt.spawn(fut);
@@ -76,32 +56,6 @@ where
             }
         })
     });
-    logs::flush(py);
+    logs::flush();
     out
-}
-
-/// `os.register_at_fork(before=...)`: holds the binding's locks across
-/// `fork()` so that the child never inherits one held by a vanished thread.
-#[pyfunction]
-pub(crate) fn _before_fork() {
-    sync::hold(&RUNTIME);
-    sync::hold(&aio::LOOPS);
-    sync::hold(&logs::QUEUE);
-}
-
-/// `os.register_at_fork(after_in_parent=...)`: releases what `_before_fork` held.
-#[pyfunction]
-pub(crate) fn _after_fork_parent() {
-    sync::release_all();
-}
-
-/// `os.register_at_fork(after_in_child=...)`: releases the locks and forgets
-/// the parent's runtime, event-loop deliveries and pending log records; the
-/// child starts its own runtime on first use.
-#[pyfunction]
-pub(crate) fn _after_fork_child() {
-    sync::release_all();
-    logs::after_fork_child();
-    aio::after_fork_child();
-    *RUNTIME.lock() = None;
 }

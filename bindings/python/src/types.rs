@@ -1,11 +1,11 @@
 //! The engine's value types as Python classes: `Token`, `Stats`,
-//! `RetryPolicy`, `ApiResponse`.
+//! `ApiResponse`. Durations are seconds and instants seconds since the epoch
+//! (floats), as everywhere in Python.
 
-use std::time::Duration;
-
+use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyString, PyTuple, PyType};
 
 use crate::convert;
 
@@ -52,18 +52,18 @@ impl Token {
         self.token.expires_in().as_secs_f64()
     }
 
-    /// When the token expires: an aware UTC `datetime` (from `expires_in`,
-    /// counted from when the request was sent).
+    /// When the token expires, in seconds since the epoch (as `time.time()`;
+    /// from `expires_in`, counted from when the request was sent).
     #[getter]
-    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::datetime(py, self.token.expires_at())
+    fn expires_at(&self) -> f64 {
+        convert::epoch_seconds(self.token.expires_at())
     }
 
     /// When the engine stops serving this token as fresh and renews it in the
-    /// background: an aware UTC `datetime`.
+    /// background, in seconds since the epoch.
     #[getter]
-    fn refresh_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::datetime(py, self.token.refresh_at())
+    fn refresh_at(&self) -> f64 {
+        convert::epoch_seconds(self.token.refresh_at())
     }
 
     /// The granted scope (space-separated): the response's `scope`, or the
@@ -109,149 +109,59 @@ impl Token {
     }
 }
 
-/// A snapshot of a client's counters.
-#[pyclass(frozen, eq, get_all, module = "m2m_auth._native", name = "Stats")]
+/// A snapshot of a client's counters: one attribute per counter the engine
+/// declares (`surface::STATS`, installed by [`install_stats`]), and
+/// `as_dict()`.
+#[pyclass(frozen, eq, module = "m2m_auth._native", name = "Stats")]
 #[derive(PartialEq, Eq)]
-pub(crate) struct Stats {
-    /// Calls answered from the cache (fresh, or usable while refreshing).
-    pub hits: u64,
-    /// Calls that waited for a token request (their own or a shared one).
-    pub misses: u64,
-    /// Token requests this client made (each may take several attempts).
-    pub fetches: u64,
-    /// Of those, background refreshes of a still-usable token.
-    pub refreshes: u64,
-    /// Token requests that ended in an error.
-    pub failures: u64,
-}
-
-impl From<m2m_auth::Stats> for Stats {
-    fn from(s: m2m_auth::Stats) -> Self {
-        Stats {
-            hits: s.hits,
-            misses: s.misses,
-            fetches: s.fetches,
-            refreshes: s.refreshes,
-            failures: s.failures,
-        }
-    }
-}
+pub(crate) struct Stats(pub(crate) m2m_auth::Stats);
 
 #[pymethods]
 impl Stats {
+    /// Every counter by name, in the engine's order.
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in self.0.fields() {
+            dict.set_item(name, value)?;
+        }
+        Ok(dict)
+    }
+
     fn __repr__(&self) -> String {
-        format!(
-            "Stats(hits={}, misses={}, fetches={}, refreshes={}, failures={})",
-            self.hits, self.misses, self.fetches, self.refreshes, self.failures
-        )
+        let fields: Vec<String> = self
+            .0
+            .fields()
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        format!("Stats({})", fields.join(", "))
     }
 }
 
-/// How token requests are retried and throttled (docs/design.md §5). Every argument
-/// left out keeps the engine's default; durations are in seconds.
-#[pyclass(frozen, module = "m2m_auth._native", name = "RetryPolicy")]
-pub(crate) struct RetryPolicy {
-    pub(crate) policy: m2m_auth::RetryPolicy,
-}
-
-fn seconds(
-    py: Python<'_>,
-    v: Option<&Bound<'_, PyAny>>,
-    name: &str,
-    into: &mut Duration,
-) -> PyResult<()> {
-    if let Some(v) = v {
-        *into = convert::duration(py, v, name)?;
+/// Adds to `Stats` a read-only property per item of `surface::STATS`, with
+/// the item's doc line.
+pub(crate) fn install_stats(ty: &Bound<'_, PyType>) -> PyResult<()> {
+    let py = ty.py();
+    let property = py.import("builtins")?.getattr("property")?;
+    for item in m2m_auth::surface::STATS {
+        let name = item.name;
+        let get = PyCFunction::new_closure(
+            py,
+            None,
+            None,
+            move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<u64> {
+                let stats = args.get_item(0)?;
+                let stats = stats.cast::<Stats>()?;
+                stats
+                    .get()
+                    .0
+                    .get(name)
+                    .ok_or_else(|| PyAttributeError::new_err(name))
+            },
+        )?;
+        ty.setattr(name, property.call1((get, py.None(), py.None(), item.doc))?)?;
     }
     Ok(())
-}
-
-#[pymethods]
-impl RetryPolicy {
-    #[new]
-    #[pyo3(signature = (*, max_attempts=None, base_delay=None, max_delay=None, jitter=None, default_throttle=None, max_retry_after=None))]
-    fn py_new(
-        py: Python<'_>,
-        max_attempts: Option<u32>,
-        base_delay: Option<&Bound<'_, PyAny>>,
-        max_delay: Option<&Bound<'_, PyAny>>,
-        jitter: Option<f64>,
-        default_throttle: Option<&Bound<'_, PyAny>>,
-        max_retry_after: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let mut p = m2m_auth::RetryPolicy::default();
-        if let Some(n) = max_attempts {
-            p.max_attempts = n;
-        }
-        seconds(py, base_delay, "base_delay", &mut p.base_delay)?;
-        seconds(py, max_delay, "max_delay", &mut p.max_delay)?;
-        if let Some(j) = jitter {
-            p.jitter = j;
-        }
-        seconds(
-            py,
-            default_throttle,
-            "default_throttle",
-            &mut p.default_throttle,
-        )?;
-        seconds(
-            py,
-            max_retry_after,
-            "max_retry_after",
-            &mut p.max_retry_after,
-        )?;
-        Ok(RetryPolicy { policy: p })
-    }
-
-    /// Attempts in all, the first included.
-    #[getter]
-    fn max_attempts(&self) -> u32 {
-        self.policy.max_attempts
-    }
-
-    /// Backoff before the second attempt, doubled for each later one (seconds).
-    #[getter]
-    fn base_delay(&self) -> f64 {
-        self.policy.base_delay.as_secs_f64()
-    }
-
-    /// Longest backoff between two attempts (seconds).
-    #[getter]
-    fn max_delay(&self) -> f64 {
-        self.policy.max_delay.as_secs_f64()
-    }
-
-    /// Random spread of each backoff, as a fraction (0.1 = ±10 %).
-    #[getter]
-    fn jitter(&self) -> f64 {
-        self.policy.jitter
-    }
-
-    /// How long a key is throttled after a 429/5xx without `Retry-After`,
-    /// once the attempts are spent (seconds).
-    #[getter]
-    fn default_throttle(&self) -> f64 {
-        self.policy.default_throttle.as_secs_f64()
-    }
-
-    /// Cap on any `Retry-After` the server asks for (seconds).
-    #[getter]
-    fn max_retry_after(&self) -> f64 {
-        self.policy.max_retry_after.as_secs_f64()
-    }
-
-    fn __repr__(&self) -> String {
-        let p = &self.policy;
-        format!(
-            "RetryPolicy(max_attempts={}, base_delay={}, max_delay={}, jitter={}, default_throttle={}, max_retry_after={})",
-            p.max_attempts,
-            p.base_delay.as_secs_f64(),
-            p.max_delay.as_secs_f64(),
-            p.jitter,
-            p.default_throttle.as_secs_f64(),
-            p.max_retry_after.as_secs_f64()
-        )
-    }
 }
 
 /// An API's answer to `TokenClient.call_api()`.

@@ -16,8 +16,8 @@ mod seal;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::process::Mutex;
 use futures_util::future::BoxFuture;
-use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 

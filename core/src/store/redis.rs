@@ -8,17 +8,21 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
-use parking_lot::Mutex;
+use std::sync::Arc;
+
 use redis::aio::ConnectionManager;
 
 use super::{Lease, SharedStore};
 use crate::error::{ErrorDetail, Result};
+use crate::process::{Mutex, PerProcess};
 
 pub(crate) struct RedisStore {
     client: redis::Client,
     described: String,
     op_timeout: Duration,
-    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    /// The connection, per process: a forked child connects anew (the
+    /// parent's connection and its driver task are not in the child).
+    conn: PerProcess<Arc<tokio::sync::Mutex<Option<ConnectionManager>>>>,
     /// After a failed connect, no new attempt before this instant.
     retry_at: Mutex<Option<Instant>>,
 }
@@ -44,13 +48,20 @@ impl RedisStore {
             client,
             described,
             op_timeout,
-            conn: tokio::sync::Mutex::new(None),
+            conn: PerProcess::new(),
             retry_at: Mutex::new(None),
         })
     }
 
+    fn conn(&self) -> Arc<tokio::sync::Mutex<Option<ConnectionManager>>> {
+        self.conn
+            .get_or_try_init(|| Ok(Arc::default()))
+            .unwrap_or_default()
+    }
+
     async fn connection(&self) -> Result<ConnectionManager> {
-        let mut conn = self.conn.lock().await;
+        let conn = self.conn();
+        let mut conn = conn.lock().await;
         if let Some(c) = &*conn {
             return Ok(c.clone());
         }
@@ -102,7 +113,7 @@ impl RedisStore {
             };
         // The next command connects afresh, on the caller's runtime: the store
         // is process-wide and may outlive the runtime its connection ran on.
-        *self.conn.lock().await = None;
+        *self.conn().lock().await = None;
         Err(error)
     }
 }

@@ -1,4 +1,4 @@
-// Starts the dev/fault authorization server (tests/server/PROTOCOL.md) and
+// Starts the dev/fault authorization server (devserver/PROTOCOL.md) and
 // speaks its control API.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -2,9 +2,11 @@
 // TypeScript user sees it through index.d.ts.
 import {
   ConfigError, M2MAuthError, OAuthError, ThrottledError, Token, TokenClient, TransportError,
-  attachAxios, errorClasses,
+  attachAxios, errorClasses, setLogger,
 } from 'm2m-auth';
-import type { GetTokenOptions, TokenClientOptions, TokenClientStats, TokenRequestOptions } from 'm2m-auth';
+import type {
+  ApiResponse, CallApiOptions, GetTokenOptions, LogLevel, TokenClientOptions, TokenClientStats, TokenRequestOptions,
+} from 'm2m-auth';
 
 const options: TokenClientOptions = {
   domain: 'tenant.example.com',
@@ -14,8 +16,11 @@ const options: TokenClientOptions = {
   scope: ['read', 'write'],
   resource: 'https://api.example.com/',
   extra: { tenant: 't' },
-  timeoutMs: 5000,
-  retry: { maxAttempts: 2, baseDelayMs: 100 },
+  timeout: 5000,
+  maxAttempts: 2,
+  retryBaseDelay: 100,
+  caCerts: ['-----BEGIN CERTIFICATE-----\n...'],
+  cacheStrict: false,
   noProxy: true,
 };
 
@@ -27,12 +32,23 @@ export async function use(): Promise<string> {
   const token: Token = await client.getToken(opts);
   const fetched: Token = await fromEnv.fetchToken();
   const header: string = token.authorizationHeader();
-  const expires: Date = token.expiresAt;
-  const left: number = token.expiresIn + fetched.expiresIn;
+  const expires: number = token.expiresAt;
+  const refresh: number = token.refreshAt;
+  const left: number = token.expiresIn + fetched.expiresIn + refresh;
   const scope: string | null = token.scope;
   const extra: unknown = token.extra['x'];
   const stats: TokenClientStats = client.stats();
+  const shared: number = stats.sharedHits + stats.storeErrors;
+  const who: string = `${client.clientId} ${client.authMethod} ${shared}`;
   client.invalidate(request);
+  client.invalidateRejected(token, request);
+  client.invalidateRejected(token.accessToken);
+  const callOpts: CallApiOptions = { headers: { accept: 'application/json' }, body: '{}', scope: 'read', signal: opts.signal };
+  const api: ApiResponse = await client.callApi('POST', 'https://api.example.com/data', callOpts);
+  const apiText: string = api.text() + String(api.json()) + api.headers['content-type'] + api.status + api.body.length;
+  const level: LogLevel = 'debug';
+  setLogger(console, { level });
+  setLogger(null);
   const res: Response = await client.fetch('https://api.example.com/data', { method: 'POST', body: '{}' });
   try {
     await client.getToken();
@@ -41,6 +57,9 @@ export async function use(): Promise<string> {
       const s: number = e.status;
       const d: string | null = e.errorDescription;
       console.log(e.code, e.error, s, d, e.errorUri);
+    } else if (e instanceof M2MAuthError && e.retryAfter !== null) {
+      const body: string | null = e.body;
+      console.log(e.kind, e.reason, body);
     } else if (e instanceof ThrottledError) {
       const after: number = e.retryAfter;
       console.log(after);
@@ -62,5 +81,7 @@ export async function use(): Promise<string> {
   new Token();
   // @ts-expect-error: misspelled options are type errors too
   new TokenClient({ tokenUrl: 'https://x', clientId: 'a', clientSecert: 'b' });
-  return `${header}${expires.toISOString()}${left}${scope}${String(extra)}${stats.hits}${res.status}${C.name}`;
+  // @ts-expect-error: durations have no unit suffix (timeout is in ms)
+  new TokenClient({ tokenUrl: 'https://x', clientId: 'a', clientSecret: 'b', timeoutMs: 1 });
+  return `${header}${expires}${left}${scope}${String(extra)}${stats.hits}${res.status}${C.name}${who}${apiText}`;
 }

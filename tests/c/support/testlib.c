@@ -104,7 +104,7 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
   s->pid = -1;
   s->stdin_fd = s->stdout_fd = -1;
   signal(SIGPIPE, SIG_IGN);
-  const char *bin = getenv("M2M_DEVSERVER");
+  const char *bin = getenv("M2M_AUTH_DEVSERVER");
   if (!bin || !*bin) bin = "target/debug/m2m-auth-devserver";
   char *argv[8];
   int argc = 0;

@@ -1,5 +1,5 @@
 /* Test helpers for the C suite: checks, the dev/fault server
- * (tests/server/PROTOCOL.md) as a child process, and a tiny HTTP client
+ * (devserver/PROTOCOL.md) as a child process, and a tiny HTTP client
  * for its control API. POSIX only; no dependency beyond libc and pthreads. */
 #ifndef M2M_TESTLIB_H
 #define M2M_TESTLIB_H
@@ -63,7 +63,7 @@ typedef struct devserver {
   char clients_file[64];
 } devserver;
 
-/* Starts m2m-auth-devserver (path from $M2M_DEVSERVER, else
+/* Starts m2m-auth-devserver (path from $M2M_AUTH_DEVSERVER, else
  * target/debug/m2m-auth-devserver). `clients_json` is NULL (the default
  * demo-client / demo-secret) or a clients file's content. `extra_arg` is
  * NULL or one more argument (e.g. "--cheap-tokens"). 0 on success. */

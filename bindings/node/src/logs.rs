@@ -1,0 +1,89 @@
+//! Engine logs in Node: core's `m2m_auth::logs` sink feeds one process-wide
+//! JS function (installed by `setLogger` in `node/lib/logger.js`) through a
+//! napi threadsafe function. Calls are non-blocking (a record never waits
+//! for the JS thread) and the function is unref'd (it never keeps the event
+//! loop alive). Records carry no secrets (core's rule).
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use m2m_auth::logs::{self, LogLevel, LogRecord};
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use crate::errors::config_error;
+
+/// A sink is installed: binding calls flush the queue when they end.
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// Delivers the records queued so far (if a logger is set), so that a
+/// caller's records are on their way before its call settles.
+pub(crate) fn flush() {
+    if ON.load(Ordering::Relaxed) {
+        logs::flush();
+    }
+}
+
+/// A batch of records on its way to JS: an array of
+/// `{ level, target, message, file, line }`.
+pub struct Batch(Vec<LogRecord>);
+
+impl ToNapiValue for Batch {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut list = env.create_array(val.0.len() as u32)?;
+        for (i, r) in val.0.into_iter().enumerate() {
+            let mut obj = Object::new(&env)?;
+            obj.set("level", r.level.as_str())?;
+            obj.set("target", r.target)?;
+            obj.set("message", r.message)?;
+            obj.set("file", r.file)?;
+            obj.set("line", r.line)?;
+            list.set(i as u32, obj)?;
+        }
+        // SAFETY: the array was created in this environment.
+        unsafe { Array::to_napi_value(raw_env, list) }
+    }
+}
+
+type Deliver = ThreadsafeFunction<Batch, Unknown<'static>, Batch, Status, false, true>;
+
+/// Sends every engine record at `level` or above to `dispatch` (a JS
+/// function taking an array of records), or none when `dispatch` is
+/// `null`. Process-wide: the last call, from any thread, wins.
+#[napi(skip_typescript)]
+pub fn logs_set(
+    dispatch: Option<Function<'_, Batch, Unknown<'static>>>,
+    level: Option<String>,
+) -> Result<()> {
+    let level = match level {
+        None => LogLevel::Warn,
+        Some(l) => LogLevel::from_str(&l).map_err(config_error)?,
+    };
+    let Some(dispatch) = dispatch else {
+        ON.store(false, Ordering::Relaxed);
+        logs::set_sink(None);
+        return Ok(());
+    };
+    let deliver: Arc<Deliver> = Arc::new(
+        dispatch
+            .build_threadsafe_function::<Batch>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build()?,
+    );
+    logs::set_level(Some(level));
+    logs::set_sink(Some(Arc::new(move |records: &[LogRecord]| {
+        // A closing environment (a worker that set the logger has exited)
+        // refuses the call: the batch is dropped.
+        deliver.call(
+            Batch(records.to_vec()),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    })));
+    ON.store(true, Ordering::Relaxed);
+    Ok(())
+}

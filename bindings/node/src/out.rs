@@ -1,0 +1,79 @@
+//! Engine values on their way to JS, converted on the JS thread: tokens,
+//! stats, API responses. Durations and instants in milliseconds.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use m2m_auth::surface::camel_case;
+use m2m_auth::{ApiResponse, Stats, Token};
+use napi::bindgen_prelude::*;
+use napi::sys;
+
+/// Milliseconds since the epoch, rounded down (so a deadline compared with
+/// `Date.now()` is never passed late).
+pub(crate) fn epoch_ms(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or(0.0)
+}
+
+/// An engine token: `node/lib/token.js` wraps it in a `Token`.
+pub struct TokenOut(pub(crate) Token);
+
+impl ToNapiValue for TokenOut {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let t = &val.0;
+        let mut obj = Object::new(&env)?;
+        obj.set("accessToken", t.access_token())?;
+        obj.set("authorizationHeader", t.authorization_header())?;
+        obj.set("tokenType", t.token_type())?;
+        obj.set("expiresAt", epoch_ms(t.expires_at()))?;
+        obj.set("refreshAt", epoch_ms(t.refresh_at()))?;
+        obj.set("scope", t.scope())?;
+        obj.set("extra", serde_json::Value::Object(t.extra().clone()))?;
+        obj.set("fingerprint", t.fingerprint())?;
+        Ok(obj.raw())
+    }
+}
+
+/// A client's counters: every `surface::STATS` item by its JS name.
+pub struct StatsOut(pub(crate) Stats);
+
+impl ToNapiValue for StatsOut {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut obj = Object::new(&env)?;
+        for (name, n) in val.0.fields() {
+            obj.set(camel_case(name), n as f64)?;
+        }
+        Ok(obj.raw())
+    }
+}
+
+/// An API's answer: `{ status, headers, body }` (headers by lower-case
+/// name, repeated ones joined with `, `; the body a `Buffer`).
+pub struct ApiOut(pub(crate) ApiResponse);
+
+impl ToNapiValue for ApiOut {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let r = val.0;
+        let mut headers = serde_json::Map::new();
+        for (name, value) in r.headers {
+            match headers.get_mut(&name) {
+                Some(serde_json::Value::String(s)) => {
+                    s.push_str(", ");
+                    s.push_str(&value);
+                }
+                _ => {
+                    headers.insert(name, value.into());
+                }
+            }
+        }
+        let mut obj = Object::new(&env)?;
+        obj.set("status", r.status)?;
+        obj.set("headers", serde_json::Value::Object(headers))?;
+        obj.set("body", Buffer::from(r.body))?;
+        Ok(obj.raw())
+    }
+}

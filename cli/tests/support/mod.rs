@@ -1,0 +1,73 @@
+//! What the CLI's test files share: the binary, a dev server with one
+//! client, and running the binary as a user runs it.
+
+// Each test file uses its own part of this module.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use m2m_auth_devserver::{ClientConfig, DevServer, ServerConfig};
+
+/// The `m2m-auth` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
+/// The secret of the dev server's client `cli-client`.
+pub const SECRET: &str = "cli-s3cret:%+/=";
+
+/// A dev server with the client `cli-client` (tokens for an hour).
+pub async fn server() -> DevServer {
+    let mut c = ClientConfig::new("cli-client", SECRET);
+    c.token_lifetime = Some(3600);
+    DevServer::start(ServerConfig::with_clients(vec![c]))
+        .await
+        .unwrap()
+}
+
+/// A command with a clean environment: no M2M_AUTH_* or proxy variables
+/// from the developer's shell.
+pub fn cmd<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("M2M_AUTH_") || k.to_ascii_lowercase().ends_with("_proxy") {
+            c.env_remove(k);
+        }
+    }
+    c.env("NO_PROXY", "127.0.0.1,localhost");
+    c
+}
+
+/// Runs `c` off the runtime's threads (the dev server lives on them), with
+/// `stdin` as standard input.
+pub async fn run(mut c: Command, stdin: &str) -> Output {
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Bytes as text (lossy).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The first value of the field `name` in a form body.
+pub fn form_field(body: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

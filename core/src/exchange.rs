@@ -1,0 +1,148 @@
+//! One token request on the wire: the form, the endpoint, attempts with
+//! backoff inside the overall deadline (docs/design.md §2, §3, §5).
+
+use std::time::{Duration, SystemTime};
+
+use tracing::debug;
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::client::{Failure, Fetched, Inner};
+use crate::clock;
+use crate::config::Endpoint;
+use crate::discovery;
+use crate::error::{Error, Result, TransportKind};
+use crate::http::Transport;
+use crate::request::Resolved;
+use crate::response::{parse_retry_after, parse_token_response_scrubbed};
+use crate::retry::{classify, Verdict};
+use crate::secret::Secret;
+
+impl Inner {
+    /// This process's transport (built on first use, and anew in a forked
+    /// child, whose copy of the parent's connections is unusable).
+    pub(crate) fn transport(&self) -> Result<Transport> {
+        self.transport
+            .get_or_try_init(|| Transport::new(&self.settings))
+    }
+
+    async fn token_endpoint(&self, transport: &Transport) -> Result<&Url> {
+        match &self.endpoint {
+            Endpoint::TokenUrl(u) => Ok(u),
+            Endpoint::Issuer(issuer) => {
+                self.discovered
+                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer))
+                    .await
+            }
+        }
+    }
+
+    /// The form body (zeroized after use) and the Basic header, if any.
+    fn form(&self, request: &Resolved) -> (Zeroizing<String>, Option<&Secret>) {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        let authorization = self.auth.apply(&self.client_id, &mut form);
+        request.append_form(&mut form);
+        (Zeroizing::new(form.finish()), authorization)
+    }
+
+    /// Requests a token: attempts with backoff inside the overall deadline.
+    /// Every error leaving here is scrubbed of the credentials.
+    pub(crate) async fn request_token(&self, request: &Resolved) -> Result<Fetched, Failure> {
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+        let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
+        let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
+        let transport = self.transport().map_err(scrub)?;
+        let transport = &transport;
+        let url = within_deadline(
+            deadline,
+            self.settings.timeout,
+            self.token_endpoint(transport),
+        )
+        .await
+        .map_err(scrub)?
+        .clone();
+        let (body, authorization) = self.form(request);
+        let retry = &self.settings.retry;
+        debug!(
+            target: "m2m_auth",
+            endpoint = %url,
+            client_id = %self.client_id,
+            audience = request.audience.as_deref().unwrap_or(""),
+            scope = request.scope_string().unwrap_or_default(),
+            "requesting token"
+        );
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent_at = clock::precise();
+            let sent_wall = SystemTime::now();
+            // The copy handed to the HTTP stack holds the secret too: it is
+            // wiped when the stack drops it.
+            let copy = bytes::Bytes::from_owner(Zeroizing::new(body.as_bytes().to_vec()));
+            let post = transport.post_form(&url, authorization, copy);
+            let (error, retry_after) = match within(post).await {
+                Ok(raw) => {
+                    let scrub_body = |t| self.redactor.scrub_body(t, raw.complete);
+                    let rules = &self.settings.response;
+                    match parse_token_response_scrubbed(
+                        raw.status,
+                        &raw.body,
+                        raw.complete,
+                        rules,
+                        &scrub_body,
+                    ) {
+                        Ok(response) => {
+                            return Ok(Fetched {
+                                response,
+                                sent_at,
+                                sent_wall,
+                            })
+                        }
+                        Err(e) => {
+                            let ra = raw.retry_after.as_deref().and_then(|v| {
+                                parse_retry_after(v, SystemTime::now(), retry.max_retry_after)
+                            });
+                            (scrub(e), ra)
+                        }
+                    }
+                }
+                Err(e) => (scrub(e), None),
+            };
+            let verdict = classify(&error);
+            debug!(target: "m2m_auth", attempt, code = error.code(), error = %error, ?verdict, "token request attempt failed");
+            if verdict == Verdict::Fatal {
+                return Err(error.into());
+            }
+            let backoff = retry.backoff(attempt);
+            let delay = retry_after.map_or(backoff, |ra| ra.max(backoff));
+            let out_of_time = tokio::time::Instant::now() + delay >= deadline;
+            if attempt >= retry.max_attempts || out_of_time {
+                let throttle = match verdict {
+                    Verdict::RetryThenThrottle => {
+                        Some(retry_after.unwrap_or(retry.default_throttle))
+                    }
+                    _ => retry_after,
+                };
+                return Err(Failure { error, throttle });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// `fut`, or a timeout error once `deadline` passes.
+async fn within_deadline<T>(
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout_at(deadline, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::transport(
+                TransportKind::Timeout,
+                format!("no complete response within {timeout:?}"),
+            ))
+        })
+}

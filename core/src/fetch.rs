@@ -1,0 +1,235 @@
+//! Single flight and background refresh (docs/design.md §4): one token
+//! request per key however many callers wait, its outcome recorded in the
+//! key's slot.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::FutureExt as _;
+use tracing::{info, warn};
+
+use crate::cache::{next_fetch_id, Inflight, Slot, SlotState};
+use crate::client::{Failure, Inner};
+use crate::clock::{self, nanos};
+use crate::error::{Error, ErrorDetail, Result, TransportKind};
+use crate::secret::Secret;
+use crate::token::Token;
+
+impl Inner {
+    /// The slow path: a usable cached token, a shared in-flight request, or a
+    /// new one. `force` skips the cached token.
+    pub(crate) async fn obtain(inner: Arc<Inner>, slot: Arc<Slot>, force: bool) -> Result<Token> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::config(
+                "m2m-auth must be called from within a Tokio runtime",
+            ));
+        }
+        let wait = {
+            let mut st = slot.state.lock();
+            let now = clock::precise();
+            if force {
+                // A forced fetch replaces the current token everywhere.
+                let current = st
+                    .cached
+                    .as_ref()
+                    .map(|c| Secret::new(c.token.access_token()));
+                st.rejected = current.or(st.rejected.take());
+            }
+            if !force {
+                if let Some(c) = &st.cached {
+                    if now < c.usable_until {
+                        let token = c.token.clone();
+                        if now >= c.fresh_until {
+                            Inner::maybe_refresh(&inner, &slot, &mut st, now);
+                        }
+                        inner.stats.hit_shared();
+                        return Ok(token);
+                    }
+                }
+            }
+            if st.throttled_until > now {
+                return Err(ErrorDetail::Throttled {
+                    retry_after: Duration::from_nanos(st.throttled_until - now),
+                }
+                .into());
+            }
+            inner.stats.miss();
+            match st.inflight() {
+                Some(f) => f.clone(),
+                None => Inner::start_fetch(&inner, &slot, &mut st, false),
+            }
+        };
+        Waiter(Some(wait)).await
+    }
+
+    /// Starts a background refresh unless one is running, backing off, or
+    /// throttled.
+    fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
+        if st.inflight().is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
+            // The task runs on its own; nobody waits for a background refresh.
+            drop(Inner::start_fetch(inner, slot, st, true));
+        }
+    }
+
+    /// Spawns the token request so that it completes (and is cached) even if
+    /// every caller gives up waiting.
+    fn start_fetch(
+        inner: &Arc<Inner>,
+        slot: &Arc<Slot>,
+        st: &mut SlotState,
+        background: bool,
+    ) -> Inflight {
+        let rejected = st.rejected.take();
+        // The fetch ends its own record (and no other) by this id.
+        let id = next_fetch_id();
+        // The guard is owned by the future from its creation: a task
+        // cancelled before its first poll (its runtime shut down) still
+        // ends its record, so the key is never "in flight" for ever.
+        let guard = InflightGuard(Some((slot.clone(), id)));
+        let run = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id);
+        let fetch = async move {
+            let mut guard = guard;
+            let result = run.await;
+            guard.0 = None; // run_fetch ended the record itself
+            result
+        }
+        .boxed();
+        let shared = if background {
+            // Nobody waits for a background refresh: it runs as its own task.
+            let task = tokio::spawn(fetch);
+            async move {
+                task.await.unwrap_or_else(|e| {
+                    Err(Error::transport(
+                        TransportKind::Io,
+                        format!("token request task ended: {e}"),
+                    ))
+                })
+            }
+            .boxed()
+            .shared()
+        } else {
+            // Driven by its waiters, in their own tasks (no spawn, no
+            // cross-task wake-up); `Waiter` hands it to a task of its own if
+            // a waiter gives up before it completes.
+            fetch.shared()
+        };
+        st.start_inflight(id, shared.clone());
+        shared
+    }
+
+    /// One token request, its outcome recorded in the slot.
+    async fn run_fetch(
+        inner: Arc<Inner>,
+        slot: Arc<Slot>,
+        background: bool,
+        rejected: Option<Secret>,
+        id: u64,
+    ) -> Result<Token> {
+        let outcome = inner
+            .fetch_shared(&slot.key, rejected.as_ref(), background)
+            .await;
+        let now = clock::precise();
+        let mut st = slot.state.lock();
+        st.end_inflight(id);
+        match outcome {
+            Ok(fetched) => {
+                let cached = inner.to_cached(fetched, slot.key.request());
+                if cached.usable_until <= now {
+                    // docs/design.md §4: an unusable token is never handed out.
+                    inner.stats.failure();
+                    let error = Error::invalid_response(
+                        "the token's lifetime (expires_in) leaves it unusable on arrival",
+                    );
+                    warn!(target: "m2m_auth", client_id = %inner.client_id, error = %error, "token request failed");
+                    return Err(error);
+                }
+                let token = cached.token.clone();
+                info!(
+                    target: "m2m_auth",
+                    client_id = %inner.client_id,
+                    token = %token.fingerprint(),
+                    expires_in_s = token.expires_in().as_secs(),
+                    background,
+                    "token received"
+                );
+                st.throttled_until = 0;
+                st.refresh_failures = 0;
+                st.next_refresh_at = 0;
+                slot.set_cached(&mut st, Some(cached));
+                Ok(token)
+            }
+            Err(Failure { error, throttle }) => {
+                inner.stats.failure();
+                if let Some(d) = throttle {
+                    st.throttled_until = now.saturating_add(nanos(d));
+                }
+                let serving = st.cached.as_ref().is_some_and(|c| now < c.usable_until);
+                if serving {
+                    st.refresh_failures += 1;
+                    let delay = inner.settings.retry.backoff(st.refresh_failures);
+                    st.next_refresh_at = now.saturating_add(nanos(delay));
+                    warn!(
+                        target: "m2m_auth",
+                        client_id = %inner.client_id,
+                        code = error.code(),
+                        error = %error,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "token refresh failed; serving the cached token"
+                    );
+                } else {
+                    warn!(target: "m2m_auth", client_id = %inner.client_id, code = error.code(), error = %error, "token request failed");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Waits for an in-flight token request. If dropped before it completes (the
+/// caller gave up), the request is finished by a task of its own, so that it
+/// is still cached and the other waiters still get its outcome.
+struct Waiter(Option<Inflight>);
+
+impl Future for Waiter {
+    type Output = Result<Token>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Token>> {
+        let fut = self.0.as_mut().expect("Waiter polled after completion");
+        let out = std::task::ready!(fut.poll_unpin(cx));
+        self.0 = None;
+        Poll::Ready(out)
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        if let Some(fut) = self.0.take() {
+            if fut.peek().is_none() {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        let _ = fut.await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Clears a key's in-flight request if its fetch is dropped before it ends.
+struct InflightGuard(Option<(Arc<Slot>, u64)>);
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        if let Some((slot, id)) = self.0.take() {
+            // The drop can happen under the slot's own lock (a forked child
+            // discarding an inherited request): then its holder is already
+            // clearing it, and waiting would deadlock.
+            if let Some(mut st) = slot.state.try_lock_for(Duration::from_millis(50)) {
+                st.end_inflight(id);
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What belongs to one process, and `fork()` (docs/design.md §8).
+//!
+//! A child made by `fork()` has one thread (the one that forked): the
+//! parent's runtime threads, and the connections and tasks they drove, are
+//! not there. The engine handles this itself, so that no binding has to:
+//!
+//! - `pthread_atfork` hooks (registered when the first client is built) bump
+//!   a fork generation in the child; [`PerProcess`] values (a client's
+//!   connection pool, the [`runtime`]) are rebuilt when they see a new one,
+//!   and a request in flight that the child inherited is discarded.
+//! - Every engine lock is a [`Mutex`] that also holds a shared fork guard,
+//!   which the `prepare` hook takes exclusively: no engine lock is held by
+//!   another thread at the instant of the fork, so none is left locked for
+//!   ever in the child. Critical sections are short and never await.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use parking_lot::lock_api::RawRwLock as _;
+use parking_lot::{RwLock, RwLockReadGuard};
+
+use crate::error::{Error, Result, TransportKind};
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static FORK_GUARD: RwLock<()> = RwLock::new(());
+
+/// Registers the fork hooks (once per process; a child inherits them).
+pub(crate) fn install_fork_hooks() {
+    static HOOKS: Once = Once::new();
+    HOOKS.call_once(|| {
+        // SAFETY: the hooks are plain functions that only touch statics.
+        unsafe {
+            libc::pthread_atfork(Some(prepare), Some(parent), Some(child));
+        }
+    });
+}
+
+extern "C" fn prepare() {
+    // Waits for every engine critical section to end; none starts until the
+    // fork is done.
+    // SAFETY: released by `parent` or `child`, which run after the fork.
+    unsafe { FORK_GUARD.raw().lock_exclusive() }
+}
+
+extern "C" fn parent() {
+    // SAFETY: `prepare` took the lock exclusively on this thread.
+    unsafe { FORK_GUARD.force_unlock_write() }
+}
+
+extern "C" fn child() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    // SAFETY: as in `parent`: the child is the forking thread's copy.
+    unsafe { FORK_GUARD.force_unlock_write() }
+}
+
+/// How many forks separate this process from the first one that loaded the
+/// engine (0 there). Changes only in a forked child.
+pub(crate) fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// A mutex that no fork can leave locked (see the module doc).
+pub(crate) struct Mutex<T> {
+    inner: parking_lot::Mutex<T>,
+}
+
+/// The guard of a [`Mutex`]; derefs to the value.
+pub(crate) struct MutexGuard<'a, T> {
+    // Dropped first (fields drop in order): the value, then the fork guard.
+    value: parking_lot::MutexGuard<'a, T>,
+    _fork: RwLockReadGuard<'static, ()>,
+}
+
+impl<T> Mutex<T> {
+    pub(crate) const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        // Recursive: a thread already inside a critical section may take
+        // another engine lock even while a fork is waiting.
+        let fork = FORK_GUARD.read_recursive();
+        MutexGuard {
+            value: self.inner.lock(),
+            _fork: fork,
+        }
+    }
+
+    pub(crate) fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+        let fork = FORK_GUARD.try_read_recursive_for(timeout)?;
+        Some(MutexGuard {
+            value: self.inner.try_lock_for(timeout)?,
+            _fork: fork,
+        })
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+/// A value of this process only: built on first use, and built anew in a
+/// forked child (a connection pool, a runtime handle).
+pub(crate) struct PerProcess<T> {
+    cell: Mutex<Cell<T>>,
+}
+
+struct Cell<T> {
+    current: Option<(u64, T)>,
+    /// Values of parent processes. Kept, never dropped: dropping them in the
+    /// child could wait for threads or tasks that are not there.
+    retired: Vec<T>,
+}
+
+impl<T: Clone> PerProcess<T> {
+    pub(crate) const fn new() -> PerProcess<T> {
+        PerProcess {
+            cell: Mutex::new(Cell {
+                current: None,
+                retired: Vec::new(),
+            }),
+        }
+    }
+
+    /// This process's value, built by `make` if it has none yet. `make` runs
+    /// under the cell's lock, so it is built once.
+    pub(crate) fn get_or_try_init(&self, make: impl FnOnce() -> Result<T>) -> Result<T> {
+        let generation = generation();
+        let mut cell = self.cell.lock();
+        if let Some((g, v)) = &cell.current {
+            if *g == generation {
+                return Ok(v.clone());
+            }
+        }
+        let v = make()?;
+        if let Some((_, parents)) = cell.current.replace((generation, v.clone())) {
+            cell.retired.push(parents);
+        }
+        Ok(v)
+    }
+}
+
+/// The engine's runtime for callers that have none of their own (the Python
+/// and C bindings): started on first use, one per process, never shut down
+/// (a token request one client starts may be awaited by another client with
+/// the same key). A forked child gets a new one; the parent's copy, which
+/// has no threads in the child, is left as it is.
+pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: PerProcess<&'static tokio::runtime::Runtime> = PerProcess::new();
+    install_fork_hooks();
+    RUNTIME.get_or_try_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(8)
+            .thread_name("m2m-auth")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::transport(TransportKind::Io, format!("cannot start a runtime: {e}"))
+            })?;
+        Ok(&*Box::leak(Box::new(rt)))
+    })
+}

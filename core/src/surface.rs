@@ -1,0 +1,235 @@
+//! The public surface, declared once (docs/design.md §9): every client
+//! option, request parameter, stat, error field, token field and client
+//! method, with its type, unit, default and doc line.
+//!
+//! The bindings and the CLI take options through this table (one extractor
+//! each, driven by [`ValueType`]), the environment is read through it
+//! ([`env_name`]), and `tests/surface.json` (its export, checked for drift by
+//! `core/tests/surface.rs`) is what every language's parity test enumerates.
+//! Adding an option means one row here and one arm in `options.rs`.
+
+use serde::Serialize;
+
+/// What a value is, and so how each language spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    /// A string.
+    Text,
+    /// A string held in zeroizing memory, never printed.
+    Secret,
+    /// A boolean.
+    Flag,
+    /// A non-negative integer.
+    Count,
+    /// A duration: seconds (float) in Python, the CLI and the environment;
+    /// milliseconds in JS and C.
+    Duration,
+    /// A number between 0 and 1.
+    Fraction,
+    /// One or more strings (a space-separated string is accepted too).
+    List,
+    /// Name/value string pairs.
+    Map,
+    /// PEM text (one or more certificates).
+    Pem,
+    /// A point in time: seconds since the epoch (float) in Python,
+    /// milliseconds since the epoch in JS and C.
+    Instant,
+}
+
+/// One item of the surface.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Item {
+    /// The name in snake_case (Rust, Python, C); JS uses [`camel_case`].
+    pub name: &'static str,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: ValueType,
+    /// Its default, for people ("" when there is none).
+    pub default: &'static str,
+    /// One line of documentation.
+    pub doc: &'static str,
+}
+
+const fn item(name: &'static str, ty: ValueType, default: &'static str, doc: &'static str) -> Item {
+    Item {
+        name,
+        ty,
+        default,
+        doc,
+    }
+}
+
+use ValueType::*;
+
+/// Every client option, in the order the docs list them. Each is also read
+/// from the environment variable [`env_name`] by `from_env`.
+#[rustfmt::skip]
+pub const CLIENT_OPTIONS: &[Item] = &[
+    item("token_url", Text, "", "The token endpoint URL (exactly one of token_url, domain, issuer)."),
+    item("domain", Text, "", "An Auth0-style domain: the token endpoint is https://{domain}/oauth/token."),
+    item("issuer", Text, "", "An issuer whose metadata (OpenID Connect Discovery, then RFC 8414) names the token endpoint."),
+    item("client_id", Text, "", "The client id (required)."),
+    item("client_secret", Secret, "", "The client secret (required; held in zeroizing memory, never printed)."),
+    item("auth_method", Text, "client_secret_post", "How the client authenticates: client_secret_post or client_secret_basic."),
+    item("audience", Text, "", "Default audience: the API the token is for."),
+    item("scope", List, "", "Default scopes."),
+    item("organization", Text, "", "Default Auth0 organization."),
+    item("resource", List, "", "Default RFC 8707 resource indicators."),
+    item("extra", Map, "", "Default extra form parameters."),
+    item("timeout", Duration, "30 s", "Overall deadline of one token request, retries included."),
+    item("connect_timeout", Duration, "10 s", "Deadline of one connection attempt."),
+    item("max_response_bytes", Count, "1048576", "Largest response body read (at least 1024)."),
+    item("ca_certs", Pem, "", "PEM certificates trusted in addition to the OS trust store."),
+    item("proxy", Text, "", "Proxy URL for token requests (instead of HTTPS_PROXY and friends)."),
+    item("no_proxy", Flag, "false", "Ignore the proxy environment variables."),
+    item("leeway", Duration, "60 s", "A token is usable until its expiry minus this (at most half its lifetime)."),
+    item("refresh_ratio", Fraction, "0.75", "Fraction of a token's lifetime after which it is refreshed in the background."),
+    item("default_expires_in", Duration, "600 s", "Lifetime assumed when a response has no expires_in."),
+    item("max_attempts", Count, "3", "Attempts per token request, the first included."),
+    item("retry_base_delay", Duration, "1 s", "Backoff before the second attempt; doubled for each later one."),
+    item("retry_max_delay", Duration, "30 s", "Longest backoff between two attempts."),
+    item("retry_jitter", Fraction, "0.1", "Random spread of each backoff, as a fraction."),
+    item("default_throttle", Duration, "5 s", "How long a key is throttled after 429/5xx without Retry-After."),
+    item("max_retry_after", Duration, "3600 s", "Cap on any Retry-After the server asks for."),
+    item("cache", Text, "memory", "Token cache: memory, file:/dir, redis://host:port/db or rediss://..."),
+    item("cache_strict", Flag, "false", "With a shared cache: fail with a cache error instead of degrading."),
+    item("lease_ttl", Duration, "10 s", "With a shared cache: how long one process may hold a key's fetch lease."),
+    item("store_timeout", Duration, "0.5 s", "With a shared cache: deadline of one store operation."),
+    item("max_cache_keys", Count, "10000", "Bound of the in-memory cache (a client with another bound gets its own)."),
+];
+
+/// The per-call request parameters (each also a client option: its default).
+#[rustfmt::skip]
+pub const REQUEST_PARAMETERS: &[Item] = &[
+    item("audience", Text, "", "The API the token is for."),
+    item("scope", List, "", "Scopes."),
+    item("organization", Text, "", "Auth0 organization id or name."),
+    item("resource", List, "", "RFC 8707 resource indicators."),
+    item("extra", Map, "", "Further form parameters."),
+];
+
+/// A client's counters ([`crate::Stats`]).
+#[rustfmt::skip]
+pub const STATS: &[Item] = &[
+    item("hits", Count, "", "Calls answered from the cache."),
+    item("misses", Count, "", "Calls that waited for a token request."),
+    item("fetches", Count, "", "Token requests this client made."),
+    item("refreshes", Count, "", "Of those, background refreshes of a still-usable token."),
+    item("failures", Count, "", "Token requests that ended in an error."),
+    item("shared_hits", Count, "", "Tokens taken from the shared cache."),
+    item("store_errors", Count, "", "Shared cache operations that failed."),
+];
+
+/// The fields of an error ([`crate::Error::field`]); absent ones are null.
+#[rustfmt::skip]
+pub const ERROR_FIELDS: &[Item] = &[
+    item("code", Text, "", "The error code: config, oauth, http, transport, invalid_response, throttled, cache, invalid_token."),
+    item("message", Text, "", "A description for people, free of secrets."),
+    item("error", Text, "", "oauth: the server's error code, e.g. invalid_client."),
+    item("error_description", Text, "", "oauth: the server's error_description."),
+    item("error_uri", Text, "", "oauth: the server's error_uri."),
+    item("status", Count, "", "oauth, http: the HTTP status."),
+    item("body", Text, "", "http: the first bytes of the body (at most 512)."),
+    item("kind", Text, "", "transport: connect, timeout, reset, tls or io."),
+    item("reason", Text, "", "invalid_response, invalid_token: what is wrong."),
+    item("retry_after", Duration, "", "throttled: how long until a request may be sent."),
+];
+
+/// The fields of a token ([`crate::Token`]).
+#[rustfmt::skip]
+pub const TOKEN_FIELDS: &[Item] = &[
+    item("access_token", Secret, "", "The access token."),
+    item("token_type", Text, "", "Its type (Bearer)."),
+    item("expires_in", Duration, "", "Time left until it expires."),
+    item("expires_at", Instant, "", "When it expires."),
+    item("refresh_at", Instant, "", "When the engine starts refreshing it."),
+    item("scope", Text, "", "The granted scope (the requested one when the server names none)."),
+    item("fingerprint", Text, "", "A short non-reversible id, safe to log."),
+    item("extra", Map, "", "Other fields of the token response (JSON)."),
+    item("authorization_header", Secret, "", "The Authorization header value."),
+];
+
+/// A client's methods.
+#[rustfmt::skip]
+pub const CLIENT_METHODS: &[Item] = &[
+    item("get_token", Text, "", "A usable token: cached, or requested once for all callers."),
+    item("fetch_token", Text, "", "A new token from the endpoint, updating the cache."),
+    item("invalidate", Text, "", "Drops the cached token for a request."),
+    item("invalidate_rejected", Text, "", "Drops the cached token only if it is the one an API refused."),
+    item("call_api", Text, "", "Calls an API with the token; one renewal on 401."),
+    item("stats", Text, "", "The client's counters."),
+    item("client_id", Text, "", "The client id."),
+    item("auth_method", Text, "", "The authentication method."),
+];
+
+/// The client option called `name`.
+pub fn client_option(name: &str) -> Option<&'static Item> {
+    CLIENT_OPTIONS.iter().find(|i| i.name == name)
+}
+
+/// The environment variable of a client option: `M2M_AUTH_` + its name in
+/// upper case.
+pub fn env_name(name: &str) -> String {
+    format!("M2M_AUTH_{}", name.to_ascii_uppercase())
+}
+
+/// The JS spelling of a snake_case name: the same words in camelCase.
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The whole surface as JSON (what `tests/surface.json` holds).
+pub fn to_json() -> String {
+    #[derive(Serialize)]
+    struct Surface {
+        client_options: Vec<Entry>,
+        request_parameters: Vec<Entry>,
+        stats: Vec<Entry>,
+        error_fields: Vec<Entry>,
+        token_fields: Vec<Entry>,
+        client_methods: Vec<Entry>,
+    }
+    #[derive(Serialize)]
+    struct Entry {
+        #[serde(flatten)]
+        item: Item,
+        js: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        env: Option<String>,
+    }
+    let entries = |items: &[Item], env: bool| {
+        items
+            .iter()
+            .map(|i| Entry {
+                item: *i,
+                js: camel_case(i.name),
+                env: env.then(|| env_name(i.name)),
+            })
+            .collect()
+    };
+    let surface = Surface {
+        client_options: entries(CLIENT_OPTIONS, true),
+        request_parameters: entries(REQUEST_PARAMETERS, false),
+        stats: entries(STATS, false),
+        error_fields: entries(ERROR_FIELDS, false),
+        token_fields: entries(TOKEN_FIELDS, false),
+        client_methods: entries(CLIENT_METHODS, false),
+    };
+    let mut json = serde_json::to_string_pretty(&surface).expect("the surface serializes");
+    json.push('\n');
+    json
+}

@@ -1,0 +1,179 @@
+//! The surface's export, `tests/surface.json`, is what every language's
+//! parity test enumerates: it must match `core/src/surface.rs`. Regenerate
+//! with `M2M_AUTH_BLESS=1 cargo test -p m2m-auth --test surface`.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use m2m_auth::surface::{self, ValueType, CLIENT_OPTIONS};
+use m2m_auth::{OptionValue, TokenClient, TokenRequest};
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/surface.json");
+
+#[test]
+fn surface_json_is_up_to_date() {
+    let want = surface::to_json();
+    if std::env::var_os("M2M_AUTH_BLESS").is_some() {
+        std::fs::write(PATH, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(PATH).unwrap_or_default();
+    assert!(
+        have == want,
+        "tests/surface.json is stale: run M2M_AUTH_BLESS=1 cargo test -p m2m-auth --test surface"
+    );
+}
+
+#[test]
+fn names_follow_the_naming_rule() {
+    let lists = [
+        surface::CLIENT_OPTIONS,
+        surface::REQUEST_PARAMETERS,
+        surface::STATS,
+        surface::ERROR_FIELDS,
+        surface::TOKEN_FIELDS,
+        surface::CLIENT_METHODS,
+    ];
+    for list in lists {
+        let mut seen = HashSet::new();
+        for item in list {
+            let n = item.name;
+            assert!(seen.insert(n), "{n} declared twice");
+            assert!(
+                n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && !n.starts_with('_')
+                    && !n.ends_with('_')
+                    && !n.contains("__"),
+                "{n} is not snake_case"
+            );
+            // Units are in the type, never in the name.
+            for unit in ["_ms", "_s", "_secs", "_seconds", "_millis"] {
+                assert!(!n.ends_with(unit), "{n} carries a unit in its name");
+            }
+            assert!(!item.doc.is_empty(), "{n} has no doc line");
+        }
+    }
+    for p in surface::REQUEST_PARAMETERS {
+        let o = surface::client_option(p.name).expect("every request parameter has a default");
+        assert_eq!(o.ty, p.ty, "{}", p.name);
+    }
+    assert_eq!(surface::camel_case("error_description"), "errorDescription");
+    assert_eq!(surface::env_name("lease_ttl"), "M2M_AUTH_LEASE_TTL");
+}
+
+/// A sample value of each type, as text (the environment's spelling).
+fn sample(ty: ValueType) -> &'static str {
+    match ty {
+        ValueType::Flag => "true",
+        ValueType::Count => "5000",
+        ValueType::Duration => "2.5",
+        ValueType::Fraction => "0.5",
+        ValueType::Map => "x=1",
+        _ => "v",
+    }
+}
+
+#[test]
+fn every_option_is_settable_by_name_and_from_the_environment() {
+    for item in CLIENT_OPTIONS {
+        let mut b = TokenClient::builder();
+        b.set_text(item.name, sample(item.ty))
+            .unwrap_or_else(|e| panic!("{}: {e}", item.name));
+        let env = surface::env_name(item.name);
+        let b = TokenClient::builder().from_vars(|n| (n == env).then(|| sample(item.ty).into()));
+        let debug = format!("{b:?}");
+        assert!(
+            debug.contains("pending_error: None"),
+            "{}: {debug}",
+            item.name
+        );
+        let bad = TokenClient::builder().from_vars(|n| (n == env).then(|| "\u{1}=".into()));
+        if matches!(
+            item.ty,
+            ValueType::Flag | ValueType::Count | ValueType::Duration | ValueType::Fraction
+        ) {
+            assert!(
+                format!("{bad:?}").contains("pending_error: Some"),
+                "{}",
+                item.name
+            );
+        }
+    }
+    let mut b = TokenClient::builder();
+    assert_eq!(
+        b.set("timeout", OptionValue::Text("x".into()))
+            .unwrap_err()
+            .code(),
+        "config"
+    );
+    assert_eq!(
+        b.set("no_such_option", OptionValue::Flag(true))
+            .unwrap_err()
+            .code(),
+        "config"
+    );
+    b.set(
+        "timeout",
+        OptionValue::Duration(Duration::from_millis(1500)),
+    )
+    .unwrap();
+    // A bad environment value is reported by build(), as a config error.
+    let err = TokenClient::builder()
+        .from_vars(|n| match n {
+            "M2M_AUTH_TOKEN_URL" => Some("https://a.example/token".into()),
+            "M2M_AUTH_CLIENT_ID" => Some("id".into()),
+            "M2M_AUTH_CLIENT_SECRET" => Some("s".into()),
+            "M2M_AUTH_TIMEOUT" => Some("soon".into()),
+            _ => None,
+        })
+        .build()
+        .unwrap_err();
+    assert_eq!(err.code(), "config");
+    assert!(err.to_string().contains("timeout"), "{err}");
+}
+
+#[test]
+fn every_request_parameter_is_settable_by_name() {
+    for item in surface::REQUEST_PARAMETERS {
+        let mut r = TokenRequest::default();
+        let v = OptionValue::parse(item.ty, item.name, sample(item.ty)).unwrap();
+        r.set(item.name, v).unwrap();
+        assert!(!r.is_default(), "{}", item.name);
+    }
+}
+
+#[test]
+fn every_stat_is_readable_by_name() {
+    let stats = m2m_auth::Stats::default();
+    let names: Vec<_> = stats.fields().iter().map(|f| f.0).collect();
+    let declared: Vec<_> = surface::STATS.iter().map(|i| i.name).collect();
+    assert_eq!(names, declared);
+}
+
+#[test]
+fn an_explicit_endpoint_replaces_the_environment_s_whole() {
+    let env = |n: &str| match n {
+        "M2M_AUTH_DOMAIN" => Some("tenant.example.com".to_string()),
+        "M2M_AUTH_CLIENT_ID" => Some("id".into()),
+        "M2M_AUTH_CLIENT_SECRET" => Some("s".into()),
+        _ => None,
+    };
+    // The environment names a domain; the caller names a token URL: the
+    // caller's endpoint wins instead of "set exactly one".
+    let client = TokenClient::builder()
+        .from_vars(env)
+        .token_url("http://127.0.0.1:9/token")
+        .build()
+        .unwrap();
+    assert!(format!("{client:?}").contains("127.0.0.1:9/token"));
+    let mut b = TokenClient::builder().from_vars(env);
+    b.set_text("issuer", "https://issuer.example.com/").unwrap();
+    assert!(b.build().is_ok());
+    // Two endpoints in the environment itself stay a config error.
+    let two = |n: &str| match n {
+        "M2M_AUTH_TOKEN_URL" => Some("https://a.example.com/token".to_string()),
+        other => env(other),
+    };
+    let err = TokenClient::builder().from_vars(two).build().unwrap_err();
+    assert_eq!(err.code(), "config");
+}

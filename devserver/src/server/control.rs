@@ -1,0 +1,103 @@
+//! The control API (`/_control/...`): fault scripts, clients, counters,
+//! recorded requests, reset.
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::reply::{plain_error, Reply};
+use super::routing::{read_body, BodyError};
+use super::state::Shared;
+use crate::config::ClientConfig;
+use crate::faults::{FaultStep, Target};
+
+/// Control API bodies larger than this get 413.
+const MAX_CONTROL_BODY: usize = 16 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsBody {
+    #[serde(default)]
+    steps: Vec<FaultStep>,
+    #[serde(default)]
+    repeat_last: bool,
+}
+
+pub(super) async fn control(shared: &Shared, req: Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, MAX_CONTROL_BODY).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            return plain_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large")
+        }
+        Err(BodyError::Io) => return plain_error(StatusCode::BAD_REQUEST, "could not read body"),
+    };
+    let ok = || Reply::json(StatusCode::OK, json!({"ok": true}));
+    let mut target = Target::Token;
+    for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+        if k == "target" {
+            match Target::parse(&v) {
+                Some(t) => target = t,
+                None => {
+                    return plain_error(
+                        StatusCode::BAD_REQUEST,
+                        format!("unknown target {v:?} (token or api)"),
+                    )
+                }
+            }
+        }
+    }
+    match (parts.uri.path(), &parts.method) {
+        ("/_control/faults", &Method::POST) => {
+            let fb: FaultsBody = match serde_json::from_slice(&body) {
+                Ok(f) => f,
+                Err(e) => return plain_error(StatusCode::BAD_REQUEST, format!("faults JSON: {e}")),
+            };
+            for (i, s) in fb.steps.iter().enumerate() {
+                if let Err(e) = s.validate() {
+                    return plain_error(StatusCode::BAD_REQUEST, format!("step {i}: {e}"));
+                }
+            }
+            shared.set_faults(target, fb.steps, fb.repeat_last);
+            ok()
+        }
+        ("/_control/faults", &Method::DELETE) => {
+            shared.clear_faults(target);
+            ok()
+        }
+        ("/_control/clients", &Method::POST) => {
+            let c: ClientConfig = match serde_json::from_slice(&body) {
+                Ok(c) => c,
+                Err(e) => return plain_error(StatusCode::BAD_REQUEST, format!("client JSON: {e}")),
+            };
+            if let Err(e) = c.validate() {
+                return plain_error(StatusCode::BAD_REQUEST, e);
+            }
+            shared.add_client(c);
+            ok()
+        }
+        ("/_control/stats", &Method::GET) => Reply::json(
+            StatusCode::OK,
+            serde_json::to_value(shared.stats()).expect("stats"),
+        ),
+        ("/_control/requests", &Method::GET) => Reply::json(
+            StatusCode::OK,
+            serde_json::to_value(shared.requests()).expect("requests"),
+        ),
+        ("/_control/reset", &Method::POST) => {
+            shared.reset();
+            ok()
+        }
+        ("/_control/faults", _) => {
+            plain_error(StatusCode::METHOD_NOT_ALLOWED, "use POST or DELETE")
+        }
+        ("/_control/clients" | "/_control/reset", _) => {
+            plain_error(StatusCode::METHOD_NOT_ALLOWED, "use POST")
+        }
+        ("/_control/stats" | "/_control/requests", _) => {
+            plain_error(StatusCode::METHOD_NOT_ALLOWED, "use GET")
+        }
+        _ => plain_error(StatusCode::NOT_FOUND, "not_found"),
+    }
+}

@@ -1,0 +1,23 @@
+//! Request handling, one file per job:
+//!
+//! - [`routing`]: the entry point (`handle`), dispatch by path, discovery and
+//!   JWKS, reading bodies, recording token requests;
+//! - [`token`]: the token endpoint (client authentication, scope, audience)
+//!   and signing access tokens; [`client_auth`]: HTTP Basic credentials;
+//! - [`api`]: the protected `/api`;
+//! - [`control`]: the control API (`/_control/...`);
+//! - [`fault_steps`]: applying a fault step to a reply;
+//! - [`reply`]: the intermediate reply, before fault steps touch it;
+//! - [`state`]: what the handlers share (clients, fault scripts, counters).
+
+mod api;
+mod client_auth;
+mod control;
+mod fault_steps;
+mod reply;
+mod routing;
+mod state;
+mod token;
+
+pub(crate) use routing::handle;
+pub(crate) use state::Shared;

@@ -1,0 +1,149 @@
+//! Routing: dispatch by path, discovery and JWKS, reading bodies, and
+//! recording token requests for `/_control/requests`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::api::api_endpoint;
+use super::control::control;
+use super::fault_steps::apply_step;
+use super::reply::{method_not_allowed, oauth_error, plain_error, Reply};
+use super::state::{Shared, MAX_RECORDED};
+use super::token::token_endpoint;
+use crate::body::RespBody;
+use crate::RecordedRequest;
+
+/// Token request bodies larger than this get 413.
+pub(crate) const MAX_TOKEN_BODY: usize = 1 << 20;
+
+/// The error a service returns to make hyper drop the connection.
+#[derive(Debug)]
+pub(crate) struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fault step: reset connection")
+    }
+}
+impl std::error::Error for ResetConnection {}
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    reset_flag: Arc<AtomicBool>,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, ResetConnection> {
+    let path = req.uri().path().to_owned();
+    match path.as_str() {
+        "/oauth/token" => {
+            shared.token_requests.fetch_add(1, Ordering::Relaxed);
+            let (parts, body) = req.into_parts();
+            let body = read_body(body, MAX_TOKEN_BODY).await;
+            let body = match body {
+                Ok(b) => Ok(b),
+                Err(BodyError::TooLarge) => Err(()),
+                Err(BodyError::Io) => return Err(ResetConnection),
+            };
+            record(
+                &shared,
+                &parts,
+                body.as_ref().map(|b| &b[..]).unwrap_or(b""),
+            );
+            let step = shared.token_faults.lock().next();
+            apply_step(step, &reset_flag, || match &body {
+                Ok(b) => token_endpoint(&shared, &parts, b),
+                Err(()) => oauth_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request",
+                    format!("request body larger than {MAX_TOKEN_BODY} bytes"),
+                ),
+            })
+            .await
+        }
+        "/api" => {
+            shared.api_requests.fetch_add(1, Ordering::Relaxed);
+            let (parts, body) = req.into_parts();
+            if let Err(BodyError::Io) = read_body(body, MAX_TOKEN_BODY).await {
+                return Err(ResetConnection);
+            }
+            let step = shared.api_faults.lock().next();
+            apply_step(step, &reset_flag, || api_endpoint(&shared, &parts)).await
+        }
+        "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server" => {
+            shared.discovery_requests.fetch_add(1, Ordering::Relaxed);
+            Ok(get_only(req.method(), || {
+                Reply::raw(StatusCode::OK, shared.discovery_body.clone()).json_content_type()
+            })
+            .into_response(None))
+        }
+        "/.well-known/jwks.json" => {
+            shared.jwks_requests.fetch_add(1, Ordering::Relaxed);
+            Ok(get_only(req.method(), || {
+                Reply::raw(StatusCode::OK, shared.keys.jwks_body.clone()).json_content_type()
+            })
+            .into_response(None))
+        }
+        p if p == "/_control" || p.starts_with("/_control/") => {
+            Ok(control(&shared, req).await.into_response(None))
+        }
+        _ => Ok(plain_error(StatusCode::NOT_FOUND, "not_found").into_response(None)),
+    }
+}
+
+fn get_only(method: &Method, f: impl FnOnce() -> Reply) -> Reply {
+    if method == Method::GET || method == Method::HEAD {
+        f()
+    } else {
+        method_not_allowed("GET")
+    }
+}
+
+pub(super) enum BodyError {
+    TooLarge,
+    Io,
+}
+
+pub(super) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Io),
+    }
+}
+
+fn record(shared: &Shared, parts: &Parts, body: &[u8]) {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in &parts.headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|e| {
+                e.push_str(", ");
+                e.push_str(&v)
+            })
+            .or_insert(v);
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
+    let r = RecordedRequest {
+        method: parts.method.as_str().to_owned(),
+        path,
+        headers,
+        body: String::from_utf8_lossy(body).into_owned(),
+    };
+    let mut rec = shared.recorded.lock();
+    if rec.len() >= MAX_RECORDED {
+        rec.pop_front();
+    }
+    rec.push_back(r);
+}

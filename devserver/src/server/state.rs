@@ -1,0 +1,122 @@
+//! What every handler shares: the clients, both fault scripts, the request
+//! counters, the recorded token requests, the cheap-token cache, the key.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use jsonwebtoken::{Algorithm, Validation};
+use parking_lot::{Mutex, RwLock};
+use serde_json::json;
+
+use crate::config::{ClientConfig, ServerConfig, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
+use crate::faults::{FaultScript, FaultStep, Target};
+use crate::keys::{keys, Keys};
+use crate::{RecordedRequest, Stats};
+
+/// At most this many token requests are kept for `/_control/requests`.
+pub(crate) const MAX_RECORDED: usize = 100_000;
+
+pub(super) type CacheKey = (String, Vec<String>, Option<String>, Option<String>, u64);
+
+pub(crate) struct Shared {
+    pub url: String,
+    pub clients: RwLock<HashMap<String, ClientConfig>>,
+    pub(super) token_faults: Mutex<FaultScript>,
+    pub(super) api_faults: Mutex<FaultScript>,
+    pub(super) token_requests: AtomicU64,
+    pub(super) api_requests: AtomicU64,
+    pub(super) discovery_requests: AtomicU64,
+    pub(super) jwks_requests: AtomicU64,
+    pub(super) recorded: Mutex<VecDeque<RecordedRequest>>,
+    pub(super) cheap_tokens: bool,
+    pub(super) token_cache: Mutex<HashMap<CacheKey, (Arc<str>, u64)>>,
+    pub(super) keys: &'static Keys,
+    pub(super) validation: Validation,
+    pub(super) discovery_body: Bytes,
+}
+
+impl Shared {
+    pub(crate) fn new(url: String, config: &ServerConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[url.as_str()]);
+        validation.validate_aud = false;
+        validation.validate_nbf = true;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        let discovery_body = serde_json::to_vec(&json!({
+            "issuer": url,
+            "token_endpoint": format!("{url}/oauth/token"),
+            "jwks_uri": format!("{url}/.well-known/jwks.json"),
+            "grant_types_supported": ["client_credentials"],
+            "token_endpoint_auth_methods_supported": [CLIENT_SECRET_POST, CLIENT_SECRET_BASIC],
+        }))
+        .expect("serialize discovery")
+        .into();
+        Shared {
+            clients: RwLock::new(
+                config
+                    .clients
+                    .iter()
+                    .map(|c| (c.client_id.clone(), c.clone()))
+                    .collect(),
+            ),
+            token_faults: Mutex::default(),
+            api_faults: Mutex::default(),
+            token_requests: AtomicU64::new(0),
+            api_requests: AtomicU64::new(0),
+            discovery_requests: AtomicU64::new(0),
+            jwks_requests: AtomicU64::new(0),
+            recorded: Mutex::default(),
+            cheap_tokens: config.cheap_tokens,
+            token_cache: Mutex::default(),
+            keys: keys(),
+            validation,
+            discovery_body,
+            url,
+        }
+    }
+
+    fn script(&self, target: Target) -> &Mutex<FaultScript> {
+        match target {
+            Target::Token => &self.token_faults,
+            Target::Api => &self.api_faults,
+        }
+    }
+
+    pub(crate) fn set_faults(&self, target: Target, steps: Vec<FaultStep>, repeat_last: bool) {
+        *self.script(target).lock() = FaultScript::new(steps, repeat_last);
+    }
+
+    pub(crate) fn clear_faults(&self, target: Target) {
+        *self.script(target).lock() = FaultScript::default();
+    }
+
+    pub(crate) fn add_client(&self, c: ClientConfig) {
+        self.clients.write().insert(c.client_id.clone(), c);
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            token_requests: self.token_requests.load(Ordering::Relaxed),
+            api_requests: self.api_requests.load(Ordering::Relaxed),
+            discovery_requests: self.discovery_requests.load(Ordering::Relaxed),
+            jwks_requests: self.jwks_requests.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.recorded.lock().iter().cloned().collect()
+    }
+
+    pub(crate) fn reset(&self) {
+        self.clear_faults(Target::Token);
+        self.clear_faults(Target::Api);
+        self.token_requests.store(0, Ordering::Relaxed);
+        self.api_requests.store(0, Ordering::Relaxed);
+        self.discovery_requests.store(0, Ordering::Relaxed);
+        self.jwks_requests.store(0, Ordering::Relaxed);
+        self.recorded.lock().clear();
+    }
+}

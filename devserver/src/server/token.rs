@@ -1,0 +1,293 @@
+//! The token endpoint (`POST /oauth/token`, client credentials grant) and
+//! the access tokens it signs (RFC 9068, RS256).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hyper::header;
+use hyper::http::request::Parts;
+use hyper::{Method, StatusCode};
+use jsonwebtoken::{Algorithm, Header};
+use serde_json::{json, Map, Value};
+
+use super::client_auth::{basic_credentials, BasicCreds};
+use super::reply::{method_not_allowed, oauth_error, Reply};
+use super::state::{CacheKey, Shared};
+use crate::config::{ClientConfig, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
+use crate::keys::KID;
+
+const BASIC_REALM: &str = r#"Basic realm="m2m-auth-devserver""#;
+
+pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
+    if parts.method != Method::POST {
+        return method_not_allowed("POST");
+    }
+    let content_type_ok = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false);
+    if !content_type_ok {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Content-Type must be application/x-www-form-urlencoded",
+        );
+    }
+
+    // Parameters; empty values count as absent (RFC 6749 §3.1), only
+    // `resource` may repeat.
+    let mut params: HashMap<String, String> = HashMap::new();
+    let mut resources: Vec<String> = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if v.is_empty() {
+            continue;
+        }
+        if k == "resource" {
+            if !resources.iter().any(|r| *r == v) {
+                resources.push(v.into_owned());
+            }
+            continue;
+        }
+        if params
+            .insert(k.clone().into_owned(), v.into_owned())
+            .is_some()
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("parameter {k:?} repeated"),
+            );
+        }
+    }
+
+    match params.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => {}
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "missing grant_type",
+            )
+        }
+        Some(other) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("grant_type {other:?} is not supported; use client_credentials"),
+            )
+        }
+    }
+
+    // Client authentication.
+    let basic = basic_credentials(&parts.headers);
+    let used_basic = !matches!(basic, BasicCreds::None);
+    let invalid_client = |desc: &str| {
+        let r = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", desc);
+        if used_basic {
+            r.header(header::WWW_AUTHENTICATE, BASIC_REALM)
+        } else {
+            r
+        }
+    };
+    let (client_id, secret, method) = match basic {
+        BasicCreds::Malformed => return invalid_client("malformed Basic credentials"),
+        BasicCreds::Some(id, secret) => {
+            if params.contains_key("client_secret") {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "client authenticated with both Basic and client_secret in the body",
+                );
+            }
+            if let Some(body_id) = params.get("client_id") {
+                if *body_id != id {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "client_id in the body differs from the Basic credentials",
+                    );
+                }
+            }
+            (id, secret, CLIENT_SECRET_BASIC)
+        }
+        BasicCreds::None => match (params.get("client_id"), params.get("client_secret")) {
+            (Some(id), Some(secret)) => (id.clone(), secret.clone(), CLIENT_SECRET_POST),
+            _ => return invalid_client("client authentication required"),
+        },
+    };
+    let client = match shared.clients.read().get(&client_id) {
+        Some(c) => c.clone(),
+        None => return invalid_client("unknown client or wrong secret"),
+    };
+    if client.client_secret != secret {
+        return invalid_client("unknown client or wrong secret");
+    }
+    if !client.allows_method(method) {
+        return invalid_client(&format!("client may not use {method}"));
+    }
+
+    // Scope.
+    let requested: Vec<&str> = params
+        .get("scope")
+        .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let (scope_claim, scope_response) = match &client.scopes {
+        None => (
+            if requested.is_empty() {
+                None
+            } else {
+                Some(requested.join(" "))
+            },
+            None,
+        ),
+        Some(allowed) => {
+            let mut granted: Vec<&str> = Vec::new();
+            if requested.is_empty() {
+                for a in allowed {
+                    if !granted.contains(&a.as_str()) {
+                        granted.push(a);
+                    }
+                }
+            } else {
+                for r in &requested {
+                    if allowed.iter().any(|a| a == r) && !granted.contains(r) {
+                        granted.push(r);
+                    }
+                }
+                if granted.is_empty() {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        "none of the requested scopes is allowed for this client",
+                    );
+                }
+            }
+            if granted.is_empty() {
+                (None, None)
+            } else {
+                let s = granted.join(" ");
+                (Some(s.clone()), Some(s))
+            }
+        }
+    };
+
+    // Audience.
+    let mut auds: Vec<String> = Vec::new();
+    if let Some(a) = params.get("audience") {
+        auds.push(a.clone());
+    }
+    for r in resources {
+        if !auds.contains(&r) {
+            auds.push(r);
+        }
+    }
+    if let Some(allowed) = &client.audiences {
+        if let Some(bad) = auds.iter().find(|a| !allowed.contains(a)) {
+            return oauth_error(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                format!("audience {bad:?} is not allowed for this client"),
+            );
+        }
+    }
+    if auds.is_empty() {
+        auds.push(match &client.audiences {
+            Some(allowed) if !allowed.is_empty() => allowed[0].clone(),
+            _ => shared.url.clone(),
+        });
+    }
+    let org = params.get("organization").cloned();
+
+    let lifetime = client.lifetime();
+    let (jwt, expires_in) = issue(shared, &client, auds, scope_claim, org, lifetime);
+    let mut body = Map::new();
+    body.insert("access_token".into(), Value::String(jwt.to_string()));
+    body.insert("token_type".into(), "Bearer".into());
+    body.insert("expires_in".into(), expires_in.into());
+    if let Some(s) = scope_response {
+        body.insert("scope".into(), s.into());
+    }
+    Reply::json(StatusCode::OK, Value::Object(body))
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::PRAGMA, "no-cache")
+}
+
+/// Signs (or, with cheap tokens, reuses) an access token. Returns the JWT and
+/// its remaining lifetime in seconds.
+fn issue(
+    shared: &Shared,
+    client: &ClientConfig,
+    auds: Vec<String>,
+    scope: Option<String>,
+    org: Option<String>,
+    lifetime: u64,
+) -> (Arc<str>, u64) {
+    let now = unix_now();
+    let key: Option<CacheKey> = shared.cheap_tokens.then(|| {
+        (
+            client.client_id.clone(),
+            auds.clone(),
+            scope.clone(),
+            org.clone(),
+            lifetime,
+        )
+    });
+    if let Some(key) = &key {
+        if let Some((jwt, iat)) = shared.token_cache.lock().get(key) {
+            if now < iat + lifetime / 2 {
+                return (jwt.clone(), iat + lifetime - now);
+            }
+        }
+    }
+    let aud = if auds.len() == 1 {
+        Value::String(auds[0].clone())
+    } else {
+        json!(auds)
+    };
+    let mut claims = Map::new();
+    claims.insert("iss".into(), shared.url.clone().into());
+    claims.insert("sub".into(), client.client_id.clone().into());
+    claims.insert("client_id".into(), client.client_id.clone().into());
+    claims.insert("aud".into(), aud);
+    claims.insert("iat".into(), now.into());
+    claims.insert("nbf".into(), now.into());
+    claims.insert("exp".into(), (now + lifetime).into());
+    claims.insert("jti".into(), format!("{:032x}", fastrand::u128(..)).into());
+    claims.insert("gty".into(), "client-credentials".into());
+    if let Some(s) = scope {
+        claims.insert("scope".into(), s.into());
+    }
+    if let Some(o) = org {
+        claims.insert("org_id".into(), o.into());
+    }
+    let mut h = Header::new(Algorithm::RS256);
+    h.typ = Some("at+jwt".into());
+    h.kid = Some(KID.into());
+    let jwt: Arc<str> = jsonwebtoken::encode(&h, &Value::Object(claims), &shared.keys.encoding)
+        .expect("RS256 signing with the embedded key")
+        .into();
+    if let Some(key) = key {
+        let mut cache = shared.token_cache.lock();
+        if cache.len() > 10_000 {
+            cache.retain(|k, (_, iat)| now < *iat + k.4 / 2);
+        }
+        cache.insert(key, (jwt.clone(), now));
+    }
+    (jwt, lifetime)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,171 @@
+"""The package README (python/README.md): every ```python block runs, as
+written, against the dev server, checked exactly as test_readme.py checks the
+root README's Python quickstart; and its reference tables are the engine's
+surface (tests/surface.json) as it is now.
+
+The tables are generated: ``python python/tests/test_package_readme.py``
+prints them from tests/surface.json, to paste into python/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # as conftest.py does (and when run as a script)
+
+import test_readme  # noqa: E402
+from devserver import REPO, DevServer  # noqa: E402
+
+README = REPO / "python" / "README.md"
+SURFACE: dict[str, list[dict[str, str]]] = json.loads((REPO / "tests" / "surface.json").read_text())
+
+
+def package_blocks() -> list[str]:
+    """Every ```python block of python/README.md."""
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+# -- the README's tables, from tests/surface.json ------------------------------
+
+# How Python spells each value type (python/m2m_auth/_native.pyi).
+OPTION_TYPES = {
+    "text": "`str`",
+    "secret": "`str`",
+    "flag": "`bool`",
+    "count": "`int`",
+    "duration": "`float` seconds, or `timedelta`",
+    "fraction": "`float`",
+    "list": "`str` (space-separated) or a sequence of `str`",
+    "map": "`Mapping[str, str]`",
+    "pem": "PEM `str` or `bytes`, or a sequence of them",
+}
+# What Python hands back, by value type (Token, errors).
+VALUE_TYPES = {
+    "text": "`str`",
+    "secret": "`str`",
+    "count": "`int`",
+    "duration": "`float` seconds",
+    "instant": "`float` seconds since the epoch",
+    "map": "`dict[str, Any]`",
+}
+# Python's signature of each client method (tests/surface.json: client_methods).
+METHODS = {
+    "get_token": "`get_token(**params) -> Token`",
+    "fetch_token": "`fetch_token(**params) -> Token`",
+    "invalidate": "`invalidate(**params) -> None`",
+    "invalidate_rejected": "`invalidate_rejected(token, **params) -> None`",
+    "call_api": "`call_api(method, url, *, headers=None, body=None, **params) -> ApiResponse`",
+    "stats": "`stats() -> Stats`",
+    "client_id": "`client_id` (property, `str`)",
+    "auth_method": "`auth_method` (property, `str`)",
+}
+
+
+def python_default(item: dict[str, str]) -> str:
+    """An option's default as a Python value ("—": none)."""
+    default, ty = item["default"], item["type"]
+    if not default:
+        return "—"
+    if ty == "duration":
+        value: Any = float(default.removesuffix(" s"))
+    elif ty == "flag":
+        value = default == "true"
+    elif ty == "count":
+        value = int(default)
+    elif ty == "fraction":
+        value = float(default)
+    else:
+        return f'`"{default}"`'
+    return f"`{value!r}`"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def tables() -> dict[str, str]:
+    """The README's reference tables, by surface section."""
+    token_name = {"authorization_header": "`authorization_header()`"}  # a method
+    return {
+        "client_options": table(
+            ["option", "type", "default", "environment", "meaning"],
+            [
+                [f"`{o['name']}`", OPTION_TYPES[o["type"]], python_default(o), f"`{o['env']}`", o["doc"]]
+                for o in SURFACE["client_options"]
+            ],
+        ),
+        "request_parameters": table(
+            ["parameter", "type", "meaning"],
+            [[f"`{p['name']}`", OPTION_TYPES[p["type"]], p["doc"]] for p in SURFACE["request_parameters"]],
+        ),
+        "client_methods": table(
+            ["method", "what it does"],
+            [[METHODS[m["name"]], m["doc"]] for m in SURFACE["client_methods"]],
+        ),
+        "token_fields": table(
+            ["attribute", "type", "meaning"],
+            [
+                [
+                    token_name.get(t["name"], f"`{t['name']}`"),
+                    VALUE_TYPES[t["type"]] + (" or `None`" if t["name"] == "scope" else ""),
+                    t["doc"],
+                ]
+                for t in SURFACE["token_fields"]
+            ],
+        ),
+        "stats": table(
+            ["counter", "counts"],
+            [[f"`{s['name']}`", s["doc"]] for s in SURFACE["stats"]],
+        ),
+        "error_fields": table(
+            ["attribute", "type", "meaning"],
+            [
+                [
+                    f"`{e['name']}`",
+                    VALUE_TYPES[e["type"]] + ("" if e["name"] in ("code", "message") else " or `None`"),
+                    e["doc"],
+                ]
+                for e in SURFACE["error_fields"]
+            ],
+        ),
+    }
+
+
+# -- tests ---------------------------------------------------------------------
+
+
+def test_the_package_readme_has_python_blocks() -> None:
+    blocks = package_blocks()
+    assert len(blocks) >= 5, "python/README.md lost its ```python blocks"
+    assert all(block.strip() for block in blocks)
+
+
+@pytest.mark.parametrize("section", sorted(tables()))
+def test_the_package_readme_tables_are_the_surface(section: str) -> None:
+    expected = tables()[section]
+    assert expected in README.read_text(), (
+        f"python/README.md's {section} table is not tests/surface.json's; "
+        f"regenerate it with `python python/tests/test_package_readme.py`:\n{expected}"
+    )
+
+
+@pytest.mark.parametrize("index", range(len(package_blocks())))
+def test_package_readme_python_block_runs(server: DevServer, index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # test_readme.py's own check (its environment, its dev server, its
+    # assertions: one token request, the API's answer printed, no secret
+    # shown), on this README's blocks.
+    monkeypatch.setattr(test_readme, "python_blocks", package_blocks)
+    test_readme.test_readme_python_block_runs(server, index)
+
+
+if __name__ == "__main__":
+    for name, text in tables().items():
+        print(f"<!-- {name} -->\n{text}\n")

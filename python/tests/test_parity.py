@@ -1,0 +1,297 @@
+"""Parity with the engine's declaration of the public surface (tests/surface.json).
+
+Every client option, request parameter, stat, error field, token field and
+client method the engine declares is reachable from Python under its
+snake_case name, in Python's units (durations: float seconds; instants: float
+seconds since the epoch), and declared in the type stub.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import json
+import re
+import ssl
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from conftest import AUDIENCE
+from devserver import REPO, DevServer
+
+import m2m_auth
+from m2m_auth import M2MAuthError, Stats, Token, TokenClient
+
+SURFACE: dict[str, list[dict[str, Any]]] = json.loads((REPO / "tests" / "surface.json").read_text())
+STUB = Path(m2m_auth.__file__).with_name("_native.pyi")
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def names(section: str) -> list[str]:
+    return [item["name"] for item in SURFACE[section]]
+
+
+def some_certificate() -> str:
+    """A PEM certificate of this machine's trust store."""
+    cafile = ssl.get_default_verify_paths().cafile
+    if cafile and Path(cafile).exists():
+        m = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n", Path(cafile).read_text(), re.S)
+        if m:
+            return m.group(0)
+    ders = ssl.create_default_context().get_ca_certs(binary_form=True)
+    assert ders, "no CA certificate on this machine to use as a sample"
+    return ssl.DER_cert_to_PEM_cert(ders[0])
+
+
+def samples(server: DevServer) -> dict[str, tuple[Any, str]]:
+    """A valid value of each option, as Python passes it and as the environment spells it."""
+    pem = some_certificate()
+    by_type: dict[str, tuple[Any, str]] = {
+        "text": ("x", "x"),
+        "secret": ("demo-secret", "demo-secret"),
+        "flag": (True, "true"),
+        "count": (4096, "4096"),
+        "duration": (1.5, "1.5"),
+        "fraction": (0.5, "0.5"),
+        "list": (["read:data", "write:data"], "read:data write:data"),
+        "map": ({"foo": "bar"}, "foo=bar"),
+        "pem": (pem, pem),
+    }
+    # Options whose text must mean something to build a client.
+    by_name: dict[str, tuple[Any, str]] = {
+        "token_url": (server.token_url, server.token_url),
+        "domain": ("tenant.example.com", "tenant.example.com"),
+        "issuer": (server.issuer, server.issuer),
+        "client_id": ("demo-client", "demo-client"),
+        "auth_method": ("client_secret_basic", "client_secret_basic"),
+        "audience": (AUDIENCE, AUDIENCE),
+        "proxy": ("http://127.0.0.1:9", "http://127.0.0.1:9"),
+        "cache": ("memory", "memory"),
+        "resource": ([AUDIENCE], AUDIENCE),
+        "max_attempts": (2, "2"),
+    }
+    out = {}
+    for item in SURFACE["client_options"]:
+        out[item["name"]] = by_name.get(item["name"], by_type[item["type"]])
+    return out
+
+
+def base_options(server: DevServer, without: str) -> dict[str, Any]:
+    """A working client's options, leaving the endpoint to `without` if it is one."""
+    opts: dict[str, Any] = {
+        "token_url": server.token_url,
+        "client_id": "demo-client",
+        "client_secret": "demo-secret",
+        "no_proxy": True,
+    }
+    if without in ("domain", "issuer"):
+        del opts["token_url"]
+    return opts
+
+
+def test_names_follow_the_rule() -> None:
+    for section, items in SURFACE.items():
+        for item in items:
+            assert SNAKE.match(item["name"]), f"{section}: {item['name']!r} is not snake_case"
+            assert not item["name"].endswith(("_ms", "_s", "_secs")), f"{item['name']}: the unit is in the type"
+
+
+@pytest.mark.parametrize("name", names("client_options"))
+def test_every_option_is_accepted(server: DevServer, name: str) -> None:
+    value, _ = samples(server)[name]
+    opts = base_options(server, without=name)
+    opts[name] = value
+    client = TokenClient(**opts)
+    assert client.client_id == "demo-client"
+
+
+@pytest.mark.parametrize("name", names("client_options"))
+def test_every_option_is_read_from_the_environment(server: DevServer, name: str) -> None:
+    item = next(i for i in SURFACE["client_options"] if i["name"] == name)
+    assert item["env"] == "M2M_AUTH_" + name.upper()
+    _, text = samples(server)[name]
+    env = {"M2M_AUTH_" + k.upper(): str(v).lower() if isinstance(v, bool) else str(v)
+           for k, v in base_options(server, without=name).items()}
+    env[item["env"]] = text
+    client = TokenClient.from_env(env)
+    assert client.client_id == "demo-client"
+
+
+WRONG = {
+    "text": 42,
+    "secret": 42,
+    "flag": "yes",
+    "count": -1,
+    "duration": "soon",
+    "fraction": "half",
+    "list": 42,
+    "map": ["a"],
+    "pem": 42,
+}
+
+
+@pytest.mark.parametrize("name", names("client_options"))
+def test_every_option_refuses_a_value_of_another_type(server: DevServer, name: str) -> None:
+    item = next(i for i in SURFACE["client_options"] if i["name"] == name)
+    opts = base_options(server, without=name)
+    opts[name] = WRONG[item["type"]]
+    with pytest.raises(m2m_auth.ConfigError, match=name):
+        TokenClient(**opts)
+
+
+def test_unknown_options_and_parameters_are_type_errors(client: TokenClient) -> None:
+    with pytest.raises(TypeError, match="'no_such_option'"):
+        TokenClient(no_such_option=1)  # type: ignore[call-arg]
+    for method in (client.get_token, client.fetch_token, client.invalidate):
+        with pytest.raises(TypeError, match="'no_such_parameter'"):
+            method(no_such_parameter=1)  # type: ignore[call-arg]
+
+
+REQUEST_SAMPLES: dict[str, Any] = {
+    "audience": AUDIENCE,
+    "scope": ["read:data"],
+    "organization": "org_123",
+    "resource": [AUDIENCE],
+    "extra": {"foo": "bar"},
+}
+
+
+@pytest.mark.parametrize("name", names("request_parameters"))
+def test_every_request_parameter_is_accepted(server: DevServer, client: TokenClient, name: str) -> None:
+    value = REQUEST_SAMPLES[name]
+    for call in (client.get_token, client.fetch_token):
+        token = call(**{name: value})
+        assert isinstance(token, Token)
+    client.invalidate(**{name: value})
+    client.invalidate_rejected(token, **{name: value})
+    assert client.call_api("GET", server.api_url, **{name: value}).status == 200
+    # Each request parameter is also a client option (its default).
+    assert name in names("client_options")
+
+
+def test_stats_have_every_stat(client: TokenClient) -> None:
+    client.get_token()
+    stats = client.stats()
+    assert list(stats.as_dict()) == names("stats")
+    for name in names("stats"):
+        assert isinstance(getattr(stats, name), int)
+        assert getattr(Stats, name).__doc__
+        assert name in repr(stats)
+
+
+ERROR_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (str,),
+    "count": (int,),
+    "duration": (float,),
+}
+
+
+def every_error_class() -> list[type[M2MAuthError]]:
+    return [getattr(m2m_auth, n) for n in m2m_auth.__all__ if n.endswith("Error")]
+
+
+@pytest.mark.parametrize("cls", every_error_class(), ids=lambda c: c.__name__)
+def test_every_exception_class_has_every_error_field(cls: type[M2MAuthError]) -> None:
+    e = cls("a message")
+    for item in SURFACE["error_fields"]:
+        assert hasattr(e, item["name"]), f"{cls.__name__} has no {item['name']}"
+    assert e.message == "a message"
+    assert e.code == cls.code
+
+
+def test_engine_errors_carry_every_field(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
+    server.faults([{"status": 429, "headers": {"Retry-After": "30"}, "json": {"error": "slow_down"}}])
+    client = make_client(max_attempts=1)
+    errors = []
+    for _ in range(2):  # an oauth error, then throttled
+        with pytest.raises(M2MAuthError) as info:
+            client.get_token()
+        errors.append(info.value)
+    refused, throttled = errors
+    assert (refused.code, throttled.code) in (("oauth", "throttled"), ("http", "throttled"))
+    for e in errors:
+        for item in SURFACE["error_fields"]:
+            value = getattr(e, item["name"])
+            assert value is None or isinstance(value, ERROR_TYPES[item["type"]]), (item, value)
+    assert (refused.status, refused.retry_after, refused.kind, refused.reason) == (429, None, None, None)
+    assert throttled.retry_after is not None and 25 < throttled.retry_after <= 30
+    assert throttled.status is None
+
+
+TOKEN_TYPES: dict[str, type] = {
+    "secret": str,
+    "text": str,
+    "duration": float,
+    "instant": float,
+    "map": dict,
+}
+
+
+def test_token_has_every_field(client: TokenClient) -> None:
+    token = client.get_token()
+    for item in SURFACE["token_fields"]:
+        value = getattr(token, item["name"])
+        if callable(value):  # authorization_header()
+            value = value()
+        if value is not None:
+            assert isinstance(value, TOKEN_TYPES[item["type"]]), item
+    now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    assert abs(token.expires_at - now - token.expires_in) < 5
+
+
+def test_client_has_every_method() -> None:
+    for name in names("client_methods"):
+        assert hasattr(TokenClient, name), name
+        assert getattr(TokenClient, name).__doc__, name
+
+
+def stub_class(name: str) -> ast.ClassDef:
+    tree = ast.parse(STUB.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return node
+    raise AssertionError(f"_native.pyi has no class {name}")
+
+
+def stub_members(name: str) -> list[str]:
+    out = []
+    for node in stub_class(name).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out.append(node.target.id)
+        elif isinstance(node, ast.FunctionDef):
+            out.append(node.name)
+    return out
+
+
+STUB_TYPES = {
+    "text": "_Text",
+    "secret": "_Secret",
+    "flag": "_Flag",
+    "count": "_Count",
+    "duration": "_Duration",
+    "fraction": "_Fraction",
+    "list": "_List",
+    "map": "_Map",
+    "pem": "_Pem",
+}
+
+
+@pytest.mark.parametrize(
+    "section, typed_dict", [("client_options", "_ClientOptions"), ("request_parameters", "_RequestParameters")]
+)
+def test_the_stub_declares_every_option(section: str, typed_dict: str) -> None:
+    declared = {
+        node.target.id: ast.unparse(node.annotation)
+        for node in stub_class(typed_dict).body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+    assert list(declared) == names(section)
+    for item in SURFACE[section]:
+        assert declared[item["name"]] == f"{STUB_TYPES[item['type']]} | None", item["name"]
+
+
+def test_the_stub_declares_every_stat_token_field_and_method() -> None:
+    assert [m for m in stub_members("Stats") if m in names("stats")] == names("stats")
+    assert set(names("token_fields")) <= set(stub_members("Token"))
+    assert set(names("client_methods")) <= set(stub_members("TokenClient"))

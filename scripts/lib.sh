@@ -1,0 +1,234 @@
+# shellcheck shell=bash
+# What the scripts in scripts/ share. Source it first thing:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# It sets `set -euo pipefail`, ROOT (the repository) and TARGET_DIR (cargo's
+# target directory), cds to ROOT, and installs the EXIT trap that runs what
+# was registered with on_exit. Helpers:
+#
+#   on_exit COMMAND           run COMMAND (a shell string) when the script exits
+#   apt_install PKG...        install the Debian packages that are not installed
+#   free_port                 print a free TCP port on 127.0.0.1
+#   start_redis               a throwaway redis-server: REDIS_URL, REDIS_PID
+#   build_devserver [--release]   build the dev server; M2M_AUTH_DEVSERVER
+#   start_devserver [ARG...]  start it: DEV_URL, DEV_TOKEN_URL, DEV_API_URL
+#   stop_devserver
+#   c_build                   libm2m_auth (debug, or M2M_C_PROFILE=release) and the dev server
+#   ensure_node               Node.js 20+ and npm
+#   node_build                node/'s npm packages and its debug addon
+#   interop_install           oidc-provider in tests/interop (npm ci)
+#   python_build PKG...       python/.venv with maturin and PKG..., the package built into it
+#
+# The dev server binary is always $M2M_AUTH_DEVSERVER (default: the debug
+# build in TARGET_DIR); every test harness reads that one variable.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CARGO=${CARGO:-cargo}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+# The script's name, for messages: "test-c: ...".
+SCRIPT_NAME="$(basename "$0" .sh)"
+
+# ---- cleanup -------------------------------------------------------------------
+
+_on_exit=()
+# on_exit COMMAND: COMMAND (a shell string, evaluated then) runs when the
+# script exits, however it exits; the latest registered runs first.
+on_exit() {
+  _on_exit+=("$1")
+}
+cleanup() {
+  local i
+  for ((i = ${#_on_exit[@]} - 1; i >= 0; i--)); do
+    eval "${_on_exit[i]}" || true
+  done
+  _on_exit=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- Debian packages -------------------------------------------------------------
+
+_apt_updated=""
+# apt_install PKG...: installs those of the Debian packages that `dpkg -s`
+# does not report as installed; when all are, apt-get does not run at all.
+# `apt-get update` runs once per script, before the first install.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    [ "$(dpkg -s "$p" 2>/dev/null | sed -n 's/^Status: //p')" = "install ok installed" ] ||
+      missing+=("$p")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "$SCRIPT_NAME: ${missing[*]} missing and no apt-get here: install them by hand" >&2
+    return 1
+  fi
+  echo "$SCRIPT_NAME: installing ${missing[*]} (apt-get)" >&2
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  if [ -z "$_apt_updated" ]; then
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    _apt_updated=1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ---- ports, redis ------------------------------------------------------------------
+
+# free_port: prints a TCP port on 127.0.0.1 that was free a moment ago.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_redis: starts a redis-server without persistence on a free port in
+# the background (installing redis-server if needed), waits until it accepts
+# connections, exports REDIS_URL (redis://127.0.0.1:PORT/0) and sets REDIS_PID;
+# it is stopped on exit.
+start_redis() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  local port i
+  port="$(free_port)"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+  REDIS_PID=$!
+  on_exit "kill $REDIS_PID 2>/dev/null; wait $REDIS_PID 2>/dev/null || true"
+  for i in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$REDIS_PID" 2>/dev/null || { echo "$SCRIPT_NAME: redis-server did not start" >&2; return 1; }
+    sleep 0.05
+  done
+  export REDIS_URL="redis://127.0.0.1:$port/0"
+}
+
+# ---- the dev server ------------------------------------------------------------------
+
+# build_devserver [--release]: builds the dev server (a no-op for cargo when
+# nothing changed) and exports M2M_AUTH_DEVSERVER, unless it is already set,
+# as the path of that build.
+build_devserver() {
+  local profile=debug
+  [ "${1:-}" = --release ] && profile=release
+  "$CARGO" build -q ${1:+"$1"} -p m2m-auth-devserver
+  export M2M_AUTH_DEVSERVER="${M2M_AUTH_DEVSERVER:-$TARGET_DIR/$profile/m2m-auth-devserver}"
+}
+
+# start_devserver [ARG...]: starts the dev server ($M2M_AUTH_DEVSERVER;
+# extra arguments are passed on). Sets DEV_URL, DEV_TOKEN_URL, DEV_API_URL and
+# DEV_PID. It exits when its standard input closes: stop_devserver, or this
+# script's exit.
+_devserver_on_exit=""
+start_devserver() {
+  local bin="${M2M_AUTH_DEVSERVER:-$TARGET_DIR/debug/m2m-auth-devserver}"
+  if [ -z "$_devserver_on_exit" ]; then
+    on_exit stop_devserver
+    _devserver_on_exit=1
+  fi
+  coproc DEVSERVER { exec "$bin" --exit-on-stdin-eof "$@"; }
+  DEV_PID=$DEVSERVER_PID
+  local line=""
+  if ! IFS= read -r -t 30 line <&"${DEVSERVER[0]}"; then
+    echo "the dev server did not start" >&2
+    return 1
+  fi
+  DEV_URL="$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' <<<"$line")"
+  DEV_TOKEN_URL="$(sed -n 's/.*"token_url":"\([^"]*\)".*/\1/p' <<<"$line")"
+  DEV_API_URL="$(sed -n 's/.*"api_url":"\([^"]*\)".*/\1/p' <<<"$line")"
+  [ -n "$DEV_URL" ]
+}
+
+stop_devserver() {
+  if [ -n "${DEV_PID:-}" ]; then
+    local fd="${DEVSERVER[1]:-}"
+    [ -n "$fd" ] && eval "exec ${fd}>&-"
+    wait "$DEV_PID" 2>/dev/null || true
+    DEV_PID=""
+  fi
+}
+
+# ---- the packages' builds ------------------------------------------------------------
+
+# c_build: the C library (debug unless M2M_C_PROFILE=release) and the dev
+# server; with cargo, only these crates.
+c_build() {
+  local profile_flag=()
+  [ "${M2M_C_PROFILE:-debug}" = release ] && profile_flag=(--release)
+  "$CARGO" build -q "${profile_flag[@]}" -p m2m-auth-c
+  build_devserver
+}
+
+# ensure_node: Node.js 20+ and npm on PATH; installs Debian's if there is no
+# node or npm at all.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 20 ]; then
+    echo "$SCRIPT_NAME: Node.js 20+ is required (found $(node --version))" >&2
+    return 1
+  fi
+}
+
+# node_build: node/'s npm packages (reinstalled only when package-lock.json
+# changed) and its debug addon (a no-op for cargo when nothing changed).
+node_build() {
+  ensure_node
+  (
+    cd "$ROOT/node"
+    local stamp=node_modules/.m2m-auth-lock want
+    want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+      echo "$SCRIPT_NAME: npm install (package-lock.json)" >&2
+      # `npm install`, not `npm ci`: npm 11 leaves the other platforms' optional
+      # packages of @napi-rs/lzma out of the lock file and then refuses `npm ci`.
+      # With the lock file present it installs exactly what it pins.
+      npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+      echo "$want" >"$stamp"
+    fi
+    npm run --silent build
+  )
+}
+
+# interop_install: oidc-provider (pinned in tests/interop/package-lock.json)
+# with `npm ci`, skipped when node_modules is newer than the lock file.
+interop_install() {
+  local dir="$ROOT/tests/interop"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# python_build [PKG...]: python/.venv (interpreter: $PYTHON, default python3)
+# with maturin and PKG... (installed only when one is missing), then the
+# package built from source into it (a debug build of bindings/python unless
+# M2M_AUTH_PYTHON_PROFILE says otherwise). Sets PY, the venv's python.
+python_build() {
+  local venv="$ROOT/python/.venv"
+  PY="$venv/bin/python"
+  if [ ! -x "$PY" ]; then
+    if ! "${PYTHON:-python3}" -m venv "$venv" 2>/dev/null; then
+      # Debian's python3 makes venvs only with python3-venv.
+      rm -rf "$venv"
+      apt_install python3-venv
+      "${PYTHON:-python3}" -m venv "$venv"
+    fi
+  fi
+  local reqs=(maturin "$@")
+  if ! "$PY" -c 'import importlib.metadata as m, sys; [m.version(p) for p in sys.argv[1:]]' \
+    "${reqs[@]}" >/dev/null 2>&1; then
+    "$PY" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$PY" -m pip install -q --disable-pip-version-check "${reqs[@]}"
+  fi
+  # No build isolation: maturin is already in the venv, and cargo reuses its
+  # incremental build.
+  PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${M2M_AUTH_PYTHON_PROFILE:-dev}" \
+    "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation \
+    --force-reinstall --no-deps "$ROOT/python"
+}

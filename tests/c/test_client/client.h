@@ -1,0 +1,35 @@
+/* What the parts of test_client share (tests/c/test_client.c is the program
+ * and runs every test; tests/c/test_client/ holds the other parts): the dev
+ * server, the client under test and its secret, and the tests each part
+ * defines. */
+#ifndef M2M_TEST_CLIENT_H
+#define M2M_TEST_CLIENT_H
+
+#include <m2m_auth.h>
+
+#include "support/clients.h"
+#include "support/testlib.h"
+
+#define CLIENT_ID "c-client"
+#define SECRET "c-secret+/&=%"
+#define SECRET_FORM "c-secret%2B%2F%26%3D%25"
+
+/* The dev server of the run (started by main). */
+extern devserver srv;
+
+/* A client of CLIENT_ID / SECRET for `audience` (NULL: none). */
+m2m_client *client_for(const char *audience);
+/* Fails a check if a text field of `err` shows the secret. */
+void check_no_secret(const m2m_error *err);
+
+/* errors.c */
+void oauth_errors_carry_their_fields_and_no_secret(void);
+void http_errors_then_throttling(void);
+void invalid_responses_and_timeouts(void);
+void call_api_renews_the_token_once_on_401(void);
+/* threads.c */
+void sixty_four_threads_on_a_cold_cache_make_one_request(void);
+void threads_share_one_client_on_the_fast_path(void);
+void a_token_handle_can_move_between_threads(void);
+
+#endif
