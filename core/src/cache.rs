@@ -10,7 +10,7 @@ use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use futures_util::future::{BoxFuture, Shared};
+use futures_util::future::{BoxFuture, Shared, WeakShared};
 
 use crate::clock;
 use crate::error::Error;
@@ -26,6 +26,23 @@ pub const DEFAULT_MAX_KEYS: usize = 10_000;
 /// A token request in flight; every waiter shares its outcome.
 pub(crate) type Inflight = Shared<BoxFuture<'static, Result<Token, Error>>>;
 
+/// How a slot refers to its request in flight.
+pub(crate) enum InflightRecord {
+    /// A background refresh: a task of its own, awaited through its join
+    /// handle (safe to await from any runtime).
+    Task(Inflight),
+    /// A request driven by its waiters. The slot does not keep it alive:
+    /// once every waiter (or the task a waiter that gave up handed it to) is
+    /// gone — say, with the runtime they ran on — the request is gone too,
+    /// and the next caller starts a new one on its own runtime instead of
+    /// joining one whose timers and connections belong to a dead runtime.
+    Driven {
+        fetch: WeakShared<BoxFuture<'static, Result<Token, Error>>>,
+        /// Held by the request's future: alive while the future is.
+        alive: std::sync::Weak<()>,
+    },
+}
+
 /// A token with the instants (monotonic ns) that govern it.
 pub(crate) struct Cached {
     pub token: Token,
@@ -38,7 +55,7 @@ pub(crate) struct Cached {
 pub(crate) struct SlotState {
     pub cached: Option<Cached>,
     /// The request in flight and its id.
-    inflight: Option<(u64, Inflight)>,
+    inflight: Option<(u64, InflightRecord)>,
     /// The fork generation that started `inflight`: a child after `fork()`
     /// inherits the request but not the task driving it.
     inflight_generation: u64,
@@ -114,19 +131,42 @@ pub(crate) fn next_fetch_id() -> u64 {
 }
 
 impl SlotState {
-    /// The token request in flight for this key, if one is (and was started
-    /// by this process).
-    pub(crate) fn inflight(&mut self) -> Option<&Inflight> {
-        if self.inflight.is_some() && self.inflight_generation != process::generation() {
+    /// Whether a token request is in flight for this key (started by this
+    /// process, and still alive).
+    pub(crate) fn is_inflight(&mut self) -> bool {
+        let live = match &self.inflight {
+            None => return false,
+            Some(_) if self.inflight_generation != process::generation() => false,
+            Some((_, InflightRecord::Task(_))) => true,
+            Some((_, InflightRecord::Driven { alive, .. })) => alive.strong_count() > 0,
+        };
+        if !live {
             self.inflight = None;
         }
-        self.inflight.as_ref().map(|(_, f)| f)
+        live
+    }
+
+    /// The token request in flight for this key, to wait for. The clone must
+    /// be dropped outside the slot's lock (it may be the last one).
+    pub(crate) fn inflight(&mut self) -> Option<Inflight> {
+        if !self.is_inflight() {
+            return None;
+        }
+        let joined = match &self.inflight {
+            Some((_, InflightRecord::Task(f))) => Some(f.clone()),
+            Some((_, InflightRecord::Driven { fetch, .. })) => fetch.upgrade(),
+            None => None,
+        };
+        if joined.is_none() {
+            self.inflight = None;
+        }
+        joined
     }
 
     /// Records request `id` (from [`next_fetch_id`]) as in flight.
-    pub(crate) fn start_inflight(&mut self, id: u64, inflight: Inflight) {
+    pub(crate) fn start_inflight(&mut self, id: u64, record: InflightRecord) {
         self.inflight_generation = process::generation();
-        self.inflight = Some((id, inflight));
+        self.inflight = Some((id, record));
     }
 
     /// Forgets request `id` if it is still the one in flight.
@@ -274,6 +314,9 @@ thread_local! {
 /// process; a client can be given its own for isolation.
 pub struct MemoryCache {
     slots: Mutex<lru::LruCache<CacheKey, Arc<Slot>>>,
+    /// The bound, enforced on insert (the map grows as keys come, rather
+    /// than reserving room for the bound up front).
+    max_keys: usize,
 }
 
 impl MemoryCache {
@@ -281,7 +324,8 @@ impl MemoryCache {
     pub fn new(max_keys: usize) -> Arc<MemoryCache> {
         let cap = NonZeroUsize::new(max_keys.max(1)).expect("max(1) is non-zero");
         Arc::new(MemoryCache {
-            slots: Mutex::new(lru::LruCache::new(cap)),
+            slots: Mutex::new(lru::LruCache::unbounded()),
+            max_keys: cap.get(),
         })
     }
 
@@ -312,7 +356,15 @@ impl MemoryCache {
         }
         let slot = Arc::new(Slot::new(key.clone()));
         slots.push(key, slot.clone());
+        self.evict(&mut slots);
         slot
+    }
+
+    /// Drops the least recently used keys beyond the bound.
+    fn evict(&self, slots: &mut lru::LruCache<CacheKey, Arc<Slot>>) {
+        while slots.len() > self.max_keys {
+            slots.pop_lru();
+        }
     }
 
     /// Marks `slot` as used (its owner reached it without a lookup); puts it
@@ -321,6 +373,7 @@ impl MemoryCache {
         let mut slots = self.slots.lock();
         if slots.get(&slot.key).is_none() {
             slots.push(slot.key.clone(), slot.clone());
+            self.evict(&mut slots);
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::FutureExt as _;
 use tracing::{info, warn};
 
-use crate::cache::{next_fetch_id, Inflight, Slot, SlotState};
+use crate::cache::{next_fetch_id, Inflight, InflightRecord, Slot, SlotState};
 use crate::client::{Failure, Inner};
 use crate::clock::{self, nanos};
 use crate::error::{Error, ErrorDetail, Result, TransportKind};
@@ -58,7 +58,7 @@ impl Inner {
             }
             inner.stats.miss();
             match st.inflight() {
-                Some(f) => f.clone(),
+                Some(f) => f,
                 None => Inner::start_fetch(&inner, &slot, &mut st, false),
             }
         };
@@ -68,7 +68,7 @@ impl Inner {
     /// Starts a background refresh unless one is running, backing off, or
     /// throttled.
     fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
-        if st.inflight().is_none() && now >= st.next_refresh_at && now >= st.throttled_until {
+        if !st.is_inflight() && now >= st.next_refresh_at && now >= st.throttled_until {
             // The task runs on its own; nobody waits for a background refresh.
             drop(Inner::start_fetch(inner, slot, st, true));
         }
@@ -90,17 +90,20 @@ impl Inner {
         // ends its record, so the key is never "in flight" for ever.
         let guard = InflightGuard(Some((slot.clone(), id)));
         let run = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id);
+        let token = Arc::new(());
+        let alive = Arc::downgrade(&token);
         let fetch = async move {
+            let _alive = token;
             let mut guard = guard;
             let result = run.await;
             guard.0 = None; // run_fetch ended the record itself
             result
         }
         .boxed();
-        let shared = if background {
+        if background {
             // Nobody waits for a background refresh: it runs as its own task.
             let task = tokio::spawn(fetch);
-            async move {
+            let shared = async move {
                 task.await.unwrap_or_else(|e| {
                     Err(Error::transport(
                         TransportKind::Io,
@@ -109,15 +112,19 @@ impl Inner {
                 })
             }
             .boxed()
-            .shared()
+            .shared();
+            st.start_inflight(id, InflightRecord::Task(shared.clone()));
+            shared
         } else {
             // Driven by its waiters, in their own tasks (no spawn, no
             // cross-task wake-up); `Waiter` hands it to a task of its own if
             // a waiter gives up before it completes.
-            fetch.shared()
-        };
-        st.start_inflight(id, shared.clone());
-        shared
+            let shared = fetch.shared();
+            if let Some(weak) = shared.downgrade() {
+                st.start_inflight(id, InflightRecord::Driven { fetch: weak, alive });
+            }
+            shared
+        }
     }
 
     /// One token request, its outcome recorded in the slot.

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use m2m_auth::{ErrorKind, MemoryCache, TokenClient, TokenRequest};
+use m2m_auth::{ErrorKind, MemoryCache, RetryPolicy, TokenClient, TokenRequest};
 use serde_json::json;
 
 #[tokio::test]
@@ -378,4 +378,42 @@ fn a_refresh_cut_off_by_its_runtime_shutting_down_does_not_poison_the_key() {
         renewed.is_ok(),
         "the key is not stuck in flight: {renewed:?}"
     );
+}
+
+/// A request in flight when its runtime shut down (its waiter gave up, the
+/// runtime went away) is not joined by a caller on another runtime: that
+/// would poll timers of a dead runtime (a panic). The caller makes its own.
+#[test]
+fn a_request_orphaned_by_its_runtime_is_not_joined_from_another() {
+    let server_rt = tokio::runtime::Runtime::new().unwrap();
+    let env = server_rt.block_on(env());
+    // The first attempt fails at once: the request then sleeps (its backoff,
+    // on the first runtime's timer) when its waiter gives up.
+    env.faults(json!([{"status": 503}]), false);
+    let client = env
+        .builder()
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    first.block_on(async {
+        let call = client.get_token(&TokenRequest::default());
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), call).await;
+        assert!(gave_up.is_err(), "still in its backoff");
+    });
+    drop(first);
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = second.block_on(client.get_token(&TokenRequest::default()));
+    assert!(token.is_ok(), "{token:?}");
+    drop(second);
+    drop(server_rt);
 }
