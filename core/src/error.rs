@@ -247,7 +247,7 @@ impl Error {
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
         ErrorDetail::Config {
-            message: message.into(),
+            message: strip_userinfo(&message.into()),
         }
         .into()
     }
@@ -304,6 +304,34 @@ impl Error {
     }
 }
 
+/// `text` with the user info of every URL in it (`scheme://user:pass@host`)
+/// replaced by `***`: configuration errors quote the URLs they refuse, and
+/// a cache, proxy or endpoint URL may carry a password.
+pub(crate) fn strip_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends at the first of these; user info ends at its
+        // last `@`.
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | ' ' | '\\') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                rest = &tail[at..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The value of one error field ([`Error::field`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldValue<'a> {
@@ -349,3 +377,27 @@ impl Error {
 
 /// `Result` with m2m-auth's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_never_quote_a_url_s_user_info() {
+        for (given, shown) in [
+            (
+                "unknown cache \"valkey://:hunter2@h:6379/0\"",
+                "unknown cache \"valkey://***@h:6379/0\"",
+            ),
+            (
+                "proxy \"http://u:hunter2@[bad\" is not valid",
+                "proxy \"http://***@[bad\" is not valid",
+            ),
+            ("a://x@y/p?q=b://c:hunter2@d e", "a://***@y/p?q=b://***@d e"),
+            ("no url here", "no url here"),
+            ("https://host/path@x", "https://host/path@x"),
+        ] {
+            assert_eq!(Error::config(given).to_string(), format!("config: {shown}"));
+        }
+    }
+}

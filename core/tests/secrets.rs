@@ -110,3 +110,30 @@ async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
     assert_clean("the TRACE log", &logs);
     std::io::stderr().flush().ok();
 }
+
+/// Issue #11 item 13: configuration errors quote the URL they refuse, never
+/// the password in it.
+#[test]
+fn config_errors_do_not_echo_passwords_in_urls() {
+    let base = || {
+        m2m_auth::TokenClient::builder()
+            .token_url("https://a.example/token")
+            .client_id("id")
+            .client_secret("s")
+    };
+    let errors = [
+        base().cache("valkey://:hunter2@127.0.0.1:6379/0").build(),
+        base().proxy("http://user:hunter2@[::1").build(),
+        m2m_auth::TokenClient::builder()
+            .token_url("ftp://user:hunter2@a.example/token")
+            .client_id("id")
+            .client_secret("s")
+            .build(),
+    ];
+    for result in errors {
+        let err = result.expect_err("a config error");
+        assert_eq!(err.code(), "config");
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}
