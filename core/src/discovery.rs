@@ -41,9 +41,24 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
             .ok_or_else(|| {
                 Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
             })?;
-        return check_url(endpoint, "discovered token_endpoint");
+        return check_discovered(issuer, endpoint);
     }
     Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))
+}
+
+/// The https rule for a URL an issuer's metadata names: the rule of §1, and
+/// no downgrade: an `https` issuer's endpoint is `https` too (`http://` to
+/// loopback only for an issuer that is itself loopback `http`), so metadata
+/// cannot send the client secret over plain http.
+fn check_discovered(issuer: &Url, endpoint: &str) -> Result<Url> {
+    let url = check_url(endpoint, "discovered token_endpoint")?;
+    if issuer.scheme() == "https" && url.scheme() != "https" {
+        return Err(Error::invalid_response(format!(
+            "the metadata of https issuer {issuer} names a token_endpoint over {}://",
+            url.scheme()
+        )));
+    }
+    Ok(url)
 }
 
 /// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 form with
@@ -56,4 +71,26 @@ fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
     let rfc8414 = format!("{origin}/.well-known/oauth-authorization-server{path}");
     let parse = |s: &str| Url::parse(s).map_err(|e| Error::config(format!("issuer: {e}")));
     Ok([parse(&oidc)?, parse(&rfc8414)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_issuer_cannot_name_an_http_token_endpoint() {
+        let https = Url::parse("https://issuer.example/").unwrap();
+        let http = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let err = check_discovered(&https, "http://127.0.0.1:8080/token").unwrap_err();
+        assert_eq!(err.code(), "invalid_response");
+        assert!(check_discovered(&https, "https://issuer.example/token").is_ok());
+        // A loopback http issuer (a local server) keeps its loopback endpoint.
+        assert!(check_discovered(&http, "http://127.0.0.1:8080/token").is_ok());
+        assert_eq!(
+            check_discovered(&http, "http://example.com/token")
+                .unwrap_err()
+                .code(),
+            "config"
+        );
+    }
 }
