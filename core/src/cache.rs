@@ -361,9 +361,21 @@ impl MemoryCache {
     }
 
     /// Drops the least recently used keys beyond the bound.
+    /// A slot someone else still holds (a client's default key, a call in
+    /// progress, a request in flight) is never evicted: evicting it would
+    /// let the next caller make a second request for a key already in
+    /// flight. While every slot is held, the map may exceed its bound.
     fn evict(&self, slots: &mut lru::LruCache<CacheKey, Arc<Slot>>) {
         while slots.len() > self.max_keys {
-            slots.pop_lru();
+            let victim = slots
+                .iter()
+                .rev() // least recently used first
+                .find(|(_, slot)| Arc::strong_count(slot) == 1)
+                .map(|(key, _)| key.clone());
+            match victim {
+                Some(key) => drop(slots.pop(&key)),
+                None => break,
+            }
         }
     }
 

@@ -417,3 +417,30 @@ fn a_request_orphaned_by_its_runtime_is_not_joined_from_another() {
     drop(second);
     drop(server_rt);
 }
+
+/// Issue #11 item 8: with a small bound, a key in flight is not evicted by
+/// other keys, so its later callers join its request instead of sending a
+/// second one.
+#[tokio::test]
+async fn a_key_in_flight_is_never_evicted() {
+    let env = env().await;
+    env.faults(json!([{"delay_ms": 300}]), true);
+    let client = env.builder().max_cache_keys(1).build().unwrap();
+    let a = TokenRequest::new().audience("https://a.example");
+    let b = TokenRequest::new().audience("https://b.example");
+    let first_a = tokio::spawn({
+        let (c, r) = (client.clone(), a.clone());
+        async move { c.get_token(&r).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let other = tokio::spawn({
+        let (c, r) = (client.clone(), b.clone());
+        async move { c.get_token(&r).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let again_a = client.get_token(&a).await.unwrap();
+    let first_a = first_a.await.unwrap().unwrap();
+    other.await.unwrap().unwrap();
+    assert_eq!(first_a.access_token(), again_a.access_token());
+    assert_eq!(env.requests(), 2, "one request per key");
+}
