@@ -79,10 +79,14 @@ pub(crate) fn parse_token_response_scrubbed(
     // §5.2: an `error` member makes it an OAuth error, whatever the status.
     if let Some(Value::Object(obj)) = &json {
         if let Some(Value::String(code)) = obj.get("error") {
+            // Each field is bounded like an `http` body excerpt (scrubbed
+            // before it is cut): a server's megabyte of text must not become
+            // a megabyte of error message, logged on every call.
+            let bounded = |t: String| excerpt(&scrub(t), rules.error_excerpt_len);
             return Err(ErrorDetail::OAuth {
-                error: code.clone(),
-                error_description: string_field(obj, "error_description"),
-                error_uri: string_field(obj, "error_uri"),
+                error: bounded(code.clone()),
+                error_description: string_field(obj, "error_description").map(bounded),
+                error_uri: string_field(obj, "error_uri").map(bounded),
                 status,
             }
             .into());

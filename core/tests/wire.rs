@@ -384,3 +384,38 @@ async fn call_api_sends_the_bearer_token_and_renews_once_on_401() {
         .await;
     assert_eq!(refused.unwrap_err().kind(), ErrorKind::Config);
 }
+
+/// Issue #11 item 6: a server's OAuth error fields are bounded like an HTTP
+/// body excerpt (512 bytes each), whatever it sends.
+#[tokio::test]
+async fn oauth_error_fields_are_bounded() {
+    let env = env().await;
+    let huge = "é".repeat(100_000); // 200 KB of two-byte characters
+    env.faults(
+        json!([{"status": 400, "json": {"error": format!("invalid_request{huge}"),
+            "error_description": huge, "error_uri": format!("https://e.example/{huge}")}}]),
+        false,
+    );
+    let err = env
+        .client()
+        .get_token(&TokenRequest::default())
+        .await
+        .unwrap_err();
+    match err.detail() {
+        ErrorDetail::OAuth {
+            error,
+            error_description,
+            error_uri,
+            status,
+        } => {
+            assert_eq!(*status, 400);
+            assert!(error.starts_with("invalid_request") && error.len() <= 512);
+            assert!(error_description
+                .as_ref()
+                .is_some_and(|d| d.len() <= 512 && !d.is_empty()));
+            assert!(error_uri.as_ref().is_some_and(|u| u.len() <= 512));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().len() < 2048);
+}
