@@ -7,7 +7,7 @@ use m2m_auth::TokenRequest;
 
 use crate::failure::{config_failure, io_failure, Failure};
 use crate::options::ClientArgs;
-use crate::output::{metadata, pretty, status_line, token_response, write_stdout};
+use crate::output::{escape_controls, metadata, pretty, status_line, token_response, write_stdout};
 
 /// The flags of `token`.
 #[derive(Args)]
@@ -86,7 +86,8 @@ pub async fn call(args: CallArgs) -> Result<u8, Failure> {
     if args.include {
         out.extend_from_slice(format!("HTTP/1.1 {}\n", status_line(resp.status)).as_bytes());
         for (k, v) in &resp.headers {
-            out.extend_from_slice(format!("{k}: {v}\n").as_bytes());
+            let line = escape_controls(&format!("{k}: {v}"));
+            out.extend_from_slice(format!("{line}\n").as_bytes());
         }
         out.push(b'\n');
     }

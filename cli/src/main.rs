@@ -66,7 +66,8 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(status),
         Err(f) => {
-            eprintln!("m2m-auth: {}", f.message);
+            // Error messages quote what servers said.
+            eprintln!("m2m-auth: {}", output::escape_controls(&f.message));
             ExitCode::from(f.status)
         }
     }

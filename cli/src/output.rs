@@ -54,9 +54,34 @@ pub fn pretty(fields: &[(String, Value)]) -> String {
     format!("{{\n{}\n}}\n", body.join(",\n"))
 }
 
-/// Writes `bytes` to standard output and flushes it.
+/// `text` with every control character but newline and tab written as
+/// `\u{..}`: text that came from a server (error descriptions, headers, an
+/// API's body on a terminal) must not drive the user's terminal.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes `bytes` to standard output and flushes it. On a terminal, control
+/// characters are escaped (see [`escape_controls`]); into a pipe or a file
+/// the bytes go as they are.
 pub fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::IsTerminal as _;
     let mut out = std::io::stdout().lock();
+    let escaped;
+    let bytes = if out.is_terminal() {
+        escaped = escape_controls(&String::from_utf8_lossy(bytes));
+        escaped.as_bytes()
+    } else {
+        bytes
+    };
     out.write_all(bytes)
         .and_then(|_| out.flush())
         .map_err(|e| io_failure("writing to standard output", e))

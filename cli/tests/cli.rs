@@ -356,3 +356,32 @@ async fn a_file_cache_lets_repeated_commands_reuse_the_token() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue #11 item 6: what a server says never reaches the terminal as
+/// control characters (an escape sequence in an error description).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_is_printed_with_control_characters_escaped() {
+    let s = server().await;
+    s.set_faults(
+        Target::Token,
+        vec![FaultStep::status_json(
+            400,
+            serde_json::json!({"error": "invalid_scope",
+                "error_description": "\u{1b}]0;pwned\u{7}\u{1b}[2Jcleared"}),
+        )],
+        false,
+    );
+    let mut c = cmd(&[
+        "token",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("\\u{1b}]0;pwned"), "{err}");
+}
