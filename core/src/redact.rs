@@ -33,10 +33,30 @@ impl Redactor {
         let json_twice = serde_json::to_string(&json).unwrap_or_default();
         let json_twice = json_twice.trim_matches('"').to_string();
         let pct_space = form.replace('+', "%20");
-        let mut needles: Vec<Secret> = [raw.to_string(), form, basic, json, json_twice, pct_space]
-            .into_iter()
-            .map(Secret::new)
-            .collect();
+        // Echoes servers commonly produce: JSON with `\/` (PHP), percent
+        // escapes in lower case, HTML entities (hex, as OWASP escapes, and
+        // decimal).
+        let json_slash = json.replace('/', "\\/");
+        let form_lower = lower_percent(&form);
+        let pct_space_lower = lower_percent(&pct_space);
+        let html_hex = html_escape(raw, "&#x27;", "&#x2F;");
+        let html_dec = html_escape(raw, "&#39;", "&#47;");
+        let mut needles: Vec<Secret> = [
+            raw.to_string(),
+            form,
+            basic,
+            json,
+            json_twice,
+            pct_space,
+            json_slash,
+            form_lower,
+            pct_space_lower,
+            html_hex,
+            html_dec,
+        ]
+        .into_iter()
+        .map(Secret::new)
+        .collect();
         // Longest first, so a longer spelling is not broken by a shorter one.
         needles.sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
         needles.dedup();
@@ -98,6 +118,41 @@ impl Redactor {
         }
         text
     }
+}
+
+/// `text` with the two hex digits after each `%` in lower case.
+fn lower_percent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut lower = 0;
+    for c in text.chars() {
+        if lower > 0 {
+            out.push(c.to_ascii_lowercase());
+            lower -= 1;
+        } else {
+            out.push(c);
+            if c == '%' {
+                lower = 2;
+            }
+        }
+    }
+    out
+}
+
+/// `text` HTML-escaped (`&`, `<`, `>`, `"` by name; `'` and `/` as given).
+fn html_escape(text: &str, apostrophe: &str, slash: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str(apostrophe),
+            '/' => out.push_str(slash),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A short, stable, non-reversible name for an access token, safe to log.

@@ -33,7 +33,47 @@ fn spellings(client_id: &str, secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap();
     let json = json[1..json.len() - 1].to_string();
     let pct20 = form.replace('+', "%20");
-    vec![secret.to_string(), form, json, basic, pct20]
+    // Issue #11 item 7: `\/` in JSON, lower-case percent escapes, HTML
+    // entities (written here independently of the redactor's own code).
+    let json_slash = json.replace('/', r"\/");
+    let lower = |t: &str| {
+        let b = t.as_bytes();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' && i + 3 <= b.len() {
+                out.push('%');
+                out.push_str(&t[i + 1..i + 3].to_ascii_lowercase());
+                i += 3;
+            } else {
+                let c = t[i..].chars().next().unwrap();
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+        out
+    };
+    let html = |apos: &str, slash: &str| {
+        secret
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', apos)
+            .replace('/', slash)
+    };
+    vec![
+        secret.to_string(),
+        form.clone(),
+        json,
+        basic,
+        pct20.clone(),
+        json_slash,
+        lower(&form),
+        lower(&pct20),
+        html("&#x27;", "&#x2F;"),
+        html("&#39;", "&#47;"),
+    ]
 }
 
 /// Random text to surround a spelling (mostly ASCII so that positions vary
