@@ -220,9 +220,10 @@ impl TokenClientBuilder {
         self
     }
 
-    /// With a shared cache: how long one process may hold a key's fetch
-    /// lease, and so how long the others wait for it before fetching
-    /// themselves [10 s].
+    /// With a shared cache: how long a key's fetch lease outlives a holder
+    /// that died [10 s]. A live holder renews it every third of this while
+    /// its request runs, so the lease outlives the request however slow;
+    /// the others wait for it within their own `timeout`.
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.settings.lease_ttl = ttl;
         self

@@ -36,7 +36,7 @@ use crate::token::Token;
 /// in-flight requests process-wide.
 #[derive(Clone)]
 pub struct TokenClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 pub(crate) struct Inner {

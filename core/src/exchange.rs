@@ -46,10 +46,15 @@ impl Inner {
         (Zeroizing::new(form.finish()), authorization)
     }
 
-    /// Requests a token: attempts with backoff inside the overall deadline.
-    /// Every error leaving here is scrubbed of the credentials.
-    pub(crate) async fn request_token(&self, request: &Resolved) -> Result<Fetched, Failure> {
-        let deadline = tokio::time::Instant::now() + self.settings.timeout;
+    /// Requests a token: attempts with backoff inside the caller's overall
+    /// `deadline` (which time spent waiting for another process's lease
+    /// already counts against). Every error leaving here is scrubbed of the
+    /// credentials.
+    pub(crate) async fn request_token(
+        &self,
+        request: &Resolved,
+        deadline: tokio::time::Instant,
+    ) -> Result<Fetched, Failure> {
         let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
         let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
         let transport = self.transport().map_err(scrub)?;

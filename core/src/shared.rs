@@ -1,144 +1,163 @@
 //! The shared cache's lease protocol (docs/design.md §4, docs/shared-cache.md):
-//! a token another process fetched is read from the store; else one process
-//! fetches under the key's lease while the others wait for it.
+//! a token another process fetched is read from the store; a throttle another
+//! process met is met here too; else one process fetches under the key's
+//! lease, renewing it while its request runs, while the others wait for it
+//! inside their own deadline.
 
-use std::time::{Duration, SystemTime};
+mod values;
 
+use std::time::Duration;
+
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use crate::client::{Failure, Fetched, Inner};
-use crate::clock::{self, nanos};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::key::CacheKey;
-use crate::lifetime;
-use crate::response::TokenResponse;
 use crate::secret::Secret;
-use crate::store::{self, SealedToken, Sealer, SharedStore};
+use crate::store::{self, Lease, Sealer, SharedStore};
+
+/// How often a process waiting for another's lease looks at the store.
+const POLL: Duration = Duration::from_millis(25);
 
 impl Inner {
     /// A token for `key` from the shared cache if another process has a
     /// fresh one; else fetched under the key's lease (and shared), or, while
-    /// another process holds the lease, awaited from the store (bounded by
-    /// the lease time, then fetched here). Without a store: a plain fetch.
-    /// `rejected`: a token an API refused (or a forced fetch replaces), never
-    /// to be taken from the store again.
+    /// another process holds the lease, awaited from the store. A throttle
+    /// another process stored fails the call as if met here, without a
+    /// request. Waiting and fetching share one deadline (`timeout`).
+    /// Without a store: a plain fetch. `rejected`: a token an API refused
+    /// (or a forced fetch replaces), never to be taken from the store again.
     pub(crate) async fn fetch_shared(
         &self,
         key: &CacheKey,
         rejected: Option<&Secret>,
         background: bool,
     ) -> Result<Fetched, Failure> {
+        let deadline = Instant::now() + self.settings.timeout;
         let Some(store) = &self.store else {
-            return self.counted_request(key, background).await;
+            return self.counted_request(key, background, deadline).await;
         };
         let digest = key.digest();
         let skey = store::store_key(&digest);
+        let throttle_key = store::throttle_key(&skey);
         let sealer = Sealer::new(self.auth.sealing_secret(), &digest);
         let shared = Shared {
             store: &**store,
             key: &skey,
+            throttle_key: &throttle_key,
             sealer: &sealer,
             rejected,
         };
-        let wait_until = tokio::time::Instant::now() + self.settings.lease_ttl;
         loop {
             match self.read_shared(&shared).await {
                 Ok(Some(f)) => return Ok(f),
                 Ok(None) => {}
-                Err(e) => return self.degraded(e, key, background).await,
+                Err(e) => return self.degraded(e, key, background, deadline).await,
+            }
+            match self.read_throttle(&shared).await {
+                Ok(Some(left)) => return Err(throttled(left)),
+                Ok(None) => {}
+                Err(e) => return self.degraded(e, key, background, deadline).await,
             }
             match store.try_lease(&skey, self.settings.lease_ttl).await {
                 Ok(Some(lease)) => {
-                    // Another process may have stored one while we looked.
-                    let result = match self.read_shared(&shared).await {
-                        Ok(Some(f)) => Ok(f),
-                        _ => {
-                            let r = self.counted_request(key, background).await;
-                            if let Ok(f) = &r {
-                                self.write_shared(&shared, f).await;
-                            }
-                            r
-                        }
-                    };
-                    if let Err(e) = store.release(lease).await {
-                        self.store_failed(&e);
-                    }
-                    return result;
+                    return self
+                        .fetch_leased(&shared, lease, key, background, deadline)
+                        .await
                 }
                 Ok(None) => {}
-                Err(e) => return self.degraded(e, key, background).await,
+                Err(e) => return self.degraded(e, key, background, deadline).await,
             }
-            if tokio::time::Instant::now() >= wait_until {
-                debug!(target: "m2m_auth", store = %store.describe(), "lease holder is slow or gone; fetching here");
-                return self.counted_request(key, background).await;
+            // The holder renews its lease while its request runs, and that
+            // request ends within its own deadline, which is before ours:
+            // waiting beats a second request. A holder that died frees the
+            // lease within `lease_ttl`; then the loop takes it.
+            if Instant::now() + POLL >= deadline {
+                debug!(target: "m2m_auth", store = %store.describe(), "another process held the fetch lease until the deadline");
+                return Err(Error::transport(
+                    TransportKind::Timeout,
+                    format!(
+                        "no token within {:?}: another process held the key's fetch lease",
+                        self.settings.timeout
+                    ),
+                )
+                .into());
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
-    /// A fresh token from the store, or `None` (absent, unopenable, stale).
-    async fn read_shared(&self, shared: &Shared<'_>) -> Result<Option<Fetched>> {
-        let Some(value) = shared.store.get(shared.key).await? else {
-            return Ok(None);
+    /// Under the key's lease: the token or throttle another process stored
+    /// while we looked, else a request (renewing the lease while it runs)
+    /// whose outcome is shared. The lease is given back in every case.
+    async fn fetch_leased(
+        &self,
+        shared: &Shared<'_>,
+        lease: Lease,
+        key: &CacheKey,
+        background: bool,
+        deadline: Instant,
+    ) -> Result<Fetched, Failure> {
+        let result = match self.read_shared(shared).await {
+            Ok(Some(f)) => Ok(f),
+            _ => match self.read_throttle(shared).await {
+                Ok(Some(left)) => Err(throttled(left)),
+                _ => {
+                    let r = self
+                        .request_renewing(shared, &lease, key, background, deadline)
+                        .await;
+                    match &r {
+                        Ok(f) => self.write_shared(shared, f).await,
+                        Err(Failure {
+                            throttle: Some(d), ..
+                        }) => self.write_throttle(shared, *d).await,
+                        Err(_) => {}
+                    }
+                    r
+                }
+            },
         };
-        let Some(t) = shared.sealer.open(shared.key, &value) else {
-            debug!(target: "m2m_auth", "shared cache value does not open: a miss");
-            return Ok(None);
-        };
-        if shared
-            .rejected
-            .is_some_and(|r| r.expose() == t.access_token)
-        {
-            return Ok(None);
-        }
-        let now_wall = unix_ms(SystemTime::now());
-        let lifetime = t.lifetime_ms;
-        let w = lifetime::windows(Duration::from_millis(lifetime), &self.settings);
-        let fresh_until = t.sent_at_ms.saturating_add(w.fresh.as_millis() as u64);
-        if now_wall >= fresh_until {
-            return Ok(None);
-        }
-        self.stats.shared_hit();
-        let age = Duration::from_millis(now_wall.saturating_sub(t.sent_at_ms));
-        let sent_wall = SystemTime::UNIX_EPOCH + Duration::from_millis(t.sent_at_ms);
-        let response = TokenResponse {
-            access_token: t.access_token.clone(),
-            token_type: t.token_type.clone(),
-            expires_in: Duration::from_millis(lifetime),
-            scope: t.scope.clone(),
-            extra: t.extra.clone(),
-        };
-        Ok(Some(Fetched {
-            response,
-            sent_at: clock::precise().saturating_sub(nanos(age)),
-            sent_wall,
-        }))
-    }
-
-    /// Shares a token this process fetched, for its usable lifetime.
-    async fn write_shared(&self, shared: &Shared<'_>, f: &Fetched) {
-        let r = &f.response;
-        let lifetime = r.expires_in;
-        let usable = lifetime::windows(lifetime, &self.settings).usable;
-        let ttl = (f.sent_wall + usable)
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        if ttl.is_zero() {
-            return;
-        }
-        let sealed = SealedToken {
-            access_token: r.access_token.clone(),
-            token_type: r.token_type.clone(),
-            sent_at_ms: unix_ms(f.sent_wall),
-            lifetime_ms: lifetime.as_millis() as u64,
-            scope: r.scope.clone(),
-            extra: r.extra.clone(),
-        };
-        let Some(value) = shared.sealer.seal(shared.key, &sealed) else {
-            return;
-        };
-        if let Err(e) = shared.store.put(shared.key, value, ttl).await {
+        if let Err(e) = shared.store.release(lease).await {
             self.store_failed(&e);
+        }
+        result
+    }
+
+    /// The token request, with the lease renewed every third of
+    /// `lease_ttl` while it runs: the lease outlives the request it guards
+    /// however slow the server, yet expires `lease_ttl` after a holder that
+    /// died.
+    async fn request_renewing(
+        &self,
+        shared: &Shared<'_>,
+        lease: &Lease,
+        key: &CacheKey,
+        background: bool,
+        deadline: Instant,
+    ) -> Result<Fetched, Failure> {
+        let ttl = self.settings.lease_ttl;
+        let period = (ttl / 3).max(Duration::from_millis(1));
+        let renewing = async {
+            loop {
+                tokio::time::sleep(period).await;
+                match shared.store.renew(lease, ttl).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // Expired and taken: the result is still stored,
+                        // by compare-and-set, so a newer one is kept.
+                        debug!(target: "m2m_auth", "fetch lease lost while fetching");
+                        break;
+                    }
+                    // A store hiccup: the next period tries again.
+                    Err(e) => self.store_failed(&e),
+                }
+            }
+            std::future::pending().await
+        };
+        tokio::select! {
+            r = self.counted_request(key, background, deadline) => r,
+            r = renewing => r,
         }
     }
 
@@ -149,9 +168,14 @@ impl Inner {
 
     /// A token request of this client's, counted in its stats (a token
     /// read from the shared cache is a shared hit, not a fetch).
-    async fn counted_request(&self, key: &CacheKey, background: bool) -> Result<Fetched, Failure> {
+    async fn counted_request(
+        &self,
+        key: &CacheKey,
+        background: bool,
+        deadline: Instant,
+    ) -> Result<Fetched, Failure> {
         self.stats.fetch(background);
-        self.request_token(key.request()).await
+        self.request_token(key.request(), deadline).await
     }
 
     /// The store failed: fetch without it (or, in strict mode, fail).
@@ -160,24 +184,30 @@ impl Inner {
         e: Error,
         key: &CacheKey,
         background: bool,
+        deadline: Instant,
     ) -> Result<Fetched, Failure> {
         self.store_failed(&e);
         if self.settings.cache_strict {
             return Err(e.into());
         }
-        self.counted_request(key, background).await
+        self.counted_request(key, background, deadline).await
     }
 }
 
-/// One key's place in the shared store.
+/// The failure a throttle stored by another process means here: the same
+/// as a throttle met here (docs/design.md §5), for the time it has left.
+fn throttled(left: Duration) -> Failure {
+    Failure {
+        error: ErrorDetail::Throttled { retry_after: left }.into(),
+        throttle: Some(left),
+    }
+}
+
+/// One key's places in the shared store.
 struct Shared<'a> {
     store: &'a dyn SharedStore,
     key: &'a str,
+    throttle_key: &'a str,
     sealer: &'a Sealer,
     rejected: Option<&'a Secret>,
-}
-
-fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -3,13 +3,14 @@
 //! cache when the store is down. Real processes, a real `redis-server`.
 
 mod common;
+mod redis_server;
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use m2m_auth::{MemoryCache, TokenClient, TokenRequest};
+use redis_server::RedisServer;
 use serde_json::{json, Value};
 
 /// The worker example, built by `cargo test` next to the test binaries.
@@ -247,56 +248,6 @@ fn tempdir(tag: &str) -> String {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir.to_string_lossy().into_owned()
-}
-
-/// A real `redis-server` on a free loopback port, without persistence.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut r = RedisServer { port, child: None };
-        r.restart();
-        r
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (Debian package redis-server) must be installed: scripts/install-deps.sh");
-        self.child = Some(child);
-        let until = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < until, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

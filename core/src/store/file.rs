@@ -1,16 +1,18 @@
 //! `file:/dir`: tokens shared by the processes of one host. The lease is an
 //! exclusive OS lock on `<key>.lock`, released when its holder drops it or
-//! dies; values are replaced atomically (write, then rename).
+//! dies; values are replaced atomically (write, then rename). A value's
+//! mtime is set to its expiry: readers bound its life by it, so the
+//! writer's stamps cannot extend it.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::ErrorKind;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
 
-use super::{Lease, SharedStore};
+use super::{Lease, SharedStore, Stored};
 use crate::error::{Error, Result};
 
 pub(crate) struct FileStore {
@@ -51,11 +53,28 @@ fn cache_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
 }
 
 impl SharedStore for FileStore {
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
         let path = self.path(key, "tok");
         async move {
-            match tokio::fs::read(&path).await {
-                Ok(v) => Ok(Some(v)),
+            let read = async {
+                let mut f = tokio::fs::File::open(&path).await?;
+                // The mtime is the expiry `put_if` set (same file, same host clock).
+                let expires = f.metadata().await?.modified()?;
+                let mut value = Vec::new();
+                tokio::io::AsyncReadExt::read_to_end(&mut f, &mut value).await?;
+                Ok::<_, std::io::Error>((value, expires))
+            };
+            match read.await {
+                // Past its mtime the value is expired (0 left): a miss for
+                // readers, still there for a writer's compare-and-set.
+                Ok((value, expires)) => Ok(Some(Stored {
+                    value,
+                    expires_in: Some(
+                        expires
+                            .duration_since(SystemTime::now())
+                            .unwrap_or_default(),
+                    ),
+                })),
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(cache_error("read", &path, e)),
             }
@@ -63,15 +82,27 @@ impl SharedStore for FileStore {
         .boxed()
     }
 
-    fn put<'a>(
+    fn put_if<'a>(
         &'a self,
         key: &'a str,
         value: Vec<u8>,
-        _ttl: Duration,
-    ) -> BoxFuture<'a, Result<()>> {
+        ttl: Duration,
+        expected: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<bool>> {
         async move {
             self.ensure_dir()?;
             let path = self.path(key, "tok");
+            // Compare, then rename: writers hold the key's lease (an OS lock
+            // that never expires while they live), so no other writer
+            // runs between the two.
+            let current = match tokio::fs::read(&path).await {
+                Ok(v) => Some(v),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(cache_error("read", &path, e)),
+            };
+            if current.as_deref() != expected {
+                return Ok(false);
+            }
             let tmp = self.path(
                 key,
                 &format!("tmp.{}.{}", std::process::id(), fastrand::u64(..)),
@@ -80,16 +111,19 @@ impl SharedStore for FileStore {
             opts.write(true).create_new(true);
             #[cfg(unix)]
             opts.mode(0o600);
+            // Bounded so the addition cannot overflow (a lifetime is capped well below).
+            let expires = SystemTime::now() + ttl.min(Duration::from_secs(10 * 365 * 86_400));
             let write = async {
                 let mut f = opts.open(&tmp).await?;
                 tokio::io::AsyncWriteExt::write_all(&mut f, &value).await?;
+                f.into_std().await.set_modified(expires)?;
                 tokio::fs::rename(&tmp, &path).await
             };
             if let Err(e) = write.await {
                 let _ = tokio::fs::remove_file(&tmp).await;
                 return Err(cache_error("write", &path, e));
             }
-            Ok(())
+            Ok(true)
         }
         .boxed()
     }
@@ -116,6 +150,11 @@ impl SharedStore for FileStore {
             }
         }
         .boxed()
+    }
+
+    fn renew<'a>(&'a self, _lease: &'a Lease, _ttl: Duration) -> BoxFuture<'a, Result<bool>> {
+        // An OS lock lasts as long as its holder keeps the file open.
+        async { Ok(true) }.boxed()
     }
 
     fn release(&self, lease: Lease) -> BoxFuture<'_, Result<()>> {

@@ -21,21 +21,44 @@ use futures_util::future::BoxFuture;
 
 use crate::error::{Error, Result};
 
-pub(crate) use seal::{SealedToken, Sealer};
+pub(crate) use seal::{SealedThrottle, SealedToken, Sealer};
 
 /// A shared store of sealed values.
 pub(crate) trait SharedStore: Send + Sync {
-    /// The value under `key`, if any.
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>>;
-    /// Stores `value` under `key` for `ttl`.
-    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>>;
-    /// Takes the fetch lease for `key` if nobody holds it.
+    /// The value under `key`, if any, with the time the store itself will
+    /// keep it (Redis `PTTL`, the file's mtime): readers never grant a value
+    /// more life than that, whatever the writer's clock said.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>>;
+    /// Stores `value` under `key` for `ttl` if the current value is still
+    /// `expected` (`None`: absent). `false` when another writer got there
+    /// first (compare-and-set: a newer value is never overwritten).
+    fn put_if<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        expected: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<bool>>;
+    /// Takes the fetch lease for `key` if nobody holds it (a lease without
+    /// expiry, or one expiring later than a holder would ever set, is stale
+    /// and taken over).
     fn try_lease<'a>(&'a self, key: &'a str, ttl: Duration)
         -> BoxFuture<'a, Result<Option<Lease>>>;
+    /// Extends a lease its holder still holds by `ttl`; `false` if it was
+    /// lost (expired and taken by another).
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> BoxFuture<'a, Result<bool>>;
     /// Gives a lease back (only its owner can).
     fn release(&self, lease: Lease) -> BoxFuture<'_, Result<()>>;
     /// For logs: which store this is (no credentials).
     fn describe(&self) -> String;
+}
+
+/// A value read from a store, and how long the store keeps it.
+pub(crate) struct Stored {
+    pub(crate) value: Vec<u8>,
+    /// Time left before the store drops the value; `None` if it set none
+    /// (then only the value's own stamps bound it).
+    pub(crate) expires_in: Option<Duration>,
 }
 
 /// Proof of holding a key's fetch lease.
@@ -43,7 +66,8 @@ pub(crate) enum Lease {
     /// An exclusive lock on a file, released when dropped or when the process
     /// dies.
     File(#[allow(dead_code)] std::fs::File),
-    /// A Redis key set with NX, deleted only if it still holds `owner`.
+    /// A Redis key set with NX, renewed and deleted only while it still
+    /// holds `owner`.
     Redis { key: String, owner: String },
 }
 
@@ -87,4 +111,10 @@ pub(crate) fn store_key(digest: &[u8; 32]) -> String {
         key.push_str(&format!("{b:02x}"));
     }
     key
+}
+
+/// The store key of a key's shared throttle (docs/design.md §5): sealed
+/// like its tokens, under a key of its own.
+pub(crate) fn throttle_key(store_key: &str) -> String {
+    format!("{store_key}:throttle")
 }

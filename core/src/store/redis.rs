@@ -1,8 +1,11 @@
 //! `redis://` / `rediss://`: tokens shared by a fleet. The lease is
-//! `SET <key>:lease <owner> NX PX <ttl>`, deleted only by its owner (a
-//! compare-and-delete script), or expiring if the owner dies. Every command
-//! has a short deadline: a slow or absent Redis degrades to the in-process
-//! cache instead of slowing callers.
+//! `SET <key>:lease <owner> NX PX <ttl>` (a lease without expiry, or expiring
+//! later than any holder sets, is stale: deleted and taken in the same
+//! script), renewed by its owner while it fetches (compare-and-`PEXPIRE`),
+//! deleted only by its owner (compare-and-delete), or expiring if the owner
+//! dies. Values are read with their `PTTL` atomically and written by
+//! compare-and-set. Every command has a short deadline: a slow or absent
+//! Redis degrades to the in-process cache instead of slowing callers.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +15,7 @@ use std::sync::Arc;
 
 use redis::aio::ConnectionManager;
 
-use super::{Lease, SharedStore};
+use super::{Lease, SharedStore, Stored};
 use crate::error::{ErrorDetail, Result};
 use crate::process::{Mutex, PerProcess};
 
@@ -29,6 +32,24 @@ pub(crate) struct RedisStore {
 
 const RELEASE: &str =
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/// Extends the lease only while it still holds its owner's id.
+const RENEW: &str =
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
+/// Takes the lease (ARGV: owner, ttl ms, longest sane ttl ms). A lease
+/// without expiry (PTTL -1: someone ran `SET key:lease x`) or expiring
+/// further away than any holder sets would stall every process for ever:
+/// it is stale, deleted and replaced in the same atomic step.
+const TAKE: &str = "local t = redis.call('pttl', KEYS[1]) \
+if t == -1 or t > tonumber(ARGV[3]) then redis.call('del', KEYS[1]) end \
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 else return 0 end";
+
+/// Sets the value (ARGV: value, ttl ms, "1" if a current value is
+/// expected, that value) only if the current one is what the writer read.
+const PUT_IF: &str = "local cur = redis.call('get', KEYS[1]) \
+if ARGV[3] == '1' then if cur ~= ARGV[4] then return 0 end elseif cur then return 0 end \
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
 
 fn cache_error(message: impl Into<String>) -> crate::error::Error {
     ErrorDetail::Cache {
@@ -105,12 +126,28 @@ impl RedisStore {
     /// Runs one command with the store's deadline.
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T> {
         let mut conn = self.connection().await?;
-        let error =
-            match tokio::time::timeout(self.op_timeout, cmd.query_async::<T>(&mut conn)).await {
-                Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e)) => cache_error(format!("redis {}: {e}", self.described)),
-                Err(_) => cache_error(format!("redis {}: timed out", self.described)),
-            };
+        let query = async move { cmd.query_async::<T>(&mut conn).await };
+        self.finish(query).await
+    }
+
+    /// Runs one transaction with the store's deadline.
+    async fn run_pipe<T: redis::FromRedisValue>(&self, pipe: redis::Pipeline) -> Result<T> {
+        let mut conn = self.connection().await?;
+        let query = async move { pipe.query_async::<T>(&mut conn).await };
+        self.finish(query).await
+    }
+
+    /// Awaits a query with the store's deadline; on failure the connection
+    /// is dropped.
+    async fn finish<T>(
+        &self,
+        query: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
+        let error = match tokio::time::timeout(self.op_timeout, query).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => cache_error(format!("redis {}: {e}", self.described)),
+            Err(_) => cache_error(format!("redis {}: timed out", self.described)),
+        };
         // The next command connects afresh, on the caller's runtime: the store
         // is process-wide and may outlive the runtime its connection ran on.
         *self.conn().lock().await = None;
@@ -119,22 +156,47 @@ impl RedisStore {
 }
 
 impl SharedStore for RedisStore {
-    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
-        async move { self.run(redis::cmd("GET").arg(key).clone()).await }.boxed()
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
+        async move {
+            // GET and PTTL in one transaction: the expiry is the value's.
+            let mut pipe = redis::pipe();
+            pipe.atomic().cmd("GET").arg(key).cmd("PTTL").arg(key);
+            let (value, pttl): (Option<Vec<u8>>, i64) = self.run_pipe(pipe).await?;
+            Ok(value.map(|value| Stored {
+                value,
+                // -1: no expiry (not one this engine wrote); -2: gone since.
+                expires_in: match pttl {
+                    -1 => None,
+                    ms => Some(Duration::from_millis(ms.max(0) as u64)),
+                },
+            }))
+        }
+        .boxed()
     }
 
-    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> BoxFuture<'a, Result<()>> {
-        let ms = ttl.as_millis().max(1) as u64;
+    fn put_if<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+        expected: Option<&'a [u8]>,
+    ) -> BoxFuture<'a, Result<bool>> {
+        let ms = ttl.as_millis().clamp(1, u64::MAX as u128) as u64;
         async move {
-            self.run(
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("PX")
-                    .arg(ms)
-                    .clone(),
-            )
-            .await
+            let set: i64 = self
+                .run(
+                    redis::cmd("EVAL")
+                        .arg(PUT_IF)
+                        .arg(1)
+                        .arg(key)
+                        .arg(value)
+                        .arg(ms)
+                        .arg(if expected.is_some() { "1" } else { "0" })
+                        .arg(expected.unwrap_or_default())
+                        .clone(),
+                )
+                .await?;
+            Ok(set == 1)
         }
         .boxed()
     }
@@ -147,22 +209,45 @@ impl SharedStore for RedisStore {
         async move {
             let lease_key = format!("{key}:lease");
             let owner = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
-            let ms = ttl.as_millis().max(1) as u64;
-            let set: Option<String> = self
+            let ms = ttl.as_millis().clamp(1, u64::MAX as u128 / 2) as u64;
+            let taken: i64 = self
                 .run(
-                    redis::cmd("SET")
+                    redis::cmd("EVAL")
+                        .arg(TAKE)
+                        .arg(1)
                         .arg(&lease_key)
                         .arg(&owner)
-                        .arg("NX")
-                        .arg("PX")
+                        .arg(ms)
+                        .arg(stale_after_ms(ms))
+                        .clone(),
+                )
+                .await?;
+            Ok((taken == 1).then_some(Lease::Redis {
+                key: lease_key,
+                owner,
+            }))
+        }
+        .boxed()
+    }
+
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> BoxFuture<'a, Result<bool>> {
+        async move {
+            let Lease::Redis { key, owner } = lease else {
+                return Ok(true);
+            };
+            let ms = ttl.as_millis().clamp(1, u64::MAX as u128 / 2) as u64;
+            let renewed: i64 = self
+                .run(
+                    redis::cmd("EVAL")
+                        .arg(RENEW)
+                        .arg(1)
+                        .arg(key)
+                        .arg(owner)
                         .arg(ms)
                         .clone(),
                 )
                 .await?;
-            Ok(set.map(|_| Lease::Redis {
-                key: lease_key,
-                owner,
-            }))
+            Ok(renewed == 1)
         }
         .boxed()
     }
@@ -189,4 +274,11 @@ impl SharedStore for RedisStore {
     fn describe(&self) -> String {
         format!("redis {}", self.described)
     }
+}
+
+/// A lease expiring further away than this is not one a holder with the
+/// same `lease_ttl` set (holders renew to `ttl`, never beyond): twice the
+/// ttl, and at least a minute, leaves room for clients configured otherwise.
+fn stale_after_ms(ttl_ms: u64) -> u64 {
+    ttl_ms.saturating_mul(2).max(60_000)
 }

@@ -3,11 +3,13 @@
 //! `"m2m1" || nonce (12 bytes) || AES-256-GCM(JSON)` with the store key as
 //! associated data, the AES key being HKDF-SHA256(salt "m2m-auth/cache/v1",
 //! ikm = client secret, info = cache key digest). The JSON holds the token
-//! response and when its request was sent, in Unix milliseconds.
+//! response and when its request was sent, in Unix milliseconds; a throttle
+//! (under `<key>:throttle`) holds how long the server asked callers to wait.
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf::{Salt, HKDF_SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -34,6 +36,16 @@ impl Drop for SealedToken {
     }
 }
 
+/// A throttle as stored: the server said to stop asking for this long
+/// (docs/design.md §5), from when it said so.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct SealedThrottle {
+    /// Unix ms when the failing answer arrived.
+    pub at_ms: u64,
+    /// How long to stop asking, in ms.
+    pub retry_after_ms: u64,
+}
+
 /// Seals and opens one key's values.
 pub(crate) struct Sealer {
     key: LessSafeKey,
@@ -51,8 +63,10 @@ impl Sealer {
         }
     }
 
-    pub(crate) fn seal(&self, store_key: &str, token: &SealedToken) -> Option<Vec<u8>> {
-        let mut data = Zeroizing::new(serde_json::to_vec(token).ok()?);
+    /// `value` sealed for `store_key` (its associated data: a value moved
+    /// to another key does not open).
+    pub(crate) fn seal<T: Serialize>(&self, store_key: &str, value: &T) -> Option<Vec<u8>> {
+        let mut data = Zeroizing::new(serde_json::to_vec(value).ok()?);
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         self.key
@@ -69,9 +83,9 @@ impl Sealer {
         Some(out)
     }
 
-    /// The token, or `None` for anything that does not open (another
+    /// The value, or `None` for anything that does not open (another
     /// secret, another key, corruption, another format): a miss.
-    pub(crate) fn open(&self, store_key: &str, value: &[u8]) -> Option<SealedToken> {
+    pub(crate) fn open<T: DeserializeOwned>(&self, store_key: &str, value: &[u8]) -> Option<T> {
         let rest = value.strip_prefix(MAGIC.as_slice())?;
         if rest.len() < NONCE_LEN {
             return None;
@@ -110,19 +124,19 @@ mod tests {
             .unwrap();
         assert_eq!(
             Sealer::new(b"secret-a", &digest)
-                .open("k", &sealed)
+                .open::<SealedToken>("k", &sealed)
                 .unwrap()
                 .access_token,
             "tok"
         );
         assert!(Sealer::new(b"secret-b", &digest)
-            .open("k", &sealed)
+            .open::<SealedToken>("k", &sealed)
             .is_none());
         assert!(Sealer::new(b"secret-a", &[8u8; 32])
-            .open("k", &sealed)
+            .open::<SealedToken>("k", &sealed)
             .is_none());
         assert!(Sealer::new(b"secret-a", &digest)
-            .open("other", &sealed)
+            .open::<SealedToken>("other", &sealed)
             .is_none());
         assert!(
             !sealed.windows(3).any(|w| w == b"tok"),
@@ -130,9 +144,11 @@ mod tests {
         );
         let mut bad = sealed.clone();
         *bad.last_mut().unwrap() ^= 1;
-        assert!(Sealer::new(b"secret-a", &digest).open("k", &bad).is_none());
         assert!(Sealer::new(b"secret-a", &digest)
-            .open("k", b"m2m1short")
+            .open::<SealedToken>("k", &bad)
+            .is_none());
+        assert!(Sealer::new(b"secret-a", &digest)
+            .open::<SealedToken>("k", b"m2m1short")
             .is_none());
     }
 }
