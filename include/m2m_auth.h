@@ -645,8 +645,8 @@ m2m_result m2m_client_options_set_cache(struct m2m_client_options *options, cons
 m2m_result m2m_client_options_set_cache_strict(struct m2m_client_options *options, bool value);
 
 /**
- * With a shared cache: how long one process may hold a key's fetch lease
- * [10000 ms].
+ * With a shared cache: how long a key's fetch lease outlives a holder
+ * that died (a live holder renews it while its request runs) [10000 ms].
  */
 m2m_result m2m_client_options_set_lease_ttl(struct m2m_client_options *options,
                                             uint64_t milliseconds);

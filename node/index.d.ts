@@ -298,7 +298,7 @@ export interface TokenClientOptions {
   cache?: string
   /** With a shared cache: fail with a cache error instead of degrading. Default: false. */
   cacheStrict?: boolean
-  /** With a shared cache: how long one process may hold a key's fetch lease. Milliseconds. Default: 10 s. */
+  /** With a shared cache: how long a key's fetch lease outlives a holder that died (a live holder renews it while its request runs). Milliseconds. Default: 10 s. */
   leaseTtl?: number
   /** With a shared cache: deadline of one store operation. Milliseconds. Default: 0.5 s. */
   storeTimeout?: number

@@ -98,8 +98,8 @@ pub(crate) struct Settings {
     pub user_agent: String,
     /// Deadline of one shared-cache operation [500 ms].
     pub store_timeout: Duration,
-    /// How long a fetch lease lasts, and so how long other processes wait
-    /// for its holder before fetching themselves [10 s].
+    /// How long a fetch lease outlives a holder that died; a live holder
+    /// renews it every third of this while its request runs [10 s].
     pub lease_ttl: Duration,
     /// Shared cache failures fail the call instead of degrading [false].
     pub cache_strict: bool,

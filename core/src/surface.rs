@@ -95,7 +95,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("max_retry_after", Duration, "3600 s", "Cap on any Retry-After the server asks for."),
     item("cache", Text, "memory", "Token cache: memory, file:/dir, redis://host:port/db or rediss://..."),
     item("cache_strict", Flag, "false", "With a shared cache: fail with a cache error instead of degrading."),
-    item("lease_ttl", Duration, "10 s", "With a shared cache: how long one process may hold a key's fetch lease."),
+    item("lease_ttl", Duration, "10 s", "With a shared cache: how long a key's fetch lease outlives a holder that died (a live holder renews it while its request runs)."),
     item("store_timeout", Duration, "0.5 s", "With a shared cache: deadline of one store operation."),
     item("max_cache_keys", Count, "10000", "Bound of the in-memory cache (a client with another bound gets its own)."),
 ];

@@ -289,8 +289,8 @@ pub extern "C" fn m2m_client_options_set_cache_strict(
     set_option(options, "cache_strict", CValue::Flag(value))
 }
 
-/// With a shared cache: how long one process may hold a key's fetch lease
-/// [10000 ms].
+/// With a shared cache: how long a key's fetch lease outlives a holder
+/// that died (a live holder renews it while its request runs) [10000 ms].
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_lease_ttl(
     options: *mut m2m_client_options,
