@@ -1,24 +1,28 @@
 //! `file:/dir`: tokens shared by the processes of one host. The lease is an
 //! exclusive OS lock on `<key>.lock`, released when its holder drops it or
-//! dies; values are replaced atomically (write, then rename).
+//! dies; values are replaced atomically (write, then rename). Every
+//! operation runs off the runtime's threads and within the store timeout;
+//! the directory and its files are checked before use (`file_io`).
 
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::fs::TryLockError;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
 
+use super::file_io;
 use super::{Lease, SharedStore};
 use crate::error::{Error, Result};
 
 pub(crate) struct FileStore {
     dir: PathBuf,
+    op_timeout: Duration,
 }
 
 impl FileStore {
-    pub(crate) fn new(dir: &str) -> Result<FileStore> {
+    pub(crate) fn new(dir: &str, op_timeout: Duration) -> Result<FileStore> {
         if dir.trim().is_empty() {
             return Err(Error::config(
                 "cache \"file:\" needs a directory, e.g. file:/var/cache/m2m-auth",
@@ -26,6 +30,7 @@ impl FileStore {
         }
         Ok(FileStore {
             dir: PathBuf::from(dir),
+            op_timeout,
         })
     }
 
@@ -33,17 +38,29 @@ impl FileStore {
         self.dir.join(format!("{}.{ext}", key.replace(':', "_")))
     }
 
-    fn ensure_dir(&self) -> Result<()> {
-        let mut b = fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(&self.dir)
-            .map_err(|e| cache_error("create", &self.dir, e))
+    /// Runs the blocking `op` on the blocking pool, bounded by the store
+    /// timeout (a file system can hang: a dead NFS server, a FUSE daemon).
+    /// An operation that times out finishes in the background; its result
+    /// is dropped (a lock it took is released with its file).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        what: &str,
+        path: &Path,
+        op: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.op_timeout, tokio::task::spawn_blocking(op)).await {
+            Ok(Ok(r)) => r.map_err(|e| cache_error(what, path, e)),
+            Ok(Err(join)) => Err(cache_error(what, path, io::Error::other(join.to_string()))),
+            Err(_) => Err(cache_error(
+                what,
+                path,
+                io::Error::new(io::ErrorKind::TimedOut, "store timeout"),
+            )),
+        }
     }
 }
 
-fn cache_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+fn cache_error(what: &str, path: &Path, e: io::Error) -> Error {
     crate::error::ErrorDetail::Cache {
         message: format!("{what} {}: {e}", path.display()),
     }
@@ -52,13 +69,16 @@ fn cache_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
 
 impl SharedStore for FileStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>>> {
-        let path = self.path(key, "tok");
+        let (dir, path) = (self.dir.clone(), self.path(key, "tok"));
         async move {
-            match tokio::fs::read(&path).await {
-                Ok(v) => Ok(Some(v)),
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(cache_error("read", &path, e)),
-            }
+            let p = path.clone();
+            let read = self.blocking("read", &path, move || {
+                if !file_io::trusted_dir(&dir, false)? {
+                    return Ok(None);
+                }
+                file_io::read_value(&p)
+            });
+            Ok(read.await?.map(|v| v.bytes))
         }
         .boxed()
     }
@@ -69,27 +89,18 @@ impl SharedStore for FileStore {
         value: Vec<u8>,
         _ttl: Duration,
     ) -> BoxFuture<'a, Result<()>> {
+        let (dir, path) = (self.dir.clone(), self.path(key, "tok"));
+        let tmp = self.path(
+            key,
+            &format!("tmp.{}.{}", std::process::id(), fastrand::u64(..)),
+        );
         async move {
-            self.ensure_dir()?;
-            let path = self.path(key, "tok");
-            let tmp = self.path(
-                key,
-                &format!("tmp.{}.{}", std::process::id(), fastrand::u64(..)),
-            );
-            let mut opts = tokio::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            opts.mode(0o600);
-            let write = async {
-                let mut f = opts.open(&tmp).await?;
-                tokio::io::AsyncWriteExt::write_all(&mut f, &value).await?;
-                tokio::fs::rename(&tmp, &path).await
-            };
-            if let Err(e) = write.await {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(cache_error("write", &path, e));
-            }
-            Ok(())
+            let p = path.clone();
+            self.blocking("write", &path, move || {
+                file_io::trusted_dir(&dir, true)?;
+                file_io::write_value(&p, &tmp, &value)
+            })
+            .await
         }
         .boxed()
     }
@@ -99,21 +110,19 @@ impl SharedStore for FileStore {
         key: &'a str,
         _ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<Lease>>> {
+        let (dir, path) = (self.dir.clone(), self.path(key, "lock"));
         async move {
-            self.ensure_dir()?;
-            let path = self.path(key, "lock");
-            let mut opts = OpenOptions::new();
-            opts.read(true).write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let file: File = opts
-                .open(&path)
-                .map_err(|e| cache_error("open", &path, e))?;
-            match file.try_lock() {
-                Ok(()) => Ok(Some(Lease::File(file))),
-                Err(TryLockError::WouldBlock) => Ok(None),
-                Err(TryLockError::Error(e)) => Err(cache_error("lock", &path, e)),
-            }
+            let p = path.clone();
+            let locked = self.blocking("lock", &path, move || {
+                file_io::trusted_dir(&dir, true)?;
+                let file = file_io::open_lock(&p)?;
+                match file.try_lock() {
+                    Ok(()) => Ok(Some(file)),
+                    Err(TryLockError::WouldBlock) => Ok(None),
+                    Err(TryLockError::Error(e)) => Err(e),
+                }
+            });
+            Ok(locked.await?.map(Lease::File))
         }
         .boxed()
     }
