@@ -15,6 +15,7 @@ use futures_util::FutureExt as _;
 use super::file_io;
 use super::{Lease, SharedStore};
 use crate::error::{Error, Result};
+use crate::process;
 
 pub(crate) struct FileStore {
     dir: PathBuf,
@@ -116,7 +117,15 @@ impl SharedStore for FileStore {
             let locked = self.blocking("lock", &path, move || {
                 file_io::trusted_dir(&dir, true)?;
                 let file = file_io::open_lock(&p)?;
-                match file.try_lock() {
+                // A child forked while the lease is held must not keep it
+                // locked: withheld before it is locked, so at no instant is
+                // it locked and not withheld.
+                process::withhold_from_child(&file);
+                let locked = file.try_lock();
+                if locked.is_err() {
+                    process::return_to_child(&file);
+                }
+                match locked {
                     Ok(()) => Ok(Some(file)),
                     Err(TryLockError::WouldBlock) => Ok(None),
                     Err(TryLockError::Error(e)) => Err(e),
@@ -128,6 +137,9 @@ impl SharedStore for FileStore {
     }
 
     fn release(&self, lease: Lease) -> BoxFuture<'_, Result<()>> {
+        if let Lease::File(file) = &lease {
+            process::return_to_child(file);
+        }
         drop(lease); // closing the file releases the lock
         async { Ok(()) }.boxed()
     }
