@@ -12,6 +12,11 @@
 //!   which the `prepare` hook takes exclusively: no engine lock is held by
 //!   another thread at the instant of the fork, so none is left locked for
 //!   ever in the child. Critical sections are short and never await.
+//! - Descriptors that hold a lock on the parent's behalf (the file store's
+//!   lease) are registered with [`withhold_from_child`]; the `child` hook
+//!   points each at `/dev/null`, so the child's copy no longer shares the
+//!   open file description that carries the lock (a `flock` lives as long as
+//!   any process refers to it).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +27,9 @@ use parking_lot::lock_api::RawRwLock as _;
 use parking_lot::{RwLock, RwLockReadGuard};
 
 use crate::error::{Error, Result, TransportKind};
+
+mod withheld;
+pub(crate) use withheld::{return_to_child, withhold_from_child};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static FORK_GUARD: RwLock<()> = RwLock::new(());
@@ -51,6 +59,7 @@ extern "C" fn parent() {
 
 extern "C" fn child() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
+    withheld::detach_all();
     // SAFETY: as in `parent`: the child is the forking thread's copy.
     unsafe { FORK_GUARD.force_unlock_write() }
 }

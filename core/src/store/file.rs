@@ -2,25 +2,30 @@
 //! exclusive OS lock on `<key>.lock`, released when its holder drops it or
 //! dies; values are replaced atomically (write, then rename). A value's
 //! mtime is set to its expiry: readers bound its life by it, so the
-//! writer's stamps cannot extend it.
+//! writer's stamps cannot extend it. Every operation runs off the
+//! runtime's threads and within the store timeout; the directory and its
+//! files are checked before use (`file_io`).
 
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::fs::TryLockError;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
 
+use super::file_io;
 use super::{Lease, SharedStore, Stored};
 use crate::error::{Error, Result};
+use crate::process;
 
 pub(crate) struct FileStore {
     dir: PathBuf,
+    op_timeout: Duration,
 }
 
 impl FileStore {
-    pub(crate) fn new(dir: &str) -> Result<FileStore> {
+    pub(crate) fn new(dir: &str, op_timeout: Duration) -> Result<FileStore> {
         if dir.trim().is_empty() {
             return Err(Error::config(
                 "cache \"file:\" needs a directory, e.g. file:/var/cache/m2m-auth",
@@ -28,6 +33,7 @@ impl FileStore {
         }
         Ok(FileStore {
             dir: PathBuf::from(dir),
+            op_timeout,
         })
     }
 
@@ -35,17 +41,29 @@ impl FileStore {
         self.dir.join(format!("{}.{ext}", key.replace(':', "_")))
     }
 
-    fn ensure_dir(&self) -> Result<()> {
-        let mut b = fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        b.create(&self.dir)
-            .map_err(|e| cache_error("create", &self.dir, e))
+    /// Runs the blocking `op` on the blocking pool, bounded by the store
+    /// timeout (a file system can hang: a dead NFS server, a FUSE daemon).
+    /// An operation that times out finishes in the background; its result
+    /// is dropped (a lock it took is released with its file).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        what: &str,
+        path: &Path,
+        op: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.op_timeout, tokio::task::spawn_blocking(op)).await {
+            Ok(Ok(r)) => r.map_err(|e| cache_error(what, path, e)),
+            Ok(Err(join)) => Err(cache_error(what, path, io::Error::other(join.to_string()))),
+            Err(_) => Err(cache_error(
+                what,
+                path,
+                io::Error::new(io::ErrorKind::TimedOut, "store timeout"),
+            )),
+        }
     }
 }
 
-fn cache_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+fn cache_error(what: &str, path: &Path, e: io::Error) -> Error {
     crate::error::ErrorDetail::Cache {
         message: format!("{what} {}: {e}", path.display()),
     }
@@ -54,30 +72,33 @@ fn cache_error(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
 
 impl SharedStore for FileStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
-        let path = self.path(key, "tok");
+        let (dir, path) = (self.dir.clone(), self.path(key, "tok"));
         async move {
-            let read = async {
-                let mut f = tokio::fs::File::open(&path).await?;
-                // The mtime is the expiry `put_if` set (same file, same host clock).
-                let expires = f.metadata().await?.modified()?;
-                let mut value = Vec::new();
-                tokio::io::AsyncReadExt::read_to_end(&mut f, &mut value).await?;
-                Ok::<_, std::io::Error>((value, expires))
+            let p = path.clone();
+            let read = self.blocking("read", &path, move || {
+                if !file_io::trusted_dir(&dir, false)? {
+                    return Ok(None);
+                }
+                file_io::read_value(&p)
+            });
+            let Some(v) = read.await? else {
+                return Ok(None);
             };
-            match read.await {
-                // Past its mtime the value is expired (0 left): a miss for
-                // readers, still there for a writer's compare-and-set.
-                Ok((value, expires)) => Ok(Some(Stored {
-                    value,
-                    expires_in: Some(
-                        expires
-                            .duration_since(SystemTime::now())
-                            .unwrap_or_default(),
-                    ),
-                })),
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(cache_error("read", &path, e)),
-            }
+            // The mtime is the expiry `put_if` set (same file, same host
+            // clock). Past it the value is expired (0 left): a miss for
+            // readers, still there for a writer's compare-and-set.
+            let expires = v
+                .meta
+                .modified()
+                .map_err(|e| cache_error("read", &path, e))?;
+            Ok(Some(Stored {
+                value: v.bytes,
+                expires_in: Some(
+                    expires
+                        .duration_since(SystemTime::now())
+                        .unwrap_or_default(),
+                ),
+            }))
         }
         .boxed()
     }
@@ -89,41 +110,29 @@ impl SharedStore for FileStore {
         ttl: Duration,
         expected: Option<&'a [u8]>,
     ) -> BoxFuture<'a, Result<bool>> {
+        let (dir, path) = (self.dir.clone(), self.path(key, "tok"));
+        let tmp = self.path(
+            key,
+            &format!("tmp.{}.{}", std::process::id(), fastrand::u64(..)),
+        );
+        let expected = expected.map(<[u8]>::to_vec);
+        // Bounded so the addition cannot overflow (a lifetime is capped well below).
+        let expires = SystemTime::now() + ttl.min(Duration::from_secs(10 * 365 * 86_400));
         async move {
-            self.ensure_dir()?;
-            let path = self.path(key, "tok");
-            // Compare, then rename: writers hold the key's lease (an OS lock
-            // that never expires while they live), so no other writer
-            // runs between the two.
-            let current = match tokio::fs::read(&path).await {
-                Ok(v) => Some(v),
-                Err(e) if e.kind() == ErrorKind::NotFound => None,
-                Err(e) => return Err(cache_error("read", &path, e)),
-            };
-            if current.as_deref() != expected {
-                return Ok(false);
-            }
-            let tmp = self.path(
-                key,
-                &format!("tmp.{}.{}", std::process::id(), fastrand::u64(..)),
-            );
-            let mut opts = tokio::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            opts.mode(0o600);
-            // Bounded so the addition cannot overflow (a lifetime is capped well below).
-            let expires = SystemTime::now() + ttl.min(Duration::from_secs(10 * 365 * 86_400));
-            let write = async {
-                let mut f = opts.open(&tmp).await?;
-                tokio::io::AsyncWriteExt::write_all(&mut f, &value).await?;
-                f.into_std().await.set_modified(expires)?;
-                tokio::fs::rename(&tmp, &path).await
-            };
-            if let Err(e) = write.await {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(cache_error("write", &path, e));
-            }
-            Ok(true)
+            let p = path.clone();
+            self.blocking("write", &path, move || {
+                file_io::trusted_dir(&dir, true)?;
+                // Compare, then rename: writers hold the key's lease (an OS
+                // lock that never expires while they live), so no other
+                // writer runs between the two.
+                let current = file_io::read_value(&p)?.map(|v| v.bytes);
+                if current != expected {
+                    return Ok(false);
+                }
+                file_io::write_value(&p, &tmp, &value, expires)?;
+                Ok(true)
+            })
+            .await
         }
         .boxed()
     }
@@ -133,21 +142,27 @@ impl SharedStore for FileStore {
         key: &'a str,
         _ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<Lease>>> {
+        let (dir, path) = (self.dir.clone(), self.path(key, "lock"));
         async move {
-            self.ensure_dir()?;
-            let path = self.path(key, "lock");
-            let mut opts = OpenOptions::new();
-            opts.read(true).write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let file: File = opts
-                .open(&path)
-                .map_err(|e| cache_error("open", &path, e))?;
-            match file.try_lock() {
-                Ok(()) => Ok(Some(Lease::File(file))),
-                Err(TryLockError::WouldBlock) => Ok(None),
-                Err(TryLockError::Error(e)) => Err(cache_error("lock", &path, e)),
-            }
+            let p = path.clone();
+            let locked = self.blocking("lock", &path, move || {
+                file_io::trusted_dir(&dir, true)?;
+                let file = file_io::open_lock(&p)?;
+                // A child forked while the lease is held must not keep it
+                // locked: withheld before it is locked, so at no instant is
+                // it locked and not withheld.
+                process::withhold_from_child(&file);
+                let locked = file.try_lock();
+                if locked.is_err() {
+                    process::return_to_child(&file);
+                }
+                match locked {
+                    Ok(()) => Ok(Some(file)),
+                    Err(TryLockError::WouldBlock) => Ok(None),
+                    Err(TryLockError::Error(e)) => Err(e),
+                }
+            });
+            Ok(locked.await?.map(Lease::File))
         }
         .boxed()
     }
@@ -158,6 +173,9 @@ impl SharedStore for FileStore {
     }
 
     fn release(&self, lease: Lease) -> BoxFuture<'_, Result<()>> {
+        if let Lease::File(file) = &lease {
+            process::return_to_child(file);
+        }
         drop(lease); // closing the file releases the lock
         async { Ok(()) }.boxed()
     }

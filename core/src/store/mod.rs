@@ -10,6 +10,7 @@
 //! documented in `docs/shared-cache.md`.
 
 mod file;
+mod file_io;
 mod redis;
 mod seal;
 
@@ -93,7 +94,7 @@ pub(crate) fn open(spec: &str, op_timeout: Duration) -> Result<Option<Arc<dyn Sh
 
 fn new_store(spec: &str, op_timeout: Duration) -> Result<Arc<dyn SharedStore>> {
     if let Some(dir) = spec.strip_prefix("file:") {
-        return Ok(Arc::new(file::FileStore::new(dir)?));
+        return Ok(Arc::new(file::FileStore::new(dir, op_timeout)?));
     }
     if spec.starts_with("redis://") || spec.starts_with("rediss://") {
         return Ok(Arc::new(redis::RedisStore::new(spec, op_timeout)?));
