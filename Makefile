@@ -29,6 +29,7 @@ test-rust: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
+	python3 tests/verify/check.py
 	CARGO="$(CARGO)" scripts/test-shared-stores.sh
 	CARGO="$(CARGO)" scripts/test-interop.sh
 
