@@ -11,6 +11,8 @@ use crate::error::{Error, Result, TransportKind};
 use crate::process::{Mutex, PerProcess};
 use crate::secret::Secret;
 
+mod proxy;
+
 /// A response, its body read up to the cap.
 #[derive(Debug)]
 pub(crate) struct RawResponse {
@@ -44,8 +46,7 @@ impl Transport {
     pub(crate) fn check(s: &Settings) -> Result<()> {
         extra_roots(&s.ca_certs_pem)?;
         if let ProxySetting::Url(u) = &s.proxy {
-            reqwest::Proxy::all(u.as_str())
-                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?;
+            proxy::check(u)?;
         }
         Ok(())
     }
@@ -203,22 +204,15 @@ fn shared_client(s: &Settings) -> Result<reqwest::Client> {
 
 fn build_client(s: &Settings) -> Result<reqwest::Client> {
     let tls = tls_config(&s.ca_certs_pem)?;
-    let mut b = reqwest::Client::builder()
+    let b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(s.connect_timeout)
         .http1_only()
         .user_agent(s.user_agent.clone())
         .pool_idle_timeout(std::time::Duration::from_secs(60));
-    b = match &s.proxy {
-        ProxySetting::Environment => b,
-        ProxySetting::None => b.no_proxy(),
-        ProxySetting::Url(u) => b.proxy(
-            reqwest::Proxy::all(u.as_str())
-                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?,
-        ),
-    };
-    b.build()
+    proxy::configure(b, &s.proxy)?
+        .build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
