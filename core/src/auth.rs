@@ -2,10 +2,11 @@
 //! (RFC 7523) and mutual TLS (RFC 8705) join as variants.
 
 use base64::Engine as _;
+use reqwest::header::HeaderValue;
 
 use crate::config::AuthMethod;
 use crate::redact::{sha256_parts, Redactor};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretBytes};
 
 /// How this client proves who it is.
 #[derive(Clone)]
@@ -13,8 +14,9 @@ pub(crate) enum ClientAuth {
     /// `client_id` and `client_secret` in the form body.
     SecretPost { secret: Secret },
     /// HTTP Basic, each part form-encoded first (§2.3.1). The header value is
-    /// computed once.
-    SecretBasic { secret: Secret, header: Secret },
+    /// computed once, marked sensitive, and its bytes are wiped when the
+    /// last copy (ours, or one the HTTP stack holds) drops.
+    SecretBasic { secret: Secret, header: HeaderValue },
 }
 
 impl ClientAuth {
@@ -22,19 +24,11 @@ impl ClientAuth {
         match method {
             AuthMethod::ClientSecretPost => ClientAuth::SecretPost { secret },
             AuthMethod::ClientSecretBasic => {
-                let id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-                let pw: String =
-                    form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
-                let pair = Secret::new(format!("{id}:{pw}"));
-                let b64 = base64::engine::general_purpose::STANDARD.encode(pair.expose());
-                ClientAuth::SecretBasic {
-                    secret,
-                    header: Secret::new(format!("Basic {b64}")),
-                }
+                let header = basic_header(client_id, &secret);
+                ClientAuth::SecretBasic { secret, header }
             }
         }
     }
-
     pub(crate) fn method(&self) -> AuthMethod {
         match self {
             ClientAuth::SecretPost { .. } => AuthMethod::ClientSecretPost,
@@ -50,11 +44,7 @@ impl ClientAuth {
 
     /// Adds the credentials to a token request: body fields, or the value of
     /// the `Authorization` header (returned).
-    pub(crate) fn apply(
-        &self,
-        client_id: &str,
-        form: &mut form_urlencoded::Serializer<'_, String>,
-    ) -> Option<&Secret> {
+    pub(crate) fn apply(&self, client_id: &str, form: &mut SecretBytes) -> Option<&HeaderValue> {
         match self {
             ClientAuth::SecretPost { secret } => {
                 form.append_pair("client_id", client_id);
@@ -84,4 +74,33 @@ impl ClientAuth {
     pub(crate) fn redactor(&self, client_id: &str) -> Redactor {
         Redactor::for_secret(client_id, self.secret())
     }
+}
+
+/// `Basic base64(form(id) ":" form(secret))`, built in wiped buffers and
+/// handed to the header without a copy (a `HeaderValue` made from `Bytes`
+/// keeps them).
+fn basic_header(client_id: &str, secret: &Secret) -> HeaderValue {
+    let pair = basic_pair(client_id, secret);
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let encoded = base64::encoded_len(pair.as_slice().len(), true).unwrap_or(0);
+    let mut header = SecretBytes::with_capacity(6 + encoded);
+    header.extend(b"Basic ");
+    let tail = header.extend_zeroed(encoded);
+    let written = engine.encode_slice(pair.as_slice(), tail).unwrap_or(0);
+    debug_assert_eq!(written, encoded);
+    // Base64 and "Basic " are visible ASCII: always a valid header value.
+    let mut value = HeaderValue::from_maybe_shared(header.into_bytes())
+        .unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
+/// `form(id) ":" form(secret)`, in a wiped buffer.
+pub(crate) fn basic_pair(client_id: &str, secret: &Secret) -> SecretBytes {
+    // Form encoding writes at most 3 bytes per byte: no growth.
+    let mut pair = SecretBytes::with_capacity(3 * (client_id.len() + secret.expose().len()) + 1);
+    pair.extend_form_encoded(client_id);
+    pair.extend(b":");
+    pair.extend_form_encoded(secret.expose());
+    pair
 }

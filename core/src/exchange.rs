@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::header::HeaderValue;
 use tracing::debug;
 use url::Url;
-use zeroize::Zeroizing;
 
 use crate::client::{Failure, Fetched, Inner};
 use crate::clock;
@@ -16,7 +16,7 @@ use crate::http::Transport;
 use crate::request::Resolved;
 use crate::response::{parse_retry_after, parse_token_response_scrubbed};
 use crate::retry::{classify, Verdict};
-use crate::secret::Secret;
+use crate::secret::SecretBytes;
 
 impl Inner {
     /// This process's transport (built on first use, and anew in a forked
@@ -37,13 +37,15 @@ impl Inner {
         }
     }
 
-    /// The form body (zeroized after use) and the Basic header, if any.
-    fn form(&self, request: &Resolved) -> (Zeroizing<String>, Option<&Secret>) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
+    /// The form body and the Basic header, if any. The body is built in a
+    /// wiped buffer and handed to the HTTP stack as `Bytes` that own it, so
+    /// no copy of the secret outlives the request (docs/design.md §7).
+    fn form(&self, request: &Resolved) -> (bytes::Bytes, Option<&HeaderValue>) {
+        let mut form = SecretBytes::with_capacity(256);
         form.append_pair("grant_type", "client_credentials");
         let authorization = self.auth.apply(&self.client_id, &mut form);
         request.append_form(&mut form);
-        (Zeroizing::new(form.finish()), authorization)
+        (form.into_bytes(), authorization)
     }
 
     /// Requests a token: attempts with backoff inside the caller's overall
@@ -82,10 +84,8 @@ impl Inner {
             attempt += 1;
             let sent_at = clock::precise();
             let sent_wall = SystemTime::now();
-            // The copy handed to the HTTP stack holds the secret too: it is
-            // wiped when the stack drops it.
-            let copy = bytes::Bytes::from_owner(Zeroizing::new(body.as_bytes().to_vec()));
-            let post = transport.post_form(&url, authorization, copy);
+            // A reference to the same wiped buffer, not a copy.
+            let post = transport.post_form(&url, authorization, body.clone());
             let (error, retry_after) = match within(post).await {
                 Ok(raw) => {
                     let scrub_body = |t| self.redactor.scrub_body(t, raw.complete);

@@ -9,7 +9,8 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AF
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, Result, TransportKind};
 use crate::process::{Mutex, PerProcess};
-use crate::secret::Secret;
+
+mod proxy;
 
 /// A response, its body read up to the cap.
 #[derive(Debug)]
@@ -44,17 +45,18 @@ impl Transport {
     pub(crate) fn check(s: &Settings) -> Result<()> {
         extra_roots(&s.ca_certs_pem)?;
         if let ProxySetting::Url(u) = &s.proxy {
-            reqwest::Proxy::all(u.as_str())
-                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?;
+            proxy::check(u)?;
         }
         Ok(())
     }
 
-    /// POSTs a form. `authorization` is a header value marked sensitive.
+    /// POSTs a form. `authorization` is a header value marked sensitive;
+    /// it and `body` are handed over as they are (reference-counted `Bytes`
+    /// that wipe themselves), not copied.
     pub(crate) async fn post_form(
         &self,
         url: &url::Url,
-        authorization: Option<&Secret>,
+        authorization: Option<&HeaderValue>,
         body: bytes::Bytes,
     ) -> Result<RawResponse> {
         let mut req = self
@@ -67,10 +69,7 @@ impl Transport {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .body(body);
         if let Some(auth) = authorization {
-            let mut value = HeaderValue::from_str(auth.expose())
-                .map_err(|_| Error::config("client credentials are not valid in a header"))?;
-            value.set_sensitive(true);
-            req = req.header(AUTHORIZATION, value);
+            req = req.header(AUTHORIZATION, auth.clone());
         }
         self.read(req).await
     }
@@ -203,22 +202,15 @@ fn shared_client(s: &Settings) -> Result<reqwest::Client> {
 
 fn build_client(s: &Settings) -> Result<reqwest::Client> {
     let tls = tls_config(&s.ca_certs_pem)?;
-    let mut b = reqwest::Client::builder()
+    let b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(s.connect_timeout)
         .http1_only()
         .user_agent(s.user_agent.clone())
         .pool_idle_timeout(std::time::Duration::from_secs(60));
-    b = match &s.proxy {
-        ProxySetting::Environment => b,
-        ProxySetting::None => b.no_proxy(),
-        ProxySetting::Url(u) => b.proxy(
-            reqwest::Proxy::all(u.as_str())
-                .map_err(|e| Error::config(format!("proxy {u:?} is not valid: {e}")))?,
-        ),
-    };
-    b.build()
+    proxy::configure(b, &s.proxy)?
+        .build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 

@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use ring::digest;
 
-use crate::secret::Secret;
+use zeroize::Zeroizing;
+
+use crate::secret::{Secret, SecretBytes};
 
 /// Replaces every spelling of a client's credentials with `***`.
 #[derive(Clone, Default)]
@@ -18,31 +20,31 @@ pub(crate) struct Redactor {
 
 impl Redactor {
     /// Covers the secret as sent in a form body, in a Basic header, in JSON,
-    /// and raw.
+    /// and raw. Every spelling is built in a wiped buffer: none leaves a
+    /// copy of the secret in freed memory (docs/design.md §7).
     pub(crate) fn for_secret(client_id: &str, secret: &Secret) -> Self {
         let raw = secret.expose();
         if raw.is_empty() {
             return Redactor::default();
         }
-        let form: String = form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-        let id_form: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id_form}:{form}"));
-        let json = serde_json::to_string(raw).unwrap_or_default();
-        let json = json.trim_matches('"').to_string();
+        let mut form = SecretBytes::with_capacity(3 * raw.len());
+        form.extend_form_encoded(raw);
+        let form = form.into_secret();
+        let basic = base64_of(crate::auth::basic_pair(client_id, secret).as_slice());
+        let json = json_inner(raw);
         // A JSON string holding an escaped copy (escaped twice).
-        let json_twice = serde_json::to_string(&json).unwrap_or_default();
-        let json_twice = json_twice.trim_matches('"').to_string();
-        let pct_space = form.replace('+', "%20");
+        let json_twice = json_inner(json.expose());
+        let pct_space = replace_char(form.expose(), '+', "%20");
         // Echoes servers commonly produce: JSON with `\/` (PHP), percent
         // escapes in lower case, HTML entities (hex, as OWASP escapes, and
         // decimal).
-        let json_slash = json.replace('/', "\\/");
-        let form_lower = lower_percent(&form);
-        let pct_space_lower = lower_percent(&pct_space);
+        let json_slash = replace_char(json.expose(), '/', "\\/");
+        let form_lower = lower_percent(form.expose());
+        let pct_space_lower = lower_percent(pct_space.expose());
         let html_hex = html_escape(raw, "&#x27;", "&#x2F;");
         let html_dec = html_escape(raw, "&#39;", "&#47;");
-        let mut needles: Vec<Secret> = [
-            raw.to_string(),
+        let mut needles: Vec<Secret> = vec![
+            secret.clone(),
             form,
             basic,
             json,
@@ -53,10 +55,7 @@ impl Redactor {
             pct_space_lower,
             html_hex,
             html_dec,
-        ]
-        .into_iter()
-        .map(Secret::new)
-        .collect();
+        ];
         // Longest first, so a longer spelling is not broken by a shorter one.
         needles.sort_by_key(|n| std::cmp::Reverse(n.expose().len()));
         needles.dedup();
@@ -103,8 +102,12 @@ impl Redactor {
             })
             .max();
         if let Some(k) = partial {
-            text.truncate(text.len() - k);
-            text.push_str(self.mask);
+            let keep = text.len() - k;
+            let mut out = String::with_capacity(keep + self.mask.len());
+            out.push_str(&text[..keep]);
+            out.push_str(self.mask);
+            // The cut spelling is wiped with the old text.
+            drop(Zeroizing::new(std::mem::replace(&mut text, out)));
         }
         text
     }
@@ -112,8 +115,22 @@ impl Redactor {
     /// `text` with every credential spelling replaced by `***`.
     pub(crate) fn scrub(&self, mut text: String) -> String {
         for needle in &self.needles {
-            if text.contains(needle.expose()) {
-                text = text.replace(needle.expose(), self.mask);
+            let n = needle.expose();
+            let count = text.matches(n).count();
+            if count > 0 {
+                // Sized up front, so it never reallocates (which would leave
+                // a copy of a shorter spelling behind); the old text, which
+                // held the secret, is wiped.
+                let mut out =
+                    String::with_capacity(text.len() - count * n.len() + count * self.mask.len());
+                let mut rest = text.as_str();
+                while let Some(at) = rest.find(n) {
+                    out.push_str(&rest[..at]);
+                    out.push_str(self.mask);
+                    rest = &rest[at + n.len()..];
+                }
+                out.push_str(rest);
+                drop(Zeroizing::new(std::mem::replace(&mut text, out)));
             }
         }
         text
@@ -121,38 +138,75 @@ impl Redactor {
 }
 
 /// `text` with the two hex digits after each `%` in lower case.
-fn lower_percent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+fn lower_percent(text: &str) -> Secret {
+    let mut out = SecretBytes::with_capacity(text.len());
     let mut lower = 0;
-    for c in text.chars() {
+    for b in text.bytes() {
         if lower > 0 {
-            out.push(c.to_ascii_lowercase());
+            out.extend(&[b.to_ascii_lowercase()]);
             lower -= 1;
         } else {
-            out.push(c);
-            if c == '%' {
+            out.extend(&[b]);
+            if b == b'%' {
                 lower = 2;
             }
         }
     }
-    out
+    out.into_secret()
+}
+
+/// `text` with every `from` written as `to`.
+fn replace_char(text: &str, from: char, to: &str) -> Secret {
+    let mut out = SecretBytes::with_capacity(text.len() + 4 * to.len());
+    let mut utf8 = [0u8; 4];
+    for c in text.chars() {
+        if c == from {
+            out.extend(to.as_bytes());
+        } else {
+            out.extend(c.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+    out.into_secret()
 }
 
 /// `text` HTML-escaped (`&`, `<`, `>`, `"` by name; `'` and `/` as given).
-fn html_escape(text: &str, apostrophe: &str, slash: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+fn html_escape(text: &str, apostrophe: &str, slash: &str) -> Secret {
+    let mut out = SecretBytes::with_capacity(2 * text.len());
+    let mut utf8 = [0u8; 4];
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str(apostrophe),
-            '/' => out.push_str(slash),
-            c => out.push(c),
-        }
+        let piece = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => apostrophe,
+            '/' => slash,
+            c => c.encode_utf8(&mut utf8),
+        };
+        out.extend(piece.as_bytes());
     }
-    out
+    out.into_secret()
+}
+
+/// `text` as the inside of a JSON string (serde_json's escaping, without
+/// the quotes).
+fn json_inner(text: &str) -> Secret {
+    let mut quoted = SecretBytes::with_capacity(2 * text.len() + 2);
+    // Writing a string into memory cannot fail.
+    let _ = serde_json::to_writer(&mut quoted, text);
+    let all = quoted.as_slice();
+    let mut inner = SecretBytes::with_capacity(all.len());
+    inner.extend(all.get(1..all.len().saturating_sub(1)).unwrap_or_default());
+    inner.into_secret()
+}
+
+/// Standard base64 (with padding) of `bytes`.
+fn base64_of(bytes: &[u8]) -> Secret {
+    let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+    let mut out = SecretBytes::with_capacity(len);
+    let tail = out.extend_zeroed(len);
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, tail);
+    out.into_secret()
 }
 
 /// A short, stable, non-reversible name for an access token, safe to log.

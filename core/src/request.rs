@@ -144,7 +144,7 @@ impl Resolved {
     }
 
     /// Appends this request's parameters to a form body.
-    pub(crate) fn append_form(&self, form: &mut form_urlencoded::Serializer<'_, String>) {
+    pub(crate) fn append_form(&self, form: &mut crate::secret::SecretBytes) {
         if let Some(a) = &self.audience {
             form.append_pair("audience", a);
         }
