@@ -564,8 +564,9 @@ m2m_result m2m_client_options_set_max_response_bytes(struct m2m_client_options *
 m2m_result m2m_client_options_set_ca_certs(struct m2m_client_options *options, const char *value);
 
 /**
- * Sends token requests through this proxy URL instead of the one the
- * environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+ * Sends https requests to non-loopback hosts through this proxy URL
+ * instead of the one the environment names (`HTTPS_PROXY`, `ALL_PROXY`,
+ * `NO_PROXY`); `http://` and loopback targets never use a proxy.
  */
 m2m_result m2m_client_options_set_proxy(struct m2m_client_options *options, const char *value);
 

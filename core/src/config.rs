@@ -76,7 +76,8 @@ impl Endpoint {
 /// Which proxy to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum ProxySetting {
-    /// reqwest's reading of `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`.
+    /// `HTTPS_PROXY` (else `ALL_PROXY`) with `NO_PROXY`, for https requests
+    /// to non-loopback hosts only (`http/proxy.rs`).
     #[default]
     Environment,
     None,

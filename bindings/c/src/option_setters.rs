@@ -161,8 +161,9 @@ pub extern "C" fn m2m_client_options_set_ca_certs(
     set_option(options, "ca_certs", CValue::Str(value))
 }
 
-/// Sends token requests through this proxy URL instead of the one the
-/// environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+/// Sends https requests to non-loopback hosts through this proxy URL
+/// instead of the one the environment names (`HTTPS_PROXY`, `ALL_PROXY`,
+/// `NO_PROXY`); `http://` and loopback targets never use a proxy.
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_proxy(
     options: *mut m2m_client_options,
