@@ -159,11 +159,11 @@ def build(signer: Signer, store: KeyStore) -> list:
 
     # --- key selection ---------------------------------------------------------
     tok, _ = k.signed("rs256-with-ec-kid", "RS256", key="rsa-2048", kid="ec-p256")
-    k.add("rs256-with-ec-kid", tok, fail("unknown_key"), description="RS256 naming the EC key: no RSA key has that kid.")
+    k.add("rs256-with-ec-kid", tok, fail("disallowed_algorithm"), description="RS256 naming the EC key: the key's type cannot do RS256.")
     tok, _ = k.signed("es256-with-rsa-kid", "ES256", key="ec-p256", kid="rsa-2048")
-    k.add("es256-with-rsa-kid", tok, fail("unknown_key"), description="ES256 naming the RSA key.")
+    k.add("es256-with-rsa-kid", tok, fail("disallowed_algorithm"), description="ES256 naming the RSA key.")
     tok, _ = k.signed("es256-with-p384-kid", "ES256", key="ec-p256", kid="ec-p384")
-    k.add("es256-with-p384-kid", tok, fail("unknown_key"), description="ES256 naming a P-384 key: curve must match.")
+    k.add("es256-with-p384-kid", tok, fail("disallowed_algorithm"), description="ES256 naming a P-384 key: curve must match.")
     tok, _ = k.signed("unknown-kid", key="rsa-2048", kid="no-such-kid")
     k.add("unknown-kid", tok, fail("unknown_key"), description="kid not in the JWKS.")
     tok, _ = k.signed("unknown-key-attacker", key="attacker-rsa")
@@ -258,7 +258,7 @@ def build(signer: Signer, store: KeyStore) -> list:
     k.add("tampered-payload-eddsa", f"{h}.{b64_json(claims('tampered-payload-eddsa', sub='admin'))}.{s}",
           fail("bad_signature"), description="EdDSA payload changed after signing.")
     tok, _ = k.signed("empty-signature")
-    k.add("empty-signature", tok.rsplit(".", 1)[0] + ".", fail("bad_signature"), description="RS256 with an empty signature.")
+    k.add("empty-signature", tok.rsplit(".", 1)[0] + ".", fail("malformed"), description="RS256 with an empty signature segment.")
     tok, _ = k.signed("es256-der-signature", "ES256")
     h, p, s = tok.split(".")
     der = der_from_fixed(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
