@@ -12,7 +12,8 @@
 #   free_port                 print a free TCP port on 127.0.0.1
 #   start_redis               a throwaway redis-server: REDIS_URL, REDIS_PID
 #   build_devserver [--release]   build the dev server; M2M_AUTH_DEVSERVER
-#   start_devserver [ARG...]  start it: DEV_URL, DEV_TOKEN_URL, DEV_API_URL
+#   start_devserver [ARG...]  start it: DEV_URL, DEV_TOKEN_URL, DEV_API_URL,
+#                             DEV_CONTROL_URL, DEV_CONTROL_TOKEN
 #   stop_devserver
 #   c_build                   libm2m_auth (debug, or M2M_C_PROFILE=release) and the dev server
 #   ensure_node               Node.js 20+ and npm
@@ -118,9 +119,11 @@ build_devserver() {
 }
 
 # start_devserver [ARG...]: starts the dev server ($M2M_AUTH_DEVSERVER;
-# extra arguments are passed on). Sets DEV_URL, DEV_TOKEN_URL, DEV_API_URL and
-# DEV_PID. It exits when its standard input closes: stop_devserver, or this
-# script's exit.
+# extra arguments are passed on). Sets DEV_URL, DEV_TOKEN_URL, DEV_API_URL,
+# DEV_CONTROL_URL, DEV_CONTROL_TOKEN and DEV_PID (not exported: pass them on
+# explicitly). The control API needs "Authorization: Bearer $DEV_CONTROL_TOKEN"
+# (devserver/PROTOCOL.md); never echo the token. The server exits when its
+# standard input closes: stop_devserver, or this script's exit.
 _devserver_on_exit=""
 start_devserver() {
   local bin="${M2M_AUTH_DEVSERVER:-$TARGET_DIR/debug/m2m-auth-devserver}"
@@ -138,7 +141,9 @@ start_devserver() {
   DEV_URL="$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' <<<"$line")"
   DEV_TOKEN_URL="$(sed -n 's/.*"token_url":"\([^"]*\)".*/\1/p' <<<"$line")"
   DEV_API_URL="$(sed -n 's/.*"api_url":"\([^"]*\)".*/\1/p' <<<"$line")"
-  [ -n "$DEV_URL" ]
+  DEV_CONTROL_URL="$(sed -n 's/.*"control_url":"\([^"]*\)".*/\1/p' <<<"$line")"
+  DEV_CONTROL_TOKEN="$(sed -n 's/.*"control_token":"\([0-9a-f]*\)".*/\1/p' <<<"$line")"
+  [ -n "$DEV_URL" ] && [ -n "$DEV_CONTROL_TOKEN" ]
 }
 
 stop_devserver() {

@@ -56,7 +56,8 @@ pub fn run(args: DevServerArgs) -> Result<u8, Failure> {
             .await
             .map_err(|e| io_failure("starting the dev server", e))?;
         // One JSON line for scripts (as m2m-auth-devserver prints), then a
-        // human summary on stderr.
+        // human summary on stderr. The control token is only in the JSON
+        // line: stderr is often captured into logs.
         write_stdout(format!("{}\n", server.startup_line()).as_bytes())?;
         eprint!("{}", summary(&server, &summary_clients));
         std::future::pending::<Result<u8, Failure>>().await
@@ -85,7 +86,8 @@ fn summary(server: &DevServer, clients: &[m2m_auth_devserver::ClientConfig]) -> 
          issuer          {url} (discovery: {url}/.well-known/openid-configuration)\n  \
          JWKS            {jwks}\n  \
          protected API   {api}\n  \
-         control API     {control} (fault scripts: devserver/PROTOCOL.md)\n",
+         control API     {control} (fault scripts: devserver/PROTOCOL.md;\n                  \
+         send Authorization: Bearer <control_token from the JSON line on stdout>)\n",
         url = server.url(),
         token = server.token_url(),
         jwks = server.jwks_uri(),

@@ -147,6 +147,9 @@ async fn dev_server_serves_clients_from_a_file_and_prints_its_urls() {
             "{k}: {first}"
         );
     }
+    // The control API's token is in the JSON line, and only there.
+    let control_token = urls["control_token"].as_str().unwrap().to_owned();
+    assert_eq!(control_token.len(), 64, "{first}");
     let mut c = cmd(&[
         "call",
         urls["api_url"].as_str().unwrap(),
@@ -173,5 +176,6 @@ async fn dev_server_serves_clients_from_a_file_and_prints_its_urls() {
         summary.contains("token endpoint") && summary.contains("file-client"),
         "{summary}"
     );
+    assert!(!summary.contains(&control_token), "{summary}");
     std::fs::remove_dir_all(&dir).ok();
 }

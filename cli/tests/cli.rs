@@ -6,7 +6,7 @@ mod support;
 
 use std::process::Output;
 
-use m2m_auth_devserver::{DevServer, FaultStep, Target};
+use m2m_auth_devserver::{secret_fingerprint, DevServer, FaultStep, Target};
 use serde_json::Value;
 use support::{cmd, form_field, run, server, text, SECRET};
 
@@ -52,8 +52,8 @@ async fn token_from_flags_and_env_secret_prints_the_token_response() {
     assert!(text(&out.stdout).starts_with("{\n  \"access_token\""));
     let r = &s.requests()[0];
     assert_eq!(
-        form_field(&r.body, "client_secret").as_deref(),
-        Some(SECRET)
+        form_field(&r.body, "client_secret"),
+        Some(secret_fingerprint(SECRET))
     );
     assert_eq!(
         form_field(&r.body, "audience").as_deref(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use m2m_auth::{AuthMethod, ErrorDetail, ErrorKind, TokenClient, TokenRequest};
+use m2m_auth_devserver::secret_fingerprint;
 use serde_json::json;
 
 #[tokio::test]
@@ -34,7 +35,11 @@ async fn the_request_is_a_form_post_with_the_right_headers() {
     let f = form(&r.body);
     assert_eq!(f[0], ("grant_type".into(), "client_credentials".into()));
     assert_eq!(field(&r.body, "client_id"), Some(env.client_id.clone()));
-    assert_eq!(field(&r.body, "client_secret"), Some(env.secret.clone()));
+    // The dev server records the secret as its fingerprint (PROTOCOL.md).
+    assert_eq!(
+        field(&r.body, "client_secret"),
+        Some(secret_fingerprint(&env.secret))
+    );
     assert_eq!(
         field(&r.body, "audience").as_deref(),
         Some("https://api.example.com")
@@ -58,14 +63,20 @@ async fn basic_auth_form_encodes_id_and_secret_first() {
     use base64::Engine;
     let expected =
         base64::engine::general_purpose::STANDARD.encode("a+b%3Ac:p%2B%25%2F%3D%3A%C3%A9");
-    assert_eq!(r.headers["authorization"], format!("Basic {expected}"));
+    assert_eq!(
+        r.headers["authorization"],
+        format!("Basic {}", secret_fingerprint(&expected))
+    );
     assert_eq!(field(&r.body, "client_secret"), None);
     // And the same credentials in the body with client_secret_post.
     let post = env.builder().audience("https://post").build().unwrap();
     post.get_token(&TokenRequest::default()).await.unwrap();
     let r = &env.server.requests()[1];
     assert_eq!(field(&r.body, "client_id").as_deref(), Some("a b:c"));
-    assert_eq!(field(&r.body, "client_secret").as_deref(), Some("p+%/=:é"));
+    assert_eq!(
+        field(&r.body, "client_secret"),
+        Some(secret_fingerprint("p+%/=:é"))
+    );
 }
 
 #[test]

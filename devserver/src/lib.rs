@@ -16,6 +16,10 @@
 //! ```
 //!
 //! The signing key is a **published, dev-only key** (see [`keys`]).
+//!
+//! The control API answers only clients that send the per-server
+//! [`DevServer::control_token`] and name the server in `Host`; recorded
+//! requests never hold a secret in clear (see [`secret_fingerprint`]).
 
 #![warn(missing_docs)]
 
@@ -23,6 +27,7 @@ mod body;
 mod config;
 mod faults;
 pub mod keys;
+mod redact;
 mod server;
 
 use std::collections::BTreeMap;
@@ -47,6 +52,7 @@ pub use config::{
 };
 pub use faults::{FaultStep, Target};
 pub use keys::KID;
+pub use redact::secret_fingerprint;
 
 use server::Shared;
 
@@ -71,8 +77,14 @@ pub struct RecordedRequest {
     /// Request target: the path plus `?query` if there was one.
     pub path: String,
     /// Headers by lower-case name; repeated headers are joined with `", "`.
+    /// `authorization` (and `proxy-authorization`) keep their scheme, the
+    /// rest is replaced by its [`secret_fingerprint`]; `cookie` is replaced
+    /// whole.
     pub headers: BTreeMap<String, String>,
-    /// The raw body (lossy UTF-8; empty if it exceeded 1 MiB).
+    /// The raw body (lossy UTF-8; empty if it exceeded 1 MiB), except that the
+    /// values of `client_secret`, `client_assertion`, `password` and
+    /// `refresh_token` are replaced by the [`secret_fingerprint`] of their
+    /// decoded value (the same in the query of `path`).
     pub body: String,
 }
 
@@ -112,7 +124,7 @@ impl DevServer {
         let listener = socket.listen(BACKLOG)?;
         let addr = listener.local_addr()?;
         let url = format!("http://127.0.0.1:{}", addr.port());
-        let shared = Arc::new(Shared::new(url, &config));
+        let shared = Arc::new(Shared::new(url, addr.port(), &config));
         let (tx, rx) = watch::channel(false);
         tokio::spawn(accept_loop(listener, shared.clone(), rx));
         Ok(DevServer {
@@ -167,6 +179,14 @@ impl DevServer {
         format!("{}/_control", self.shared.url)
     }
 
+    /// The control token: clients of the control API send it as
+    /// `Authorization: Bearer <token>`. Random per server (32 bytes from the
+    /// system CSPRNG, 64 hex digits); it is in [`DevServer::startup_line`]
+    /// and nowhere else the server writes.
+    pub fn control_token(&self) -> &str {
+        &self.shared.control_token
+    }
+
     /// The one-line JSON object the binary prints on stdout (no newline).
     pub fn startup_line(&self) -> String {
         // Built by hand to keep PROTOCOL.md's key order.
@@ -177,6 +197,7 @@ impl DevServer {
             ("jwks_uri", self.jwks_uri()),
             ("api_url", self.api_url()),
             ("control_url", self.control_url()),
+            ("control_token", self.control_token().to_owned()),
         ];
         let body: Vec<String> = fields
             .iter()

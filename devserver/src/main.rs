@@ -15,7 +15,8 @@ usage: m2m-auth-devserver [--clients FILE] [--port N] [--cheap-tokens] [--exit-o
   --exit-on-stdin-eof  exit when standard input closes
   --help               show this help
 
-Prints one JSON line on stdout: {\"url\",\"issuer\",\"token_url\",\"jwks_uri\",\"api_url\",\"control_url\"}.
+Prints one JSON line on stdout: {\"url\",\"issuer\",\"token_url\",\"jwks_uri\",\"api_url\",\"control_url\",\"control_token\"}.
+The control API needs \"Authorization: Bearer CONTROL_TOKEN\".
 See PROTOCOL.md for the endpoints, the control API and fault steps.";
 
 fn die(msg: &str) -> ! {

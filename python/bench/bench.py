@@ -50,6 +50,8 @@ class Server:
         info = json.loads(self.proc.stdout.readline())
         self.token_url: str = info["token_url"]
         self.control: str = info["control_url"]
+        # The control API needs the token from the startup line (PROTOCOL.md).
+        self.control_token: str = info["control_token"]
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self.call("POST", "/clients", {"client_id": CLIENT_ID, "client_secret": SECRET, "token_lifetime": 86400})
 
@@ -58,7 +60,10 @@ class Server:
             self.control + path,
             data=None if body is None else json.dumps(body).encode(),
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.control_token}",
+            },
         )
         with self.opener.open(req) as r:
             return json.loads(r.read() or b"null")

@@ -51,6 +51,8 @@ class DevServer:
         self.jwks_uri: str = info["jwks_uri"]
         self.api_url: str = info["api_url"]
         self.control_url: str = info["control_url"]
+        # The control API needs the token from the startup line (PROTOCOL.md).
+        self.control_token: str = info["control_token"]
 
     # -- control API -------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None) -> Any:
@@ -59,7 +61,10 @@ class DevServer:
             self.control_url + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.control_token}",
+            },
         )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(req, timeout=10) as resp:

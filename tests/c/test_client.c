@@ -77,7 +77,7 @@ static void gets_a_token_and_reads_it(void) {
     CHECK_STR(v, aud);
     free(v);
     v = form_value(body, "client_secret");
-    CHECK_STR(v, SECRET);
+    CHECK_STR(v, SECRET_FINGERPRINT);
     free(v);
     char ua[64];
     snprintf(ua, sizeof ua, "m2m-auth/%s (c)", M2M_AUTH_VERSION);

@@ -30,11 +30,15 @@ def free_port():
     return port
 
 
-def control(base, method, path, body=None):
+def control(urls, method, path, body=None):
+    """A control API call; it needs the token of the startup line (PROTOCOL.md)."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + "/_control" + path, data=data, method=method,
-                                 headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
+    req = urllib.request.Request(urls["control_url"] + path, data=data, method=method,
+                                 headers={"content-type": "application/json",
+                                          "authorization": "Bearer " + urls["control_token"]})
+    # Never through a proxy: the token and the recorded requests stay on loopback.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(req, timeout=10) as r:
         return json.loads(r.read() or b"null")
 
 
@@ -48,8 +52,8 @@ def start_devserver():
 
 
 def run_case(name, cache, urls):
-    control(urls["url"], "POST", "/reset")
-    control(urls["url"], "POST", "/faults", {"steps": [{"delay_ms": 300}]})
+    control(urls, "POST", "/reset")
+    control(urls, "POST", "/faults", {"steps": [{"delay_ms": 300}]})
     env = dict(os.environ, M2M_AUTH_CLIENT_SECRET=CLIENT["client_secret"], NO_PROXY="127.0.0.1")
     args = [urls["token_url"], CLIENT["client_id"], cache]
     cmds = [[python, os.path.join(HERE, "worker.py")] + args] * 3
@@ -65,7 +69,7 @@ def run_case(name, cache, urls):
             continue
         reports.append(json.loads(out.strip().splitlines()[-1]))
     tokens = {t for r in reports for t in r["tokens"]}
-    requests = control(urls["url"], "GET", "/stats")["token_requests"]
+    requests = control(urls, "GET", "/stats")["token_requests"]
     langs = sorted({r["language"] for r in reports})
     print(f"  {name}: {len(procs)} processes ({', '.join(langs)}) x 16 callers -> "
           f"{requests} token request(s), {len(tokens)} distinct token(s)")

@@ -1,11 +1,12 @@
 //! The control API (`/_control/...`): fault scripts, clients, counters,
-//! recorded requests, reset.
+//! recorded requests, reset; only for clients [`super::guard`] lets in.
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::guard::refuse;
 use super::reply::{plain_error, Reply};
 use super::routing::{read_body, BodyError};
 use super::state::Shared;
@@ -25,6 +26,10 @@ struct FaultsBody {
 }
 
 pub(super) async fn control(shared: &Shared, req: Request<Incoming>) -> Reply {
+    // Checked before the body is read: a refused client costs nothing.
+    if let Some(refusal) = refuse(req.headers(), shared.port, &shared.control_token) {
+        return refusal;
+    }
     let (parts, body) = req.into_parts();
     let body = match read_body(body, MAX_CONTROL_BODY).await {
         Ok(b) => b,

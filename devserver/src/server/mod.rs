@@ -5,7 +5,8 @@
 //! - [`token`]: the token endpoint (client authentication, scope, audience)
 //!   and signing access tokens; [`client_auth`]: HTTP Basic credentials;
 //! - [`api`]: the protected `/api`;
-//! - [`control`]: the control API (`/_control/...`);
+//! - [`control`]: the control API (`/_control/...`); [`guard`]: who may use
+//!   it (the `Host` check and the control token);
 //! - [`fault_steps`]: applying a fault step to a reply;
 //! - [`reply`]: the intermediate reply, before fault steps touch it;
 //! - [`state`]: what the handlers share (clients, fault scripts, counters).
@@ -14,6 +15,7 @@ mod api;
 mod client_auth;
 mod control;
 mod fault_steps;
+mod guard;
 mod reply;
 mod routing;
 mod state;

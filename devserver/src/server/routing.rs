@@ -18,6 +18,7 @@ use super::reply::{method_not_allowed, oauth_error, plain_error, Reply};
 use super::state::{Shared, MAX_RECORDED};
 use super::token::token_endpoint;
 use crate::body::RespBody;
+use crate::redact::{redact_form, redact_header, redact_target};
 use crate::RecordedRequest;
 
 /// Token request bodies larger than this get 413.
@@ -117,10 +118,12 @@ pub(super) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Bod
     }
 }
 
+/// Records a token request for `/_control/requests`, its secrets replaced
+/// by fingerprints (see [`crate::redact`]) before anything is stored.
 fn record(shared: &Shared, parts: &Parts, body: &[u8]) {
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in &parts.headers {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let v = redact_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
         headers
             .entry(name.as_str().to_owned())
             .and_modify(|e| {
@@ -129,17 +132,12 @@ fn record(shared: &Shared, parts: &Parts, body: &[u8]) {
             })
             .or_insert(v);
     }
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_owned();
+    let path = redact_target(parts.uri.path_and_query().map_or("/", |p| p.as_str()));
     let r = RecordedRequest {
         method: parts.method.as_str().to_owned(),
         path,
         headers,
-        body: String::from_utf8_lossy(body).into_owned(),
+        body: redact_form(body),
     };
     let mut rec = shared.recorded.lock();
     if rec.len() >= MAX_RECORDED {

@@ -22,6 +22,10 @@ pub(super) type CacheKey = (String, Vec<String>, Option<String>, Option<String>,
 
 pub(crate) struct Shared {
     pub url: String,
+    /// The bound port: the only one the control API accepts in `Host`.
+    pub(crate) port: u16,
+    /// The secret the control API requires (`Authorization: Bearer ...`).
+    pub(crate) control_token: String,
     pub clients: RwLock<HashMap<String, ClientConfig>>,
     pub(super) token_faults: Mutex<FaultScript>,
     pub(super) api_faults: Mutex<FaultScript>,
@@ -38,7 +42,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(url: String, config: &ServerConfig) -> Self {
+    pub(crate) fn new(url: String, port: u16, config: &ServerConfig) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[url.as_str()]);
         validation.validate_aud = false;
@@ -55,6 +59,8 @@ impl Shared {
         .expect("serialize discovery")
         .into();
         Shared {
+            port,
+            control_token: super::guard::new_control_token(),
             clients: RwLock::new(
                 config
                     .clients

@@ -3,23 +3,16 @@
 
 use serde_json::json;
 
-use crate::support::{demo_token, http, post_form, start, FORM};
+use m2m_auth_devserver::secret_fingerprint;
+
+use crate::support::{control, demo_token, http, post_form, start, FORM};
 
 #[tokio::test]
 async fn control_api_over_http() {
     let srv = start().await;
     let addr = srv.local_addr();
-    let ctl = |m: &'static str, p: &'static str, b: &'static str| async move {
-        http(
-            addr,
-            m,
-            p,
-            &[("Content-Type", "application/json")],
-            b.as_bytes(),
-        )
-        .await
-        .unwrap()
-    };
+    let srv = &srv;
+    let ctl = |m: &'static str, p: &'static str, b: &'static str| control(srv, m, p, b);
     assert_eq!(
         ctl(
             "POST",
@@ -107,7 +100,10 @@ async fn control_api_over_http() {
     );
     assert_eq!(
         reqs[0]["body"],
-        "grant_type=client_credentials&client_id=c2&client_secret=s2"
+        format!(
+            "grant_type=client_credentials&client_id=c2&client_secret={}",
+            secret_fingerprint("s2")
+        )
     );
     assert_eq!(srv.requests().len(), 3);
 

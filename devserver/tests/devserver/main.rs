@@ -8,10 +8,12 @@
 //! - `endpoints`: discovery, JWKS and the protected `/api`;
 //! - `faults`: fault scripts on the token endpoint;
 //! - `control`: the control API over HTTP;
+//! - `control_access`: the control token, the `Host` check, redacted recordings;
 //! - `lifecycle`: configuration, 2,000 concurrent clients, shutdown;
 //! - `support`: the raw HTTP/1.1 client and helpers.
 
 mod control;
+mod control_access;
 mod endpoints;
 mod faults;
 mod lifecycle;

@@ -36,7 +36,11 @@ pub(crate) fn raw_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<u8> {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    let mut r = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        r.push_str("Host: 127.0.0.1\r\n");
+    }
+    r.push_str("Connection: close\r\n");
     for (k, v) in headers {
         r.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -99,15 +103,42 @@ pub(crate) async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> io::Result<Resp> {
+    let host = format!("127.0.0.1:{}", addr.port());
+    let mut all = vec![("Host", host.as_str())];
+    all.extend(
+        headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("host")),
+    );
+    if let Some(h) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        all[0] = *h;
+    }
     let mut s = TcpStream::connect(addr).await?;
-    s.write_all(&raw_request(method, path, headers, body))
-        .await?;
+    s.write_all(&raw_request(method, path, &all, body)).await?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await?;
     if raw.is_empty() {
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "no response"));
     }
     Ok(parse(&raw))
+}
+
+/// A control API call as a test harness makes it: JSON body, the server's
+/// control token as a Bearer token.
+pub(crate) async fn control(srv: &DevServer, method: &str, path: &str, body: &str) -> Resp {
+    let auth = format!("Bearer {}", srv.control_token());
+    http(
+        srv.local_addr(),
+        method,
+        path,
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &auth),
+        ],
+        body.as_bytes(),
+    )
+    .await
+    .unwrap()
 }
 
 pub(crate) const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

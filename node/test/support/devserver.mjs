@@ -37,10 +37,12 @@ export async function startServer({ clients, cheapTokens = false } = {}) {
     exited.then(([code]) => { throw new Error(`${DEVSERVER} exited with ${code} before printing its URLs`); })]);
   const urls = JSON.parse(first);
   let stopped = false;
+  // The control API needs the token from the startup line (PROTOCOL.md).
+  const auth = { authorization: `Bearer ${urls.control_token}` };
   const control = async (method, path, body) => {
     const res = await fetch(urls.control_url + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = await res.json();

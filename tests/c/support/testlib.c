@@ -173,7 +173,13 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
   copy_str(s->token_url, sizeof s->token_url, json_get_str(v, "token_url"));
   copy_str(s->api_url, sizeof s->api_url, json_get_str(v, "api_url"));
   copy_str(s->control_url, sizeof s->control_url, json_get_str(v, "control_url"));
+  copy_str(s->control_token, sizeof s->control_token, json_get_str(v, "control_token"));
   json_free(v);
+  if (!s->control_token[0]) {
+    fprintf(stderr, "devserver: no control_token in the first line\n");
+    devserver_stop(s);
+    return -1;
+  }
   const char *colon = strrchr(s->url, ':');
   s->port = colon ? atoi(colon + 1) : 0;
   return s->port > 0 ? 0 : -1;
@@ -224,6 +230,11 @@ static char *dechunk(const char *p) {
 
 int http_request(int port, const char *method, const char *path, const char *body,
                  char **body_out) {
+  return http_request_auth(port, method, path, body, NULL, body_out);
+}
+
+int http_request_auth(int port, const char *method, const char *path, const char *body,
+                      const char *authorization, char **body_out) {
   if (body_out) *body_out = NULL;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
@@ -236,11 +247,19 @@ int http_request(int port, const char *method, const char *path, const char *bod
     return -1;
   }
   size_t blen = body ? strlen(body) : 0;
-  char *req = malloc(blen + 512);
-  int hlen = snprintf(req, 512,
+  size_t head_cap = 512 + (authorization ? strlen(authorization) : 0);
+  char *req = malloc(blen + head_cap);
+  int hlen = snprintf(req, head_cap,
                       "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+                      "%s%s%s"
                       "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                      method, path, port, blen);
+                      method, path, port, authorization ? "Authorization: " : "",
+                      authorization ? authorization : "", authorization ? "\r\n" : "", blen);
+  if (hlen < 0 || (size_t)hlen >= head_cap) {
+    free(req);
+    close(fd);
+    return -1;
+  }
   if (blen) memcpy(req + hlen, body, blen);
   size_t total = (size_t)hlen + blen, sent = 0;
   while (sent < total) {
@@ -271,6 +290,14 @@ int http_request(int port, const char *method, const char *path, const char *bod
   return status;
 }
 
+/* A control API request, with the server's control token. */
+static int ctl_request(const devserver *s, const char *method, const char *path,
+                       const char *body, char **body_out) {
+  char auth[96];
+  snprintf(auth, sizeof auth, "Bearer %s", s->control_token);
+  return http_request_auth(s->port, method, path, body, auth, body_out);
+}
+
 int ctl_faults(const devserver *s, const char *target, const char *steps_json, int repeat_last) {
   size_t n = strlen(steps_json) + 64;
   char *body = malloc(n);
@@ -278,7 +305,7 @@ int ctl_faults(const devserver *s, const char *target, const char *steps_json, i
   char path[64];
   snprintf(path, sizeof path, "/_control/faults%s%s", target ? "?target=" : "", target ? target : "");
   char *resp;
-  int st = http_request(s->port, "POST", path, body, &resp);
+  int st = ctl_request(s, "POST", path, body, &resp);
   if (st != 200) fprintf(stderr, "control API: POST %s -> %d %s\n", path, st, resp ? resp : "");
   free(resp);
   free(body);
@@ -288,24 +315,24 @@ int ctl_faults(const devserver *s, const char *target, const char *steps_json, i
 int ctl_clear_faults(const devserver *s, const char *target) {
   char path[64];
   snprintf(path, sizeof path, "/_control/faults%s%s", target ? "?target=" : "", target ? target : "");
-  return http_request(s->port, "DELETE", path, NULL, NULL) == 200 ? 0 : -1;
+  return ctl_request(s, "DELETE", path, NULL, NULL) == 200 ? 0 : -1;
 }
 
 int ctl_add_client(const devserver *s, const char *client_json) {
   char *resp;
-  int st = http_request(s->port, "POST", "/_control/clients", client_json, &resp);
+  int st = ctl_request(s, "POST", "/_control/clients", client_json, &resp);
   if (st != 200) fprintf(stderr, "control API: add client -> %d %s\n", st, resp ? resp : "");
   free(resp);
   return st == 200 ? 0 : -1;
 }
 
 int ctl_reset(const devserver *s) {
-  return http_request(s->port, "POST", "/_control/reset", "", NULL) == 200 ? 0 : -1;
+  return ctl_request(s, "POST", "/_control/reset", "", NULL) == 200 ? 0 : -1;
 }
 
 static long ctl_stat(const devserver *s, const char *name) {
   char *body;
-  if (http_request(s->port, "GET", "/_control/stats", NULL, &body) != 200) {
+  if (ctl_request(s, "GET", "/_control/stats", NULL, &body) != 200) {
     free(body);
     return -1;
   }
@@ -322,7 +349,7 @@ long ctl_api_requests(const devserver *s) { return ctl_stat(s, "api_requests"); 
 
 jval *ctl_requests(const devserver *s, char **text_out) {
   *text_out = NULL;
-  if (http_request(s->port, "GET", "/_control/requests", NULL, text_out) != 200) return NULL;
+  if (ctl_request(s, "GET", "/_control/requests", NULL, text_out) != 200) return NULL;
   return json_parse(*text_out, NULL, 0);
 }
 

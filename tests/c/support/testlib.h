@@ -60,6 +60,7 @@ typedef struct devserver {
   int stdout_fd;
   int port;
   char url[64], issuer[64], token_url[96], api_url[96], control_url[96];
+  char control_token[80]; /* from the startup line; the control API needs it */
   char clients_file[64];
 } devserver;
 
@@ -75,8 +76,12 @@ void devserver_stop(devserver *s);
  * `body_out`, the response body (malloc'd, NUL-terminated). */
 int http_request(int port, const char *method, const char *path, const char *body,
                  char **body_out);
+/* The same with an `Authorization: <authorization>` header (NULL: none). */
+int http_request_auth(int port, const char *method, const char *path, const char *body,
+                      const char *authorization, char **body_out);
 
-/* Control API shorthands (PROTOCOL.md); -1 on error. */
+/* Control API shorthands (PROTOCOL.md), sending `Authorization: Bearer
+ * <control_token>`; -1 on error. */
 int ctl_faults(const devserver *s, const char *target, const char *steps_json, int repeat_last);
 int ctl_clear_faults(const devserver *s, const char *target);
 int ctl_add_client(const devserver *s, const char *client_json);

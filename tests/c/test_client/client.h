@@ -13,6 +13,9 @@
 #define CLIENT_ID "c-client"
 #define SECRET "c-secret+/&=%"
 #define SECRET_FORM "c-secret%2B%2F%26%3D%25"
+/* How the dev server records SECRET (devserver/PROTOCOL.md): "sha256:" and
+ * the first 16 hex digits of the SHA-256 of SECRET. */
+#define SECRET_FINGERPRINT "sha256:a7bc9d78523e29a1"
 
 /* The dev server of the run (started by main). */
 extern devserver srv;
