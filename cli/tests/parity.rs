@@ -179,7 +179,8 @@ async fn every_flag_takes_a_sample_value_of_its_type() {
             String::new()
         };
         if o.name == "proxy" {
-            // The proxy is used (nobody listens there): one attempt only.
+            // Nobody listens at the proxy; a loopback token endpoint is
+            // never proxied (docs/design.md §1), so the request goes direct.
             c.env_remove("NO_PROXY").env("M2M_AUTH_MAX_ATTEMPTS", "1");
         }
         s.reset();
@@ -189,8 +190,8 @@ async fn every_flag_takes_a_sample_value_of_its_type() {
             panic!("{flag} is refused: {err}");
         }
         if o.name == "proxy" {
-            assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
-            assert_eq!(s.stats().token_requests, 0, "{flag}: sent through it");
+            assert!(out.status.success(), "{flag}: {}", text(&out.stderr));
+            assert_eq!(s.stats().token_requests, 1, "{flag}: not sent direct");
             continue;
         }
         if !must_succeed {
