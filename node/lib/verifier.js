@@ -40,7 +40,7 @@ class Claims {
   }
 
   #f() {
-    if (this.#fields === null) this.#fields = deepFreeze(native.claimsFields(this.#handle));
+    if (this.#fields === null) this.#fields = deepFreeze(JSON.parse(native.claimsFields(this.#handle)));
     return this.#fields;
   }
 

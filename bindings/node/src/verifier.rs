@@ -134,15 +134,16 @@ fn claims_field(c: &Claims, name: &str) -> Value {
     }
 }
 
-/// Every field of `surface::CLAIMS_FIELDS` by its JS name.
+/// Every field of `surface::CLAIMS_FIELDS` by its JS name, as JSON text:
+/// `JSON.parse` builds the object several times faster than setting its
+/// properties one N-API call at a time.
 #[napi(skip_typescript)]
-pub fn claims_fields(claims: &External<Claims>) -> Pairs {
-    Pairs(
-        surface::CLAIMS_FIELDS
-            .iter()
-            .map(|i| (camel_case(i.name), claims_field(claims, i.name)))
-            .collect(),
-    )
+pub fn claims_fields(claims: &External<Claims>) -> String {
+    let fields: serde_json::Map<String, Value> = surface::CLAIMS_FIELDS
+        .iter()
+        .map(|i| (camel_case(i.name), claims_field(claims, i.name)))
+        .collect();
+    Value::Object(fields).to_string()
 }
 
 /// Every claim, as JSON text.
