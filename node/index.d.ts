@@ -177,7 +177,7 @@ export declare function setLogger(logger: Logger | null, options?: { level?: Log
 export declare class M2MAuthError extends Error {
   /** For tests and adapters; m2m-auth builds its errors from the engine's. */
   constructor(message: string, fields?: M2MAuthErrorFields)
-  /** `'M2M_<CODE>'`: `'M2M_CONFIG'`, `'M2M_OAUTH'`, `'M2M_HTTP'`, `'M2M_TRANSPORT'`, `'M2M_INVALID_RESPONSE'`, `'M2M_THROTTLED'`, `'M2M_CACHE'`, `'M2M_INVALID_TOKEN'`. */
+  /** `'M2M_<CODE>'`: `'M2M_CONFIG'`, `'M2M_OAUTH'`, `'M2M_HTTP'`, `'M2M_TRANSPORT'`, `'M2M_INVALID_RESPONSE'`, `'M2M_THROTTLED'`, `'M2M_CACHE'`, `'M2M_INVALID_TOKEN'`, `'M2M_INSUFFICIENT_SCOPE'`. */
   code: string
 }
 /** Every error has every field, `null` when it does not apply. */
@@ -217,10 +217,21 @@ export declare class ThrottledError extends M2MAuthError {
 export declare class CacheError extends M2MAuthError {
   code: 'M2M_CACHE'
 }
-/** (Verifier) a token failed validation (`M2M_INVALID_TOKEN`). */
+/** The stable reason codes of an {@link InvalidTokenError}. */
+export type InvalidTokenReason =
+  | 'missing' | 'malformed' | 'too_large' | 'disallowed_algorithm' | 'unknown_key' | 'weak_key'
+  | 'bad_signature' | 'bad_typ' | 'crit' | 'wrong_issuer' | 'wrong_audience' | 'expired'
+  | 'not_yet_valid' | 'missing_claim' | 'bad_claim_type'
+/** (Verifier) a token failed validation (`M2M_INVALID_TOKEN`): `reason` says why. */
 export declare class InvalidTokenError extends M2MAuthError {
   code: 'M2M_INVALID_TOKEN'
-  reason: string
+  reason: InvalidTokenReason
+}
+/** (Verifier) a valid token lacks a required scope (`M2M_INSUFFICIENT_SCOPE`). */
+export declare class InsufficientScopeError extends M2MAuthError {
+  code: 'M2M_INSUFFICIENT_SCOPE'
+  /** Every scope the request requires, space-separated. */
+  requiredScope: string
 }
 /** The error class of each docs/design.md §6 code (`'oauth'` → `OAuthError`, ...). */
 export declare const errorClasses: {
@@ -232,7 +243,106 @@ export declare const errorClasses: {
   throttled: typeof ThrottledError
   cache: typeof CacheError
   invalid_token: typeof InvalidTokenError
+  insufficient_scope: typeof InsufficientScopeError
 }
+
+/**
+ * The claims of a verified access token (RFC 9068). Instants are in ms
+ * since the epoch; absent optional claims are `null`. Holds no token.
+ */
+export declare class Claims {
+  /** Claims come from a {@link Verifier}; this constructor throws. */
+  private constructor()
+  /** `iss`. */
+  readonly issuer: string
+  /** `sub`, or `null`. */
+  readonly subject: string | null
+  /** `aud` as a list (a string `aud` is one entry). */
+  readonly audience: readonly string[]
+  /** `client_id`, or `null`. */
+  readonly clientId: string | null
+  /** The granted scopes: `scope` split on spaces, or the `scp` array; `[]` when none. */
+  readonly scopes: readonly string[]
+  /** `exp`, in ms since the epoch. */
+  readonly expiresAt: number
+  /** `iat` in ms since the epoch, or `null`. */
+  readonly issuedAt: number | null
+  /** `nbf` in ms since the epoch, or `null`. */
+  readonly notBefore: number | null
+  /** `jti`, or `null`. */
+  readonly jwtId: string | null
+  /** Whether `scope` is one of the granted scopes. */
+  hasScope(scope: string): boolean
+  /** The claim `name` as JSON (frozen), or `undefined` when the token has none. */
+  get(name: string): unknown
+  /** Every claim (frozen): what `JSON.stringify(claims)` writes. */
+  toJSON(): Readonly<Record<string, unknown>>
+}
+
+/** Options of {@link Verifier.verifyRequest}. */
+export interface VerifyRequestOptions {
+  /** Scopes the token must all grant (a string is one scope). */
+  scopes?: string | readonly string[]
+}
+
+/** A verifier's counters. */
+export interface VerifierStats {
+  /** Tokens that verified (cache hits included). */
+  verified: number
+  /** Of those, answered from the verified-token cache. */
+  cacheHits: number
+  /** JWKS requests made. */
+  jwksFetches: number
+  /** Verifications that failed. */
+  failures: number
+}
+
+/**
+ * Verifies OAuth 2.0 access tokens (RFC 9068 JWTs) on the m2m-auth engine:
+ * algorithm allowlist (never `none` or HMAC), keys only from the configured
+ * JWKS (fetched, cached and refreshed by the engine), exact issuer, audience,
+ * `exp`/`nbf`/`iat`, scopes. A verified token is cached until it expires.
+ *
+ * ```js
+ * const verifier = new Verifier({ issuer: 'https://issuer.example/', audience: 'https://api.example/' })
+ * const claims = await verifier.verify(token)
+ * ```
+ */
+export declare class Verifier {
+  /** @throws {ConfigError} on a bad, missing or unknown option, before any I/O. */
+  constructor(options: VerifierOptions)
+  /**
+   * Verifies a bare access token. Rejects with an {@link InvalidTokenError}
+   * (`reason`), or with the error of the JWKS fetch when keys cannot be had.
+   */
+  verify(token: string): Promise<Claims>
+  /**
+   * Verifies an `Authorization` header as it arrived (`'Bearer <token>'`;
+   * absent or another scheme: `reason: 'missing'`), then requires every
+   * scope of `opts.scopes` ({@link InsufficientScopeError}).
+   */
+  verifyRequest(authorization: string | null | undefined, opts?: VerifyRequestOptions): Promise<Claims>
+  /** The counters. */
+  stats(): VerifierStats
+}
+
+/** The RFC 6750 answer to a failed verification (see {@link challenge}). */
+export interface Challenge {
+  /** 401 (invalid or missing token), 403 (insufficient scope) or 503 (anything else). */
+  status: number
+  /** The `WWW-Authenticate` value, or `null` (503). */
+  wwwAuthenticate: string | null
+}
+
+/**
+ * The RFC 6750 answer to an error from {@link Verifier}, the same as the
+ * Express and Fastify adapters send: 401 with
+ * `Bearer error="invalid_token", error_description="<reason>"` (a bare
+ * `Bearer` when no token was sent), 403 with `error="insufficient_scope"`
+ * and the required scope, 503 without a header for anything else. `realm`,
+ * when given, comes first. Never echoes the token.
+ */
+export declare function challenge(err: unknown, opts?: { realm?: string }): Challenge
 
 /**
  * Options of `new TokenClient(options)` (docs/design.md §1, §9): every client
@@ -340,6 +450,42 @@ export interface TokenClientStats {
   sharedHits: number
   /** Shared cache operations that failed. */
   storeErrors: number
+}
+
+/**
+ * Options of `new Verifier(options)`: every verifier option of the surface,
+ * by its camelCase name; durations in milliseconds. `issuer` and
+ * `audience` are required; keys come from exactly one of `jwks` (static),
+ * `jwksUri` or the issuer's discovery document. A bad, missing or unknown
+ * option throws a `ConfigError` before any I/O.
+ */
+export interface VerifierOptions {
+  /** The issuer: iss must equal it exactly; its metadata names the jwks_uri when neither jwks_uri nor jwks is given (required). */
+  issuer: string
+  /** The JWKS URL (https, or http to loopback). */
+  jwksUri?: string
+  /** A static JWKS (JSON text) instead of fetching one. */
+  jwks?: string
+  /** Accepted audiences: aud must name one (required). */
+  audience: string | string[]
+  /** Allowed algorithms (also RS384 RS512 PS384 PS512 ES384); none and HS* are refused. Default: RS256 PS256 ES256 EdDSA. */
+  algorithms?: string | string[]
+  /** Clock leeway for exp, nbf and iat. Milliseconds. Default: 30 s. */
+  leeway?: number
+  /** typ must be at+jwt; false also accepts JWT or no typ. Default: true. */
+  strictTyp?: boolean
+  /** Largest token accepted, checked before any parsing. Default: 16384. */
+  maxTokenBytes?: number
+  /** How long fetched keys are used; the server's Cache-Control max-age shortens it. Milliseconds. Default: 300 s. */
+  jwksCacheTtl?: number
+  /** Least time between two JWKS refetches on an unknown kid. Milliseconds. Default: 60 s. */
+  jwksRefetchInterval?: number
+  /** Deadline of one JWKS or discovery fetch. Milliseconds. Default: 10 s. */
+  timeout?: number
+  /** PEM certificates trusted in addition to the OS trust store. */
+  caCerts?: string | string[] | Uint8Array
+  /** Verified-token cache entries; 0 disables the cache. Default: 10000. */
+  cacheSize?: number
 }
 
 /** Fields the engine reports with an error (docs/design.md §6); the constructors' second argument. */

@@ -12,10 +12,14 @@
 //   lib/api.js       client.callApi
 //   lib/adapters.js  client.fetch, attachAxios
 //   lib/logger.js    setLogger
+//   lib/verifier.js  Verifier, Claims, challenge (the API side)
+//   lib/express.js   m2m-auth/express (requireToken)
+//   lib/fastify.js   m2m-auth/fastify (plugin, requireToken)
 
 const errors = require('./lib/errors');
 const { Token } = require('./lib/token');
 const { TokenClient } = require('./lib/client');
+const { Verifier, Claims, challenge } = require('./lib/verifier');
 
 // What not every app uses is loaded on first use (loading stays cheap).
 
@@ -32,6 +36,9 @@ function setLogger(logger, options = undefined) {
 module.exports = {
   TokenClient,
   Token,
+  Verifier,
+  Claims,
+  challenge,
   ...errors.classes,
   errorClasses: errors.byCode,
   attachAxios,

@@ -4,6 +4,9 @@ import m2m from './index.js';
 export const {
   TokenClient,
   Token,
+  Verifier,
+  Claims,
+  challenge,
   M2MAuthError,
   ConfigError,
   OAuthError,
@@ -13,6 +16,7 @@ export const {
   ThrottledError,
   CacheError,
   InvalidTokenError,
+  InsufficientScopeError,
   errorClasses,
   attachAxios,
   setLogger,

@@ -54,13 +54,17 @@ ThrottledError.code = 'M2M_THROTTLED';
 class CacheError extends M2MAuthError {}
 CacheError.code = 'M2M_CACHE';
 
-/** (Verifier) a token failed validation (`M2M_INVALID_TOKEN`): `reason`. */
+/** (Verifier) a token failed validation (`M2M_INVALID_TOKEN`): `reason`, a stable reason code. */
 class InvalidTokenError extends M2MAuthError {}
 InvalidTokenError.code = 'M2M_INVALID_TOKEN';
 
+/** (Verifier) a valid token lacks a required scope (`M2M_INSUFFICIENT_SCOPE`): `requiredScope`. */
+class InsufficientScopeError extends M2MAuthError {}
+InsufficientScopeError.code = 'M2M_INSUFFICIENT_SCOPE';
+
 const classes = {
   M2MAuthError, ConfigError, OAuthError, HttpError, TransportError,
-  InvalidResponseError, ThrottledError, CacheError, InvalidTokenError,
+  InvalidResponseError, ThrottledError, CacheError, InvalidTokenError, InsufficientScopeError,
 };
 for (const C of Object.values(classes)) {
   Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true });
@@ -76,6 +80,7 @@ const byCode = {
   throttled: ThrottledError,
   cache: CacheError,
   invalid_token: InvalidTokenError,
+  insufficient_scope: InsufficientScopeError,
 };
 
 /** napi-rs codes of an argument that could not be converted: a bad option. */
@@ -105,9 +110,15 @@ function fromNative(e) {
   return e;
 }
 
+/** The engine's code of an error of this package (`'invalid_token'`), or null for any other error. */
+function codeOf(err) {
+  if (!(err instanceof M2MAuthError) || typeof err.code !== 'string' || !err.code.startsWith('M2M_')) return null;
+  return err.code.slice(4).toLowerCase();
+}
+
 /** A ConfigError raised by this package's own checks. */
 function configError(message) {
   return new ConfigError(`config: ${message}`, { code: 'config' });
 }
 
-module.exports = { classes, byCode, fromNative, configError, ...classes };
+module.exports = { classes, byCode, codeOf, fromNative, configError, ...classes };

@@ -1,6 +1,7 @@
 // Generates index.d.ts: src/index.d.ts.head (the JS API) followed by the
 // interfaces derived from the surface (tests/surface.json, core's one
-// declaration of options, request parameters, stats and error fields), so
+// declaration of options, request parameters, stats, error fields and
+// verifier options), so
 // that the types name every option exactly as the addon takes it.
 //
 //   node scripts/types.mjs          writes index.d.ts
@@ -33,12 +34,13 @@ function note(item) {
   return [unit, dflt].filter(Boolean).join(' ');
 }
 
-function members(items, { optional, nullable = false }) {
+function members(items, { optional, nullable = false, required = [] }) {
   return items.map((item) => {
     const ty = TS_TYPES[item.type];
     if (!ty) throw new Error(`no TypeScript type for ${item.name} (${item.type})`);
     const doc = [item.doc, note(item)].filter(Boolean).join(' ');
-    return `  /** ${doc} */\n  ${item.js}${optional ? '?' : ''}: ${nullable ? `${ty} | null` : ty}\n`;
+    const mark = optional && !required.includes(item.name) ? '?' : '';
+    return `  /** ${doc} */\n  ${item.js}${mark}: ${nullable ? `${ty} | null` : ty}\n`;
   }).join('');
 }
 
@@ -67,6 +69,16 @@ ${members(surface.request_parameters, { optional: true })}}
 /** A client's counters (\`client.stats()\`). */
 export interface TokenClientStats {
 ${members(surface.stats, { optional: false })}}
+
+/**
+ * Options of \`new Verifier(options)\`: every verifier option of the surface,
+ * by its camelCase name; durations in milliseconds. \`issuer\` and
+ * \`audience\` are required; keys come from exactly one of \`jwks\` (static),
+ * \`jwksUri\` or the issuer's discovery document. A bad, missing or unknown
+ * option throws a \`ConfigError\` before any I/O.
+ */
+export interface VerifierOptions {
+${members(surface.verifier_options, { optional: true, required: ['issuer', 'audience'] })}}
 
 /** Fields the engine reports with an error (docs/design.md §6); the constructors' second argument. */
 export interface M2MAuthErrorFields {

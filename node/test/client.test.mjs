@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format, inspect } from 'node:util';
 
 import {
-  CacheError, ConfigError, HttpError, InvalidResponseError, InvalidTokenError, M2MAuthError, OAuthError,
+  CacheError, ConfigError, HttpError, InsufficientScopeError, InvalidResponseError, InvalidTokenError, M2MAuthError, OAuthError,
   ThrottledError, Token, TokenClient, TransportError, errorClasses,
 } from '../index.mjs';
 import { DEMO, startServer } from './support/devserver.mjs';
@@ -251,6 +251,7 @@ describe('errors', () => {
       transport: [TransportError, 'M2M_TRANSPORT'], invalid_response: [InvalidResponseError, 'M2M_INVALID_RESPONSE'],
       throttled: [ThrottledError, 'M2M_THROTTLED'], cache: [CacheError, 'M2M_CACHE'],
       invalid_token: [InvalidTokenError, 'M2M_INVALID_TOKEN'],
+      insufficient_scope: [InsufficientScopeError, 'M2M_INSUFFICIENT_SCOPE'],
     };
     assert.deepEqual(Object.keys(errorClasses).sort(), Object.keys(expected).sort());
     for (const [code, [C, jsCode]] of Object.entries(expected)) {

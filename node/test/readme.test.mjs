@@ -42,6 +42,7 @@ function env() {
     AUTH0_CLIENT_SECRET: DEMO.clientSecret,
     API_AUDIENCE: DEMO.audience,
     API_URL: server.urls.api_url,
+    ISSUER: server.urls.issuer, // the API side's Verifier
     M2M_AUTH_DOMAIN: server.urls.url,
     M2M_AUTH_CLIENT_ID: DEMO.clientId,
     M2M_AUTH_CLIENT_SECRET: DEMO.clientSecret,
@@ -77,5 +78,10 @@ jsBlocks(readFileSync(join(PACKAGE, 'README.md'), 'utf8')).forEach((code, i) => 
   test(`node/README.md example ${i + 1}`, async () => {
     const out = await runBlock(`node-readme-${i}`, code);
     assert.ok(out.length > 0);
+    if (code.includes('m2m-auth/express')) {
+      // The API side's quickstart: refused without a token, served with one.
+      assert.match(out, /^401$/m);
+      assert.match(out, /^200 \{.*caller: 'demo-client'.*read:data/ms);
+    }
   });
 });

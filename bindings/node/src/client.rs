@@ -33,7 +33,7 @@ pub struct Client {
 pub struct Cancel(Arc<tokio::sync::Notify>);
 
 /// An ordered list of name/value pairs, as a JS object.
-pub struct Pairs(Vec<(String, serde_json::Value)>);
+pub struct Pairs(pub(crate) Vec<(String, serde_json::Value)>);
 
 impl ToNapiValue for Pairs {
     unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {

@@ -6,10 +6,12 @@
 //! `m2m_auth::surface` (`options.rs`, over the raw value readers of
 //! `js.rs`), engine values into plain JS objects (`out.rs`), engine errors
 //! into tagged JS errors carrying every error field (`errors.rs`), engine
-//! futures into Promises (`client.rs`), a client's cache epoch into shared
+//! futures into Promises (`client.rs`, `verifier.rs`: verifier options go
+//! through the same extractor, claims stay in the engine behind a handle), a client's cache epoch into shared
 //! memory for the JS fast path (`epoch.rs`), and engine logs into calls of a
 //! JS logger (`logs.rs`). Every decision about tokens (freshness, caching,
-//! single flight, retries, the 401 renewal) is the engine's.
+//! single flight, retries, the 401 renewal) and about access tokens
+//! (every validation rule, the RFC 6750 challenge) is the engine's.
 //!
 //! The exported functions are internal (`node/index.js` is the public API)
 //! and are left out of the generated `index.d.ts`, whose text is
@@ -24,6 +26,7 @@ mod js;
 pub mod logs;
 mod options;
 pub mod out;
+pub mod verifier;
 
 /// The runtime napi-rs runs the engine's futures on: one worker thread.
 /// Token requests are few and I/O-bound, and with one worker a request's

@@ -1,14 +1,17 @@
-//! The one options extractor (docs/design.md §9): client options and
-//! request parameters are read from a JS object by a loop over its own
-//! keys, each looked up by its camelCase name in `surface::CLIENT_OPTIONS` /
-//! `surface::REQUEST_PARAMETERS` and converted by the item's `ValueType`
+//! The one options extractor (docs/design.md §9): client options, request
+//! parameters and verifier options are read from a JS object by a loop over
+//! its own keys, each looked up by its camelCase name in
+//! `surface::CLIENT_OPTIONS` / `surface::REQUEST_PARAMETERS` /
+//! `surface::VERIFIER_OPTIONS` and converted by the item's `ValueType`
 //! (durations in milliseconds). No option is named here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use m2m_auth::surface::{self, camel_case, Item, ValueType};
-use m2m_auth::{duration_from_millis, OptionValue, Secret, TokenClientBuilder, TokenRequest};
+use m2m_auth::{
+    duration_from_millis, OptionValue, Secret, TokenClientBuilder, TokenRequest, VerifierBuilder,
+};
 use napi::Result;
 use serde_json::Value;
 
@@ -30,6 +33,11 @@ fn client_table() -> &'static Table {
 fn request_table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| table(surface::REQUEST_PARAMETERS))
+}
+
+fn verifier_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| table(surface::VERIFIER_OPTIONS))
 }
 
 fn lookup(table: &'static Table, js: &str) -> Option<&'static Item> {
@@ -209,6 +217,27 @@ pub(crate) fn client_builder(
     Ok((b, shows))
 }
 
+/// The verifier options `util.inspect` shows: where keys come from and what
+/// is accepted. Never a static JWKS (long) or CA certificates.
+fn verifier_shown(item: &Item) -> bool {
+    matches!(item.name, "issuer" | "jwks_uri" | "audience" | "algorithms")
+}
+
+/// A verifier builder with the options of `options` (a JS object, every key
+/// a verifier option by its camelCase name), and what `util.inspect` shows
+/// of them, in the surface's order.
+pub(crate) fn verifier_builder(options: JsVal) -> Result<(VerifierBuilder, Vec<(String, Value)>)> {
+    let mut b = VerifierBuilder::default().user_agent_language("node");
+    let mut shows = Vec::new();
+    each(options, verifier_table(), "option", &[], |item, value| {
+        if verifier_shown(item) {
+            shows.push((camel_case(item.name), display(&value)));
+        }
+        b.set(item.name, value).or_js()
+    })?;
+    Ok((b, shows))
+}
+
 /// The request parameters of a per-call options object (`signal` is the
 /// JS side's).
 pub(crate) fn request(options: Option<JsVal>) -> Result<TokenRequest> {
@@ -231,7 +260,7 @@ mod tests {
 
     #[test]
     fn every_item_has_a_distinct_js_name() {
-        for t in [client_table(), request_table()] {
+        for t in [client_table(), request_table(), verifier_table()] {
             let mut names: Vec<_> = t.iter().map(|(n, _)| n.as_str()).collect();
             names.sort();
             names.dedup();
