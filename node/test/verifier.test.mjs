@@ -64,18 +64,6 @@ async function outcome(verifier, c) {
   return verifier.verify(c.token);
 }
 
-/**
- * Cases where the core, as merged, still answers otherwise than FORMAT.md
- * says (reported to the lead): run and shown as TODO, not hidden. Remove an
- * entry once the core is fixed.
- */
-const CORE_PENDING = {
-  'rs256-with-ec-kid': 'core answers disallowed_algorithm, FORMAT.md says unknown_key',
-  'es256-with-rsa-kid': 'core answers disallowed_algorithm, FORMAT.md says unknown_key',
-  'es256-with-p384-kid': 'core answers disallowed_algorithm, FORMAT.md says unknown_key',
-  'empty-signature': 'core answers malformed, FORMAT.md says bad_signature',
-};
-
 describe('the cross-language vectors (tests/verify/vectors.json)', () => {
   test('the file is the format this runner knows', () => {
     assert.equal(VECTORS.format, 1);
@@ -83,7 +71,7 @@ describe('the cross-language vectors (tests/verify/vectors.json)', () => {
   });
 
   for (const c of VECTORS.cases) {
-    test(c.name, { todo: CORE_PENDING[c.name] }, async () => {
+    test(c.name, async () => {
       const options = nodeOptions(c);
       if (c.expect.code === 'config') {
         assert.throws(() => new Verifier(options), (e) => e instanceof ConfigError && e.code === 'M2M_CONFIG');
