@@ -24,26 +24,32 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
             );
             continue;
         }
-        let doc: Value = serde_json::from_slice(&raw.body)
-            .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
-        let named = doc
-            .get("issuer")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
-            return Err(Error::invalid_response(format!(
-                "metadata at {url} names issuer {named:?}, not {issuer}"
-            )));
-        }
-        let endpoint = doc
-            .get("token_endpoint")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
-            })?;
-        return check_discovered(issuer, endpoint);
+        return read_metadata(issuer, &url, &raw.body);
     }
     Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))
+}
+
+/// The token endpoint a complete 200 metadata document at `url` names for
+/// `issuer`. A pure function of its inputs, so that it can be fuzzed.
+pub(crate) fn read_metadata(issuer: &Url, url: &Url, body: &[u8]) -> Result<Url> {
+    let doc: Value = serde_json::from_slice(body)
+        .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
+    let named = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+        return Err(Error::invalid_response(format!(
+            "metadata at {url} names issuer {named:?}, not {issuer}"
+        )));
+    }
+    let endpoint = doc
+        .get("token_endpoint")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
+        })?;
+    check_discovered(issuer, endpoint)
 }
 
 /// The https rule for a URL an issuer's metadata names: the rule of §1, and
@@ -63,7 +69,7 @@ fn check_discovered(issuer: &Url, endpoint: &str) -> Result<Url> {
 
 /// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 form with
 /// the well-known segment inserted before the issuer's path.
-fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
+pub(crate) fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
     let base = issuer.as_str().trim_end_matches('/');
     let oidc = format!("{base}/.well-known/openid-configuration");
     let path = issuer.path().trim_end_matches('/');
