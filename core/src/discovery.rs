@@ -39,8 +39,11 @@ pub(crate) fn read_metadata(issuer: &Url, url: &Url, body: &[u8]) -> Result<Url>
         .and_then(Value::as_str)
         .unwrap_or_default();
     if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+        // Quoted in part: the document is the server's, up to the body cap,
+        // and an error message is logged on every failed call.
         return Err(Error::invalid_response(format!(
-            "metadata at {url} names issuer {named:?}, not {issuer}"
+            "metadata at {url} names issuer {:?}, not {issuer}",
+            cut(named, MAX_QUOTED)
         )));
     }
     let endpoint = doc
@@ -52,12 +55,32 @@ pub(crate) fn read_metadata(issuer: &Url, url: &Url, body: &[u8]) -> Result<Url>
     check_discovered(issuer, endpoint)
 }
 
+/// How many bytes of a string from a metadata document an error quotes.
+const MAX_QUOTED: usize = 128;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The https rule for a URL an issuer's metadata names: the rule of §1, and
 /// no downgrade: an `https` issuer's endpoint is `https` too (`http://` to
 /// loopback only for an issuer that is itself loopback `http`), so metadata
 /// cannot send the client secret over plain http.
 fn check_discovered(issuer: &Url, endpoint: &str) -> Result<Url> {
-    let url = check_url(endpoint, "discovered token_endpoint")?;
+    let url = check_url(endpoint, "discovered token_endpoint").map_err(|e| {
+        // The refusal quotes the endpoint: in part, as it is the server's.
+        if endpoint.len() <= MAX_QUOTED {
+            return e;
+        }
+        let whole = format!("{endpoint:?}");
+        let part = format!("{:?}...", cut(endpoint, MAX_QUOTED));
+        e.map_text(|t| t.replace(&whole, &part))
+    })?;
     if issuer.scheme() == "https" && url.scheme() != "https" {
         return Err(Error::invalid_response(format!(
             "the metadata of https issuer {issuer} names a token_endpoint over {}://",
@@ -82,6 +105,29 @@ pub(crate) fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_from_metadata_are_quoted_in_part() {
+        // The error quoted the whole `issuer` (or refused `token_endpoint`)
+        // member, up to the 1 MiB body cap, in a message logged each call.
+        let issuer = Url::parse("https://issuer.example/").unwrap();
+        let url = metadata_urls(&issuer).unwrap()[0].clone();
+        let named = "é".repeat(50_000);
+        let doc = serde_json::json!({"issuer": named, "token_endpoint": "https://x/t"});
+        let err = read_metadata(&issuer, &url, doc.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.code(), "invalid_response");
+        let message = err.to_string();
+        assert!(message.len() < 512, "{} bytes", message.len());
+        assert!(message.contains(&"é".repeat(64)));
+
+        let endpoint = format!("http://example.com/{}", "a".repeat(100_000));
+        let doc = serde_json::json!({"issuer": issuer.as_str(), "token_endpoint": endpoint});
+        let err = read_metadata(&issuer, &url, doc.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.code(), "config");
+        let message = err.to_string();
+        assert!(message.len() < 512, "{} bytes", message.len());
+        assert!(message.contains("non-loopback"), "{message}");
+    }
 
     #[test]
     fn an_https_issuer_cannot_name_an_http_token_endpoint() {
