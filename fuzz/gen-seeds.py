@@ -85,6 +85,9 @@ def discovery():
     write(t, "wrong_issuer", "https://tenant.example\n" + json.dumps({
         "issuer": "https://evil.example", "token_endpoint": "https://evil.example/token"}))
     write(t, "no_endpoint", 'https://[::1]:8443/\n{"issuer":"https://[::1]:8443/"}')
+    write(t, "port_query", 'https://a.b-c.example:8443/t?x=1\n{"issuer":"https://a.b-c.example:8443/t?x=1","token_endpoint":"https://a.b-c.example:8443/t/token"}')
+    write(t, "localhost_http", 'http://localhost:8080\n{"issuer":"http://localhost:8080","token_endpoint":"http://localhost:8080/oauth/token"}')
+    write(t, "odd_hosts", 'https://0x7f.1/\n{"issuer":"https://xn--bcher-kva.example","token_endpoint":"https://user@h/t"}')
     write(t, "ipv6_http", 'http://[::1]:9000/x/\n{"issuer":"http://[::1]:9000/x","token_endpoint":"http://localhost:9000/x/token#f"}')
 
 

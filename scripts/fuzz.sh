@@ -6,8 +6,11 @@
 #   scripts/fuzz.sh SECONDS [TARGET...]     (default: every target)
 #
 # Environment: FUZZ_TARGET_DIR (cargo's target directory for the fuzz build,
-# default fuzz/target), FUZZ_RSS_MB (libFuzzer's -rss_limit_mb, default
-# 2048), FUZZ_TIMEOUT (seconds one input may take, default 10).
+# default fuzz/target), FUZZ_SANITIZER (address, the default, or none:
+# faster, for the targets without unsafe code; give each its own
+# FUZZ_TARGET_DIR, or every switch rebuilds everything), FUZZ_RSS_MB
+# (libFuzzer's -rss_limit_mb, default 2048), FUZZ_TIMEOUT (seconds one input
+# may take, default 10).
 #
 # Each run starts from the checked-in seeds (fuzz/corpus/TARGET, read only)
 # plus what earlier runs found (fuzz/corpus-work/TARGET, not checked in).
@@ -24,6 +27,7 @@ shift
   exit 2
 }
 target_dir=${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}
+sanitizer=${FUZZ_SANITIZER:-address}
 rss_mb=${FUZZ_RSS_MB:-2048}
 timeout=${FUZZ_TIMEOUT:-10}
 
@@ -41,11 +45,10 @@ else
   mapfile -t targets < <("$CARGO" +nightly fuzz list)
 fi
 triple=$(rustc +nightly -vV | sed -n 's/^host: //p')
-# Optimized, with debug assertions and overflow checks, and AddressSanitizer
-# (cargo fuzz's defaults).
+# Optimized, with debug assertions and overflow checks (cargo fuzz's default).
 build_args=() # one target: build it alone; else all of them
 [[ ${#targets[@]} -eq 1 ]] && build_args=("${targets[0]}")
-"$CARGO" +nightly fuzz build --target-dir "$target_dir" "${build_args[@]}"
+"$CARGO" +nightly fuzz build --sanitizer "$sanitizer" --target-dir "$target_dir" "${build_args[@]}"
 
 logs=$(mktemp -d)
 on_exit 'rm -rf "$logs"'

@@ -80,6 +80,15 @@ pub fn discovery(issuer: &str, body: &[u8]) -> Result<Url, Error> {
     crate::discovery::read_metadata(&issuer, &oidc, body)
 }
 
+/// The URL rule (`config.rs`) on `raw`: whether its fast path plainly
+/// allows it, and whether the full check does.
+pub fn url_rule(raw: &str) -> (bool, bool) {
+    (
+        crate::config::plainly_allowed(raw),
+        crate::config::check_url(raw, "URL").is_ok(),
+    )
+}
+
 /// The store key of the targets' cache key ([`KEY_DIGEST`]).
 pub fn fuzz_store_key() -> String {
     store_key(&KEY_DIGEST)

@@ -2,11 +2,13 @@
 //!
 //! Input: `ISSUER\nDOCUMENT`. Checks: no panic; an endpoint found passes
 //! the https rule (`m2m_auth::check_url`), and an https issuer's endpoint
-//! is https; an error quotes at most a bounded part of the document.
+//! is https; an error quotes at most a bounded part of the document; the
+//! URL rule's fast path (`config::plainly_allowed`) allows no issuer that
+//! its full check refuses.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use m2m_auth::fuzzing::discovery;
+use m2m_auth::fuzzing::{discovery, url_rule};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(2, |b| *b == b'\n');
@@ -14,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let body = parts.next().unwrap_or_default();
+    // The URL rule's fast path never allows what its full check refuses.
+    let (plainly, allowed) = url_rule(issuer);
+    assert!(allowed || !plainly, "{issuer:?} passes the fast path only");
     match discovery(issuer, body) {
         Ok(endpoint) => {
             assert!(m2m_auth::check_url(endpoint.as_str()).is_ok(), "{endpoint}");
