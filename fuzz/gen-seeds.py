@@ -103,6 +103,9 @@ def shared_values():
     for i, p in enumerate(plain):
         write("shared_value_json", "token%d" % i, json.dumps(p, ensure_ascii=False))
     write("shared_value_json", "not_a_token", '{"access_token":1}')
+    # Found by this target: needs serde_json's float_roundtrip.
+    write("shared_value_json", "float_in_extra", '{"access_token":"a","token_type":"Bearer","sent_at_ms":1,'
+          '"lifetime_ms":2,"scope":null,"extra":{"x":53521889823178854175.492177990400923260993244e224}}')
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError:
