@@ -54,6 +54,7 @@ logs=$(mktemp -d)
 on_exit 'rm -rf "$logs"'
 failed=0
 total=0
+echo "== ${seconds} s per target, sanitizer $sanitizer, -rss_limit_mb=$rss_mb"
 printf '%-26s %14s %10s %8s\n' target executions exec/s crashes
 for t in "${targets[@]}"; do
   bin="$target_dir/$triple/release/$t"
