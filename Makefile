@@ -28,6 +28,7 @@ deps:
 test-rust: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -q -p m2m-auth --features fuzzing --all-targets -- -D warnings
 	$(CARGO) test --workspace
 	python3 tests/verify/check.py
 	CARGO="$(CARGO)" scripts/test-shared-stores.sh

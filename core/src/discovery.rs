@@ -34,24 +34,46 @@ async fn endpoint(transport: &Transport, issuer: &Url, field: &str) -> Result<Ur
             );
             continue;
         }
-        let doc: Value = serde_json::from_slice(&raw.body)
-            .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
-        let named = doc
-            .get("issuer")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
-            return Err(Error::invalid_response(format!(
-                "metadata at {url} names issuer {named:?}, not {issuer}"
-            )));
-        }
-        let endpoint = doc
-            .get(field)
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::invalid_response(format!("metadata at {url} has no {field}")))?;
-        return check_discovered(issuer, endpoint, field);
+        return read_metadata(issuer, &url, &raw.body, field);
     }
     Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))
+}
+
+/// The URL `field` (`token_endpoint`, `jwks_uri`) that a complete 200
+/// metadata document at `url` names for `issuer`. A pure function of its
+/// inputs, so that it can be fuzzed.
+pub(crate) fn read_metadata(issuer: &Url, url: &Url, body: &[u8], field: &str) -> Result<Url> {
+    let doc: Value = serde_json::from_slice(body)
+        .map_err(|_| Error::invalid_response(format!("metadata at {url} is not JSON")))?;
+    let named = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if named.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+        // Quoted in part: the document is the server's, up to the body cap,
+        // and an error message is logged on every failed call.
+        return Err(Error::invalid_response(format!(
+            "metadata at {url} names issuer {:?}, not {issuer}",
+            cut(named, MAX_QUOTED)
+        )));
+    }
+    let endpoint = doc
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::invalid_response(format!("metadata at {url} has no {field}")))?;
+    check_discovered(issuer, endpoint, field)
+}
+
+/// How many bytes of a string from a metadata document an error quotes.
+const MAX_QUOTED: usize = 128;
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The https rule for a URL an issuer's metadata names: the rule of §1, and
@@ -59,7 +81,15 @@ async fn endpoint(transport: &Transport, issuer: &Url, field: &str) -> Result<Ur
 /// loopback only for an issuer that is itself loopback `http`), so metadata
 /// cannot send the client secret over plain http.
 fn check_discovered(issuer: &Url, endpoint: &str, field: &str) -> Result<Url> {
-    let url = check_url(endpoint, &format!("discovered {field}"))?;
+    let url = check_url(endpoint, &format!("discovered {field}")).map_err(|e| {
+        // The refusal quotes the endpoint: in part, as it is the server's.
+        if endpoint.len() <= MAX_QUOTED {
+            return e;
+        }
+        let whole = format!("{endpoint:?}");
+        let part = format!("{:?}...", cut(endpoint, MAX_QUOTED));
+        e.map_text(|t| t.replace(&whole, &part))
+    })?;
     if issuer.scheme() == "https" && url.scheme() != "https" {
         return Err(Error::invalid_response(format!(
             "the metadata of https issuer {issuer} names a {field} over {}://",
@@ -71,7 +101,7 @@ fn check_discovered(issuer: &Url, endpoint: &str, field: &str) -> Result<Url> {
 
 /// `{issuer}/.well-known/openid-configuration`, then the RFC 8414 form with
 /// the well-known segment inserted before the issuer's path.
-fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
+pub(crate) fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
     let base = issuer.as_str().trim_end_matches('/');
     let oidc = format!("{base}/.well-known/openid-configuration");
     let path = issuer.path().trim_end_matches('/');
@@ -84,6 +114,31 @@ fn metadata_urls(issuer: &Url) -> Result<[Url; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_from_metadata_are_quoted_in_part() {
+        // The error quoted the whole `issuer` (or refused `token_endpoint`)
+        // member, up to the 1 MiB body cap, in a message logged each call.
+        let issuer = Url::parse("https://issuer.example/").unwrap();
+        let url = metadata_urls(&issuer).unwrap()[0].clone();
+        let named = "é".repeat(50_000);
+        let doc = serde_json::json!({"issuer": named, "token_endpoint": "https://x/t"});
+        let err =
+            read_metadata(&issuer, &url, doc.to_string().as_bytes(), "token_endpoint").unwrap_err();
+        assert_eq!(err.code(), "invalid_response");
+        let message = err.to_string();
+        assert!(message.len() < 512, "{} bytes", message.len());
+        assert!(message.contains(&"é".repeat(64)));
+
+        let endpoint = format!("http://example.com/{}", "a".repeat(100_000));
+        let doc = serde_json::json!({"issuer": issuer.as_str(), "token_endpoint": endpoint});
+        let err =
+            read_metadata(&issuer, &url, doc.to_string().as_bytes(), "token_endpoint").unwrap_err();
+        assert_eq!(err.code(), "config");
+        let message = err.to_string();
+        assert!(message.len() < 512, "{} bytes", message.len());
+        assert!(message.contains("non-loopback"), "{message}");
+    }
 
     #[test]
     fn an_https_issuer_cannot_name_an_http_token_endpoint() {

@@ -35,6 +35,9 @@ mod discovery;
 mod error;
 mod exchange;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod key;
 mod lifetime;
