@@ -21,7 +21,7 @@
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
 # then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
 # ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
-# c-tests in cargo's target directory.
+# target/c-tests (the library itself to cargo's target directory).
 . "$(dirname "$0")/lib.sh"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -38,7 +38,7 @@ else
   apt_install gcc libc6-dev binutils
 fi
 
-OUT="$TARGET_DIR/c-tests"
+OUT="$ROOT/target/c-tests"
 mkdir -p "$OUT"/{dyn,static,asan,vg-logs,pkgconfig}
 SUPPORT=(tests/c/support/testlib.c tests/c/support/json.c tests/c/support/clients.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Itests/c)
