@@ -1,6 +1,7 @@
 /*
  * m2m_auth.h — the C API of m2m-auth, an OAuth 2.0 client credentials
- * (RFC 6749 §4.4) engine: cached, single-flight, safe token acquisition.
+ * (RFC 6749 §4.4) engine: cached, single-flight, safe token acquisition;
+ * and, for APIs, verification of RFC 9068 access tokens (m2m_verifier).
  *
  * Link with -lm2m_auth (pkg-config: m2m_auth).
  *
@@ -26,7 +27,8 @@
  *   m2m_client_options_set_<name>/add_<name> per option, one
  *   m2m_request_set_<name>/add_<name> per request parameter, one getter per
  *   stat (m2m_stats_<name>), error field (m2m_error_<name>) and token field
- *   (m2m_token_<name>). Durations are milliseconds and points in time
+ *   (m2m_token_<name>); one m2m_verifier_options_set_<name>/add_<name> per
+ *   verifier option and one m2m_claims_<name> per claims field. Durations are milliseconds and points in time
  *   milliseconds since the Unix epoch, everywhere (the text of
  *   m2m_client_options_set and the environment excepted: seconds, as in
  *   every language's environment).
@@ -101,9 +103,15 @@ enum m2m_result
    */
   M2M_CACHE = 7,
   /**
-   * `invalid_token`: (verifier) a token failed validation.
+   * `invalid_token`: (verifier) a token failed validation; the error
+   * carries the reason code.
    */
   M2M_INVALID_TOKEN = 8,
+  /**
+   * `insufficient_scope`: (verifier) a valid token lacks a required
+   * scope; the error carries the required scope.
+   */
+  M2M_INSUFFICIENT_SCOPE = 9,
   /**
    * A required pointer argument was NULL.
    */
@@ -148,6 +156,15 @@ typedef uint32_t m2m_result;
  * `m2m_api_response_free`; everything a getter returns is borrowed from it.
  */
 typedef struct m2m_api_response m2m_api_response;
+
+/**
+ * The claims of a verified token, from `m2m_verifier_verify` or
+ * `m2m_verifier_verify_request`. Read with the `m2m_claims_*` getters;
+ * every string a getter returns is borrowed from the claims and lives until
+ * `m2m_claims_free`. Thread-safe and immutable; independent of the verifier
+ * (it may be freed first).
+ */
+typedef struct m2m_claims m2m_claims;
 
 /**
  * A token client. Thread-safe: share one handle between threads. Clients
@@ -202,6 +219,30 @@ typedef struct m2m_stats m2m_stats;
  * token and lives until `m2m_token_free`. Thread-safe and immutable.
  */
 typedef struct m2m_token m2m_token;
+
+/**
+ * A token verifier. Thread-safe: share one handle between threads (its
+ * JWKS and verified-token cache are shared by every call). Free with
+ * `m2m_verifier_free` once no call is using it; claims it returned stay
+ * valid.
+ */
+typedef struct m2m_verifier m2m_verifier;
+
+/**
+ * A snapshot of a verifier's counters, from `m2m_verifier_stats`; read
+ * with the `m2m_verifier_counters_<name>` getters, free with
+ * `m2m_verifier_counters_free`. Immutable.
+ */
+typedef struct m2m_verifier_counters m2m_verifier_counters;
+
+/**
+ * Options for `m2m_verifier_new`. Create with `m2m_verifier_options_new`,
+ * fill with the `m2m_verifier_options_set_<name>` / `add_<name>` functions
+ * (one per option) or `m2m_verifier_options_set`, free with
+ * `m2m_verifier_options_free` (a verifier keeps its own copy, so the
+ * options may be freed or reused once it is built). Thread-safe.
+ */
+typedef struct m2m_verifier_options m2m_verifier_options;
 
 /**
  * The severity of a log record, and the threshold of
@@ -308,6 +349,109 @@ m2m_result m2m_api_response_header(const struct m2m_api_response *response,
  * Frees an API response. NULL does nothing.
  */
 void m2m_api_response_free(struct m2m_api_response *response);
+
+/**
+ * The status and `WWW-Authenticate` header to answer a request whose
+ * verification failed with `err`:
+ * - `M2M_INVALID_TOKEN`: 401, `Bearer error="invalid_token",
+ *   error_description="<reason>"`; reason `missing` (no token sent): 401,
+ *   `Bearer` alone (RFC 6750 §3.1);
+ * - `M2M_INSUFFICIENT_SCOPE`: 403, `Bearer error="insufficient_scope",
+ *   scope="<required scopes>"`;
+ * - an engine error of another code (the JWKS unreachable, ...): 503 and
+ *   no header (`*www_authenticate_out` is NULL);
+ * - an error of the C library itself (100 and up: a NULL or non-UTF-8
+ *   argument, a bug): 500 and no header.
+ *
+ * `realm` (NULL for none) comes first when given: `Bearer realm="api",
+ * error=...`. The header never holds the token. The header is borrowed
+ * from `err` and lives until `m2m_error_free`; `realm` stays the caller's.
+ */
+m2m_result m2m_challenge(const struct m2m_error *err,
+                         const char *realm,
+                         uint16_t *status_out,
+                         const char **www_authenticate_out);
+
+/**
+ * `iss`: the issuer (equal to the configured one). Never NULL for a
+ * claims handle; NULL when `claims` is NULL. Borrowed from `claims`.
+ */
+const char *m2m_claims_issuer(const struct m2m_claims *claims);
+
+/**
+ * `sub`, or NULL when the token has none. Borrowed from `claims`.
+ */
+const char *m2m_claims_subject(const struct m2m_claims *claims);
+
+/**
+ * `client_id`, or NULL when the token has none. Borrowed from `claims`.
+ */
+const char *m2m_claims_client_id(const struct m2m_claims *claims);
+
+/**
+ * `jti`, or NULL when the token has none. Borrowed from `claims`.
+ */
+const char *m2m_claims_jwt_id(const struct m2m_claims *claims);
+
+/**
+ * How many audiences `aud` names (a string `aud` is one); 0 for NULL.
+ */
+size_t m2m_claims_audience_count(const struct m2m_claims *claims);
+
+/**
+ * Audience `index` (from 0) of `aud`; NULL when `index` is not below
+ * `m2m_claims_audience_count`. Borrowed from `claims`.
+ */
+const char *m2m_claims_audience(const struct m2m_claims *claims, size_t index);
+
+/**
+ * How many scopes the token grants (`scope` split on spaces, or the `scp`
+ * array); 0 for NULL.
+ */
+size_t m2m_claims_scopes_count(const struct m2m_claims *claims);
+
+/**
+ * Scope `index` (from 0); NULL when `index` is not below
+ * `m2m_claims_scopes_count`. Borrowed from `claims`.
+ */
+const char *m2m_claims_scopes(const struct m2m_claims *claims, size_t index);
+
+/**
+ * Whether the token grants `scope` (one scope, compared exactly). False
+ * when either argument is NULL or `scope` is not UTF-8. `scope` stays the
+ * caller's.
+ */
+bool m2m_claims_has_scope(const struct m2m_claims *claims, const char *scope);
+
+/**
+ * `exp`: when the token expires, in milliseconds since the Unix epoch; 0
+ * for NULL.
+ */
+int64_t m2m_claims_expires_at(const struct m2m_claims *claims);
+
+/**
+ * `iat`: when the token was issued, in milliseconds since the Unix epoch;
+ * 0 when the token has none (or for NULL).
+ */
+int64_t m2m_claims_issued_at(const struct m2m_claims *claims);
+
+/**
+ * `nbf`: when the token becomes valid, in milliseconds since the Unix
+ * epoch; 0 when the token has none (or for NULL).
+ */
+int64_t m2m_claims_not_before(const struct m2m_claims *claims);
+
+/**
+ * Every claim of the token as one JSON object (e.g.
+ * `{"iss":"...","sub":"...",...}`), for claims without a getter (`gty`,
+ * `org_id`, your own). Borrowed from `claims`; NULL when `claims` is NULL.
+ */
+const char *m2m_claims_json(const struct m2m_claims *claims);
+
+/**
+ * Frees claims and every string borrowed from them. NULL does nothing.
+ */
+void m2m_claims_free(struct m2m_claims *claims);
 
 /**
  * Builds a client from `options` (which stay the caller's). Every option
@@ -435,15 +579,20 @@ const char *m2m_error_body(const struct m2m_error *err);
 const char *m2m_error_kind(const struct m2m_error *err);
 
 /**
- * For `M2M_INVALID_RESPONSE` and `M2M_INVALID_TOKEN`: what is wrong with
- * the response or token, for people; NULL for other errors. Borrowed from
- * `err`.
+ * For `M2M_INVALID_RESPONSE`: what is wrong with the response, for
+ * people. For `M2M_INVALID_TOKEN`: the stable reason code (`"missing"`,
+ * `"malformed"`, `"too_large"`, `"disallowed_algorithm"`, `"unknown_key"`,
+ * `"weak_key"`, `"bad_signature"`, `"bad_typ"`, `"crit"`,
+ * `"wrong_issuer"`, `"wrong_audience"`, `"expired"`, `"not_yet_valid"`,
+ * `"missing_claim"`, `"bad_claim_type"`). NULL for other errors. Borrowed
+ * from `err`.
  */
 const char *m2m_error_reason(const struct m2m_error *err);
 
 /**
- * For an insufficient_scope error (the verifier): the scopes the request
- * requires, space-separated; NULL for other errors. Borrowed from `err`.
+ * For `M2M_INSUFFICIENT_SCOPE`: every scope the request requires,
+ * space-separated, in the order asked; NULL for other errors. Borrowed
+ * from `err`.
  */
 const char *m2m_error_required_scope(const struct m2m_error *err);
 
@@ -755,7 +904,8 @@ m2m_result m2m_request_add_extra(struct m2m_request *request, const char *name, 
 /**
  * The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
  * (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
- * `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
+ * `"throttled"`, `"cache"`, `"invalid_token"`, `"insufficient_scope"`), or
+ * the C library's own
  * (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,
  * `"not_found"`, `"interior_nul"`, `"other_error"`); `"unknown"` for a
  * value that is no `m2m_result`. Static; never freed.
@@ -867,6 +1017,209 @@ m2m_result m2m_token_fingerprint(const struct m2m_token *token, const char **fin
  * `{"id_token":"..."}`, or `{}`). Borrowed from `token`.
  */
 m2m_result m2m_token_extra(const struct m2m_token *token, const char **json_out);
+
+/**
+ * Builds a verifier from `options` (which stay the caller's). Every option
+ * is checked before any I/O: a bad or missing one (no issuer, no audience,
+ * `none` or HS* among the algorithms, a JWKS that does not parse, more
+ * than one key source, a jwks_uri breaking the https rule) fails with
+ * `M2M_CONFIG`. Nothing is fetched yet. Free the verifier with
+ * `m2m_verifier_free`.
+ */
+m2m_result m2m_verifier_new(const struct m2m_verifier_options *options,
+                            struct m2m_verifier **verifier_out,
+                            struct m2m_error **err_out);
+
+/**
+ * Frees a verifier. NULL does nothing.
+ */
+void m2m_verifier_free(struct m2m_verifier *verifier);
+
+/**
+ * Verifies `token`, a bare access token (the compact JWS, without
+ * `Bearer `), by every rule of the contract: size first, then the
+ * algorithm allowlist, `crit`, `typ`, the key from the JWKS (fetched,
+ * or discovered from the issuer, on first use; refetched on an unknown
+ * `kid` at most once per `jwks_refetch_interval`), the signature, then the
+ * claims (`iss`, `aud`, `exp`, `nbf`, `iat`). On success writes new claims
+ * to `*claims_out` (free them with `m2m_claims_free`). A token that fails
+ * returns `M2M_INVALID_TOKEN` with the reason code in
+ * `m2m_error_reason(err)`; a JWKS that cannot be fetched returns its
+ * transport, http or invalid_response error. A token that is not UTF-8 is
+ * `M2M_INVALID_TOKEN` (`malformed`). Without I/O (keys held, or a token
+ * verified before and still in the cache) the call neither blocks nor
+ * waits. `token` stays the caller's; it never appears in an error.
+ */
+m2m_result m2m_verifier_verify(const struct m2m_verifier *verifier,
+                               const char *token,
+                               struct m2m_claims **claims_out,
+                               struct m2m_error **err_out);
+
+/**
+ * Verifies a request's `Authorization` header as it arrived
+ * (`"Bearer <token>"`, the scheme in any case), then requires every scope
+ * of `scopes` (space-separated; NULL or `""` for none). `authorization` is
+ * NULL when the request had no such header. No header, another scheme or
+ * an empty token return `M2M_INVALID_TOKEN` with reason `missing`; an
+ * invalid token as `m2m_verifier_verify`; a valid token lacking a scope
+ * `M2M_INSUFFICIENT_SCOPE` with every required scope in
+ * `m2m_error_required_scope(err)`. Pass the error to `m2m_challenge` for
+ * the HTTP status and `WWW-Authenticate` header to answer. On success
+ * writes new claims to `*claims_out` (free them with `m2m_claims_free`).
+ * The strings stay the caller's.
+ */
+m2m_result m2m_verifier_verify_request(const struct m2m_verifier *verifier,
+                                       const char *authorization,
+                                       const char *scopes,
+                                       struct m2m_claims **claims_out,
+                                       struct m2m_error **err_out);
+
+/**
+ * Takes a snapshot of `verifier`'s counters (free it with
+ * `m2m_verifier_counters_free`).
+ */
+m2m_result m2m_verifier_stats(const struct m2m_verifier *verifier,
+                              struct m2m_verifier_counters **counters_out);
+
+/**
+ * Tokens that verified (cache hits included).
+ */
+uint64_t m2m_verifier_counters_verified(const struct m2m_verifier_counters *counters);
+
+/**
+ * Of those, answered from the verified-token cache.
+ */
+uint64_t m2m_verifier_counters_cache_hits(const struct m2m_verifier_counters *counters);
+
+/**
+ * JWKS requests made.
+ */
+uint64_t m2m_verifier_counters_jwks_fetches(const struct m2m_verifier_counters *counters);
+
+/**
+ * Verifications that failed.
+ */
+uint64_t m2m_verifier_counters_failures(const struct m2m_verifier_counters *counters);
+
+/**
+ * Frees a counters snapshot. NULL does nothing.
+ */
+void m2m_verifier_counters_free(struct m2m_verifier_counters *counters);
+
+/**
+ * The issuer (required): a token's `iss` must equal it exactly (no
+ * trailing-slash or prefix match). When neither jwks_uri nor jwks is set,
+ * its metadata (OpenID Connect Discovery, then RFC 8414) names the
+ * jwks_uri, fetched once, on first use.
+ */
+m2m_result m2m_verifier_options_set_issuer(struct m2m_verifier_options *options, const char *value);
+
+/**
+ * The JWKS URL (https, or http to a loopback host), e.g.
+ * `"https://tenant.auth0.com/.well-known/jwks.json"`.
+ */
+m2m_result m2m_verifier_options_set_jwks_uri(struct m2m_verifier_options *options,
+                                             const char *value);
+
+/**
+ * A static JWKS (its JSON text, `{"keys": [...]}`) instead of fetching
+ * one: nothing is fetched.
+ */
+m2m_result m2m_verifier_options_set_jwks(struct m2m_verifier_options *options, const char *value);
+
+/**
+ * Adds an accepted audience (at least one is required): a token's `aud`
+ * must name one of them. A value may hold several, space-separated.
+ */
+m2m_result m2m_verifier_options_add_audience(struct m2m_verifier_options *options,
+                                             const char *value);
+
+/**
+ * Adds an allowed algorithm [RS256 PS256 ES256 EdDSA; the first call
+ * replaces that default]. Also RS384, RS512, PS384, PS512, ES384; `none`
+ * and HS* make `m2m_verifier_new` fail with `M2M_CONFIG`.
+ */
+m2m_result m2m_verifier_options_add_algorithms(struct m2m_verifier_options *options,
+                                               const char *value);
+
+/**
+ * Clock leeway for `exp`, `nbf` and `iat`, in milliseconds [30000].
+ */
+m2m_result m2m_verifier_options_set_leeway(struct m2m_verifier_options *options,
+                                           uint64_t milliseconds);
+
+/**
+ * Whether `typ` must be `at+jwt` (RFC 9068) [true]; false also accepts
+ * `JWT` or no `typ` (for servers such as Auth0 that send `JWT`).
+ */
+m2m_result m2m_verifier_options_set_strict_typ(struct m2m_verifier_options *options, bool value);
+
+/**
+ * The longest token accepted, in bytes, checked before any parsing
+ * [16384].
+ */
+m2m_result m2m_verifier_options_set_max_token_bytes(struct m2m_verifier_options *options,
+                                                    uint64_t value);
+
+/**
+ * How long fetched keys are used, in milliseconds [300000]; a shorter
+ * `Cache-Control: max-age` from the JWKS server wins.
+ */
+m2m_result m2m_verifier_options_set_jwks_cache_ttl(struct m2m_verifier_options *options,
+                                                   uint64_t milliseconds);
+
+/**
+ * The least time between two JWKS refetches caused by an unknown `kid`,
+ * in milliseconds [60000].
+ */
+m2m_result m2m_verifier_options_set_jwks_refetch_interval(struct m2m_verifier_options *options,
+                                                          uint64_t milliseconds);
+
+/**
+ * The deadline of one JWKS or discovery fetch, in milliseconds [10000].
+ */
+m2m_result m2m_verifier_options_set_timeout(struct m2m_verifier_options *options,
+                                            uint64_t milliseconds);
+
+/**
+ * PEM certificates trusted for JWKS and discovery fetches in addition to
+ * the OS trust store. Each call adds.
+ */
+m2m_result m2m_verifier_options_set_ca_certs(struct m2m_verifier_options *options,
+                                             const char *value);
+
+/**
+ * The number of verified tokens remembered [10000]; 0 disables the cache.
+ * A cached token is still checked against the clock (`exp`, `nbf`) on
+ * every call.
+ */
+m2m_result m2m_verifier_options_set_cache_size(struct m2m_verifier_options *options,
+                                               uint64_t value);
+
+/**
+ * Creates options with every option at its default (no issuer, no
+ * audience: both must be set). Free with `m2m_verifier_options_free`.
+ */
+m2m_result m2m_verifier_options_new(struct m2m_verifier_options **options_out);
+
+/**
+ * Frees options. NULL does nothing.
+ */
+void m2m_verifier_options_free(struct m2m_verifier_options *options);
+
+/**
+ * Sets the verifier option called `name` (e.g. `"leeway"`) from text: for
+ * apps that read their options from a configuration file. The text is
+ * parsed by the option's type: durations in SECONDS (a decimal number; the
+ * typed setters take milliseconds), flags `true`/`false`/`1`/`0`, lists
+ * separated by spaces or commas (replacing earlier entries); text options
+ * (`jwks`, `ca_certs` included) are taken whole. `M2M_CONFIG` for an
+ * unknown name or text that does not parse (the options are unchanged).
+ * `options`, `name` and `text` stay the caller's.
+ */
+m2m_result m2m_verifier_options_set(struct m2m_verifier_options *options,
+                                    const char *name,
+                                    const char *text);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and tests the C library (libm2m_auth, include/m2m_auth.h):
 #   scripts/test-c.sh           the C suite (`make test` runs it)
-#   scripts/test-c.sh --bench   the C benchmark (release build)
+#   scripts/test-c.sh --bench   the C benchmarks (release build): the client's
+#                               cached token, the verifier (bench_verify)
 #
 # Installs what it needs if missing (cbindgen via scripts/gen-header.sh; gcc,
 # valgrind, pkg-config, cmake, libcurl headers via apt-get), builds the
@@ -11,13 +12,16 @@
 # runs them against the dev/fault server: the header's parity
 # with tests/surface.json (tests/c/check_parity.py), the ABI checks, the
 # client tests (64 threads on a cold cache -> 1 request), every item of the
-# surface (test_surface), fork (test_fork), every shared
+# surface (test_surface), fork (test_fork), the verifier (test_verifier: every
+# case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
+# input), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
-# the README's C example (bindings/c/examples/quickstart.c), the CMake example
+# the README's C example (bindings/c/examples/quickstart.c), the API-side
+# example of bindings/c/README.md (bindings/c/examples/verify.c), the CMake example
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
 # then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
 # ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
-# target/c-tests.
+# target/c-tests (the library itself to cargo's target directory).
 . "$(dirname "$0")/lib.sh"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -63,9 +67,13 @@ native_static_libs() {
 if [ "$mode" = --bench ]; then
   M2M_C_PROFILE=release c_build
   gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -Itests/c tests/c/bench.c "${SUPPORT[@]}" \
-    target/release/libm2m_auth.a $(native_static_libs) -o "$OUT/bench-release"
-  "$OUT/bench-release" "${BENCH_ITERATIONS:-5000000}"
-  exit
+    "$TARGET_DIR/release/libm2m_auth.a" $(native_static_libs) -o "$OUT/bench-release"
+  gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -Itests/c tests/c/bench_verify.c "${SUPPORT[@]}" \
+    "$TARGET_DIR/release/libm2m_auth.a" $(native_static_libs) -o "$OUT/bench_verify-release"
+  rc=0
+  "$OUT/bench-release" "${BENCH_ITERATIONS:-5000000}" || rc=$?
+  "$OUT/bench_verify-release" "${BENCH_VERIFY_ITERATIONS:-2000000}"
+  exit "$rc"
 fi
 
 # ---- 2. build, header ------------------------------------------------------------
@@ -73,7 +81,7 @@ echo "test-c: building libm2m_auth and the dev server"
 c_build
 echo "test-c: built (${SECONDS} s)"
 scripts/gen-header.sh --verify
-LIBDIR="$ROOT/target/debug"
+LIBDIR="$TARGET_DIR/debug"
 NATIVE="$(native_static_libs)"
 sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$ROOT/include|" \
   -e "s|@VERSION@|$version|" -e "s|@NATIVE_STATIC_LIBS@|$NATIVE|" \
@@ -97,13 +105,13 @@ fi
 cmds=()
 add() { cmds+=("$(printf '%q ' "$@")"); }
 # A program is tests/c/NAME.c (its main) plus its parts, tests/c/NAME/*.c if any.
-for t in test_abi test_client test_surface test_fork conformance bench; do
+for t in test_abi test_client test_surface test_fork test_verifier conformance bench bench_verify; do
   rm -f "$OUT"/{dyn,static,asan}/"$t"
   srcs=("tests/c/$t.c")
   if [ -d "tests/c/$t" ]; then srcs+=("tests/c/$t"/*.c); fi
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
     "${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
-  [ "$t" = bench ] && continue
+  [[ "$t" == bench* ]] && continue
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
     "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$t"
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -127,6 +135,19 @@ if ! cmp -s "$OUT/readme-example.c" bindings/c/examples/quickstart.c; then
   diff -u bindings/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
   exit 1
 fi
+# bindings/c/README.md's API-side example is bindings/c/examples/verify.c, verbatim.
+# (One awk, no pipe: a reader that exits early must not SIGPIPE a writer.)
+awk '/<!-- c-verify-example/{on=1} on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' \
+  bindings/c/README.md >"$OUT/verify-example.c"
+if ! cmp -s "$OUT/verify-example.c" bindings/c/examples/verify.c; then
+  echo "test-c: bindings/c/README.md's verify example differs from bindings/c/examples/verify.c:" >&2
+  diff -u bindings/c/examples/verify.c "$OUT/verify-example.c" | head -n 20 >&2 || true
+  exit 1
+fi
+gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/verify-example.c" "${PC_LIBS[@]}" \
+  -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/verify-example"
+gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/verify-example.c" "$STATIC_A" \
+  "${NATIVE_A[@]}" -o "$OUT/static/verify-example"
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
 gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
   -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
@@ -180,17 +201,50 @@ example() {
   fi
 }
 
+# verify-example NAME BINARY [WRAPPER...]: bindings/c/examples/verify.c against a
+# fresh dev server: a token of its public token endpoint gets 200, no header
+# gets a bare Bearer 401.
+verify_example() {
+  local name="$1" bin="$2" rc=0 token
+  shift 2
+  echo "== $name"
+  start_devserver
+  token="$(python3 -c 'import json, sys, urllib.parse, urllib.request
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "demo-client",
+    "client_secret": "demo-secret", "audience": "https://api.example.com"}).encode()
+print(json.load(urllib.request.urlopen(sys.argv[1], form, timeout=30))["access_token"])' "$DEV_TOKEN_URL")"
+  {
+    ISSUER="$DEV_URL" API_AUDIENCE=https://api.example.com "$@" "$bin" "Bearer $token" || rc=$?
+    echo "exit $rc"
+    rc=0
+    ISSUER="$DEV_URL" API_AUDIENCE=https://api.example.com "$@" "$bin" || rc=$?
+    echo "exit $rc"
+  } >"$OUT/$name.log" 2>&1
+  stop_devserver
+  cat "$OUT/$name.log"
+  if grep -q '^hello, demo-client$' "$OUT/$name.log" && grep -q '^exit 0$' "$OUT/$name.log" &&
+    grep -q '^HTTP 401$' "$OUT/$name.log" && grep -q '^WWW-Authenticate: Bearer realm="api"$' "$OUT/$name.log" &&
+    grep -q '^exit 3$' "$OUT/$name.log" && ! grep -qF "$token" "$OUT/$name.log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+
 VECTORS=(tests/conformance tests/c/vectors_smoke)
 run c-parity python3 tests/c/check_parity.py
 run dyn-test_abi "$OUT/dyn/test_abi"
 run dyn-test_client "$OUT/dyn/test_client"
 run dyn-test_surface "$OUT/dyn/test_surface"
 run dyn-test_fork "$OUT/dyn/test_fork"
+run dyn-test_verifier "$OUT/dyn/test_verifier"
 run dyn-conformance "$OUT/dyn/conformance" "${VECTORS[@]}"
 run static-test_abi "$OUT/static/test_abi"
 run static-test_client "$OUT/static/test_client"
 run static-test_surface "$OUT/static/test_surface"
 run static-test_fork "$OUT/static/test_fork"
+run static-test_verifier "$OUT/static/test_verifier"
 run static-conformance "$OUT/static/conformance" --no-fork "${VECTORS[@]}"
 
 # The runner fails a failing vector.
@@ -209,6 +263,8 @@ fi
 
 example dyn-readme-example "$OUT/dyn/readme-example"
 example static-readme-example "$OUT/static/readme-example"
+verify_example dyn-verify-example "$OUT/dyn/verify-example"
+verify_example static-verify-example "$OUT/static/verify-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"
@@ -223,6 +279,7 @@ fi
 
 # The benchmark builds and runs (a debug build: no figure; see --bench).
 run bench-smoke bash -c "'$OUT/dyn/bench' 20000 || [ \$? -eq 3 ]"
+run bench_verify-smoke "$OUT/dyn/bench_verify" 2000
 
 # ---- 5. valgrind -------------------------------------------------------------------------
 VG=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite
@@ -256,6 +313,7 @@ valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/
 # The fork tests: their children cannot reach what the parent's threads held
 # (see the suppressions file); memory errors stay checked.
 valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
+valgrind_run test_verifier --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_verifier"
 valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
 start_devserver
 echo "== valgrind-readme-example"
@@ -285,6 +343,7 @@ run asan-test_abi "$OUT/asan/test_abi"
 run asan-test_client "$OUT/asan/test_client"
 run asan-test_surface "$OUT/asan/test_surface"
 run asan-test_fork "$OUT/asan/test_fork"
+run asan-test_verifier "$OUT/asan/test_verifier"
 run asan-conformance "$OUT/asan/conformance" "${VECTORS[@]}"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 

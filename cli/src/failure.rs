@@ -55,6 +55,7 @@ fn exit_status(kind: ErrorKind) -> u8 {
         ErrorKind::Throttled => 8,
         ErrorKind::Cache => 9,
         ErrorKind::InvalidToken => 10,
+        ErrorKind::InsufficientScope => 11,
         _ => 1,
     }
 }

@@ -74,7 +74,7 @@ fn refused_id(item: &Item) -> String {
 
 /// The value name shown in `--help`, from the type (for text, the last word
 /// of the name: `--token-url <URL>`, `--client-id <ID>`).
-fn value_name(item: &Item) -> String {
+pub fn value_name(item: &Item) -> String {
     match item.ty {
         ValueType::Duration => "SECONDS".into(),
         ValueType::Count => "N".into(),
@@ -113,7 +113,7 @@ fn help(item: &Item) -> String {
 
 /// Checks a value by the item's type when the command line is parsed, so a
 /// bad number is a usage error (status 2) naming its flag.
-fn parser(item: &'static Item) -> ValueParser {
+pub fn parser(item: &'static Item) -> ValueParser {
     match item.ty {
         ValueType::Duration | ValueType::Count | ValueType::Fraction | ValueType::Flag => {
             ValueParser::new(move |s: &str| -> Result<String, String> {

@@ -9,7 +9,10 @@ Fails (exit 1) if a client option has no m2m_client_options_set_<name>
 (add_<name> for lists and maps), a request parameter no
 m2m_request_set_/add_<name>, a stat no m2m_stats_<name>, an error field no
 m2m_error_<name>, a token field no m2m_token_<name>, a client method no
-m2m_client_<name>; if a setter's value has the wrong C type for its item's
+m2m_client_<name>, a verifier option no m2m_verifier_options_set_/add_<name>,
+a claims field no m2m_claims_<name> (lists also m2m_claims_<name>_count;
+instants return int64_t milliseconds since the epoch), a verifier method no
+m2m_verifier_<name>; if a setter's value has the wrong C type for its item's
 type (durations: uint64_t milliseconds); or if a name carries a unit suffix
 (_ms, _s, _secs, _millis). Prints "c parity: N items, 0 missing" on success.
 """
@@ -103,6 +106,33 @@ for item in surface["client_methods"]:
     got = functions.get(name)
     if got is None or "m2m_client *client" not in got:
         problems.append(f"client method {item['name']}: no {name}(... m2m_client *client ...)")
+
+for item in surface["verifier_options"]:
+    count += 1
+    check_setter("m2m_verifier_options", "struct m2m_verifier_options *options", item)
+# The C type each claims getter returns, by the item's type.
+CLAIMS_RETURN = {"text": r"const char \*", "list": r"const char \*", "instant": r"int64_t "}
+for item in surface["claims_fields"]:
+    count += 1
+    name = f"m2m_claims_{item['name']}"
+    want = "const struct m2m_claims *claims"
+    if item["type"] == "list":
+        want += ", size_t index"
+        counter = f"{name}_count"
+        if functions.get(counter) != "const struct m2m_claims *claims":
+            problems.append(f"claims field {item['name']}: no {counter}(const struct m2m_claims *claims)")
+        elif not re.search(rf"\bsize_t\s+{counter}\s*\(", code):
+            problems.append(f"{counter} does not return size_t")
+    if functions.get(name) != want:
+        problems.append(f"claims field {item['name']}: no {name}({want})")
+    elif not re.search(rf"{CLAIMS_RETURN[item['type']]}\s*{name}\s*\(", code):
+        problems.append(f"{name} does not return {CLAIMS_RETURN[item['type']]!r}")
+for item in surface["verifier_methods"]:
+    count += 1
+    name = f"m2m_verifier_{item['name']}"
+    got = functions.get(name)
+    if got is None or "m2m_verifier *verifier" not in got:
+        problems.append(f"verifier method {item['name']}: no {name}(... m2m_verifier *verifier ...)")
 
 for name in functions:
     if re.search(r"_(ms|s|secs|millis|seconds)$", name):

@@ -4,9 +4,10 @@
 //! every other language.
 
 use std::ffi::{c_char, CString};
+use std::sync::Mutex;
 
 use m2m_core::surface::ERROR_FIELDS;
-use m2m_core::FieldValue;
+use m2m_core::{Error, FieldValue};
 
 use crate::ffi::{guard_value, guard_void};
 use crate::result::{m2m_result, Failure};
@@ -32,6 +33,11 @@ pub struct m2m_error {
     message: CString,
     /// The engine's fields other than `code` and `message`, by name.
     fields: Vec<(&'static str, Field)>,
+    /// The engine's error, for `m2m_challenge`.
+    pub(crate) core: Option<Error>,
+    /// The `WWW-Authenticate` values `m2m_challenge` handed out, by realm:
+    /// borrowed by the caller until `m2m_error_free`.
+    pub(crate) challenges: Mutex<Vec<(Option<String>, CString)>>,
 }
 
 impl m2m_error {
@@ -58,6 +64,8 @@ impl m2m_error {
             code: f.code,
             message: text(&f.message),
             fields,
+            core: f.core,
+            challenges: Mutex::new(Vec::new()),
         }))
     }
 
@@ -151,16 +159,21 @@ pub extern "C" fn m2m_error_kind(err: *const m2m_error) -> *const c_char {
     text_field(err, "kind")
 }
 
-/// For `M2M_INVALID_RESPONSE` and `M2M_INVALID_TOKEN`: what is wrong with
-/// the response or token, for people; NULL for other errors. Borrowed from
-/// `err`.
+/// For `M2M_INVALID_RESPONSE`: what is wrong with the response, for
+/// people. For `M2M_INVALID_TOKEN`: the stable reason code (`"missing"`,
+/// `"malformed"`, `"too_large"`, `"disallowed_algorithm"`, `"unknown_key"`,
+/// `"weak_key"`, `"bad_signature"`, `"bad_typ"`, `"crit"`,
+/// `"wrong_issuer"`, `"wrong_audience"`, `"expired"`, `"not_yet_valid"`,
+/// `"missing_claim"`, `"bad_claim_type"`). NULL for other errors. Borrowed
+/// from `err`.
 #[no_mangle]
 pub extern "C" fn m2m_error_reason(err: *const m2m_error) -> *const c_char {
     text_field(err, "reason")
 }
 
-/// For an insufficient_scope error (the verifier): the scopes the request
-/// requires, space-separated; NULL for other errors. Borrowed from `err`.
+/// For `M2M_INSUFFICIENT_SCOPE`: every scope the request requires,
+/// space-separated, in the order asked; NULL for other errors. Borrowed
+/// from `err`.
 #[no_mangle]
 pub extern "C" fn m2m_error_required_scope(err: *const m2m_error) -> *const c_char {
     text_field(err, "required_scope")

@@ -1,8 +1,8 @@
 //! # libm2m_auth — the C ABI of m2m-auth
 //!
 //! Thin glue over the core engine (`core/`, crate `m2m-auth`): every
-//! behaviour (cache, single flight, refresh, retries, throttling, redaction)
-//! is the core's; this crate only converts between C and Rust. The header
+//! behaviour (cache, single flight, refresh, retries, throttling, redaction,
+//! token verification) is the core's; this crate only converts between C and Rust. The header
 //! `include/m2m_auth.h` is generated from this crate by cbindgen
 //! (`scripts/gen-header.sh`).
 //!
@@ -33,6 +33,8 @@
 
 // cbindgen writes the header's items file by file, in this order.
 mod api;
+mod challenge;
+mod claims;
 mod client;
 mod error;
 mod ffi;
@@ -45,8 +47,13 @@ mod runtime;
 mod stats;
 mod token;
 mod value;
+mod verifier;
+mod verifier_option_setters;
+mod verifier_options;
 
 pub use api::*;
+pub use challenge::*;
+pub use claims::*;
 pub use client::*;
 pub use error::*;
 pub use logs::*;
@@ -56,6 +63,9 @@ pub use request::*;
 pub use result::*;
 pub use stats::*;
 pub use token::*;
+pub use verifier::*;
+pub use verifier_option_setters::*;
+pub use verifier_options::*;
 
 use std::ffi::c_char;
 
@@ -87,6 +97,14 @@ mod tests {
             ("result.rs", include_str!("result.rs")),
             ("stats.rs", include_str!("stats.rs")),
             ("token.rs", include_str!("token.rs")),
+            ("challenge.rs", include_str!("challenge.rs")),
+            ("claims.rs", include_str!("claims.rs")),
+            ("verifier.rs", include_str!("verifier.rs")),
+            (
+                "verifier_option_setters.rs",
+                include_str!("verifier_option_setters.rs"),
+            ),
+            ("verifier_options.rs", include_str!("verifier_options.rs")),
         ];
         // (file, name, is extern "C", first call in its body)
         let mut fns = Vec::new();

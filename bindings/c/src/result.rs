@@ -32,8 +32,12 @@ pub enum m2m_result {
     M2M_THROTTLED = 6,
     /// `cache`: a shared cache is unreachable or corrupt.
     M2M_CACHE = 7,
-    /// `invalid_token`: (verifier) a token failed validation.
+    /// `invalid_token`: (verifier) a token failed validation; the error
+    /// carries the reason code.
     M2M_INVALID_TOKEN = 8,
+    /// `insufficient_scope`: (verifier) a valid token lacks a required
+    /// scope; the error carries the required scope.
+    M2M_INSUFFICIENT_SCOPE = 9,
     /// A required pointer argument was NULL.
     M2M_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.
@@ -66,6 +70,7 @@ impl m2m_result {
             M2M_THROTTLED => c"throttled",
             M2M_CACHE => c"cache",
             M2M_INVALID_TOKEN => c"invalid_token",
+            M2M_INSUFFICIENT_SCOPE => c"insufficient_scope",
             M2M_NULL_ARGUMENT => c"null_argument",
             M2M_INVALID_UTF8 => c"invalid_utf8",
             M2M_INVALID_ARGUMENT => c"invalid_argument",
@@ -76,7 +81,7 @@ impl m2m_result {
         }
     }
 
-    const ALL: [m2m_result; 16] = {
+    const ALL: [m2m_result; 17] = {
         use m2m_result::*;
         [
             M2M_OK,
@@ -88,6 +93,7 @@ impl m2m_result {
             M2M_THROTTLED,
             M2M_CACHE,
             M2M_INVALID_TOKEN,
+            M2M_INSUFFICIENT_SCOPE,
             M2M_NULL_ARGUMENT,
             M2M_INVALID_UTF8,
             M2M_INVALID_ARGUMENT,
@@ -109,6 +115,7 @@ fn kind_result(kind: ErrorKind) -> m2m_result {
         ErrorKind::Throttled => m2m_result::M2M_THROTTLED,
         ErrorKind::Cache => m2m_result::M2M_CACHE,
         ErrorKind::InvalidToken => m2m_result::M2M_INVALID_TOKEN,
+        ErrorKind::InsufficientScope => m2m_result::M2M_INSUFFICIENT_SCOPE,
         _ => m2m_result::M2M_OTHER_ERROR,
     }
 }
@@ -177,7 +184,8 @@ impl From<Error> for Failure {
 
 /// The stable lower-case name of a result code: `"ok"`, the docs/design.md §6 code
 /// (`"config"`, `"oauth"`, `"http"`, `"transport"`, `"invalid_response"`,
-/// `"throttled"`, `"cache"`, `"invalid_token"`), or the C library's own
+/// `"throttled"`, `"cache"`, `"invalid_token"`, `"insufficient_scope"`), or
+/// the C library's own
 /// (`"null_argument"`, `"invalid_utf8"`, `"invalid_argument"`, `"panic"`,
 /// `"not_found"`, `"interior_nul"`, `"other_error"`); `"unknown"` for a
 /// value that is no `m2m_result`. Static; never freed.
@@ -209,6 +217,7 @@ mod tests {
             (M2M_THROTTLED, 6),
             (M2M_CACHE, 7),
             (M2M_INVALID_TOKEN, 8),
+            (M2M_INSUFFICIENT_SCOPE, 9),
             (M2M_NULL_ARGUMENT, 100),
             (M2M_INVALID_UTF8, 101),
             (M2M_INVALID_ARGUMENT, 102),
@@ -234,6 +243,7 @@ mod tests {
             (ErrorKind::Throttled, "throttled"),
             (ErrorKind::Cache, "cache"),
             (ErrorKind::InvalidToken, "invalid_token"),
+            (ErrorKind::InsufficientScope, "insufficient_scope"),
         ] {
             assert_eq!(kind.code(), code);
             assert_eq!(kind_result(kind).name().to_str().unwrap(), code);
