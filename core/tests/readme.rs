@@ -53,3 +53,64 @@ async fn the_quickstart_gets_a_token_and_calls_the_api() {
     );
     assert!(!stdout.contains(&env.secret));
 }
+
+#[test]
+fn readme_shows_the_verify_example_verbatim() {
+    let readme = include_str!("../../README.md");
+    let example = include_str!("../examples/verify.rs");
+    assert!(
+        readme.contains(example.trim()),
+        "README.md must quote core/examples/verify.rs verbatim"
+    );
+}
+
+/// The API-side example: a token with the scope passes (200), one without
+/// it is refused (403), no header asks for one (401).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verify_example_answers_200_403_and_401() {
+    let env = env().await;
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("verify");
+    let audience = "https://quickstarts/api";
+    let token_with = |scope: &'static str| {
+        let client = env.client();
+        async move {
+            let request = m2m_auth::TokenRequest::default()
+                .audience(audience)
+                .scope([scope]);
+            client.get_token(&request).await.unwrap()
+        }
+    };
+    let with_scope = token_with("read:messages").await;
+    let without = token_with("write:messages").await;
+    let run = |authorization: Option<String>| {
+        let mut c = Command::new(&bin);
+        c.env("AUTH0_ISSUER", env.server.url())
+            .env("API_AUDIENCE", audience)
+            .env("NO_PROXY", "127.0.0.1")
+            .env_remove("AUTHORIZATION");
+        if let Some(a) = authorization {
+            c.env("AUTHORIZATION", a);
+        }
+        let out = c
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ok = run(Some(with_scope.authorization_header().to_string()));
+    assert!(ok.starts_with("200: client "), "{ok}");
+    let refused = run(Some(without.authorization_header().to_string()));
+    assert!(
+        refused.starts_with("403: WWW-Authenticate: Bearer error=\"insufficient_scope\""),
+        "{refused}"
+    );
+    let missing = run(None);
+    assert_eq!(missing.trim(), "401: WWW-Authenticate: Bearer");
+}
