@@ -1,27 +1,80 @@
-//! The verified-token cache (docs/design.md §10): a bounded LRU keyed by the
-//! SHA-256 of the token (the token itself is never kept), entries dropped at
-//! `exp`, and every hit re-checks `exp`/`nbf` against the clock.
+//! The verified-token cache (docs/design.md §10): a bounded LRU of tokens
+//! that verified, entries dropped at `exp`, and every hit re-checks
+//! `exp`/`nbf` against the clock.
+//!
+//! Why it keys on the token itself, not a digest of it: a hit must cost a
+//! lookup, not a hash of the whole token (SHA-256 of a 1 KiB token is most
+//! of a microsecond). The table hashes only the token's last bytes (its
+//! signature: random for every token an issuer signs) and then compares the
+//! whole token exactly, so no crafted token can match another's entry.
+//! Only tokens that verified are ever inserted, so a crafted token can at
+//! most probe, never fill, a bucket. The tokens kept are wiped when their
+//! entry goes.
 
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 
 use parking_lot::Mutex;
+use zeroize::Zeroize;
 
 use super::claims::Claims;
 use crate::error::Result;
 
-/// SHA-256 of a token.
-pub(crate) type Digest = [u8; 32];
+/// How many trailing bytes of a token feed the table's hash.
+const HASHED_TAIL: usize = 32;
+
+/// A token as the table sees it: hashed by its tail, compared whole.
+#[repr(transparent)]
+#[derive(PartialEq, Eq)]
+struct TokenRef(str);
+
+impl TokenRef {
+    fn new(token: &str) -> &TokenRef {
+        // SAFETY: `TokenRef` is a `repr(transparent)` wrapper of `str`.
+        unsafe { &*(token as *const str as *const TokenRef) }
+    }
+}
+
+impl Hash for TokenRef {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let b = self.0.as_bytes();
+        b[b.len().saturating_sub(HASHED_TAIL)..].hash(state);
+        b.len().hash(state);
+    }
+}
+
+/// A cached token, wiped when dropped.
+struct TokenKey(String);
+
+impl Borrow<TokenRef> for TokenKey {
+    fn borrow(&self) -> &TokenRef {
+        TokenRef::new(&self.0)
+    }
+}
+
+impl Hash for TokenKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        TokenRef::new(&self.0).hash(state);
+    }
+}
+
+impl PartialEq for TokenKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for TokenKey {}
+
+impl Drop for TokenKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 /// The cache; `None` inside when `cache_size` is 0.
-pub(crate) struct TokenCache(Option<Mutex<lru::LruCache<Digest, Claims>>>);
-
-/// The cache key of `token`.
-pub(crate) fn digest(token: &str) -> Digest {
-    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
-}
+pub(crate) struct TokenCache(Option<Mutex<lru::LruCache<TokenKey, Claims>>>);
 
 impl TokenCache {
     /// A cache of at most `size` tokens.
@@ -29,15 +82,11 @@ impl TokenCache {
         TokenCache(NonZeroUsize::new(size).map(|n| Mutex::new(lru::LruCache::new(n))))
     }
 
-    /// True when caching is on.
-    pub(crate) fn enabled(&self) -> bool {
-        self.0.is_some()
-    }
-
-    /// The cached verification of `key`, its time rules checked at `now`;
+    /// The cached verification of `token`, its time rules checked at `now`;
     /// an entry past its `exp` is dropped.
-    pub(crate) fn get(&self, key: &Digest, now: f64, leeway: f64) -> Option<Result<Claims>> {
+    pub(crate) fn get(&self, token: &str, now: f64, leeway: f64) -> Option<Result<Claims>> {
         let mut lru = self.0.as_ref()?.lock();
+        let key = TokenRef::new(token);
         let claims = lru.get(key)?.clone();
         let checked = claims.check_time(now, leeway);
         if checked.is_err() && now >= claims.exp_secs() {
@@ -47,9 +96,31 @@ impl TokenCache {
     }
 
     /// Remembers a verified token.
-    pub(crate) fn put(&self, key: Digest, claims: &Claims) {
+    pub(crate) fn put(&self, token: &str, claims: &Claims) {
         if let Some(lru) = &self.0 {
-            lru.lock().put(key, claims.clone());
+            lru.lock().put(TokenKey(token.to_owned()), claims.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_sharing_a_tail_are_told_apart() {
+        let cache = TokenCache::new(4);
+        let audience = ["a".to_string()];
+        let rules = super::super::claims::ClaimRules {
+            issuer: "i",
+            audience: &audience,
+            leeway: 0.0,
+        };
+        let payload = br#"{"iss":"i","aud":"a","exp":4102444800}"#;
+        let claims = super::super::claims::validate(payload, &rules, 0.0).unwrap();
+        cache.put("aaaa.bbbb.SAME-SIGNATURE", &claims);
+        assert!(cache.get("aaaa.bbbb.SAME-SIGNATURE", 0.0, 0.0).is_some());
+        assert!(cache.get("aaaa.XXXX.SAME-SIGNATURE", 0.0, 0.0).is_none());
+        assert!(cache.get("aaaa.bbbb.SAME-SIGNATUR", 0.0, 0.0).is_none());
     }
 }

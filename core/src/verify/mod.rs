@@ -152,11 +152,7 @@ impl Inner {
             )));
         }
         let now = now_secs();
-        let digest = self.cache.enabled().then(|| cache::digest(token));
-        if let Some(hit) = digest
-            .as_ref()
-            .and_then(|d| self.cache.get(d, now, c.leeway))
-        {
+        if let Some(hit) = self.cache.get(token, now, c.leeway) {
             if hit.is_ok() {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
             }
@@ -213,8 +209,8 @@ impl Inner {
             )),
             Err(Lookup::Refused(e)) => Err(e),
         };
-        if let (Ok(claims), Some(d)) = (&result, digest) {
-            self.cache.put(d, claims);
+        if let Ok(claims) = &result {
+            self.cache.put(token, claims);
         }
         Step::Done(result)
     }
