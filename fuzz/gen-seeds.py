@@ -162,9 +162,27 @@ def c_strings():
         (10, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")))
 
 
+def verifier():
+    """Tokens of the conformance vectors (mode 0, the default verifier;
+    0x80, the lenient one), one as a request header (mode 1), and inputs
+    for the structured builder (mode 2)."""
+    t = "verifier"
+    with open(os.path.join(HERE, "..", "tests", "verify", "vectors.json")) as f:
+        cases = {c["name"]: c for c in json.load(f)["cases"]}
+    for name in ["valid-rs256", "valid-es256", "valid-eddsa", "typ-jwt-non-strict",
+                 "exp-string", "crit-exp", "jwk-header-attacker", "alg-none", "iss-array",
+                 "tampered-payload", "es256-der-signature"]:
+        write(t, name, b"\x00" + cases[name]["token"].encode())
+    write(t, "lenient-es384", b"\x80" + cases["es384-listed"]["token"].encode())
+    write(t, "request-bearer", b"\x01Bearer " + cases["valid-eddsa"]["token"].encode())
+    write(t, "structured-zeros", b"\x02" + bytes(64))
+    write(t, "structured-counting", b"\x02" + bytes(range(256)))
+
+
 if __name__ == "__main__":
     token_response()
     retry_after_expires_in()
     discovery()
     shared_values()
     c_strings()
+    verifier()
