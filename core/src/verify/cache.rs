@@ -24,6 +24,11 @@ use crate::error::Result;
 /// How many trailing bytes of a token feed the table's hash.
 const HASHED_TAIL: usize = 32;
 
+/// Longer tokens are verified every time, never kept: this bounds the
+/// cache's memory at about `cache_size` × 4 KiB (RFC 9068 tokens are
+/// typically under 1 KiB).
+const MAX_CACHED_TOKEN_BYTES: usize = 4096;
+
 /// A token as the table sees it: hashed by its tail, compared whole.
 #[repr(transparent)]
 #[derive(PartialEq, Eq)]
@@ -97,6 +102,9 @@ impl TokenCache {
 
     /// Remembers a verified token.
     pub(crate) fn put(&self, token: &str, claims: &Claims) {
+        if token.len() > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
         if let Some(lru) = &self.0 {
             lru.lock().put(TokenKey(token.to_owned()), claims.clone());
         }
