@@ -344,7 +344,7 @@ export interface TokenClientStats {
 
 /** Fields the engine reports with an error (docs/design.md §6); the constructors' second argument. */
 export interface M2MAuthErrorFields {
-  /** The error code: config, oauth, http, transport, invalid_response, throttled, cache, invalid_token. */
+  /** The error code: config, oauth, http, transport, invalid_response, throttled, cache, invalid_token, insufficient_scope. */
   code?: string | null
   /** A description for people, free of secrets. */
   message?: string | null
@@ -360,8 +360,10 @@ export interface M2MAuthErrorFields {
   body?: string | null
   /** transport: connect, timeout, reset, tls or io. */
   kind?: string | null
-  /** invalid_response, invalid_token: what is wrong. */
+  /** invalid_response, invalid_token: what is wrong (invalid_token: a reason code of docs/design.md §10). */
   reason?: string | null
+  /** insufficient_scope: every scope the request requires, space-separated. */
+  requiredScope?: string | null
   /** throttled: how long until a request may be sent. Milliseconds. */
   retryAfter?: number | null
 }
@@ -380,8 +382,10 @@ export interface M2MAuthErrorFieldValues {
   body: string | null
   /** transport: connect, timeout, reset, tls or io. */
   kind: string | null
-  /** invalid_response, invalid_token: what is wrong. */
+  /** invalid_response, invalid_token: what is wrong (invalid_token: a reason code of docs/design.md §10). */
   reason: string | null
+  /** insufficient_scope: every scope the request requires, space-separated. */
+  requiredScope: string | null
   /** throttled: how long until a request may be sent. Milliseconds. */
   retryAfter: number | null
 }

@@ -10,6 +10,16 @@ use crate::http::Transport;
 
 /// The token endpoint named by `issuer`'s metadata.
 pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Result<Url> {
+    endpoint(transport, issuer, "token_endpoint").await
+}
+
+/// The `jwks_uri` named by `issuer`'s metadata (the verifier's keys).
+pub(crate) async fn jwks_uri(transport: &Transport, issuer: &Url) -> Result<Url> {
+    endpoint(transport, issuer, "jwks_uri").await
+}
+
+/// The URL `field` of `issuer`'s metadata.
+async fn endpoint(transport: &Transport, issuer: &Url, field: &str) -> Result<Url> {
     let mut last = None;
     for url in metadata_urls(issuer)? {
         let raw = transport.get(&url).await?;
@@ -36,12 +46,10 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
             )));
         }
         let endpoint = doc
-            .get("token_endpoint")
+            .get(field)
             .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::invalid_response(format!("metadata at {url} has no token_endpoint"))
-            })?;
-        return check_discovered(issuer, endpoint);
+            .ok_or_else(|| Error::invalid_response(format!("metadata at {url} has no {field}")))?;
+        return check_discovered(issuer, endpoint, field);
     }
     Err(last.unwrap_or_else(|| Error::config("issuer has no metadata URL")))
 }
@@ -50,11 +58,11 @@ pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Resul
 /// no downgrade: an `https` issuer's endpoint is `https` too (`http://` to
 /// loopback only for an issuer that is itself loopback `http`), so metadata
 /// cannot send the client secret over plain http.
-fn check_discovered(issuer: &Url, endpoint: &str) -> Result<Url> {
-    let url = check_url(endpoint, "discovered token_endpoint")?;
+fn check_discovered(issuer: &Url, endpoint: &str, field: &str) -> Result<Url> {
+    let url = check_url(endpoint, &format!("discovered {field}"))?;
     if issuer.scheme() == "https" && url.scheme() != "https" {
         return Err(Error::invalid_response(format!(
-            "the metadata of https issuer {issuer} names a token_endpoint over {}://",
+            "the metadata of https issuer {issuer} names a {field} over {}://",
             url.scheme()
         )));
     }
@@ -79,15 +87,16 @@ mod tests {
 
     #[test]
     fn an_https_issuer_cannot_name_an_http_token_endpoint() {
+        const F: &str = "token_endpoint";
         let https = Url::parse("https://issuer.example/").unwrap();
         let http = Url::parse("http://127.0.0.1:8080/").unwrap();
-        let err = check_discovered(&https, "http://127.0.0.1:8080/token").unwrap_err();
+        let err = check_discovered(&https, "http://127.0.0.1:8080/token", F).unwrap_err();
         assert_eq!(err.code(), "invalid_response");
-        assert!(check_discovered(&https, "https://issuer.example/token").is_ok());
+        assert!(check_discovered(&https, "https://issuer.example/token", F).is_ok());
         // A loopback http issuer (a local server) keeps its loopback endpoint.
-        assert!(check_discovered(&http, "http://127.0.0.1:8080/token").is_ok());
+        assert!(check_discovered(&http, "http://127.0.0.1:8080/token", F).is_ok());
         assert_eq!(
-            check_discovered(&http, "http://example.com/token")
+            check_discovered(&http, "http://example.com/token", F)
                 .unwrap_err()
                 .code(),
             "config"

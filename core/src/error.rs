@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Cache,
     /// (Verifier) a token failed validation.
     InvalidToken,
+    /// (Verifier) a valid token lacks a scope the request requires.
+    InsufficientScope,
 }
 
 impl ErrorKind {
@@ -37,6 +39,7 @@ impl ErrorKind {
             ErrorKind::Throttled => "throttled",
             ErrorKind::Cache => "cache",
             ErrorKind::InvalidToken => "invalid_token",
+            ErrorKind::InsufficientScope => "insufficient_scope",
         }
     }
 }
@@ -150,10 +153,20 @@ pub enum ErrorDetail {
         message: String,
     },
     /// (Verifier) a token failed validation.
-    #[error("invalid_token: {reason}")]
+    #[error("invalid_token ({reason}): {message}")]
     InvalidToken {
-        /// Why.
+        /// Why, as a stable reason code (`expired`, `bad_signature`, ...;
+        /// docs/design.md §10).
         reason: String,
+        /// Detail for people: never the token or its parts, only the
+        /// header's scrubbed `alg`/`kid`/`typ`.
+        message: String,
+    },
+    /// (Verifier) the token is valid but lacks a required scope.
+    #[error("insufficient_scope: the request requires scope {required_scope:?}")]
+    InsufficientScope {
+        /// Every scope the request requires, space-separated.
+        required_scope: String,
     },
 }
 
@@ -184,6 +197,7 @@ impl ErrorDetail {
             ErrorDetail::Throttled { .. } => ErrorKind::Throttled,
             ErrorDetail::Cache { .. } => ErrorKind::Cache,
             ErrorDetail::InvalidToken { .. } => ErrorKind::InvalidToken,
+            ErrorDetail::InsufficientScope { .. } => ErrorKind::InsufficientScope,
         }
     }
 }
@@ -259,6 +273,14 @@ impl Error {
         .into()
     }
 
+    pub(crate) fn invalid_token(reason: &str, message: impl Into<String>) -> Self {
+        ErrorDetail::InvalidToken {
+            reason: reason.to_string(),
+            message: message.into(),
+        }
+        .into()
+    }
+
     pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
         ErrorDetail::Transport {
             kind,
@@ -297,8 +319,11 @@ impl Error {
             E::Cache { message } => E::Cache {
                 message: f(message),
             },
-            E::InvalidToken { reason } => E::InvalidToken { reason: f(reason) },
-            e @ E::Throttled { .. } => e,
+            E::InvalidToken { reason, message } => E::InvalidToken {
+                reason,
+                message: f(message),
+            },
+            e @ (E::Throttled { .. } | E::InsufficientScope { .. }) => e,
         };
         detail.into()
     }
@@ -366,9 +391,10 @@ impl Error {
             }
             ("body", E::Http { body, .. }) => F::Text(body),
             ("kind", E::Transport { kind, .. }) => F::Text(kind.as_str()),
-            ("reason", E::InvalidResponse { reason } | E::InvalidToken { reason }) => {
+            ("reason", E::InvalidResponse { reason } | E::InvalidToken { reason, .. }) => {
                 F::Text(reason)
             }
+            ("required_scope", E::InsufficientScope { required_scope }) => F::Text(required_scope),
             ("retry_after", E::Throttled { retry_after }) => F::Duration(*retry_after),
             _ => return None,
         })

@@ -16,6 +16,8 @@ use crate::secret::Secret;
 pub(crate) struct RawResponse {
     pub status: u16,
     pub retry_after: Option<String>,
+    /// The `Cache-Control` header (JWKS caching).
+    pub cache_control: Option<String>,
     pub body: Vec<u8>,
     /// False when the body went past the cap and was cut.
     pub complete: bool,
@@ -125,7 +127,7 @@ impl Transport {
         })
     }
 
-    /// GETs a JSON document (discovery).
+    /// GETs a JSON document (discovery, JWKS).
     pub(crate) async fn get(&self, url: &url::Url) -> Result<RawResponse> {
         self.read(
             self.client
@@ -143,6 +145,11 @@ impl Transport {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let cache_control = resp
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let declared = resp.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(declared.min(self.max_body).min(64 * 1024));
         let mut complete = true;
@@ -158,6 +165,7 @@ impl Transport {
         Ok(RawResponse {
             status,
             retry_after,
+            cache_control,
             body,
             complete,
         })

@@ -53,6 +53,7 @@ mod stats;
 mod store;
 pub mod surface;
 mod token;
+pub mod verify;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use builder::TokenClientBuilder;
@@ -71,6 +72,7 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
+pub use verify::{challenge, Challenge, Claims, Verifier, VerifierBuilder, VerifierStats};
 
 /// Checks the rule docs/design.md §1 sets for any URL that will carry credentials or
 /// a token: `https://`, or `http://` only to a loopback host (127.0.0.0/8,

@@ -125,7 +125,7 @@ pub const STATS: &[Item] = &[
 /// The fields of an error ([`crate::Error::field`]); absent ones are null.
 #[rustfmt::skip]
 pub const ERROR_FIELDS: &[Item] = &[
-    item("code", Text, "", "The error code: config, oauth, http, transport, invalid_response, throttled, cache, invalid_token."),
+    item("code", Text, "", "The error code: config, oauth, http, transport, invalid_response, throttled, cache, invalid_token, insufficient_scope."),
     item("message", Text, "", "A description for people, free of secrets."),
     item("error", Text, "", "oauth: the server's error code, e.g. invalid_client."),
     item("error_description", Text, "", "oauth: the server's error_description."),
@@ -133,7 +133,8 @@ pub const ERROR_FIELDS: &[Item] = &[
     item("status", Count, "", "oauth, http: the HTTP status."),
     item("body", Text, "", "http: the first bytes of the body (at most 512)."),
     item("kind", Text, "", "transport: connect, timeout, reset, tls or io."),
-    item("reason", Text, "", "invalid_response, invalid_token: what is wrong."),
+    item("reason", Text, "", "invalid_response, invalid_token: what is wrong (invalid_token: a reason code of docs/design.md §10)."),
+    item("required_scope", Text, "", "insufficient_scope: every scope the request requires, space-separated."),
     item("retry_after", Duration, "", "throttled: how long until a request may be sent."),
 ];
 
@@ -163,6 +164,52 @@ pub const CLIENT_METHODS: &[Item] = &[
     item("client_id", Text, "", "The client id."),
     item("auth_method", Text, "", "The authentication method."),
 ];
+
+/// Every verifier option ([`crate::VerifierBuilder::set`]); not read from
+/// the environment.
+#[rustfmt::skip]
+pub const VERIFIER_OPTIONS: &[Item] = &[
+    item("issuer", Text, "", "The issuer: iss must equal it exactly; its metadata names the jwks_uri when neither jwks_uri nor jwks is given (required)."),
+    item("jwks_uri", Text, "", "The JWKS URL (https, or http to loopback)."),
+    item("jwks", Text, "", "A static JWKS (JSON text) instead of fetching one."),
+    item("audience", List, "", "Accepted audiences: aud must name one (required)."),
+    item("algorithms", List, "RS256 PS256 ES256 EdDSA", "Allowed algorithms (also RS384 RS512 PS384 PS512 ES384); none and HS* are refused."),
+    item("leeway", Duration, "30 s", "Clock leeway for exp, nbf and iat."),
+    item("strict_typ", Flag, "true", "typ must be at+jwt; false also accepts JWT or no typ."),
+    item("max_token_bytes", Count, "16384", "Largest token accepted, checked before any parsing."),
+    item("jwks_cache_ttl", Duration, "300 s", "How long fetched keys are used; the server's Cache-Control max-age shortens it."),
+    item("jwks_refetch_interval", Duration, "60 s", "Least time between two JWKS refetches on an unknown kid."),
+    item("timeout", Duration, "10 s", "Deadline of one JWKS or discovery fetch."),
+    item("ca_certs", Pem, "", "PEM certificates trusted in addition to the OS trust store."),
+    item("cache_size", Count, "10000", "Verified-token cache entries; 0 disables the cache."),
+];
+
+/// The fields of verified claims ([`crate::Claims`]).
+#[rustfmt::skip]
+pub const CLAIMS_FIELDS: &[Item] = &[
+    item("issuer", Text, "", "iss."),
+    item("subject", Text, "", "sub, when present."),
+    item("audience", List, "", "aud (a string aud gives one entry)."),
+    item("client_id", Text, "", "client_id, when present."),
+    item("scopes", List, "", "scope (space-separated) or scp (an array)."),
+    item("expires_at", Instant, "", "exp."),
+    item("issued_at", Instant, "", "iat, when present."),
+    item("not_before", Instant, "", "nbf, when present."),
+    item("jwt_id", Text, "", "jti, when present."),
+];
+
+/// A verifier's methods.
+#[rustfmt::skip]
+pub const VERIFIER_METHODS: &[Item] = &[
+    item("verify", Text, "", "Verifies a bare access token; returns its claims."),
+    item("verify_request", Text, "", "Verifies an Authorization header and requires scopes."),
+    item("stats", Text, "", "The verifier's counters: verified, cache_hits, jwks_fetches, failures."),
+];
+
+/// The verifier option called `name`.
+pub fn verifier_option(name: &str) -> Option<&'static Item> {
+    VERIFIER_OPTIONS.iter().find(|i| i.name == name)
+}
 
 /// The client option called `name`.
 pub fn client_option(name: &str) -> Option<&'static Item> {
@@ -202,6 +249,9 @@ pub fn to_json() -> String {
         error_fields: Vec<Entry>,
         token_fields: Vec<Entry>,
         client_methods: Vec<Entry>,
+        verifier_options: Vec<Entry>,
+        claims_fields: Vec<Entry>,
+        verifier_methods: Vec<Entry>,
     }
     #[derive(Serialize)]
     struct Entry {
@@ -228,6 +278,9 @@ pub fn to_json() -> String {
         error_fields: entries(ERROR_FIELDS, false),
         token_fields: entries(TOKEN_FIELDS, false),
         client_methods: entries(CLIENT_METHODS, false),
+        verifier_options: entries(VERIFIER_OPTIONS, false),
+        claims_fields: entries(CLAIMS_FIELDS, false),
+        verifier_methods: entries(VERIFIER_METHODS, false),
     };
     let mut json = serde_json::to_string_pretty(&surface).expect("the surface serializes");
     json.push('\n');

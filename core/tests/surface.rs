@@ -32,6 +32,9 @@ fn names_follow_the_naming_rule() {
         surface::ERROR_FIELDS,
         surface::TOKEN_FIELDS,
         surface::CLIENT_METHODS,
+        surface::VERIFIER_OPTIONS,
+        surface::CLAIMS_FIELDS,
+        surface::VERIFIER_METHODS,
     ];
     for list in lists {
         let mut seen = HashSet::new();
@@ -176,4 +179,35 @@ fn an_explicit_endpoint_replaces_the_environment_s_whole() {
     };
     let err = TokenClient::builder().from_vars(two).build().unwrap_err();
     assert_eq!(err.code(), "config");
+}
+
+#[test]
+fn every_verifier_option_is_settable_by_name() {
+    for item in surface::VERIFIER_OPTIONS {
+        let mut b = m2m_auth::Verifier::builder();
+        let before = format!("{b:?}");
+        // A flag's sample is its opposite default.
+        let text = match item.ty {
+            ValueType::Flag if item.default == "true" => "false",
+            ty => sample(ty),
+        };
+        b.set_text(item.name, text)
+            .unwrap_or_else(|e| panic!("{}: {e}", item.name));
+        assert_ne!(format!("{b:?}"), before, "{} changed nothing", item.name);
+        let v = OptionValue::parse(item.ty, item.name, sample(item.ty)).unwrap();
+        b.set(item.name, v).unwrap();
+    }
+    let mut b = m2m_auth::Verifier::builder();
+    assert_eq!(
+        b.set("no_such_option", OptionValue::Flag(true))
+            .unwrap_err()
+            .code(),
+        "config"
+    );
+    assert_eq!(
+        b.set("leeway", OptionValue::Text("x".into()))
+            .unwrap_err()
+            .code(),
+        "config"
+    );
 }

@@ -34,7 +34,8 @@ class M2MAuthError(Exception):
     (oauth, http: the HTTP status), ``body`` (http: the first bytes of the
     body, at most 512), ``kind`` (transport: ``connect``, ``timeout``,
     ``reset``, ``tls`` or ``io``), ``reason`` (invalid_response,
-    invalid_token: what is wrong), ``retry_after`` (throttled: seconds until a
+    invalid_token: what is wrong), ``required_scope`` (insufficient_scope: the
+    scopes the request requires), ``retry_after`` (throttled: seconds until a
     request may be sent again).
     """
 
@@ -48,6 +49,7 @@ class M2MAuthError(Exception):
     body: str | None = None
     kind: str | None = None
     reason: str | None = None
+    required_scope: str | None = None
     retry_after: float | None = None
 
     def __init__(self, message: str = "", **fields: object) -> None:

@@ -1,0 +1,283 @@
+//! JWKs turned into ring keys once, at JWKS load (docs/design.md §10): the
+//! key's type must match the token's `alg`, and the JWK's own `alg`/`use`
+//! when present; RSA keys below 2048 bits are refused as `weak_key`;
+//! symmetric (`oct`) and unknown keys are never used.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
+use serde_json::{Map, Value};
+
+use super::reason;
+use crate::error::{Error, Result};
+
+/// A signature algorithm the verifier can allow (never `none`, never HMAC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alg {
+    Rs256,
+    Rs384,
+    Rs512,
+    Ps256,
+    Ps384,
+    Ps512,
+    Es256,
+    Es384,
+    EdDsa,
+}
+
+/// The key family an algorithm needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Rsa,
+    P256,
+    P384,
+    Ed25519,
+}
+
+impl Alg {
+    /// Every algorithm, by its JOSE name.
+    const ALL: [(&'static str, Alg); 9] = [
+        ("RS256", Alg::Rs256),
+        ("RS384", Alg::Rs384),
+        ("RS512", Alg::Rs512),
+        ("PS256", Alg::Ps256),
+        ("PS384", Alg::Ps384),
+        ("PS512", Alg::Ps512),
+        ("ES256", Alg::Es256),
+        ("ES384", Alg::Es384),
+        ("EdDSA", Alg::EdDsa),
+    ];
+
+    /// The algorithm called `name` (exact JOSE spelling).
+    pub(crate) fn parse(name: &str) -> Option<Alg> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
+    }
+
+    /// Its JOSE name.
+    pub(crate) fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    fn family(self) -> Family {
+        match self {
+            Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512 => {
+                Family::Rsa
+            }
+            Alg::Es256 => Family::P256,
+            Alg::Es384 => Family::P384,
+            Alg::EdDsa => Family::Ed25519,
+        }
+    }
+}
+
+/// A public key in the form ring verifies with.
+enum PublicKey {
+    Rsa(RsaPublicKeyComponents<Vec<u8>>),
+    /// An uncompressed SEC1 point (P-256 or P-384).
+    Ec(Vec<u8>),
+    Ed25519(Vec<u8>),
+}
+
+/// One signing key of a JWKS.
+struct Jwk {
+    kid: Option<String>,
+    family: Family,
+    /// The JWK's own `alg`, when it names one.
+    alg: Option<String>,
+    /// The key, or the reason code it is refused with (`weak_key`).
+    key: std::result::Result<PublicKey, &'static str>,
+}
+
+/// The signing keys of one JWKS.
+pub(crate) struct KeySet {
+    keys: Vec<Jwk>,
+}
+
+/// Why no key verifies a token.
+pub(crate) enum Lookup {
+    /// No key with this `kid` (or, without a `kid`, not exactly one
+    /// candidate): a refetch may find it.
+    Unknown,
+    /// A key was found but may not be used with this token.
+    Refused(Error),
+}
+
+impl KeySet {
+    /// Parses a JWKS document (`{"keys": [...]}`). Keys that are not for
+    /// signatures, symmetric, of an unknown type or malformed are left out.
+    pub(crate) fn parse(json: &[u8]) -> Result<KeySet> {
+        let doc: Value = serde_json::from_slice(json)
+            .map_err(|_| Error::invalid_response("the JWKS is not JSON"))?;
+        let list = doc
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::invalid_response("the JWKS has no \"keys\" array"))?;
+        let keys = list
+            .iter()
+            .filter_map(Value::as_object)
+            .filter_map(jwk)
+            .collect();
+        Ok(KeySet { keys })
+    }
+
+    /// How many signing keys it holds (refused ones included).
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Verifies `signature` over `input` with the key named `kid` for `alg`.
+    /// `Ok(false)` when the signature does not match.
+    pub(crate) fn verify(
+        &self,
+        kid: Option<&str>,
+        alg: Alg,
+        input: &[u8],
+        signature: &[u8],
+    ) -> std::result::Result<bool, Lookup> {
+        let key = self.find(kid, alg)?;
+        Ok(verify_with(key, alg, input, signature))
+    }
+
+    fn find(&self, kid: Option<&str>, alg: Alg) -> std::result::Result<&PublicKey, Lookup> {
+        let fits =
+            |k: &Jwk| k.family == alg.family() && k.alg.as_deref().is_none_or(|a| a == alg.name());
+        let chosen = match kid {
+            Some(kid) => {
+                let named: Vec<&Jwk> = self
+                    .keys
+                    .iter()
+                    .filter(|k| k.kid.as_deref() == Some(kid))
+                    .collect();
+                if named.is_empty() {
+                    return Err(Lookup::Unknown);
+                }
+                match named.iter().find(|k| fits(k)) {
+                    Some(k) => *k,
+                    None => {
+                        return Err(Lookup::Refused(Error::invalid_token(
+                            reason::DISALLOWED_ALGORITHM,
+                            format!(
+                                "key {:?} may not be used with {}",
+                                super::jws::scrub(kid),
+                                alg.name()
+                            ),
+                        )))
+                    }
+                }
+            }
+            // Without a kid, only an unambiguous key is used.
+            None => {
+                let mut fitting = self.keys.iter().filter(|k| fits(k));
+                match (fitting.next(), fitting.next()) {
+                    (Some(k), None) => k,
+                    _ => return Err(Lookup::Unknown),
+                }
+            }
+        };
+        chosen.key.as_ref().map_err(|r| {
+            Lookup::Refused(Error::invalid_token(
+                r,
+                "the key is an RSA key shorter than 2048 bits",
+            ))
+        })
+    }
+}
+
+fn verify_with(key: &PublicKey, alg: Alg, input: &[u8], sig: &[u8]) -> bool {
+    use signature as s;
+    match key {
+        PublicKey::Rsa(c) => {
+            let params: &s::RsaParameters = match alg {
+                Alg::Rs256 => &s::RSA_PKCS1_2048_8192_SHA256,
+                Alg::Rs384 => &s::RSA_PKCS1_2048_8192_SHA384,
+                Alg::Rs512 => &s::RSA_PKCS1_2048_8192_SHA512,
+                Alg::Ps256 => &s::RSA_PSS_2048_8192_SHA256,
+                Alg::Ps384 => &s::RSA_PSS_2048_8192_SHA384,
+                Alg::Ps512 => &s::RSA_PSS_2048_8192_SHA512,
+                _ => return false,
+            };
+            c.verify(params, input, sig).is_ok()
+        }
+        PublicKey::Ec(point) => {
+            let a: &'static dyn s::VerificationAlgorithm = match alg {
+                Alg::Es256 => &s::ECDSA_P256_SHA256_FIXED,
+                Alg::Es384 => &s::ECDSA_P384_SHA384_FIXED,
+                _ => return false,
+            };
+            UnparsedPublicKey::new(a, point).verify(input, sig).is_ok()
+        }
+        PublicKey::Ed25519(x) => {
+            alg == Alg::EdDsa
+                && UnparsedPublicKey::new(&s::ED25519, x)
+                    .verify(input, sig)
+                    .is_ok()
+        }
+    }
+}
+
+fn b64(v: Option<&Value>) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(v?.as_str()?).ok()
+}
+
+/// One JWK as a signing key, or `None` when it is not one we may use.
+fn jwk(o: &Map<String, Value>) -> Option<Jwk> {
+    let text = |name: &str| match o.get(name) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None, // a member of the wrong type: the key is malformed
+    };
+    let kid = text("kid")?;
+    let alg = text("alg")?;
+    // `use` other than `sig` (e.g. `enc`) is not a signing key.
+    if text("use")?.is_some_and(|u| u != "sig") {
+        return None;
+    }
+    let (family, key) = match (
+        o.get("kty")?.as_str()?,
+        o.get("crv").and_then(Value::as_str),
+    ) {
+        ("RSA", _) => (Family::Rsa, rsa(b64(o.get("n"))?, b64(o.get("e"))?)?),
+        ("EC", Some("P-256")) => (Family::P256, Ok(ec(o, 32)?)),
+        ("EC", Some("P-384")) => (Family::P384, Ok(ec(o, 48)?)),
+        ("OKP", Some("Ed25519")) => {
+            let x = b64(o.get("x"))?;
+            (x.len() == 32).then_some(())?;
+            (Family::Ed25519, Ok(PublicKey::Ed25519(x)))
+        }
+        _ => return None,
+    };
+    Some(Jwk {
+        kid,
+        family,
+        alg,
+        key,
+    })
+}
+
+/// An RSA key; under 2048 bits it is kept as refused (`weak_key`), over
+/// 8192 bits (beyond ring's limit) it is left out.
+fn rsa(n: Vec<u8>, e: Vec<u8>) -> Option<std::result::Result<PublicKey, &'static str>> {
+    let first = n.iter().position(|b| *b != 0)?;
+    let n = n[first..].to_vec();
+    let bits = n.len() * 8 - n[0].leading_zeros() as usize;
+    if bits > 8192 || e.is_empty() {
+        return None;
+    }
+    if bits < 2048 {
+        return Some(Err(reason::WEAK_KEY));
+    }
+    Some(Ok(PublicKey::Rsa(RsaPublicKeyComponents { n, e })))
+}
+
+fn ec(o: &Map<String, Value>, size: usize) -> Option<PublicKey> {
+    let (x, y) = (b64(o.get("x"))?, b64(o.get("y"))?);
+    (x.len() == size && y.len() == size).then_some(())?;
+    let mut point = Vec::with_capacity(1 + 2 * size);
+    point.push(4);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    Some(PublicKey::Ec(point))
+}

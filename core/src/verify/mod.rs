@@ -1,0 +1,326 @@
+//! Verifying RFC 9068 access tokens (docs/design.md §10): the API side of
+//! the flow. One set of rules for every language: an algorithm allowlist
+//! (never `none`, never HMAC), keys only from the configured JWKS, exact
+//! issuer, audience, typed and required time claims, size checked first.
+
+mod builder;
+mod cache;
+mod challenge;
+mod claims;
+mod jwks;
+mod jws;
+mod keys;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use builder::VerifierBuilder;
+pub use challenge::{challenge, Challenge};
+pub use claims::Claims;
+
+use crate::error::{Error, ErrorDetail, Result};
+use cache::TokenCache;
+use jwks::{RemoteKeys, Snapshot};
+use keys::{Alg, KeySet, Lookup};
+
+/// The stable `reason` codes of `invalid_token` errors.
+pub mod reason {
+    /// No token: no `Authorization` header, another scheme, or empty.
+    pub const MISSING: &str = "missing";
+    /// Not a compact JWS, bad base64url or JSON, a header of wrong types.
+    pub const MALFORMED: &str = "malformed";
+    /// Longer than `max_token_bytes` (checked before any parsing).
+    pub const TOO_LARGE: &str = "too_large";
+    /// `alg` not on the allowlist, or not one the key may be used with.
+    pub const DISALLOWED_ALGORITHM: &str = "disallowed_algorithm";
+    /// No key of the JWKS has the token's `kid`.
+    pub const UNKNOWN_KEY: &str = "unknown_key";
+    /// The key is an RSA key shorter than 2048 bits.
+    pub const WEAK_KEY: &str = "weak_key";
+    /// The signature does not verify.
+    pub const BAD_SIGNATURE: &str = "bad_signature";
+    /// `typ` is not `at+jwt` (under `strict_typ`).
+    pub const BAD_TYP: &str = "bad_typ";
+    /// The header has `crit`.
+    pub const CRIT: &str = "crit";
+    /// `iss` is not exactly the configured issuer.
+    pub const WRONG_ISSUER: &str = "wrong_issuer";
+    /// `aud` names none of the configured audiences.
+    pub const WRONG_AUDIENCE: &str = "wrong_audience";
+    /// Past `exp` (plus leeway).
+    pub const EXPIRED: &str = "expired";
+    /// Before `nbf` or `iat` (minus leeway).
+    pub const NOT_YET_VALID: &str = "not_yet_valid";
+    /// `exp`, `iss` or `aud` is absent.
+    pub const MISSING_CLAIM: &str = "missing_claim";
+    /// A claim has the wrong JSON type (e.g. `exp` as a string).
+    pub const BAD_CLAIM_TYPE: &str = "bad_claim_type";
+}
+
+/// A verifier's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifierStats {
+    /// Tokens that verified (cache hits included).
+    pub verified: u64,
+    /// Of those, answered from the verified-token cache.
+    pub cache_hits: u64,
+    /// JWKS requests made.
+    pub jwks_fetches: u64,
+    /// Verifications that failed.
+    pub failures: u64,
+}
+
+/// Verifies RFC 9068 access tokens. Clone is cheap (an `Arc`); `Send + Sync`.
+#[derive(Clone)]
+pub struct Verifier(Arc<Inner>);
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.0.config.issuer)
+            .field("audience", &self.0.config.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The checked options.
+struct Config {
+    issuer: String,
+    audience: Vec<String>,
+    algorithms: Vec<Alg>,
+    /// Seconds.
+    leeway: f64,
+    strict_typ: bool,
+    max_token_bytes: usize,
+}
+
+enum KeySource {
+    Static(Arc<KeySet>),
+    Remote(Box<RemoteKeys>),
+}
+
+struct Inner {
+    config: Config,
+    keys: KeySource,
+    cache: TokenCache,
+    verified: AtomicU64,
+    cache_hits: AtomicU64,
+    failures: AtomicU64,
+}
+
+/// One step of a verification: done, or a JWKS fetch needed first.
+enum Step {
+    Done(Result<Claims>),
+    Fetch(u64),
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+impl Inner {
+    fn new(config: Config, keys: KeySource, cache_size: usize) -> Self {
+        Inner {
+            config,
+            keys,
+            cache: TokenCache::new(cache_size),
+            verified: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }
+    }
+
+    fn count(&self, r: Result<Claims>) -> Result<Claims> {
+        match &r {
+            Ok(_) => self.verified.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.failures.fetch_add(1, Ordering::Relaxed),
+        };
+        r
+    }
+
+    /// Verifies `token` with the keys held; `after_fetch` when a fetch was
+    /// just made (so no other is asked for).
+    fn step(&self, token: &str, after_fetch: bool) -> Step {
+        let c = &self.config;
+        if token.len() > c.max_token_bytes {
+            return Step::Done(Err(Error::invalid_token(
+                reason::TOO_LARGE,
+                format!("the token is longer than {} bytes", c.max_token_bytes),
+            )));
+        }
+        let now = now_secs();
+        let digest = self.cache.enabled().then(|| cache::digest(token));
+        if let Some(hit) = digest
+            .as_ref()
+            .and_then(|d| self.cache.get(d, now, c.leeway))
+        {
+            if hit.is_ok() {
+                self.cache_hits.fetch_add(1, Ordering::Relaxed);
+            }
+            return Step::Done(hit);
+        }
+        let rules = jws::HeaderRules {
+            algorithms: &c.algorithms,
+            strict_typ: c.strict_typ,
+        };
+        let jws = match jws::parse(token, &rules) {
+            Ok(j) => j,
+            Err(e) => return Step::Done(Err(e)),
+        };
+        let kid = jws.kid.as_deref();
+        let checked = match &self.keys {
+            KeySource::Static(set) => set.verify(kid, jws.alg, jws.signing_input, &jws.signature),
+            KeySource::Remote(remote) => {
+                let set = match remote.snapshot(after_fetch) {
+                    Snapshot::Keys(set) => set,
+                    Snapshot::Fetch(generation) => return Step::Fetch(generation),
+                    Snapshot::Failed(e) => return Step::Done(Err(e)),
+                };
+                match set.verify(kid, jws.alg, jws.signing_input, &jws.signature) {
+                    Err(Lookup::Unknown) if !after_fetch => match remote.may_refetch() {
+                        Some(generation) => return Step::Fetch(generation),
+                        None => Err(Lookup::Unknown),
+                    },
+                    other => other,
+                }
+            }
+        };
+        let result = match checked {
+            Ok(true) => {
+                let rules = claims::ClaimRules {
+                    issuer: &c.issuer,
+                    audience: &c.audience,
+                    leeway: c.leeway,
+                };
+                claims::validate(&jws.payload, &rules, now)
+            }
+            Ok(false) => Err(Error::invalid_token(
+                reason::BAD_SIGNATURE,
+                format!("the {} signature does not verify", jws.alg.name()),
+            )),
+            Err(Lookup::Unknown) => Err(Error::invalid_token(
+                reason::UNKNOWN_KEY,
+                match kid {
+                    Some(k) => format!("no key {:?} in the JWKS", jws::scrub(k)),
+                    None => {
+                        "the token names no kid and the JWKS has not exactly one key for its alg"
+                            .into()
+                    }
+                },
+            )),
+            Err(Lookup::Refused(e)) => Err(e),
+        };
+        if let (Ok(claims), Some(d)) = (&result, digest) {
+            self.cache.put(d, claims);
+        }
+        Step::Done(result)
+    }
+}
+
+impl Verifier {
+    /// A builder with every option at its default.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// Verifies a bare token (the compact JWS).
+    pub async fn verify(&self, token: &str) -> Result<Claims> {
+        let inner = &self.0;
+        let r = match inner.step(token, false) {
+            Step::Done(r) => r,
+            Step::Fetch(generation) => {
+                if let KeySource::Remote(remote) = &inner.keys {
+                    remote.refresh(generation).await;
+                }
+                match inner.step(token, true) {
+                    Step::Done(r) => r,
+                    // Not reached: after a fetch no other is asked for.
+                    Step::Fetch(_) => Err(Error::invalid_response("the JWKS could not be loaded")),
+                }
+            }
+        };
+        inner.count(r)
+    }
+
+    /// [`Verifier::verify`] without awaiting, when no I/O is needed (keys
+    /// held, or a verified-token cache hit): `None` means a JWKS fetch is
+    /// due; call `verify`. For bindings' synchronous fast path.
+    pub fn verify_now(&self, token: &str) -> Option<Result<Claims>> {
+        match self.0.step(token, false) {
+            Step::Done(r) => Some(self.0.count(r)),
+            Step::Fetch(_) => None,
+        }
+    }
+
+    /// Verifies the `Authorization` header as it arrived (`Bearer <token>`,
+    /// scheme case-insensitive, one space or more; none, another scheme or
+    /// an empty token → `invalid_token` reason `missing`), then requires
+    /// every scope in `scopes` (a missing one → `insufficient_scope`).
+    pub async fn verify_request(
+        &self,
+        authorization: Option<&str>,
+        scopes: &[&str],
+    ) -> Result<Claims> {
+        let token = match bearer(authorization) {
+            Ok(t) => t,
+            Err(e) => return self.0.count(Err(e)),
+        };
+        require(self.verify(token).await?, scopes)
+    }
+
+    /// [`Verifier::verify_request`] without awaiting; `None` as for
+    /// [`Verifier::verify_now`].
+    pub fn verify_request_now(
+        &self,
+        authorization: Option<&str>,
+        scopes: &[&str],
+    ) -> Option<Result<Claims>> {
+        let token = match bearer(authorization) {
+            Ok(t) => t,
+            Err(e) => return Some(self.0.count(Err(e))),
+        };
+        Some(self.verify_now(token)?.and_then(|c| require(c, scopes)))
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> VerifierStats {
+        let i = &self.0;
+        VerifierStats {
+            verified: i.verified.load(Ordering::Relaxed),
+            cache_hits: i.cache_hits.load(Ordering::Relaxed),
+            jwks_fetches: match &i.keys {
+                KeySource::Remote(r) => r.fetches(),
+                KeySource::Static(_) => 0,
+            },
+            failures: i.failures.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The token of a `Bearer` authorization header.
+fn bearer(authorization: Option<&str>) -> Result<&str> {
+    let missing = || Error::invalid_token(reason::MISSING, "no bearer token in the request");
+    let header = authorization.ok_or_else(missing)?;
+    let (scheme, rest) = header.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(missing());
+    }
+    let token = rest.trim_start_matches(' ').trim_end();
+    if token.is_empty() {
+        return Err(missing());
+    }
+    Ok(token)
+}
+
+fn require(claims: Claims, scopes: &[&str]) -> Result<Claims> {
+    if scopes.iter().all(|s| claims.has_scope(s)) {
+        return Ok(claims);
+    }
+    Err(ErrorDetail::InsufficientScope {
+        required_scope: scopes.join(" "),
+    }
+    .into())
+}
