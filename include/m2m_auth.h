@@ -442,6 +442,12 @@ const char *m2m_error_kind(const struct m2m_error *err);
 const char *m2m_error_reason(const struct m2m_error *err);
 
 /**
+ * For an insufficient_scope error (the verifier): the scopes the request
+ * requires, space-separated; NULL for other errors. Borrowed from `err`.
+ */
+const char *m2m_error_required_scope(const struct m2m_error *err);
+
+/**
  * For `M2M_THROTTLED`: milliseconds until a request may be sent again;
  * 0 otherwise.
  */

@@ -159,6 +159,13 @@ pub extern "C" fn m2m_error_reason(err: *const m2m_error) -> *const c_char {
     text_field(err, "reason")
 }
 
+/// For an insufficient_scope error (the verifier): the scopes the request
+/// requires, space-separated; NULL for other errors. Borrowed from `err`.
+#[no_mangle]
+pub extern "C" fn m2m_error_required_scope(err: *const m2m_error) -> *const c_char {
+    text_field(err, "required_scope")
+}
+
 /// For `M2M_THROTTLED`: milliseconds until a request may be sent again;
 /// 0 otherwise.
 #[no_mangle]
