@@ -217,3 +217,38 @@ def test_fastapi_routes_without_the_dependency_stay_open(
     r = httpx.get(app.url + "/open", timeout=10, trust_env=False)
     assert r.status_code == 200
     assert server.stats()["jwks_requests"] == 0
+
+
+def test_asgi_websockets_need_a_token_and_lifespan_passes(server: DevServer, client: TokenClient) -> None:
+    # Called as a server calls it (no WebSocket library in the test tools).
+    import asyncio
+
+    verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, jwks_uri=server.jwks_uri)
+    seen: list[dict[str, Any]] = []
+
+    async def inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    app = TokenMiddleware(inner, verifier, scopes=SCOPE)
+
+    async def call(scope: dict[str, Any]) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent
+
+    assert asyncio.run(call({"type": "websocket", "headers": []})) == [{"type": "websocket.close", "code": 1008}]
+    assert seen == []
+    assert asyncio.run(call({"type": "lifespan"})) == []
+    assert seen == [{"type": "lifespan"}]
+    token = client.get_token(scope=SCOPE)
+    header = [(b"authorization", token.authorization_header().encode())]
+    assert asyncio.run(call({"type": "websocket", "headers": header, "state": {"shared": 1}})) == []
+    assert seen[-1]["state"]["m2m_claims"].client_id == "demo-client"
+    assert seen[-1]["state"]["shared"] == 1
