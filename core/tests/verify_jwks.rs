@@ -259,3 +259,32 @@ async fn a_slow_endpoint_is_cut_at_the_timeout() {
     assert!(start.elapsed() < Duration::from_secs(3));
     hold.abort();
 }
+
+#[tokio::test]
+async fn a_slow_refresh_delays_one_caller_only() {
+    let server = TinyServer::start(Answer::json(jwks(&[jwk("p256", "ec", json!({}))]))).await;
+    let v = tiny_verifier(&server)
+        .jwks_cache_ttl(Duration::from_secs(1))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    v.verify(&tiny_issuer_token("ec")).await.unwrap();
+    *server.delay.lock() = Duration::from_millis(1500);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The keys are due: one caller fetches (slowly)...
+    let first = tokio::spawn({
+        let v = v.clone();
+        async move { v.verify(&tiny_issuer_token("ec")).await.map(|_| ()) }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // ...while the others are served the held keys at once.
+    let start = std::time::Instant::now();
+    v.verify(&tiny_issuer_token("ec")).await.unwrap();
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        start.elapsed()
+    );
+    first.await.unwrap().unwrap();
+    assert_eq!(server.requests(), 2);
+}

@@ -150,3 +150,23 @@ async fn debug_output_never_holds_the_token() {
     }
     assert!(shown.contains("\"sub\""));
 }
+
+#[tokio::test]
+async fn verifiers_and_their_futures_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>(_: &T) {}
+    let v = verifier();
+    send_sync(&v);
+    let t = rs256(&claims());
+    // Bindings spawn the verification on a runtime: the future is Send.
+    let got = tokio::spawn({
+        let v = v.clone();
+        async move { v.verify(&t).await }
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    send_sync(&got);
+    let h = format!("Bearer {}", rs256(&claims()));
+    let r = tokio::spawn(async move { v.verify_request(Some(&h), &["read"]).await.map(|_| ()) });
+    r.await.unwrap().unwrap();
+}

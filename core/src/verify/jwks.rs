@@ -54,9 +54,19 @@ pub(crate) enum Snapshot {
     /// Use these keys.
     Keys(Arc<KeySet>),
     /// Fetch first (the keys are missing or due), then look again.
-    Fetch(u64),
+    Fetch(Due),
     /// No keys, and a fetch just failed with this error.
     Failed(Error),
+}
+
+/// A fetch that is due, as seen by one caller.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Due {
+    /// The state's generation when the caller looked.
+    generation: u64,
+    /// Wait for a fetch already under way (no keys held, or an unknown
+    /// `kid` the fetch may bring); otherwise serve the held keys meanwhile.
+    wait: bool,
 }
 
 /// A remote JWKS and its cache.
@@ -104,25 +114,40 @@ impl RemoteKeys {
                     .clone()
                     .unwrap_or_else(|| Error::invalid_response("no JWKS was fetched")),
             ),
-            _ => Snapshot::Fetch(s.generation),
+            _ => Snapshot::Fetch(Due {
+                generation: s.generation,
+                wait: s.keys.is_none(),
+            }),
         }
     }
 
-    /// On an unknown `kid`: `Some(generation)` when a refetch is allowed
-    /// (none within the last `jwks_refetch_interval`).
-    pub(crate) fn may_refetch(&self) -> Option<u64> {
+    /// On an unknown `kid`: `Some` when a refetch is allowed (none within
+    /// the last `jwks_refetch_interval`).
+    pub(crate) fn may_refetch(&self) -> Option<Due> {
         let s = self.state.read();
         let recent = s
             .last_attempt
             .is_some_and(|t| t.elapsed() < self.timing.refetch_interval);
-        (!recent).then_some(s.generation)
+        (!recent).then_some(Due {
+            generation: s.generation,
+            wait: true,
+        })
     }
 
-    /// Fetches the JWKS unless another caller did since `generation` was
-    /// seen. Failures are recorded, not returned: stale keys stay in use.
-    pub(crate) async fn refresh(&self, generation: u64) {
-        let _flight = self.flight.lock().await;
-        if self.state.read().generation != generation {
+    /// Fetches the JWKS unless another caller did since `due` was seen.
+    /// Failures are recorded, not returned: stale keys stay in use. While
+    /// another caller fetches keys that are merely due, this returns at once
+    /// and the held keys are used (a slow endpoint delays one caller only).
+    pub(crate) async fn refresh(&self, due: Due) {
+        let _flight = if due.wait {
+            self.flight.lock().await
+        } else {
+            match self.flight.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => return,
+            }
+        };
+        if self.state.read().generation != due.generation {
             return; // someone else fetched while we waited
         }
         let outcome = tokio::time::timeout(self.timing.timeout, self.fetch())

@@ -21,7 +21,7 @@ pub use claims::Claims;
 
 use crate::error::{Error, ErrorDetail, Result};
 use cache::TokenCache;
-use jwks::{RemoteKeys, Snapshot};
+use jwks::{Due, RemoteKeys, Snapshot};
 use keys::{Alg, KeySet, Lookup};
 
 /// The stable `reason` codes of `invalid_token` errors.
@@ -112,7 +112,7 @@ struct Inner {
 /// One step of a verification: done, or a JWKS fetch needed first.
 enum Step {
     Done(Result<Claims>),
-    Fetch(u64),
+    Fetch(Due),
 }
 
 fn now_secs() -> f64 {
@@ -176,12 +176,12 @@ impl Inner {
             KeySource::Remote(remote) => {
                 let set = match remote.snapshot(after_fetch) {
                     Snapshot::Keys(set) => set,
-                    Snapshot::Fetch(generation) => return Step::Fetch(generation),
+                    Snapshot::Fetch(due) => return Step::Fetch(due),
                     Snapshot::Failed(e) => return Step::Done(Err(e)),
                 };
                 match set.verify(kid, jws.alg, jws.signing_input, &jws.signature) {
                     Err(Lookup::Unknown) if !after_fetch => match remote.may_refetch() {
-                        Some(generation) => return Step::Fetch(generation),
+                        Some(due) => return Step::Fetch(due),
                         None => Err(Lookup::Unknown),
                     },
                     other => other,
@@ -231,9 +231,9 @@ impl Verifier {
         let inner = &self.0;
         let r = match inner.step(token, false) {
             Step::Done(r) => r,
-            Step::Fetch(generation) => {
+            Step::Fetch(due) => {
                 if let KeySource::Remote(remote) = &inner.keys {
-                    remote.refresh(generation).await;
+                    remote.refresh(due).await;
                 }
                 match inner.step(token, true) {
                     Step::Done(r) => r,

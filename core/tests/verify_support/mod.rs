@@ -178,6 +178,8 @@ pub struct TinyServer {
     pub url: String,
     pub answer: Arc<Mutex<Answer>>,
     pub requests: Arc<AtomicU64>,
+    /// How long each answer waits before it is sent.
+    pub delay: Arc<Mutex<std::time::Duration>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -193,13 +195,14 @@ impl TinyServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let answer = Arc::new(Mutex::new(answer));
         let requests = Arc::new(AtomicU64::new(0));
-        let (a, r) = (answer.clone(), requests.clone());
+        let delay = Arc::new(Mutex::new(std::time::Duration::ZERO));
+        let (a, r, d) = (answer.clone(), requests.clone(), delay.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (a, r) = (a.clone(), r.clone());
+                let (a, r, d) = (a.clone(), r.clone(), d.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -210,6 +213,8 @@ impl TinyServer {
                         }
                     }
                     r.fetch_add(1, Ordering::SeqCst);
+                    let wait = *d.lock();
+                    tokio::time::sleep(wait).await;
                     let ans = a.lock().clone();
                     let mut head = format!(
                         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -230,6 +235,7 @@ impl TinyServer {
             url,
             answer,
             requests,
+            delay,
             task,
         }
     }
