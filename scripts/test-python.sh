@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds, installs and tests the Python package (python/): installs what it
 # needs into python/.venv (maturin, pytest, httpx, requests, mypy,
-# types-requests) and oidc-provider (tests/interop, if npm is there), builds
+# types-requests; fastapi, flask, uvicorn for the server adapters) and
+# oidc-provider (tests/interop, if npm is there), builds
 # the package from source with pip (a debug build of bindings/python), then
 # runs mypy.stubtest (python/m2m_auth/_native.pyi against the module), mypy
 # --strict on the package, and pytest (python/tests) against the dev/fault
@@ -27,7 +28,7 @@ fi
 
 # The test tools (pinned loosely; skipped when already installed), then the
 # package built from source and installed into the venv.
-python_build pytest httpx requests mypy types-requests
+python_build pytest httpx requests mypy types-requests fastapi flask uvicorn
 
 # From the repository root (not python/): the installed package is tested.
 echo "== mypy.stubtest m2m_auth"

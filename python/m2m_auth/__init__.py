@@ -13,7 +13,17 @@ translates its types, errors and async to Python::
     token = client.get_token()
     headers = {"Authorization": token.authorization_header()}
 
-Adapters for HTTP clients: :mod:`m2m_auth.httpx` and :mod:`m2m_auth.requests`.
+The API side: :class:`Verifier` checks the access tokens an API receives
+(RFC 9068), with the same rules in every language::
+
+    from m2m_auth import Verifier
+
+    verifier = Verifier(issuer="https://your-tenant.us.auth0.com/",
+                        audience="https://api.example.com")
+    claims = verifier.verify_request(request_authorization_header, scopes=["read:data"])
+
+Adapters for HTTP clients: :mod:`m2m_auth.httpx` and :mod:`m2m_auth.requests`;
+for servers: :mod:`m2m_auth.fastapi`, :mod:`m2m_auth.flask`, :mod:`m2m_auth.asgi`.
 Engine log records go to the :mod:`logging` logger ``m2m_auth``.
 """
 
@@ -26,6 +36,7 @@ from ._client import TokenClient
 from ._errors import (
     CacheError,
     ConfigError,
+    InsufficientScopeError,
     HTTPError,
     InvalidResponseError,
     InvalidTokenError,
@@ -34,7 +45,8 @@ from ._errors import (
     ThrottledError,
     TransportError,
 )
-from ._native import ApiResponse, Stats, Token
+from ._native import ApiResponse, Claims, Stats, Token, VerifierStats
+from ._verifier import Verifier, challenge
 
 __version__: str = _native.__version__
 
@@ -52,6 +64,11 @@ __all__ = [
     "ThrottledError",
     "CacheError",
     "InvalidTokenError",
+    "InsufficientScopeError",
+    "Verifier",
+    "Claims",
+    "VerifierStats",
+    "challenge",
     "__version__",
 ]
 

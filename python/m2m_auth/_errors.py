@@ -3,7 +3,8 @@
 Every exception m2m_auth raises for a failed call is an :class:`M2MAuthError`
 with the code as ``.code`` and every error field of the engine's surface
 (``tests/surface.json``: ``error``, ``error_description``, ``error_uri``,
-``status``, ``body``, ``kind``, ``reason``, ``retry_after``) as an attribute,
+``status``, ``body``, ``kind``, ``reason``, ``required_scope``,
+``retry_after``) as an attribute,
 ``None`` when the error has no such field. ``retry_after`` is in seconds.
 Messages and fields never hold a secret: text that came from a server is
 scrubbed of the client's credentials by the engine before it gets here.
@@ -23,6 +24,7 @@ __all__ = [
     "ThrottledError",
     "CacheError",
     "InvalidTokenError",
+    "InsufficientScopeError",
 ]
 
 
@@ -34,9 +36,9 @@ class M2MAuthError(Exception):
     (oauth, http: the HTTP status), ``body`` (http: the first bytes of the
     body, at most 512), ``kind`` (transport: ``connect``, ``timeout``,
     ``reset``, ``tls`` or ``io``), ``reason`` (invalid_response,
-    invalid_token: what is wrong), ``required_scope`` (insufficient_scope: the
-    scopes the request requires), ``retry_after`` (throttled: seconds until a
-    request may be sent again).
+    invalid_token: what is wrong), ``required_scope`` (insufficient_scope:
+    every scope the request requires, space-separated), ``retry_after``
+    (throttled: seconds until a request may be sent again).
     """
 
     code: str = "m2m_auth"
@@ -114,9 +116,20 @@ class CacheError(M2MAuthError):
 
 
 class InvalidTokenError(M2MAuthError):
-    """(Verifier) a token failed validation: ``reason``."""
+    """(Verifier) a token failed validation: ``reason`` is a stable code
+    (``missing``, ``malformed``, ``too_large``, ``disallowed_algorithm``,
+    ``unknown_key``, ``weak_key``, ``bad_signature``, ``bad_typ``, ``crit``,
+    ``wrong_issuer``, ``wrong_audience``, ``expired``, ``not_yet_valid``,
+    ``missing_claim``, ``bad_claim_type``). Never holds the token."""
 
     code = "invalid_token"
+
+
+class InsufficientScopeError(M2MAuthError):
+    """(Verifier) a valid token lacks a scope the request requires:
+    ``required_scope`` lists every required scope, space-separated."""
+
+    code = "insufficient_scope"
 
 
 # The class of each code (the native module raises through this).
@@ -131,5 +144,6 @@ _BY_CODE: dict[str, type[M2MAuthError]] = {
         ThrottledError,
         CacheError,
         InvalidTokenError,
+        InsufficientScopeError,
     )
 }

@@ -3,7 +3,7 @@ Use the `m2m_auth` package, not this module."""
 
 import asyncio
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypedDict, final
 
 from typing_extensions import Self, Unpack, disjoint_base
@@ -14,6 +14,10 @@ __all__ = [
     "Token",
     "Stats",
     "ApiResponse",
+    "Verifier",
+    "Claims",
+    "VerifierStats",
+    "challenge",
     "_before_fork",
     "_after_fork_parent",
     "_after_fork_child",
@@ -79,6 +83,24 @@ class _RequestParameters(TypedDict, total=False):
     organization: _Text | None
     resource: _List | None
     extra: _Map | None
+
+class _VerifierOptions(TypedDict, total=False):
+    """Every verifier option (surface `verifier_options`; None: not given).
+    Checked by tests/test_parity.py."""
+
+    issuer: _Text | None
+    jwks_uri: _Text | None
+    jwks: _Text | None
+    audience: _List | None
+    algorithms: _List | None
+    leeway: _Duration | None
+    strict_typ: _Flag | None
+    max_token_bytes: _Count | None
+    jwks_cache_ttl: _Duration | None
+    jwks_refetch_interval: _Duration | None
+    timeout: _Duration | None
+    ca_certs: _Pem | None
+    cache_size: _Count | None
 
 @final
 class Token:
@@ -220,6 +242,87 @@ class TokenClient:
     @property
     def auth_method(self) -> str:
         """The client authentication method."""
+
+@final
+class Claims:
+    """The claims of a verified access token. Never holds the token itself."""
+
+    @property
+    def issuer(self) -> str:
+        """`iss`: the issuer (equal to the verifier's)."""
+    @property
+    def subject(self) -> str | None:
+        """`sub`, or None."""
+    @property
+    def audience(self) -> list[str]:
+        """`aud` as a list (a string `aud` gives one entry)."""
+    @property
+    def client_id(self) -> str | None:
+        """`client_id`, or None."""
+    @property
+    def scopes(self) -> list[str]:
+        """The granted scopes: `scope` split on spaces, or the `scp` array."""
+    @property
+    def expires_at(self) -> float:
+        """`exp`, in seconds since the epoch."""
+    @property
+    def issued_at(self) -> float | None:
+        """`iat`, in seconds since the epoch, or None."""
+    @property
+    def not_before(self) -> float | None:
+        """`nbf`, in seconds since the epoch, or None."""
+    @property
+    def jwt_id(self) -> str | None:
+        """`jti`, or None."""
+    def has_scope(self, scope: str) -> bool:
+        """True when `scope` is one of `scopes`."""
+    def get(self, name: str, default: Any = None) -> Any:
+        """The claim `name` as `json.loads` would give it, or `default`."""
+    def __getitem__(self, name: str, /) -> Any: ...
+    def __contains__(self, name: object, /) -> bool: ...
+    def as_dict(self) -> dict[str, Any]:
+        """Every claim, as a new `dict`."""
+    def to_json(self) -> str:
+        """Every claim as JSON text."""
+
+@final
+class VerifierStats:
+    """A snapshot of a verifier's counters, and `as_dict()`."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def verified(self) -> int:
+        """Tokens that verified (cache hits included)."""
+    @property
+    def cache_hits(self) -> int:
+        """Of those, answered from the verified-token cache."""
+    @property
+    def jwks_fetches(self) -> int:
+        """JWKS requests made."""
+    @property
+    def failures(self) -> int:
+        """Verifications that failed."""
+    def as_dict(self) -> dict[str, int]:
+        """Every counter by name."""
+
+@disjoint_base
+class Verifier:
+    """Verifies RFC 9068 access tokens (JWTs) against an issuer's keys."""
+
+    def __new__(cls, **options: Unpack[_VerifierOptions]) -> Self: ...
+    def verify(self, token: str) -> Claims:
+        """Verifies a bare access token and returns its claims (GIL released)."""
+    def verify_request(self, authorization: str | None, scopes: str | Iterable[str] | None = None) -> Claims:
+        """Verifies an `Authorization` header (`Bearer <token>`), then requires `scopes`."""
+    def _verify_async(self, token: str) -> Claims | asyncio.Future[Claims]: ...
+    def _verify_request_async(
+        self, authorization: str | None, scopes: str | Iterable[str] | None = None
+    ) -> Claims | asyncio.Future[Claims]: ...
+    def stats(self) -> VerifierStats:
+        """This verifier's counters."""
+
+def challenge(error: BaseException, realm: str | None = None) -> tuple[int, str | None]:
+    """The RFC 6750 answer to a failed verification: `(status, www_authenticate)`."""
 
 def _before_fork() -> None: ...
 def _after_fork_parent() -> None: ...

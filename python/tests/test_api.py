@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import m2m_auth
+import m2m_auth.asgi
+import m2m_auth.fastapi
+import m2m_auth.flask
 import m2m_auth.httpx
 import m2m_auth.requests
 
@@ -22,7 +25,7 @@ def public_members(obj: object) -> list[tuple[str, object]]:
 
 def test_every_public_item_has_a_docstring() -> None:
     missing = []
-    modules = [m2m_auth, m2m_auth.httpx, m2m_auth.requests]
+    modules = [m2m_auth, m2m_auth.httpx, m2m_auth.requests, m2m_auth.fastapi, m2m_auth.flask, m2m_auth.asgi]
     for module in modules:
         if not (module.__doc__ or "").strip():
             missing.append(module.__name__)
@@ -54,6 +57,8 @@ def test_signatures_are_introspectable() -> None:
         params = inspect.signature(m2m_auth.TokenClient).parameters
         assert [p.kind for p in params.values()] == [inspect.Parameter.VAR_KEYWORD]
     assert inspect.iscoroutinefunction(m2m_auth.TokenClient.get_token_async)
+    assert inspect.iscoroutinefunction(m2m_auth.Verifier.verify_async)
+    assert inspect.iscoroutinefunction(m2m_auth.Verifier.verify_request_async)
 
 
 def test_version() -> None:

@@ -16,6 +16,7 @@ from m2m_auth import (
     CacheError,
     ConfigError,
     HTTPError,
+    InsufficientScopeError,
     InvalidResponseError,
     InvalidTokenError,
     M2MAuthError,
@@ -168,6 +169,7 @@ def test_every_code_has_a_class() -> None:
         "throttled": ThrottledError,
         "cache": CacheError,
         "invalid_token": InvalidTokenError,
+        "insufficient_scope": InsufficientScopeError,
     }
     for code, cls in classes.items():
         assert cls.code == code

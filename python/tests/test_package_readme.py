@@ -53,6 +53,7 @@ VALUE_TYPES = {
     "duration": "`float` seconds",
     "instant": "`float` seconds since the epoch",
     "map": "`dict[str, Any]`",
+    "list": "`list[str]`",
 }
 # Python's signature of each client method (tests/surface.json: client_methods).
 METHODS = {
@@ -119,6 +120,25 @@ def tables() -> dict[str, str]:
                     t["doc"],
                 ]
                 for t in SURFACE["token_fields"]
+            ],
+        ),
+        "verifier_options": table(
+            ["option", "type", "default", "meaning"],
+            [
+                [f"`{o['name']}`", OPTION_TYPES[o["type"]], python_default(o), o["doc"]]
+                for o in SURFACE["verifier_options"]
+            ],
+        ),
+        "claims_fields": table(
+            ["attribute", "type", "meaning"],
+            [
+                [
+                    f"`{c['name']}`",
+                    VALUE_TYPES[c["type"]]
+                    + ("" if c["name"] in ("issuer", "audience", "scopes", "expires_at") else " or `None`"),
+                    c["doc"],
+                ]
+                for c in SURFACE["claims_fields"]
             ],
         ),
         "stats": table(

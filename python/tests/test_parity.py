@@ -21,7 +21,7 @@ from conftest import AUDIENCE
 from devserver import REPO, DevServer
 
 import m2m_auth
-from m2m_auth import M2MAuthError, Stats, Token, TokenClient
+from m2m_auth import Claims, M2MAuthError, Stats, Token, TokenClient, Verifier
 
 SURFACE: dict[str, list[dict[str, Any]]] = json.loads((REPO / "tests" / "surface.json").read_text())
 STUB = Path(m2m_auth.__file__).with_name("_native.pyi")
@@ -278,7 +278,12 @@ STUB_TYPES = {
 
 
 @pytest.mark.parametrize(
-    "section, typed_dict", [("client_options", "_ClientOptions"), ("request_parameters", "_RequestParameters")]
+    "section, typed_dict",
+    [
+        ("client_options", "_ClientOptions"),
+        ("request_parameters", "_RequestParameters"),
+        ("verifier_options", "_VerifierOptions"),
+    ],
 )
 def test_the_stub_declares_every_option(section: str, typed_dict: str) -> None:
     declared = {
@@ -295,3 +300,67 @@ def test_the_stub_declares_every_stat_token_field_and_method() -> None:
     assert [m for m in stub_members("Stats") if m in names("stats")] == names("stats")
     assert set(names("token_fields")) <= set(stub_members("Token"))
     assert set(names("client_methods")) <= set(stub_members("TokenClient"))
+
+
+# -- the verifier (the API side) -------------------------------------------------
+
+VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "verify" / "vectors.json").read_text())
+JWKS = json.dumps(VECTORS["jwks"])
+
+
+def verifier_samples() -> dict[str, Any]:
+    """A valid value of each verifier option, as Python passes it."""
+    by_type: dict[str, Any] = {"flag": True, "count": 4096, "duration": 1.5, "pem": some_certificate()}
+    by_name: dict[str, Any] = {
+        "issuer": VECTORS["issuer"],
+        "jwks_uri": "https://issuer.example/.well-known/jwks.json",
+        "jwks": JWKS,
+        "audience": [VECTORS["audience"], "https://other.example/"],
+        "algorithms": ["RS256", "ES256"],
+    }
+    return {i["name"]: by_name.get(i["name"], by_type.get(i["type"])) for i in SURFACE["verifier_options"]}
+
+
+def verifier_base(without: str) -> dict[str, Any]:
+    """A working verifier's options (a static JWKS unless `without` names a key source)."""
+    opts: dict[str, Any] = {"issuer": VECTORS["issuer"], "audience": VECTORS["audience"], "jwks": JWKS}
+    if without == "jwks_uri":
+        del opts["jwks"]
+    return opts
+
+
+@pytest.mark.parametrize("name", names("verifier_options"))
+def test_every_verifier_option_is_accepted(name: str) -> None:
+    opts = verifier_base(without=name)
+    opts[name] = verifier_samples()[name]
+    verifier = Verifier(**opts)
+    assert "issuer.example" in repr(verifier)
+
+
+@pytest.mark.parametrize("name", names("verifier_options"))
+def test_every_verifier_option_refuses_a_value_of_another_type(name: str) -> None:
+    item = next(i for i in SURFACE["verifier_options"] if i["name"] == name)
+    opts = verifier_base(without=name)
+    opts[name] = WRONG[item["type"]]
+    with pytest.raises(m2m_auth.ConfigError, match=name):
+        Verifier(**opts)
+
+
+CLAIM_TYPES: dict[str, type] = {"text": str, "list": list, "instant": float}
+
+
+def test_claims_have_every_field() -> None:
+    case = next(c for c in VECTORS["cases"] if c["name"] == "valid-rs256")
+    claims = Verifier(**verifier_base(without="")).verify(case["token"])
+    assert isinstance(claims, Claims)
+    for item in SURFACE["claims_fields"]:
+        value = getattr(claims, item["name"])
+        assert value is None or isinstance(value, CLAIM_TYPES[item["type"]]), item
+        assert getattr(Claims, item["name"]).__doc__, item["name"]
+    assert set(names("claims_fields")) <= set(stub_members("Claims"))
+
+
+def test_verifier_has_every_method() -> None:
+    for name in names("verifier_methods"):
+        assert getattr(Verifier, name).__doc__, name
+    assert set(names("verifier_methods")) <= set(stub_members("Verifier"))

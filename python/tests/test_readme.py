@@ -36,6 +36,8 @@ def test_readme_python_block_runs(server: DevServer, index: int) -> None:
             "AUTH0_CLIENT_SECRET": "demo-secret",
             "API_AUDIENCE": "https://api.example.com",
             "API_URL": server.api_url,
+            # The API side (python/README.md): the issuer whose tokens it accepts.
+            "AUTH0_ISSUER": server.issuer,
             # ... and m2m-auth's own, for TokenClient.from_env().
             "M2M_AUTH_DOMAIN": server.url,
             "M2M_AUTH_CLIENT_ID": "demo-client",

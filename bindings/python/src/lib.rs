@@ -11,7 +11,10 @@
 //!   the engine's synchronous `cached_token`, without the runtime and without
 //!   releasing the GIL, and hands back the same Python `Token` object for as
 //!   long as the engine hands back the same token.
-//! - [`options`]: client options and request parameters, by name and type.
+//! - [`verifier`], [`claims`]: `Verifier` (the API side: access-token
+//!   verification) and its `Claims`, `VerifierStats` and `challenge`.
+//! - [`options`]: client and verifier options and request parameters, by
+//!   name and type.
 //! - [`types`], [`errors`], [`convert`]: values, exceptions, conversions.
 //! - [`runtime`]: waiting on the engine's runtime from a synchronous call.
 //! - [`aio`]: asyncio integration: the engine's future runs on the runtime and
@@ -24,6 +27,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod claims;
 mod client;
 mod convert;
 mod errors;
@@ -33,6 +37,7 @@ mod options;
 mod runtime;
 mod sync;
 mod types;
+mod verifier;
 
 /// The package version (the engine's).
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -67,6 +72,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Stats>()?;
     types::install_stats(&m.py().get_type::<types::Stats>())?;
     m.add_class::<types::ApiResponse>()?;
+    m.add_class::<verifier::Verifier>()?;
+    m.add_class::<claims::Claims>()?;
+    m.add_class::<claims::VerifierStats>()?;
+    m.add_function(wrap_pyfunction!(verifier::challenge, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_after_fork_parent, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_after_fork_child, m)?)?;

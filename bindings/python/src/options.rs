@@ -2,7 +2,8 @@
 //! extractor each, driven by the table the engine declares
 //! ([`m2m_auth::surface`]), never by a list of its own.
 //!
-//! A keyword names an item of `surface::CLIENT_OPTIONS` (constructor) or
+//! A keyword names an item of `surface::CLIENT_OPTIONS` (client constructor),
+//! `surface::VERIFIER_OPTIONS` (verifier constructor) or
 //! `surface::REQUEST_PARAMETERS` (per call); its value is converted by the
 //! item's [`ValueType`] (Python's units: durations in seconds) and handed to
 //! the engine's `set`, which decides what it means. An unknown keyword is a
@@ -12,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use m2m_auth::surface::{self, Item, ValueType};
-use m2m_auth::{duration_from_secs, OptionValue, Secret, TokenClientBuilder, TokenRequest};
+use m2m_auth::{
+    duration_from_secs, OptionValue, Secret, TokenClientBuilder, TokenRequest, VerifierBuilder,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
@@ -28,6 +31,21 @@ pub(crate) fn client_builder(
 ) -> PyResult<TokenClientBuilder> {
     let mut builder = base.binding("python");
     for (item, value) in named(py, "TokenClient", surface::CLIENT_OPTIONS, options)? {
+        builder
+            .set(item.name, value)
+            .map_err(|e| errors::to_py(py, &e))?;
+    }
+    Ok(builder)
+}
+
+/// The builder of a verifier for `Verifier(**options)`: the same extractor
+/// over `surface::VERIFIER_OPTIONS`.
+pub(crate) fn verifier_builder(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<VerifierBuilder> {
+    let mut builder = m2m_auth::Verifier::builder().user_agent_language("python");
+    for (item, value) in named(py, "Verifier", surface::VERIFIER_OPTIONS, options)? {
         builder
             .set(item.name, value)
             .map_err(|e| errors::to_py(py, &e))?;

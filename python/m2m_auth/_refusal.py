@@ -1,0 +1,40 @@
+"""What the server adapters answer when a request's token is refused: the
+status and ``WWW-Authenticate`` header from the engine (:func:`challenge`),
+and a small JSON body that names the error, never the token."""
+
+from __future__ import annotations
+
+from ._errors import M2MAuthError
+from ._verifier import challenge
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+def required(scopes: str | Iterable[str] | None) -> list[str]:
+    """The scopes an adapter requires: a ``str`` (space-separated) or an iterable."""
+    if scopes is None:
+        return []
+    if isinstance(scopes, str):
+        return scopes.split()
+    return list(scopes)
+
+
+def refusal(error: M2MAuthError, realm: str | None) -> tuple[int, dict[str, str], dict[str, str]]:
+    """``(status, headers, body)`` for a refused request.
+
+    401 and 403 carry the engine's ``WWW-Authenticate``; the body says the
+    error code and its reason code or required scope (all fixed strings or
+    the configured scopes). 503 (the issuer's keys unreachable) says only
+    that the server cannot check tokens now.
+    """
+    status, www_authenticate = challenge(error, realm)
+    headers = {} if www_authenticate is None else {"WWW-Authenticate": www_authenticate}
+    if status == 401:
+        body = {"error": "invalid_token", "reason": error.reason or "invalid"}
+    elif status == 403:
+        body = {"error": "insufficient_scope", "required_scope": error.required_scope or ""}
+    else:
+        body = {"error": "temporarily_unavailable"}
+    return status, headers, body
