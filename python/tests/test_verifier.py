@@ -35,17 +35,8 @@ CASES: list[dict[str, Any]] = VECTORS["cases"]
 CLAIM_FIELDS = ["issuer", "subject", "audience", "client_id", "scopes", "expires_at", "issued_at", "not_before", "jwt_id"]
 
 
-# Vectors whose outcome the core (verify-core) does not give yet: it answers
-# `disallowed_algorithm` for a kid naming a key of another type or curve
-# (FORMAT.md: `unknown_key`), and `malformed` for an empty signature
-# (FORMAT.md: `bad_signature`). Strict: each passes the day the core agrees,
-# and then fails here until it is taken off this list.
-CORE_DIFFERS = {"rs256-with-ec-kid", "es256-with-rsa-kid", "es256-with-p384-kid", "empty-signature"}
-
-
 def vector_param(case: dict[str, Any]) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason="the core differs (see CORE_DIFFERS)")]
-    return pytest.param(case, id=case["name"], marks=marks if case["name"] in CORE_DIFFERS else [])
+    return pytest.param(case, id=case["name"])
 
 
 def vector_verifier(case: dict[str, Any]) -> Verifier:
@@ -133,7 +124,7 @@ def test_one_verifier_shared_across_cases() -> None:
     # turn, against one verifier and one cache.
     verifier = Verifier(issuer=VECTORS["issuer"], audience=VECTORS["audience"], jwks=json.dumps(VECTORS["jwks"]))
     default = {"issuer": VECTORS["issuer"], "audience": [VECTORS["audience"]]}
-    shared = [c for c in CASES if c["options"] == default and "jwks" not in c and c["name"] not in CORE_DIFFERS]
+    shared = [c for c in CASES if c["options"] == default and "jwks" not in c]
     assert len(shared) > 50
     for case in shared + shared:
         check_outcome(case, run_sync(case, verifier))
