@@ -8,28 +8,36 @@ use std::process::Command;
 
 use common::*;
 
+/// The built example `name`: `cargo test` builds examples next to the
+/// test binaries' directory.
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name)
+}
+
 #[test]
-fn readme_shows_the_quickstart_verbatim() {
+fn readme_quotes_its_rust_examples_verbatim() {
     let readme = include_str!("../../README.md");
-    let example = include_str!("../examples/quickstart.rs");
-    assert!(
-        readme.contains(example.trim()),
-        "README.md must quote core/examples/quickstart.rs verbatim"
-    );
+    for (file, text) in [
+        ("quickstart.rs", include_str!("../examples/quickstart.rs")),
+        ("verify.rs", include_str!("../examples/verify.rs")),
+    ] {
+        assert!(
+            readme.contains(text.trim()),
+            "README.md must quote core/examples/{file} verbatim"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quickstart_gets_a_token_and_calls_the_api() {
     let env = env().await;
-    // `cargo test` builds examples next to the test binaries' directory.
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("quickstart");
+    let bin = example("quickstart");
     let out = Command::new(&bin)
         .env("AUTH0_DOMAIN", env.server.url()) // http:// is allowed for loopback only
         .env("AUTH0_CLIENT_ID", &env.client_id)
@@ -54,29 +62,12 @@ async fn the_quickstart_gets_a_token_and_calls_the_api() {
     assert!(!stdout.contains(&env.secret));
 }
 
-#[test]
-fn readme_shows_the_verify_example_verbatim() {
-    let readme = include_str!("../../README.md");
-    let example = include_str!("../examples/verify.rs");
-    assert!(
-        readme.contains(example.trim()),
-        "README.md must quote core/examples/verify.rs verbatim"
-    );
-}
-
 /// The API-side example: a token with the scope passes (200), one without
 /// it is refused (403), no header asks for one (401).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_verify_example_answers_200_403_and_401() {
     let env = env().await;
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("verify");
+    let bin = example("verify");
     let audience = "https://quickstarts/api";
     let token_with = |scope: &'static str| {
         let client = env.client();
