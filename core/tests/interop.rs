@@ -254,3 +254,50 @@ async fn discovery_from_the_issuer_finds_the_token_endpoint() {
     assert_eq!(claims["iss"], p.issuer.as_str());
     assert_eq!(p.token_endpoint, format!("{}/token", p.issuer));
 }
+
+/// The verifier on a real, independent server's tokens (issue #13):
+/// oidc-provider's RS256 `at+jwt` access tokens verify with the `issuer`
+/// option alone (keys found through its discovery document), and are
+/// refused for another audience or another issuer.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn the_verifier_accepts_oidc_provider_tokens_through_discovery() {
+    let p = provider();
+    let (id, secret, method) = clients().remove(0);
+    let api = "https://verified.example.com/";
+    let client = builder(&id, &secret, &method)
+        .resource([api])
+        .build()
+        .unwrap();
+    let token = client
+        .get_token(&TokenRequest::default().scope(["read:data"]))
+        .await
+        .unwrap();
+    let (header, _) = jwt_parts(token.access_token());
+    assert_eq!(header["typ"], "at+jwt");
+    let verifier = |issuer: &str, audience: &str| {
+        m2m_auth::Verifier::builder()
+            .issuer(issuer)
+            .audience(audience)
+            .build()
+            .unwrap()
+    };
+    let claims = verifier(&p.issuer, api)
+        .verify(token.access_token())
+        .await
+        .unwrap_or_else(|e| panic!("oidc-provider token refused: {e}"));
+    assert_eq!(claims.issuer(), p.issuer.as_str());
+    assert_eq!(claims.client_id(), Some(id.as_str()));
+    assert!(claims.has_scope("read:data"), "{:?}", claims.scopes());
+    let other = verifier(&p.issuer, "https://other.example.com/")
+        .verify(token.access_token())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            other.field("reason"),
+            Some(m2m_auth::FieldValue::Text("wrong_audience"))
+        ),
+        "{other}"
+    );
+}
