@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from devserver import REPO
 
-from m2m_auth import OAuthError, TokenClient
+from m2m_auth import InvalidTokenError, OAuthError, TokenClient, Verifier
 
 INTEROP = REPO / "tests" / "interop"
 CONFIG = json.loads((INTEROP / "clients.json").read_text())
@@ -122,3 +122,27 @@ def test_a_wrong_secret_is_invalid_client(provider: Provider) -> None:
     assert info.value.error == "invalid_client"
     assert info.value.status == 401
     assert secret not in str(info.value) and secret not in repr(info.value)
+
+
+def test_the_verifier_accepts_oidc_provider_tokens_through_discovery(provider: Provider) -> None:
+    """oidc-provider's RS256 at+jwt tokens verify with `issuer` alone (keys
+    through its discovery document) and are refused for another audience."""
+    client = CONFIG["clients"][0]
+    api = "https://verified.example.com/"
+    c = TokenClient(
+        token_url=provider.token_endpoint,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        auth_method=client["token_endpoint_auth_method"],
+        resource=[api],
+        scope="read:data",
+        no_proxy=True,
+    )
+    token = c.get_token().access_token
+    verified = Verifier(issuer=provider.issuer, audience=[api]).verify(token)
+    assert verified.issuer == provider.issuer
+    assert verified.client_id == client["client_id"]
+    assert verified.has_scope("read:data")
+    with pytest.raises(InvalidTokenError) as e:
+        Verifier(issuer=provider.issuer, audience=["https://other.example.com/"]).verify(token)
+    assert e.value.reason == "wrong_audience"
