@@ -39,6 +39,7 @@ mod client;
 mod error;
 mod ffi;
 mod logs;
+mod option_cell;
 mod option_setters;
 mod options;
 mod request;

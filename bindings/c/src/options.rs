@@ -6,14 +6,14 @@
 //! problem as `M2M_CONFIG`.
 
 use std::ffi::c_char;
-use std::sync::{Mutex, MutexGuard};
 
-use m2m_core::surface::{self, CLIENT_OPTIONS};
+use m2m_core::surface::CLIENT_OPTIONS;
 use m2m_core::TokenClientBuilder;
 
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, str_arg, write_out};
+use crate::option_cell::OptionCell;
 use crate::result::{m2m_result, Failure};
-use crate::value::{find, CValue, Entries};
+use crate::value::{find, CValue};
 
 /// Options for `m2m_client_new`. Create with `m2m_client_options_new`, fill
 /// with the `m2m_client_options_set_<name>` / `add_<name>` functions (one
@@ -23,44 +23,22 @@ use crate::value::{find, CValue, Entries};
 /// freed.
 #[derive(Default)]
 pub struct m2m_client_options {
-    inner: Mutex<Options>,
-}
-
-#[derive(Clone, Default)]
-struct Options {
-    builder: TokenClientBuilder,
-    entries: Entries,
+    cell: OptionCell<TokenClientBuilder>,
 }
 
 impl m2m_client_options {
     /// The builder of the client these options describe.
     pub(crate) fn builder(&self) -> Result<TokenClientBuilder, Failure> {
-        Ok(self.lock().builder.clone().binding("c"))
+        Ok(self.cell.lock().builder.clone().binding("c"))
     }
 
     /// Sets every option an `M2M_AUTH_*` variable gives, the engine's way
     /// (`TokenClientBuilder::from_vars`); the first that does not parse is
     /// reported by `m2m_client_new`.
     pub(crate) fn load_env(&self) {
-        let mut o = self.lock();
+        let mut o = self.cell.lock();
         let builder = std::mem::take(&mut o.builder);
         o.builder = builder.from_vars(|name| std::env::var(name).ok());
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Options> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Sets the option `item` to `value`.
-    ///
-    /// # Safety
-    /// As [`Entries::convert`].
-    unsafe fn apply(&self, item: &'static surface::Item, value: CValue) -> Result<(), Failure> {
-        let mut o = self.lock();
-        // SAFETY: per this function's contract.
-        let v = unsafe { o.entries.convert(item, value) }?;
-        o.builder.set(item.name, v)?;
-        Ok(())
     }
 }
 
@@ -77,7 +55,7 @@ pub(crate) fn set_option(
         let o = unsafe { ref_arg(options, "options") }?;
         let item = find(CLIENT_OPTIONS, name, "option")?;
         // SAFETY: the setters pass C strings from their callers.
-        unsafe { o.apply(item, value) }
+        unsafe { o.cell.apply(item, value) }
     })
 }
 
@@ -121,7 +99,7 @@ pub extern "C" fn m2m_client_options_set(
         let o = unsafe { ref_arg(options, "options") }?;
         let item = find(CLIENT_OPTIONS, unsafe { str_arg(name, "name") }?, "option")?;
         // SAFETY: `text` is NULL or a NUL-terminated string.
-        unsafe { o.apply(item, CValue::Text(text)) }
+        unsafe { o.cell.apply(item, CValue::Text(text)) }
     })
 }
 

@@ -8,14 +8,14 @@
 //! engine), which reports the first problem as `M2M_CONFIG`.
 
 use std::ffi::c_char;
-use std::sync::{Mutex, MutexGuard};
 
-use m2m_core::surface::{self, VERIFIER_OPTIONS};
+use m2m_core::surface::VERIFIER_OPTIONS;
 use m2m_core::VerifierBuilder;
 
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, str_arg, write_out};
-use crate::result::{m2m_result, Failure};
-use crate::value::{find, CValue, Entries};
+use crate::option_cell::OptionCell;
+use crate::result::m2m_result;
+use crate::value::{find, CValue};
 
 /// Options for `m2m_verifier_new`. Create with `m2m_verifier_options_new`,
 /// fill with the `m2m_verifier_options_set_<name>` / `add_<name>` functions
@@ -24,35 +24,13 @@ use crate::value::{find, CValue, Entries};
 /// options may be freed or reused once it is built). Thread-safe.
 #[derive(Default)]
 pub struct m2m_verifier_options {
-    inner: Mutex<Options>,
-}
-
-#[derive(Default)]
-struct Options {
-    builder: VerifierBuilder,
-    entries: Entries,
+    cell: OptionCell<VerifierBuilder>,
 }
 
 impl m2m_verifier_options {
     /// The builder of the verifier these options describe.
     pub(crate) fn builder(&self) -> VerifierBuilder {
-        self.lock().builder.clone().user_agent_language("c")
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Options> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Sets the option `item` to `value`.
-    ///
-    /// # Safety
-    /// As [`Entries::convert`].
-    unsafe fn apply(&self, item: &'static surface::Item, value: CValue) -> Result<(), Failure> {
-        let mut o = self.lock();
-        // SAFETY: per this function's contract.
-        let v = unsafe { o.entries.convert(item, value) }?;
-        o.builder.set(item.name, v)?;
-        Ok(())
+        self.cell.lock().builder.clone().user_agent_language("c")
     }
 }
 
@@ -69,7 +47,7 @@ pub(crate) fn set_verifier_option(
         let o = unsafe { ref_arg(options, "options") }?;
         let item = find(VERIFIER_OPTIONS, name, "verifier option")?;
         // SAFETY: the setters pass C strings from their callers.
-        unsafe { o.apply(item, value) }
+        unsafe { o.cell.apply(item, value) }
     })
 }
 
@@ -117,6 +95,6 @@ pub extern "C" fn m2m_verifier_options_set(
         let name = unsafe { str_arg(name, "name") }?;
         let item = find(VERIFIER_OPTIONS, name, "verifier option")?;
         // SAFETY: `text` is NULL or a NUL-terminated string.
-        unsafe { o.apply(item, CValue::Text(text)) }
+        unsafe { o.cell.apply(item, CValue::Text(text)) }
     })
 }
