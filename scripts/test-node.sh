@@ -15,4 +15,7 @@ cd "$ROOT/node"
 if [ "$#" -eq 0 ]; then
   set -- test/*.test.mjs
 fi
-exec node --test --test-concurrency=1 "$@"
+# A test that hangs is cancelled and named after 3 minutes (the slowest
+# passes in seconds), and the whole run is bounded, so a hang fails the run
+# with its name instead of holding CI until its own limit.
+exec timeout --kill-after=10 1500 node --test --test-concurrency=1 --test-timeout=180000 "$@"

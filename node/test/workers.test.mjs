@@ -27,8 +27,12 @@ async function inWorker(body, data, options = {}) {
       parentPort.postMessage({ result });
     }).catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));`;
   const worker = new Worker(source, { eval: true, workerData: data, ...options });
+  // Both listeners before the first wait: when a worker ends right after
+  // posting, Node drains its message and emits 'exit' in the same turn, and
+  // an 'exit' listener added after the message would wait forever.
+  const exited = once(worker, 'exit');
   const [msg] = await once(worker, 'message');
-  await once(worker, 'exit');
+  await exited;
   if (msg.error) throw new Error(`worker: ${msg.error}`);
   return msg.result;
 }
