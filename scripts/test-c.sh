@@ -14,7 +14,8 @@
 # client tests (64 threads on a cold cache -> 1 request), every item of the
 # surface (test_surface), fork (test_fork), the verifier (test_verifier: every
 # case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
-# input), every shared
+# input), interop with oidc-provider (test_interop: a token for every client
+# of tests/interop/clients.json, verified through its discovery), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
 # example of bindings/c/README.md (bindings/c/examples/verify.c), the CMake example
@@ -34,6 +35,9 @@ esac
 # ---- 1. what the suite needs ---------------------------------------------------
 if [ "$mode" = test ]; then
   apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev
+  # oidc-provider, the real authorization server of test_interop.
+  ensure_node
+  interop_install
 else
   apt_install gcc libc6-dev binutils
 fi
@@ -105,7 +109,7 @@ fi
 cmds=()
 add() { cmds+=("$(printf '%q ' "$@")"); }
 # A program is tests/c/NAME.c (its main) plus its parts, tests/c/NAME/*.c if any.
-for t in test_abi test_client test_surface test_fork test_verifier conformance bench bench_verify; do
+for t in test_abi test_client test_surface test_fork test_verifier test_interop conformance bench bench_verify; do
   rm -f "$OUT"/{dyn,static,asan}/"$t"
   srcs=("tests/c/$t.c")
   if [ -d "tests/c/$t" ]; then srcs+=("tests/c/$t"/*.c); fi
@@ -239,12 +243,14 @@ run dyn-test_client "$OUT/dyn/test_client"
 run dyn-test_surface "$OUT/dyn/test_surface"
 run dyn-test_fork "$OUT/dyn/test_fork"
 run dyn-test_verifier "$OUT/dyn/test_verifier"
+run dyn-test_interop "$OUT/dyn/test_interop"
 run dyn-conformance "$OUT/dyn/conformance" "${VECTORS[@]}"
 run static-test_abi "$OUT/static/test_abi"
 run static-test_client "$OUT/static/test_client"
 run static-test_surface "$OUT/static/test_surface"
 run static-test_fork "$OUT/static/test_fork"
 run static-test_verifier "$OUT/static/test_verifier"
+run static-test_interop "$OUT/static/test_interop"
 run static-conformance "$OUT/static/conformance" --no-fork "${VECTORS[@]}"
 
 # The runner fails a failing vector.
@@ -314,6 +320,7 @@ valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/
 # (see the suppressions file); memory errors stay checked.
 valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
 valgrind_run test_verifier --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_verifier"
+valgrind_run test_interop --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_interop"
 valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
 start_devserver
 echo "== valgrind-readme-example"
@@ -344,6 +351,7 @@ run asan-test_client "$OUT/asan/test_client"
 run asan-test_surface "$OUT/asan/test_surface"
 run asan-test_fork "$OUT/asan/test_fork"
 run asan-test_verifier "$OUT/asan/test_verifier"
+run asan-test_interop "$OUT/asan/test_interop"
 run asan-conformance "$OUT/asan/conformance" "${VECTORS[@]}"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 

@@ -301,3 +301,36 @@ async fn the_verifier_accepts_oidc_provider_tokens_through_discovery() {
         "{other}"
     );
 }
+
+/// oidc-provider's ES256 `at+jwt` tokens (resources under
+/// https://es256.example.com/ are signed with its P-256 key) verify through
+/// discovery too.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn the_verifier_accepts_oidc_provider_es256_tokens() {
+    let p = provider();
+    let (id, secret, method) = clients().remove(1);
+    // The server signs tokens for resources under this prefix with its P-256 key.
+    let api = "https://es256.example.com/orders";
+    let client = builder(&id, &secret, &method)
+        .resource([api])
+        .build()
+        .unwrap();
+    let token = client
+        .get_token(&TokenRequest::default().scope(["write:data"]))
+        .await
+        .unwrap();
+    let (header, _) = jwt_parts(token.access_token());
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = m2m_auth::Verifier::builder()
+        .issuer(p.issuer.as_str())
+        .audience(api)
+        .build()
+        .unwrap()
+        .verify(token.access_token())
+        .await
+        .unwrap_or_else(|e| panic!("oidc-provider ES256 token refused: {e}"));
+    assert_eq!(claims.client_id(), Some(id.as_str()));
+    assert!(claims.has_scope("write:data"), "{:?}", claims.scopes());
+}

@@ -146,3 +146,25 @@ def test_the_verifier_accepts_oidc_provider_tokens_through_discovery(provider: P
     with pytest.raises(InvalidTokenError) as e:
         Verifier(issuer=provider.issuer, audience=["https://other.example.com/"]).verify(token)
     assert e.value.reason == "wrong_audience"
+
+
+def test_the_verifier_accepts_oidc_provider_es256_tokens(provider: Provider) -> None:
+    """Tokens for resources under https://es256.example.com/ are signed with
+    the server's P-256 key: ES256 verifies through discovery too."""
+    client = CONFIG["clients"][1]
+    api = "https://es256.example.com/orders"
+    c = TokenClient(
+        token_url=provider.token_endpoint,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+        auth_method=client["token_endpoint_auth_method"],
+        resource=[api],
+        scope="write:data",
+        no_proxy=True,
+    )
+    token = c.get_token().access_token
+    header = token.split(".")[0]
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "ES256"
+    verified = Verifier(issuer=provider.issuer, audience=[api]).verify(token)
+    assert verified.client_id == client["client_id"]
+    assert verified.has_scope("write:data")

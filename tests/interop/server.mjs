@@ -1,7 +1,7 @@
 // A real authorization server for m2m-auth's interop tests: oidc-provider
 // (a certified OpenID Provider) with the client credentials grant and RFC 8707
-// resource indicators, issuing RS256 JWT access tokens whose `aud` is the
-// requested resource.
+// resource indicators, issuing JWT access tokens (RS256; ES256 for resources
+// under https://es256.example.com/) whose `aud` is the requested resource.
 //
 //   node tests/interop/server.mjs [--port N] [--exit-on-stdin-eof]
 //
@@ -46,9 +46,13 @@ for (let i = 0; i < args.length; i += 1) {
   }
 }
 
-// A fresh signing key per run: nothing secret is checked in.
+// Fresh signing keys per run: nothing secret is checked in. Tokens are
+// RS256, except for resources under ES256_RESOURCE (ES256, P-256).
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'interop-rs256', alg: 'RS256', use: 'sig' };
+const { privateKey: ecKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ecSigningKey = { ...ecKey.export({ format: 'jwk' }), kid: 'interop-es256', alg: 'ES256', use: 'sig' };
+const ES256_RESOURCE = 'https://es256.example.com/';
 
 const server = http.createServer();
 server.listen(port, '127.0.0.1', () => {
@@ -64,7 +68,7 @@ server.listen(port, '127.0.0.1', () => {
       redirect_uris: [],
       scope: 'read:data write:data',
     })),
-    jwks: { keys: [signingKey] },
+    jwks: { keys: [signingKey, ecSigningKey] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     features: {
       devInteractions: { enabled: false },
@@ -80,7 +84,7 @@ server.listen(port, '127.0.0.1', () => {
           audience: resourceIndicator,
           accessTokenTTL: 300,
           accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
+          jwt: { sign: { alg: resourceIndicator.startsWith(ES256_RESOURCE) ? 'ES256' : 'RS256' } },
         }),
       },
     },

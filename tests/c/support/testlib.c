@@ -99,11 +99,76 @@ static void copy_str(char *dst, size_t n, const char *src) {
   snprintf(dst, n, "%s", src ? src : "");
 }
 
+int server_spawn(child_server *c, char *const argv[], char *line, size_t cap) {
+  c->pid = -1;
+  c->stdin_fd = c->stdout_fd = -1;
+  signal(SIGPIPE, SIG_IGN);
+  int in[2], out[2];
+  if (cap == 0 || pipe2(in, O_CLOEXEC)) return -1;
+  if (pipe2(out, O_CLOEXEC)) {
+    close(in[0]);
+    close(in[1]);
+    return -1;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  /* posix_spawnp: a bare name ("node") is looked up on PATH. */
+  int rc = posix_spawnp(&c->pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  c->stdin_fd = in[1];
+  c->stdout_fd = out[0];
+  if (rc) {
+    fprintf(stderr, "cannot start %s: %s\n", argv[0], strerror(rc));
+    c->pid = -1;
+    server_stop(c);
+    return -1;
+  }
+  /* The first line says where the server listens (30 s at most). */
+  size_t n = 0;
+  double deadline = now_ms() + 30000;
+  while (n < cap - 1) {
+    struct pollfd p = {c->stdout_fd, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0) {
+      if (now_ms() > deadline) break;
+      continue;
+    }
+    ssize_t r = read(c->stdout_fd, line + n, 1);
+    if (r <= 0) break;
+    if (line[n] == '\n') break;
+    n++;
+  }
+  line[n] = 0;
+  return 0;
+}
+
+void server_stop(child_server *c) {
+  if (c->stdin_fd >= 0) close(c->stdin_fd);
+  c->stdin_fd = -1;
+  if (c->pid > 0) {
+    int status;
+    double deadline = now_ms() + 5000;
+    while (waitpid(c->pid, &status, WNOHANG) == 0) {
+      if (now_ms() > deadline) {
+        kill(c->pid, SIGKILL);
+        waitpid(c->pid, &status, 0);
+        break;
+      }
+      sleep_ms(5);
+    }
+  }
+  c->pid = -1;
+  if (c->stdout_fd >= 0) close(c->stdout_fd);
+  c->stdout_fd = -1;
+}
+
 int devserver_start(devserver *s, const char *clients_json, const char *extra_arg) {
   memset(s, 0, sizeof *s);
-  s->pid = -1;
-  s->stdin_fd = s->stdout_fd = -1;
-  signal(SIGPIPE, SIG_IGN);
+  s->proc.pid = -1;
+  s->proc.stdin_fd = s->proc.stdout_fd = -1;
   const char *bin = getenv("M2M_AUTH_DEVSERVER");
   if (!bin || !*bin) bin = "target/debug/m2m-auth-devserver";
   char *argv[8];
@@ -126,40 +191,12 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
   if (extra_arg) argv[argc++] = (char *)extra_arg;
   argv[argc] = NULL;
 
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) return -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  int rc = posix_spawn(&s->pid, bin, &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(out[1]);
-  s->stdin_fd = in[1];
-  s->stdout_fd = out[0];
-  if (rc) {
-    fprintf(stderr, "cannot start %s: %s\n", bin, strerror(rc));
-    s->pid = -1;
+  /* The first line is one JSON object with the URLs. */
+  char line[1024];
+  if (server_spawn(&s->proc, argv, line, sizeof line)) {
     devserver_stop(s);
     return -1;
   }
-  /* The first line is one JSON object with the URLs. */
-  char line[1024];
-  size_t n = 0;
-  double deadline = now_ms() + 30000;
-  while (n < sizeof line - 1) {
-    struct pollfd p = {s->stdout_fd, POLLIN, 0};
-    if (poll(&p, 1, 1000) <= 0) {
-      if (now_ms() > deadline) break;
-      continue;
-    }
-    ssize_t r = read(s->stdout_fd, line + n, 1);
-    if (r <= 0) break;
-    if (line[n] == '\n') break;
-    n++;
-  }
-  line[n] = 0;
   char err[128];
   jval *v = json_parse(line, err, sizeof err);
   if (!v || !json_get_str(v, "url")) {
@@ -186,23 +223,7 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
 }
 
 void devserver_stop(devserver *s) {
-  if (s->stdin_fd >= 0) close(s->stdin_fd);
-  s->stdin_fd = -1;
-  if (s->pid > 0) {
-    int status;
-    double deadline = now_ms() + 5000;
-    while (waitpid(s->pid, &status, WNOHANG) == 0) {
-      if (now_ms() > deadline) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
-        break;
-      }
-      sleep_ms(5);
-    }
-  }
-  s->pid = -1;
-  if (s->stdout_fd >= 0) close(s->stdout_fd);
-  s->stdout_fd = -1;
+  server_stop(&s->proc);
   if (s->clients_file[0]) unlink(s->clients_file);
   s->clients_file[0] = 0;
 }

@@ -54,10 +54,23 @@ void sleep_ms(long ms);
 
 /* ---- the dev/fault server ---------------------------------------------- */
 
-typedef struct devserver {
+/* A server the tests run as a child process: it prints one line saying
+ * where it listens, and stops when its stdin closes (--exit-on-stdin-eof). */
+typedef struct child_server {
   pid_t pid;
-  int stdin_fd;   /* closing it stops the server (--exit-on-stdin-eof) */
+  int stdin_fd;   /* closing it stops the server */
   int stdout_fd;
+} child_server;
+
+/* Starts argv[0] (a path, or a name looked up on PATH) with argv and reads
+ * its first stdout line into `line` (`cap` bytes, NUL-terminated, without
+ * the newline; empty if none came within 30 s). 0 once started. */
+int server_spawn(child_server *c, char *const argv[], char *line, size_t cap);
+/* Closes its stdin and waits for it (5 s, then SIGKILL). Idempotent. */
+void server_stop(child_server *c);
+
+typedef struct devserver {
+  child_server proc;
   int port;
   char url[64], issuer[64], token_url[96], api_url[96], control_url[96];
   char control_token[80]; /* from the startup line; the control API needs it */
