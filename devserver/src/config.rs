@@ -1,11 +1,30 @@
 //! Client registrations and server configuration.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::jwks::parse_jwks;
 
 /// `client_secret_post`: credentials in the form body.
 pub const CLIENT_SECRET_POST: &str = "client_secret_post";
 /// `client_secret_basic`: credentials in an HTTP Basic `Authorization` header.
 pub const CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+/// `client_secret_jwt` (RFC 7523, OpenID Connect Core §9): a client
+/// assertion signed with HS256/384/512, keyed with the client secret.
+pub const CLIENT_SECRET_JWT: &str = "client_secret_jwt";
+/// `private_key_jwt` (RFC 7523, OpenID Connect Core §9): a client assertion
+/// signed with a private key whose public half is in the client's `jwks`.
+pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+/// Every authentication method the token endpoint knows.
+pub const AUTH_METHODS: [&str; 4] = [
+    CLIENT_SECRET_POST,
+    CLIENT_SECRET_BASIC,
+    CLIENT_SECRET_JWT,
+    PRIVATE_KEY_JWT,
+];
+/// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+pub const JWT_BEARER_ASSERTION_TYPE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Token lifetime (seconds) used when a client does not set `token_lifetime`.
 pub const DEFAULT_TOKEN_LIFETIME: u64 = 86_400;
 
@@ -18,10 +37,14 @@ pub const DEFAULT_TOKEN_LIFETIME: u64 = 86_400;
 pub struct ClientConfig {
     /// The client id (non-empty).
     pub client_id: String,
-    /// The client secret.
+    /// The client secret (for `client_secret_post`, `client_secret_basic`
+    /// and the HMAC key of `client_secret_jwt`). May be omitted in JSON (empty)
+    /// for a client that only uses `private_key_jwt`.
+    #[serde(default)]
     pub client_secret: String,
-    /// Allowed authentication methods (`client_secret_post`,
-    /// `client_secret_basic`); `None` allows both.
+    /// Allowed authentication methods, from [`AUTH_METHODS`]. `None` allows
+    /// `client_secret_post`, `client_secret_basic` and `client_secret_jwt`,
+    /// plus `private_key_jwt` when `jwks` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_methods: Option<Vec<String>>,
     /// Allowed audiences / resources; `None` allows any.
@@ -34,6 +57,11 @@ pub struct ClientConfig {
     /// Token lifetime in seconds; `None` means [`DEFAULT_TOKEN_LIFETIME`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_lifetime: Option<u64>,
+    /// The client's public keys for `private_key_jwt`: a JWK Set
+    /// `{"keys": [JWK...]}` of RSA (2048 to 8192 bits), EC P-256 / P-384 and
+    /// OKP Ed25519 public keys (see PROTOCOL.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
 }
 
 impl ClientConfig {
@@ -56,24 +84,53 @@ impl ClientConfig {
             audiences: Some(vec!["https://api.example.com".into()]),
             scopes: Some(vec!["read:data".into(), "write:data".into()]),
             token_lifetime: Some(DEFAULT_TOKEN_LIFETIME),
+            jwks: None,
         }
     }
 
-    /// Checks the registration: a non-empty `client_id` and only known
-    /// `auth_methods`.
+    /// A client that authenticates with `private_key_jwt` only, with these
+    /// public keys (a JWK Set `{"keys": [...]}`) and no secret.
+    pub fn private_key_jwt(client_id: impl Into<String>, jwks: Value) -> Self {
+        ClientConfig {
+            client_id: client_id.into(),
+            auth_methods: Some(vec![PRIVATE_KEY_JWT.into()]),
+            jwks: Some(jwks),
+            ..Default::default()
+        }
+    }
+
+    /// Checks the registration: a non-empty `client_id`, only known
+    /// `auth_methods`, a usable `jwks` if there is one (and one if
+    /// `private_key_jwt` is listed), a secret if `client_secret_jwt` is
+    /// listed. Messages name the client, never key material.
     pub fn validate(&self) -> Result<(), String> {
         if self.client_id.is_empty() {
             return Err("client_id must not be empty".into());
         }
+        let id = &self.client_id;
         if let Some(methods) = &self.auth_methods {
             for m in methods {
-                if m != CLIENT_SECRET_POST && m != CLIENT_SECRET_BASIC {
+                if !AUTH_METHODS.contains(&m.as_str()) {
                     return Err(format!(
-                        "client {:?}: unknown auth method {m:?} (expected {CLIENT_SECRET_POST} or {CLIENT_SECRET_BASIC})",
-                        self.client_id
+                        "client {id:?}: unknown auth method {m:?} (expected one of {})",
+                        AUTH_METHODS.join(", ")
                     ));
                 }
             }
+            let listed = |x: &str| methods.iter().any(|m| m == x);
+            if listed(PRIVATE_KEY_JWT) && self.jwks.is_none() {
+                return Err(format!(
+                    "client {id:?}: {PRIVATE_KEY_JWT} needs a jwks with at least one public key"
+                ));
+            }
+            if listed(CLIENT_SECRET_JWT) && self.client_secret.is_empty() {
+                return Err(format!(
+                    "client {id:?}: {CLIENT_SECRET_JWT} needs a non-empty client_secret"
+                ));
+            }
+        }
+        if let Some(jwks) = &self.jwks {
+            parse_jwks(jwks).map_err(|e| format!("client {id:?}: jwks {e}"))?;
         }
         Ok(())
     }
@@ -83,10 +140,16 @@ impl ClientConfig {
         self.token_lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME)
     }
 
-    /// Whether this client may authenticate with `method`.
+    /// Whether this client may authenticate with `method`. Without
+    /// `auth_methods`: the three secret methods, and `private_key_jwt` when
+    /// `jwks` is set.
     pub fn allows_method(&self, method: &str) -> bool {
         match &self.auth_methods {
-            None => true,
+            None => match method {
+                CLIENT_SECRET_POST | CLIENT_SECRET_BASIC | CLIENT_SECRET_JWT => true,
+                PRIVATE_KEY_JWT => self.jwks.is_some(),
+                _ => false,
+            },
             Some(m) => m.iter().any(|x| x == method),
         }
     }

@@ -26,6 +26,7 @@
 mod body;
 mod config;
 mod faults;
+mod jwks;
 pub mod keys;
 mod redact;
 mod server;
@@ -48,7 +49,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
 pub use config::{
-    ClientConfig, ServerConfig, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, DEFAULT_TOKEN_LIFETIME,
+    ClientConfig, ServerConfig, AUTH_METHODS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT,
+    CLIENT_SECRET_POST, DEFAULT_TOKEN_LIFETIME, JWT_BEARER_ASSERTION_TYPE, PRIVATE_KEY_JWT,
 };
 pub use faults::{FaultStep, Target};
 pub use keys::KID;

@@ -1,8 +1,117 @@
-//! Client authentication by HTTP Basic (RFC 6749 §2.3.1): the credentials
-//! are form-encoded before base64.
+//! Client authentication at the token endpoint: `client_secret_basic`
+//! (RFC 6749 §2.3.1: the credentials are form-encoded before base64),
+//! `client_secret_post`, and a JWT client assertion ([`super::assertion`]:
+//! `client_secret_jwt`, `private_key_jwt`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use hyper::header::{self, HeaderMap};
+use hyper::StatusCode;
+
+use super::assertion::verify_assertion;
+use super::reply::{oauth_error, Reply};
+use super::state::{Client, Shared};
+use crate::config::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, JWT_BEARER_ASSERTION_TYPE};
+
+const BASIC_REALM: &str = r#"Basic realm="m2m-auth-devserver""#;
+
+/// Authenticates the client of a token request (`params`: the form, empty
+/// values already dropped). Returns the client or the error reply (boxed:
+/// it is large and rare).
+pub(super) fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Arc<Client>, Box<Reply>> {
+    let basic = basic_credentials(headers);
+    let used_basic = !matches!(basic, BasicCreds::None);
+    let invalid_client = |desc: &str| {
+        let r = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", desc);
+        Box::new(if used_basic {
+            r.header(header::WWW_AUTHENTICATE, BASIC_REALM)
+        } else {
+            r
+        })
+    };
+    let invalid_request = |desc: &str| {
+        Box::new(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            desc,
+        ))
+    };
+
+    let assertion = params.get("client_assertion");
+    let assertion_type = params.get("client_assertion_type");
+    if assertion.is_some() || assertion_type.is_some() {
+        if used_basic || params.contains_key("client_secret") {
+            return Err(invalid_request(
+                "client authenticated with both a client assertion and client_secret or Basic credentials",
+            ));
+        }
+        match assertion_type {
+            None => {
+                return Err(invalid_request(
+                    "client_assertion without client_assertion_type",
+                ))
+            }
+            Some(t) if t != JWT_BEARER_ASSERTION_TYPE => {
+                return Err(invalid_request(&format!(
+                    "client_assertion_type must be {JWT_BEARER_ASSERTION_TYPE}"
+                )))
+            }
+            Some(_) => {}
+        }
+        let Some(assertion) = assertion else {
+            return Err(invalid_request(
+                "client_assertion_type without client_assertion",
+            ));
+        };
+        return verify_assertion(
+            shared,
+            assertion,
+            params.get("client_id").map(String::as_str),
+        )
+        .map_err(|desc| invalid_client(&desc));
+    }
+
+    let (client_id, secret, method) = match basic {
+        BasicCreds::Malformed => return Err(invalid_client("malformed Basic credentials")),
+        BasicCreds::Some(id, secret) => {
+            if params.contains_key("client_secret") {
+                return Err(invalid_request(
+                    "client authenticated with both Basic and client_secret in the body",
+                ));
+            }
+            if params
+                .get("client_id")
+                .is_some_and(|body_id| *body_id != id)
+            {
+                return Err(invalid_request(
+                    "client_id in the body differs from the Basic credentials",
+                ));
+            }
+            (id, secret, CLIENT_SECRET_BASIC)
+        }
+        BasicCreds::None => match (params.get("client_id"), params.get("client_secret")) {
+            (Some(id), Some(secret)) => (id.clone(), secret.clone(), CLIENT_SECRET_POST),
+            _ => return Err(invalid_client("client authentication required")),
+        },
+    };
+    let client = match shared.clients.read().get(&client_id) {
+        Some(c) => c.clone(),
+        None => return Err(invalid_client("unknown client or wrong secret")),
+    };
+    if client.config.client_secret != secret {
+        return Err(invalid_client("unknown client or wrong secret"));
+    }
+    if !client.config.allows_method(method) {
+        return Err(invalid_client(&format!("client may not use {method}")));
+    }
+    Ok(client)
+}
 
 /// Decodes one `application/x-www-form-urlencoded` component (`+` is a space).
 fn form_decode(s: &str) -> Option<String> {
@@ -30,13 +139,13 @@ fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-pub(super) enum BasicCreds {
+enum BasicCreds {
     None,
     Malformed,
     Some(String, String),
 }
 
-pub(super) fn basic_credentials(headers: &HeaderMap) -> BasicCreds {
+fn basic_credentials(headers: &HeaderMap) -> BasicCreds {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return BasicCreds::None;
     };

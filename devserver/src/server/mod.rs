@@ -2,8 +2,10 @@
 //!
 //! - [`routing`]: the entry point (`handle`), dispatch by path, discovery and
 //!   JWKS, reading bodies, recording token requests;
-//! - [`token`]: the token endpoint (client authentication, scope, audience)
-//!   and signing access tokens; [`client_auth`]: HTTP Basic credentials;
+//! - [`token`]: the token endpoint (grant, scope, audience) and signing
+//!   access tokens; [`client_auth`]: client authentication (Basic, post, or
+//!   a client assertion); [`assertion`]: checking a JWT client assertion
+//!   (`client_secret_jwt`, `private_key_jwt`) and the replay memory;
 //! - [`api`]: the protected `/api`;
 //! - [`control`]: the control API (`/_control/...`); [`guard`]: who may use
 //!   it (the `Host` check and the control token);
@@ -12,6 +14,7 @@
 //! - [`state`]: what the handlers share (clients, fault scripts, counters).
 
 mod api;
+mod assertion;
 mod client_auth;
 mod control;
 mod fault_steps;

@@ -1,5 +1,6 @@
 //! What every handler shares: the clients, both fault scripts, the request
-//! counters, the recorded token requests, the cheap-token cache, the key.
+//! counters, the recorded token requests, the cheap-token cache, the
+//! client-assertion replay memory, the key.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,8 +11,10 @@ use jsonwebtoken::{Algorithm, Validation};
 use parking_lot::{Mutex, RwLock};
 use serde_json::json;
 
-use crate::config::{ClientConfig, ServerConfig, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
+use super::assertion::ReplayMemory;
+use crate::config::{ClientConfig, ServerConfig, AUTH_METHODS};
 use crate::faults::{FaultScript, FaultStep, Target};
+use crate::jwks::{parse_jwks, Alg, Jwk};
 use crate::keys::{keys, Keys};
 use crate::{RecordedRequest, Stats};
 
@@ -20,13 +23,31 @@ pub(crate) const MAX_RECORDED: usize = 100_000;
 
 pub(super) type CacheKey = (String, Vec<String>, Option<String>, Option<String>, u64);
 
+/// A registered client: its configuration and its `jwks`, parsed once.
+pub(crate) struct Client {
+    pub(crate) config: ClientConfig,
+    pub(crate) keys: Vec<Jwk>,
+}
+
+impl Client {
+    /// `c` must have passed [`ClientConfig::validate`].
+    fn new(c: ClientConfig) -> Arc<Client> {
+        let keys = c
+            .jwks
+            .as_ref()
+            .and_then(|j| parse_jwks(j).ok())
+            .unwrap_or_default();
+        Arc::new(Client { config: c, keys })
+    }
+}
+
 pub(crate) struct Shared {
     pub url: String,
     /// The bound port: the only one the control API accepts in `Host`.
     pub(crate) port: u16,
     /// The secret the control API requires (`Authorization: Bearer ...`).
     pub(crate) control_token: String,
-    pub clients: RwLock<HashMap<String, ClientConfig>>,
+    pub clients: RwLock<HashMap<String, Arc<Client>>>,
     pub(super) token_faults: Mutex<FaultScript>,
     pub(super) api_faults: Mutex<FaultScript>,
     pub(super) token_requests: AtomicU64,
@@ -39,6 +60,8 @@ pub(crate) struct Shared {
     pub(super) keys: &'static Keys,
     pub(super) validation: Validation,
     pub(super) discovery_body: Bytes,
+    /// The `jti`s of accepted client assertions, until they expire.
+    pub(super) replay: Mutex<ReplayMemory>,
 }
 
 impl Shared {
@@ -54,7 +77,9 @@ impl Shared {
             "token_endpoint": format!("{url}/oauth/token"),
             "jwks_uri": format!("{url}/.well-known/jwks.json"),
             "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": [CLIENT_SECRET_POST, CLIENT_SECRET_BASIC],
+            "token_endpoint_auth_methods_supported": AUTH_METHODS,
+            "token_endpoint_auth_signing_alg_values_supported":
+                Alg::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
         }))
         .expect("serialize discovery")
         .into();
@@ -65,7 +90,7 @@ impl Shared {
                 config
                     .clients
                     .iter()
-                    .map(|c| (c.client_id.clone(), c.clone()))
+                    .map(|c| (c.client_id.clone(), Client::new(c.clone())))
                     .collect(),
             ),
             token_faults: Mutex::default(),
@@ -80,6 +105,7 @@ impl Shared {
             keys: keys(),
             validation,
             discovery_body,
+            replay: Mutex::default(),
             url,
         }
     }
@@ -100,7 +126,9 @@ impl Shared {
     }
 
     pub(crate) fn add_client(&self, c: ClientConfig) {
-        self.clients.write().insert(c.client_id.clone(), c);
+        self.clients
+            .write()
+            .insert(c.client_id.clone(), Client::new(c));
     }
 
     pub(crate) fn stats(&self) -> Stats {

@@ -11,13 +11,11 @@ use hyper::{Method, StatusCode};
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{json, Map, Value};
 
-use super::client_auth::{basic_credentials, BasicCreds};
+use super::client_auth::authenticate;
 use super::reply::{method_not_allowed, oauth_error, Reply};
 use super::state::{CacheKey, Shared};
-use crate::config::{ClientConfig, CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
+use crate::config::ClientConfig;
 use crate::keys::KID;
-
-const BASIC_REALM: &str = r#"Basic realm="m2m-auth-devserver""#;
 
 pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
     if parts.method != Method::POST {
@@ -87,53 +85,11 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Rep
         }
     }
 
-    // Client authentication.
-    let basic = basic_credentials(&parts.headers);
-    let used_basic = !matches!(basic, BasicCreds::None);
-    let invalid_client = |desc: &str| {
-        let r = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", desc);
-        if used_basic {
-            r.header(header::WWW_AUTHENTICATE, BASIC_REALM)
-        } else {
-            r
-        }
+    let client = match authenticate(shared, &parts.headers, &params) {
+        Ok(c) => c,
+        Err(reply) => return *reply,
     };
-    let (client_id, secret, method) = match basic {
-        BasicCreds::Malformed => return invalid_client("malformed Basic credentials"),
-        BasicCreds::Some(id, secret) => {
-            if params.contains_key("client_secret") {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "client authenticated with both Basic and client_secret in the body",
-                );
-            }
-            if let Some(body_id) = params.get("client_id") {
-                if *body_id != id {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_request",
-                        "client_id in the body differs from the Basic credentials",
-                    );
-                }
-            }
-            (id, secret, CLIENT_SECRET_BASIC)
-        }
-        BasicCreds::None => match (params.get("client_id"), params.get("client_secret")) {
-            (Some(id), Some(secret)) => (id.clone(), secret.clone(), CLIENT_SECRET_POST),
-            _ => return invalid_client("client authentication required"),
-        },
-    };
-    let client = match shared.clients.read().get(&client_id) {
-        Some(c) => c.clone(),
-        None => return invalid_client("unknown client or wrong secret"),
-    };
-    if client.client_secret != secret {
-        return invalid_client("unknown client or wrong secret");
-    }
-    if !client.allows_method(method) {
-        return invalid_client(&format!("client may not use {method}"));
-    }
+    let client = &client.config;
 
     // Scope.
     let requested: Vec<&str> = params
@@ -208,7 +164,7 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Rep
     let org = params.get("organization").cloned();
 
     let lifetime = client.lifetime();
-    let (jwt, expires_in) = issue(shared, &client, auds, scope_claim, org, lifetime);
+    let (jwt, expires_in) = issue(shared, client, auds, scope_claim, org, lifetime);
     let mut body = Map::new();
     body.insert("access_token".into(), Value::String(jwt.to_string()));
     body.insert("token_type".into(), "Bearer".into());
