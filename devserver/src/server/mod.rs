@@ -5,7 +5,8 @@
 //! - [`token`]: the token endpoint (grant, scope, audience) and signing
 //!   access tokens; [`client_auth`]: client authentication (Basic, post, or
 //!   a client assertion); [`assertion`]: checking a JWT client assertion
-//!   (`client_secret_jwt`, `private_key_jwt`) and the replay memory;
+//!   (`client_secret_jwt`, `private_key_jwt`); [`replay`]: the `jti`s of
+//!   accepted assertions;
 //! - [`api`]: the protected `/api`;
 //! - [`control`]: the control API (`/_control/...`); [`guard`]: who may use
 //!   it (the `Host` check and the control token);
@@ -19,6 +20,7 @@ mod client_auth;
 mod control;
 mod fault_steps;
 mod guard;
+mod replay;
 mod reply;
 mod routing;
 mod state;

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use parking_lot::{Mutex, RwLock};
 use serde_json::json;
 
-use super::assertion::ReplayMemory;
+use super::replay::ReplayMemory;
 use crate::config::{ClientConfig, ServerConfig, AUTH_METHODS};
 use crate::faults::{FaultScript, FaultStep, Target};
 use crate::jwks::{parse_jwks, Alg, Jwk};
