@@ -66,7 +66,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A client with this id and secret and every other field at its default
-    /// (both auth methods, any audience, any scope, 86400 s tokens).
+    /// (the secret auth methods, any audience, any scope, 86400 s tokens, no
+    /// `jwks`).
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         ClientConfig {
             client_id: client_id.into(),

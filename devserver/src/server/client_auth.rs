@@ -104,7 +104,8 @@ pub(super) fn authenticate(
         Some(c) => c.clone(),
         None => return Err(invalid_client("unknown client or wrong secret")),
     };
-    if client.config.client_secret != secret {
+    // An empty registered secret (a client that only has keys) matches nothing.
+    if client.config.client_secret.is_empty() || client.config.client_secret != secret {
         return Err(invalid_client("unknown client or wrong secret"));
     }
     if !client.config.allows_method(method) {

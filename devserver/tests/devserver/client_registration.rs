@@ -2,6 +2,7 @@
 //! `client_secret_jwt` / `private_key_jwt`, the `jwks` field, and the
 //! configuration errors (which name the client, never key material).
 
+use base64::Engine as _;
 use jsonwebtoken::Algorithm;
 use m2m_auth_devserver::{ClientConfig, DevServer, ServerConfig};
 use serde_json::{json, Value};
@@ -50,6 +51,36 @@ async fn control_api_registers_a_jwks_client_without_a_secret() {
     )
     .await;
     assert_eq!(r.status, 401);
+    // Keys and no auth_methods: private_key_jwt works, an empty Basic
+    // password does not.
+    let body = json!({"client_id": "keys-only", "jwks": jwks(&[("p256", "k")])});
+    let r = control(&srv, "POST", "/_control/clients", &body.to_string()).await;
+    assert_eq!(r.status, 200);
+    let a = sign(
+        Algorithm::ES256,
+        None,
+        &claims(&srv, "keys-only"),
+        &signing_key("p256"),
+    );
+    assert_token_for(&post_assertion(srv.local_addr(), &a).await, "keys-only");
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("keys-only:")
+    );
+    let r = crate::support::http(
+        srv.local_addr(),
+        "POST",
+        "/oauth/token",
+        &[crate::support::FORM, ("Authorization", &basic)],
+        b"grant_type=client_credentials",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json()["error_description"],
+        "unknown client or wrong secret"
+    );
 }
 
 #[tokio::test]
