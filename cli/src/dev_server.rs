@@ -95,12 +95,11 @@ fn summary(server: &DevServer, clients: &[m2m_auth_devserver::ClientConfig]) -> 
         control = server.control_url(),
     );
     for c in clients {
-        let methods = c
-            .auth_methods
-            .as_ref()
-            .map_or("client_secret_post, client_secret_basic".into(), |m| {
-                m.join(", ")
-            });
+        let methods = m2m_auth_devserver::AUTH_METHODS
+            .into_iter()
+            .filter(|m| c.allows_method(m))
+            .collect::<Vec<_>>()
+            .join(", ");
         let audiences = c.audiences.as_ref().map_or("any".into(), |a| a.join(", "));
         text.push_str(&format!(
             "  client          {} ({methods}; audiences: {audiences}; tokens for {} s)\n",
