@@ -1,11 +1,18 @@
-//! JWKs turned into ring keys once, at JWKS load (docs/design.md §10): the
+//! JWKs turned into verification-ready keys (docs/design.md §10): the
 //! key's type must match the token's `alg`, and the JWK's own `alg`/`use`
 //! when present; RSA keys below 2048 bits are refused as `weak_key`;
 //! symmetric (`oct`) and unknown keys are never used.
+//!
+//! Keys are parsed once and kept parsed (aws-lc-rs `ParsedPublicKey`): an
+//! RSA key's Montgomery constants are computed on its first use, not on
+//! every verification as `ring`'s per-call key API does (a third of an
+//! RS256 check).
 
+use std::sync::OnceLock;
+
+use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use serde_json::{Map, Value};
 
 use super::reason;
@@ -73,13 +80,28 @@ impl Alg {
     }
 }
 
-/// A public key in the form ring verifies with.
+/// A public key, parsed for verification.
 enum PublicKey {
-    Rsa(RsaPublicKeyComponents<Vec<u8>>),
-    /// An uncompressed SEC1 point (P-256 or P-384).
-    Ec(Vec<u8>),
-    Ed25519(Vec<u8>),
+    /// An RSA key: its DER `RSAPublicKey`, parsed once per algorithm it is
+    /// used with (a parsed key is bound to one algorithm), on first use.
+    Rsa {
+        der: Vec<u8>,
+        parsed: Box<[OnceLock<Option<ParsedPublicKey>>; RSA_ALGS.len()]>,
+    },
+    /// A P-256 or P-384 key, for its one algorithm.
+    Ec(ParsedPublicKey),
+    Ed25519(ParsedPublicKey),
 }
+
+/// The RSA algorithms, in the order of `PublicKey::Rsa::parsed`.
+const RSA_ALGS: [(Alg, &signature::RsaParameters); 6] = [
+    (Alg::Rs256, &signature::RSA_PKCS1_2048_8192_SHA256),
+    (Alg::Rs384, &signature::RSA_PKCS1_2048_8192_SHA384),
+    (Alg::Rs512, &signature::RSA_PKCS1_2048_8192_SHA512),
+    (Alg::Ps256, &signature::RSA_PSS_2048_8192_SHA256),
+    (Alg::Ps384, &signature::RSA_PSS_2048_8192_SHA384),
+    (Alg::Ps512, &signature::RSA_PSS_2048_8192_SHA512),
+];
 
 /// One signing key of a JWKS.
 struct Jwk {
@@ -187,35 +209,23 @@ impl KeySet {
 }
 
 fn verify_with(key: &PublicKey, alg: Alg, input: &[u8], sig: &[u8]) -> bool {
-    use signature as s;
-    match key {
-        PublicKey::Rsa(c) => {
-            let params: &s::RsaParameters = match alg {
-                Alg::Rs256 => &s::RSA_PKCS1_2048_8192_SHA256,
-                Alg::Rs384 => &s::RSA_PKCS1_2048_8192_SHA384,
-                Alg::Rs512 => &s::RSA_PKCS1_2048_8192_SHA512,
-                Alg::Ps256 => &s::RSA_PSS_2048_8192_SHA256,
-                Alg::Ps384 => &s::RSA_PSS_2048_8192_SHA384,
-                Alg::Ps512 => &s::RSA_PSS_2048_8192_SHA512,
-                _ => return false,
+    let parsed = match key {
+        PublicKey::Rsa { der, parsed } => {
+            let Some(at) = RSA_ALGS.iter().position(|(a, _)| *a == alg) else {
+                return false;
             };
-            c.verify(params, input, sig).is_ok()
+            let params: &'static dyn VerificationAlgorithm = RSA_ALGS[at].1;
+            parsed[at].get_or_init(|| ParsedPublicKey::new(params, der).ok())
         }
-        PublicKey::Ec(point) => {
-            let a: &'static dyn s::VerificationAlgorithm = match alg {
-                Alg::Es256 => &s::ECDSA_P256_SHA256_FIXED,
-                Alg::Es384 => &s::ECDSA_P384_SHA384_FIXED,
-                _ => return false,
-            };
-            UnparsedPublicKey::new(a, point).verify(input, sig).is_ok()
+        PublicKey::Ec(k) | PublicKey::Ed25519(k) => {
+            // Bound at load to the one algorithm of its curve (`find`
+            // already matched the family): a check that costs nothing.
+            return k.verify_sig(input, sig).is_ok();
         }
-        PublicKey::Ed25519(x) => {
-            alg == Alg::EdDsa
-                && UnparsedPublicKey::new(&s::ED25519, x)
-                    .verify(input, sig)
-                    .is_ok()
-        }
-    }
+    };
+    parsed
+        .as_ref()
+        .is_some_and(|k| k.verify_sig(input, sig).is_ok())
 }
 
 fn b64(v: Option<&Value>) -> Option<Vec<u8>> {
@@ -240,12 +250,19 @@ fn jwk(o: &Map<String, Value>) -> Option<Jwk> {
         o.get("crv").and_then(Value::as_str),
     ) {
         ("RSA", _) => (Family::Rsa, rsa(b64(o.get("n"))?, b64(o.get("e"))?)?),
-        ("EC", Some("P-256")) => (Family::P256, Ok(ec(o, 32)?)),
-        ("EC", Some("P-384")) => (Family::P384, Ok(ec(o, 48)?)),
+        ("EC", Some("P-256")) => (
+            Family::P256,
+            Ok(ec(o, 32, &signature::ECDSA_P256_SHA256_FIXED)?),
+        ),
+        ("EC", Some("P-384")) => (
+            Family::P384,
+            Ok(ec(o, 48, &signature::ECDSA_P384_SHA384_FIXED)?),
+        ),
         ("OKP", Some("Ed25519")) => {
             let x = b64(o.get("x"))?;
             (x.len() == 32).then_some(())?;
-            (Family::Ed25519, Ok(PublicKey::Ed25519(x)))
+            let key = ParsedPublicKey::new(&signature::ED25519, x).ok()?;
+            (Family::Ed25519, Ok(PublicKey::Ed25519(key)))
         }
         _ => return None,
     };
@@ -258,26 +275,65 @@ fn jwk(o: &Map<String, Value>) -> Option<Jwk> {
 }
 
 /// An RSA key; under 2048 bits it is kept as refused (`weak_key`), over
-/// 8192 bits (beyond ring's limit) it is left out.
+/// 8192 bits (beyond the algorithms' limit) it is left out.
 fn rsa(n: Vec<u8>, e: Vec<u8>) -> Option<std::result::Result<PublicKey, &'static str>> {
     let first = n.iter().position(|b| *b != 0)?;
-    let n = n[first..].to_vec();
+    let n = &n[first..];
     let bits = n.len() * 8 - n[0].leading_zeros() as usize;
-    if bits > 8192 || e.is_empty() {
+    if bits > 8192 || e.is_empty() || e.len() > 8 {
         return None;
     }
     if bits < 2048 {
         return Some(Err(reason::WEAK_KEY));
     }
-    Some(Ok(PublicKey::Rsa(RsaPublicKeyComponents { n, e })))
+    Some(Ok(PublicKey::Rsa {
+        der: rsa_public_key_der(n, &e),
+        parsed: Default::default(),
+    }))
 }
 
-fn ec(o: &Map<String, Value>, size: usize) -> Option<PublicKey> {
+/// DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`
+/// (RFC 8017 §A.1.1) of big-endian unsigned `n` and `e`.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn integer(out: &mut Vec<u8>, v: &[u8]) {
+        let first = v.iter().position(|b| *b != 0).unwrap_or(v.len() - 1);
+        let v = &v[first..];
+        let pad = v[0] & 0x80 != 0; // a positive INTEGER starts below 0x80
+        header(out, 0x02, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    fn header(out: &mut Vec<u8>, tag: u8, len: usize) {
+        out.push(tag);
+        match len {
+            0..=0x7f => out.push(len as u8),
+            0x80..=0xff => out.extend_from_slice(&[0x81, len as u8]),
+            _ => out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]),
+        }
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = Vec::with_capacity(body.len() + 4);
+    header(&mut der, 0x30, body.len());
+    der.extend_from_slice(&body);
+    der
+}
+
+/// An EC key for `alg`: the JWK's coordinates as an uncompressed SEC1
+/// point, checked to be on the curve when parsed.
+fn ec(
+    o: &Map<String, Value>,
+    size: usize,
+    alg: &'static signature::EcdsaVerificationAlgorithm,
+) -> Option<PublicKey> {
     let (x, y) = (b64(o.get("x"))?, b64(o.get("y"))?);
     (x.len() == size && y.len() == size).then_some(())?;
     let mut point = Vec::with_capacity(1 + 2 * size);
     point.push(4);
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
-    Some(PublicKey::Ec(point))
+    ParsedPublicKey::new(alg, point).ok().map(PublicKey::Ec)
 }

@@ -61,13 +61,15 @@ pub mod reason {
 /// A verifier's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VerifierStats {
-    /// Tokens that verified (cache hits included).
+    /// Tokens that verified (cache hits included; a token lacking a scope
+    /// that `verify_request` requires counts here: the token is valid).
     pub verified: u64,
     /// Of those, answered from the verified-token cache.
     pub cache_hits: u64,
     /// JWKS requests made.
     pub jwks_fetches: u64,
-    /// Verifications that failed.
+    /// Verifications that failed (a missing or malformed `Authorization`
+    /// header included).
     pub failures: u64,
 }
 
