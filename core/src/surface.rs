@@ -1,6 +1,7 @@
 //! The public surface, declared once (docs/design.md §9): every client
 //! option, request parameter, stat, error field, token field and client
-//! method, with its type, unit, default and doc line.
+//! method, and the verifier's options, claims, methods and stats, with
+//! their type, unit, default and doc line.
 //!
 //! The bindings and the CLI take options through this table (one extractor
 //! each, driven by [`ValueType`]), the environment is read through it
@@ -206,6 +207,16 @@ pub const VERIFIER_METHODS: &[Item] = &[
     item("stats", Text, "", "The verifier's counters: verified, cache_hits, jwks_fetches, failures."),
 ];
 
+/// A verifier's counters ([`crate::VerifierStats`]); they count tokens,
+/// not requests.
+#[rustfmt::skip]
+pub const VERIFIER_STATS: &[Item] = &[
+    item("verified", Count, "", "Tokens that verified (cache hits included; a token lacking a required scope counts here)."),
+    item("cache_hits", Count, "", "Of those, answered from the verified-token cache."),
+    item("jwks_fetches", Count, "", "JWKS requests made."),
+    item("failures", Count, "", "Verifications that failed (a missing or malformed Authorization header included)."),
+];
+
 /// The verifier option called `name`.
 pub fn verifier_option(name: &str) -> Option<&'static Item> {
     VERIFIER_OPTIONS.iter().find(|i| i.name == name)
@@ -252,6 +263,7 @@ pub fn to_json() -> String {
         verifier_options: Vec<Entry>,
         claims_fields: Vec<Entry>,
         verifier_methods: Vec<Entry>,
+        verifier_stats: Vec<Entry>,
     }
     #[derive(Serialize)]
     struct Entry {
@@ -281,6 +293,7 @@ pub fn to_json() -> String {
         verifier_options: entries(VERIFIER_OPTIONS, false),
         claims_fields: entries(CLAIMS_FIELDS, false),
         verifier_methods: entries(VERIFIER_METHODS, false),
+        verifier_stats: entries(VERIFIER_STATS, false),
     };
     let mut json = serde_json::to_string_pretty(&surface).expect("the surface serializes");
     json.push('\n');

@@ -35,6 +35,7 @@ fn names_follow_the_naming_rule() {
         surface::VERIFIER_OPTIONS,
         surface::CLAIMS_FIELDS,
         surface::VERIFIER_METHODS,
+        surface::VERIFIER_STATS,
     ];
     for list in lists {
         let mut seen = HashSet::new();
@@ -150,6 +151,14 @@ fn every_stat_is_readable_by_name() {
     let stats = m2m_auth::Stats::default();
     let names: Vec<_> = stats.fields().iter().map(|f| f.0).collect();
     let declared: Vec<_> = surface::STATS.iter().map(|i| i.name).collect();
+    assert_eq!(names, declared);
+}
+
+#[test]
+fn every_verifier_stat_is_readable_by_name() {
+    let stats = m2m_auth::VerifierStats::default();
+    let names: Vec<_> = stats.fields().iter().map(|f| f.0).collect();
+    let declared: Vec<_> = surface::VERIFIER_STATS.iter().map(|i| i.name).collect();
     assert_eq!(names, declared);
 }
 

@@ -215,6 +215,7 @@ test('index.d.ts declares every option, parameter, stat, field and method', () =
   check(surface.client_options, members('interface', 'TokenClientOptions'), 'TokenClientOptions');
   check(surface.request_parameters, members('interface', 'TokenRequestOptions'), 'TokenRequestOptions');
   check(surface.stats, members('interface', 'TokenClientStats'), 'TokenClientStats');
+  check(surface.verifier_stats, members('interface', 'VerifierStats'), 'VerifierStats');
   check(surface.error_fields, members('interface', 'M2MAuthErrorFields'), 'M2MAuthErrorFields');
   const token = members('class', 'Token');
   for (const f of surface.token_fields) assert.ok(f.js in token, `Token.${f.js}`);

@@ -201,6 +201,9 @@ describe('parity with the surface (tests/surface.json)', () => {
       assert.ok(Object.getOwnPropertyDescriptor(Claims.prototype, item.js)?.get, `Claims.${item.js}`);
       assert.match(dts, new RegExp(`readonly ${item.js}: `), item.js);
     }
+    const stats = new Verifier(base()).stats();
+    assert.deepEqual(Object.keys(stats), surface.verifier_stats.map((i) => i.js));
+    for (const v of Object.values(stats)) assert.equal(typeof v, 'number');
     for (const item of surface.verifier_methods) {
       assert.equal(typeof Verifier.prototype[item.js], 'function', `Verifier.${item.js}`);
       assert.match(dts, new RegExp(`\\n  ${item.js}\\(`), item.js);

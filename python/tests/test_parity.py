@@ -21,7 +21,7 @@ from conftest import AUDIENCE
 from devserver import REPO, DevServer
 
 import m2m_auth
-from m2m_auth import Claims, M2MAuthError, Stats, Token, TokenClient, Verifier
+from m2m_auth import Claims, M2MAuthError, Stats, Token, TokenClient, Verifier, VerifierStats
 
 SURFACE: dict[str, list[dict[str, Any]]] = json.loads((REPO / "tests" / "surface.json").read_text())
 STUB = Path(m2m_auth.__file__).with_name("_native.pyi")
@@ -358,6 +358,18 @@ def test_claims_have_every_field() -> None:
         assert value is None or isinstance(value, CLAIM_TYPES[item["type"]]), item
         assert getattr(Claims, item["name"]).__doc__, item["name"]
     assert set(names("claims_fields")) <= set(stub_members("Claims"))
+
+
+def test_verifier_stats_have_every_stat() -> None:
+    case = next(c for c in VECTORS["cases"] if c["name"] == "valid-rs256")
+    verifier = Verifier(**verifier_base(without=""))
+    verifier.verify(case["token"])
+    stats = verifier.stats()
+    assert list(stats.as_dict()) == names("verifier_stats")
+    for name in names("verifier_stats"):
+        assert isinstance(getattr(stats, name), int)
+        assert getattr(VerifierStats, name).__doc__, name
+    assert [m for m in stub_members("VerifierStats") if m in names("verifier_stats")] == names("verifier_stats")
 
 
 def test_verifier_has_every_method() -> None:

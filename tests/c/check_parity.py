@@ -127,6 +127,13 @@ for item in surface["claims_fields"]:
         problems.append(f"claims field {item['name']}: no {name}({want})")
     elif not re.search(rf"{CLAIMS_RETURN[item['type']]}\s*{name}\s*\(", code):
         problems.append(f"{name} does not return {CLAIMS_RETURN[item['type']]!r}")
+for item in surface["verifier_stats"]:
+    count += 1
+    name = f"m2m_verifier_counters_{item['name']}"
+    if functions.get(name) != "const struct m2m_verifier_counters *counters":
+        problems.append(f"verifier stat {item['name']}: no {name}(const struct m2m_verifier_counters *counters)")
+    elif not re.search(rf"\buint64_t\s+{name}\s*\(", code):
+        problems.append(f"{name} does not return uint64_t")
 for item in surface["verifier_methods"]:
     count += 1
     name = f"m2m_verifier_{item['name']}"

@@ -73,6 +73,19 @@ pub struct VerifierStats {
     pub failures: u64,
 }
 
+impl VerifierStats {
+    /// Every counter with its name, in the order of
+    /// [`crate::surface::VERIFIER_STATS`].
+    pub fn fields(&self) -> [(&'static str, u64); 4] {
+        [
+            ("verified", self.verified),
+            ("cache_hits", self.cache_hits),
+            ("jwks_fetches", self.jwks_fetches),
+            ("failures", self.failures),
+        ]
+    }
+}
+
 /// Verifies RFC 9068 access tokens. Clone is cheap (an `Arc`); `Send + Sync`.
 #[derive(Clone)]
 pub struct Verifier(Arc<Inner>);
