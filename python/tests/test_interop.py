@@ -124,21 +124,26 @@ def test_a_wrong_secret_is_invalid_client(provider: Provider) -> None:
     assert secret not in str(info.value) and secret not in repr(info.value)
 
 
-def test_the_verifier_accepts_oidc_provider_tokens_through_discovery(provider: Provider) -> None:
-    """oidc-provider's RS256 at+jwt tokens verify with `issuer` alone (keys
-    through its discovery document) and are refused for another audience."""
-    client = CONFIG["clients"][0]
-    api = "https://verified.example.com/"
+def provider_token(provider: Provider, client: dict[str, str], api: str, scope: str) -> str:
+    """An access token of oidc-provider for `api` (its RFC 8707 resource)."""
     c = TokenClient(
         token_url=provider.token_endpoint,
         client_id=client["client_id"],
         client_secret=client["client_secret"],
         auth_method=client["token_endpoint_auth_method"],
         resource=[api],
-        scope="read:data",
+        scope=scope,
         no_proxy=True,
     )
-    token = c.get_token().access_token
+    return c.get_token().access_token
+
+
+def test_the_verifier_accepts_oidc_provider_tokens_through_discovery(provider: Provider) -> None:
+    """oidc-provider's RS256 at+jwt tokens verify with `issuer` alone (keys
+    through its discovery document) and are refused for another audience."""
+    client = CONFIG["clients"][0]
+    api = "https://verified.example.com/"
+    token = provider_token(provider, client, api, "read:data")
     verified = Verifier(issuer=provider.issuer, audience=[api]).verify(token)
     assert verified.issuer == provider.issuer
     assert verified.client_id == client["client_id"]
@@ -153,16 +158,7 @@ def test_the_verifier_accepts_oidc_provider_es256_tokens(provider: Provider) -> 
     the server's P-256 key: ES256 verifies through discovery too."""
     client = CONFIG["clients"][1]
     api = "https://es256.example.com/orders"
-    c = TokenClient(
-        token_url=provider.token_endpoint,
-        client_id=client["client_id"],
-        client_secret=client["client_secret"],
-        auth_method=client["token_endpoint_auth_method"],
-        resource=[api],
-        scope="write:data",
-        no_proxy=True,
-    )
-    token = c.get_token().access_token
+    token = provider_token(provider, client, api, "write:data")
     header = token.split(".")[0]
     assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["alg"] == "ES256"
     verified = Verifier(issuer=provider.issuer, audience=[api]).verify(token)

@@ -78,13 +78,18 @@ for item in surface["client_options"]:
 for item in surface["request_parameters"]:
     count += 1
     check_setter("m2m_request", "struct m2m_request *request", item)
-for item in surface["stats"]:
-    count += 1
-    name = f"m2m_stats_{item['name']}"
-    if functions.get(name) != "const struct m2m_stats *stats":
-        problems.append(f"stat {item['name']}: no {name}(const struct m2m_stats *stats)")
+def check_counter(what, prefix, param, item):
+    """A uint64_t getter `<prefix>_<name>(<param>)` for a counter."""
+    name = f"{prefix}_{item['name']}"
+    if functions.get(name) != param:
+        problems.append(f"{what} {item['name']}: no {name}({param})")
     elif not re.search(rf"\buint64_t\s+{name}\s*\(", code):
         problems.append(f"{name} does not return uint64_t")
+
+
+for item in surface["stats"]:
+    count += 1
+    check_counter("stat", "m2m_stats", "const struct m2m_stats *stats", item)
 for item in surface["error_fields"]:
     count += 1
     name = f"m2m_error_{item['name']}"
@@ -129,11 +134,7 @@ for item in surface["claims_fields"]:
         problems.append(f"{name} does not return {CLAIMS_RETURN[item['type']]!r}")
 for item in surface["verifier_stats"]:
     count += 1
-    name = f"m2m_verifier_counters_{item['name']}"
-    if functions.get(name) != "const struct m2m_verifier_counters *counters":
-        problems.append(f"verifier stat {item['name']}: no {name}(const struct m2m_verifier_counters *counters)")
-    elif not re.search(rf"\buint64_t\s+{name}\s*\(", code):
-        problems.append(f"{name} does not return uint64_t")
+    check_counter("verifier stat", "m2m_verifier_counters", "const struct m2m_verifier_counters *counters", item)
 for item in surface["verifier_methods"]:
     count += 1
     name = f"m2m_verifier_{item['name']}"
