@@ -319,17 +319,18 @@ impl fmt::Debug for TokenClient {
 /// The credentials: `auth_method` (private_key_jwt by default when a key
 /// or an assertion is given, else client_secret_post) and what it needs.
 fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
+    let options = b.assertion.given();
     let method: AuthMethod = match &b.auth_method {
         Some(m) => m.parse()?,
-        None if b.assertion.has_credential() => AuthMethod::PrivateKeyJwt,
+        None if options.has_credential() => AuthMethod::PrivateKeyJwt,
         None => AuthMethod::default(),
     };
     if method.is_assertion() {
         let issuer = b.issuer.as_deref().filter(|i| !i.trim().is_empty());
-        let assertion = Assertion::new(method, &b.assertion, b.client_secret.as_ref(), issuer)?;
+        let assertion = Assertion::new(method, &options, b.client_secret.as_ref(), issuer)?;
         return Ok(ClientAuth::Jwt(Arc::new(assertion)));
     }
-    if let Some(option) = b.assertion.first_set() {
+    if let Some(option) = options.first_set() {
         return Err(Error::config(format!(
             "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
         )));

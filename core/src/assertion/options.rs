@@ -19,6 +19,22 @@ pub(crate) struct AssertionOptions {
 }
 
 impl AssertionOptions {
+    /// The options with blank values dropped: an empty key, path or name is
+    /// not given (as an empty client secret is missing).
+    pub(crate) fn given(&self) -> AssertionOptions {
+        let text = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let secret = |v: &Option<Secret>| v.clone().filter(|s| !s.expose().trim().is_empty());
+        AssertionOptions {
+            private_key: secret(&self.private_key),
+            private_key_file: text(&self.private_key_file),
+            key_id: text(&self.key_id),
+            signing_alg: text(&self.signing_alg),
+            client_assertion: secret(&self.client_assertion),
+            client_assertion_file: text(&self.client_assertion_file),
+            assertion_audience: text(&self.assertion_audience),
+        }
+    }
+
     /// True when a key or an assertion is given: then `auth_method`
     /// defaults to private_key_jwt.
     pub(crate) fn has_credential(&self) -> bool {
