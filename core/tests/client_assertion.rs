@@ -325,3 +325,29 @@ async fn bad_configurations_are_config_errors_at_build() {
         assert!(!err.to_string().contains("MII"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_shared_file_cache_works_with_a_private_key() {
+    let server = server().await;
+    let dir = temp_dir("shared");
+    let cache = format!("file:{}", dir.join("cache").display());
+    // Two processes' worth of clients: separate in-memory caches, one store.
+    let client = |key: &str| {
+        builder(&server)
+            .private_key(key)
+            .cache(cache.clone())
+            .memory_cache(m2m_auth::MemoryCache::new(10))
+            .build()
+            .unwrap()
+    };
+    let request = TokenRequest::default();
+    let first = client(P256).get_token(&request).await.unwrap();
+    let second = client(P256).get_token(&request).await.unwrap();
+    assert_eq!(first.access_token(), second.access_token());
+    assert_eq!(server.stats().token_requests, 1);
+    // Another key is another credential: another cache key, another token.
+    let other = client(P384).get_token(&request).await.unwrap();
+    assert_ne!(other.access_token(), first.access_token());
+    assert_eq!(server.stats().token_requests, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

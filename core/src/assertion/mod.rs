@@ -10,6 +10,7 @@ mod options;
 pub(crate) mod sign;
 
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::config::AuthMethod;
 use crate::error::{Error, Result};
@@ -42,10 +43,13 @@ enum Source {
         /// Digests of the key read at build (the cache key and the sealing
         /// secret stay the same for the client's life).
         public_sha256: [u8; 32],
-        seal: [u8; 32],
+        seal: Zeroizing<[u8; 32]>,
     },
     /// `client_assertion`: sent as is.
-    Ready { assertion: Secret, seal: [u8; 32] },
+    Ready {
+        assertion: Secret,
+        seal: Zeroizing<[u8; 32]>,
+    },
     /// `client_assertion_file`: sent as the file holds it now.
     ReadyFile(Watched<Secret>),
 }
@@ -185,7 +189,7 @@ impl Assertion {
                 kid.as_deref().unwrap_or_default().as_bytes(),
                 public_sha256,
             ]),
-            Source::Ready { seal, .. } => sha256_parts([b"assertion".as_slice(), seal]),
+            Source::Ready { seal, .. } => sha256_parts([b"assertion".as_slice(), &seal[..]]),
             Source::ReadyFile(f) => sha256_parts([
                 b"assertion-file".as_slice(),
                 f.path().as_os_str().as_encoded_bytes(),
@@ -201,7 +205,7 @@ impl Assertion {
         match &self.source {
             Source::Secret { secret, .. } => Some(secret.expose().as_bytes()),
             Source::Key { key, .. } => Some(&key.seal[..]),
-            Source::KeyFile { seal, .. } | Source::Ready { seal, .. } => Some(seal),
+            Source::KeyFile { seal, .. } | Source::Ready { seal, .. } => Some(&seal[..]),
             Source::ReadyFile(_) => None,
         }
     }
@@ -257,7 +261,7 @@ fn private_key_source(
         choose(&key, alg, kid.clone())?;
         return Ok(Source::KeyFile {
             public_sha256: key.public_sha256,
-            seal: *key.seal,
+            seal: key.seal.clone(),
             file,
             alg,
             kid,
@@ -265,10 +269,10 @@ fn private_key_source(
     }
     if let Some(assertion) = &o.client_assertion {
         let assertion = check_ready(assertion.expose(), "client_assertion")?;
-        let seal = sha256_parts([
+        let seal = Zeroizing::new(sha256_parts([
             b"m2m-auth/seal/assertion/v1".as_slice(),
             assertion.expose().as_bytes(),
-        ]);
+        ]));
         return Ok(Source::Ready { assertion, seal });
     }
     if let Some(path) = &o.client_assertion_file {
