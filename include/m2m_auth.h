@@ -351,6 +351,57 @@ m2m_result m2m_api_response_header(const struct m2m_api_response *response,
 void m2m_api_response_free(struct m2m_api_response *response);
 
 /**
+ * The private key of `private_key_jwt`: PEM (PKCS#8, PKCS#1 RSA, SEC1
+ * EC) or a private JWK as JSON. Copied into memory that is zeroed when the
+ * options and the client are freed; never in an error or log record.
+ * Setting a key makes `private_key_jwt` the default `auth_method`.
+ */
+m2m_result m2m_client_options_set_private_key(struct m2m_client_options *options,
+                                              const char *value);
+
+/**
+ * A file holding the private key of `private_key_jwt`, read by
+ * `m2m_client_new` and again whenever it changes (checked on each token
+ * request).
+ */
+m2m_result m2m_client_options_set_private_key_file(struct m2m_client_options *options,
+                                                   const char *value);
+
+/**
+ * The `kid` of signed client assertions [the JWK's `kid`, else none].
+ */
+m2m_result m2m_client_options_set_key_id(struct m2m_client_options *options, const char *value);
+
+/**
+ * The `alg` of signed client assertions: `"RS256"` (the default for
+ * RSA), `"PS256"`, `"ES256"` (P-256), `"ES384"` (P-384), `"EdDSA"`; for
+ * `client_secret_jwt` `"HS256"` (its default), `"HS384"`, `"HS512"`.
+ */
+m2m_result m2m_client_options_set_signing_alg(struct m2m_client_options *options,
+                                              const char *value);
+
+/**
+ * A ready client assertion (a JWT) for `private_key_jwt`, sent as is.
+ * Copied into memory that is zeroed when freed; never in an error or log.
+ */
+m2m_result m2m_client_options_set_client_assertion(struct m2m_client_options *options,
+                                                   const char *value);
+
+/**
+ * A file holding a client assertion for `private_key_jwt`, read again
+ * whenever it changes (e.g. a Kubernetes projected service account token).
+ */
+m2m_result m2m_client_options_set_client_assertion_file(struct m2m_client_options *options,
+                                                        const char *value);
+
+/**
+ * The `aud` of signed client assertions: `"issuer"` [with an issuer],
+ * `"token_endpoint"` [otherwise], or any string.
+ */
+m2m_result m2m_client_options_set_assertion_audience(struct m2m_client_options *options,
+                                                     const char *value);
+
+/**
  * The status and `WWW-Authenticate` header to answer a request whose
  * verification failed with `err`:
  * - `M2M_INVALID_TOKEN`: 401, `Bearer error="invalid_token",
@@ -523,8 +574,8 @@ m2m_result m2m_client_invalidate_rejected(const struct m2m_client *client,
 const char *m2m_client_client_id(const struct m2m_client *client);
 
 /**
- * The client authentication method: `"client_secret_post"` or
- * `"client_secret_basic"`. Borrowed from `client`; NULL when `client` is
+ * The client authentication method: `"client_secret_post"`,
+ * `"client_secret_basic"`, `"client_secret_jwt"` or `"private_key_jwt"`. Borrowed from `client`; NULL when `client` is
  * NULL.
  */
 const char *m2m_client_auth_method(const struct m2m_client *client);
@@ -649,7 +700,7 @@ m2m_result m2m_client_options_set_issuer(struct m2m_client_options *options, con
 m2m_result m2m_client_options_set_client_id(struct m2m_client_options *options, const char *value);
 
 /**
- * The client secret (required). Copied into memory that is zeroed when
+ * The client secret (required, except for `private_key_jwt`). Copied into memory that is zeroed when
  * the options and the client are freed; it never appears in any error
  * message or log record.
  */
@@ -657,8 +708,10 @@ m2m_result m2m_client_options_set_client_secret(struct m2m_client_options *optio
                                                 const char *value);
 
 /**
- * How the client authenticates: `"client_secret_post"` (the default)
- * or `"client_secret_basic"`. Another name fails at `m2m_client_new`.
+ * How the client authenticates: `"client_secret_post"` (the default),
+ * `"client_secret_basic"`, `"client_secret_jwt"` or `"private_key_jwt"`
+ * (the default when a key or assertion is set; its options are in
+ * `assertion_setters.rs`). Another name fails at `m2m_client_new`.
  */
 m2m_result m2m_client_options_set_auth_method(struct m2m_client_options *options,
                                               const char *value);

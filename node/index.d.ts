@@ -360,10 +360,24 @@ export interface TokenClientOptions {
   issuer?: string
   /** The client id (required). */
   clientId?: string
-  /** The client secret (required; held in zeroizing memory, never printed). */
+  /** The client secret (required by the secret methods and client_secret_jwt; held in zeroizing memory, never printed). */
   clientSecret?: string
-  /** How the client authenticates: client_secret_post or client_secret_basic. Default: client_secret_post. */
+  /** How the client authenticates: client_secret_post, client_secret_basic, client_secret_jwt or private_key_jwt (the default when a key or assertion is set). Default: client_secret_post. */
   authMethod?: string
+  /** private_key_jwt: the private key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (JSON); never printed. */
+  privateKey?: string
+  /** private_key_jwt: a file holding the private key, re-read when it changes. */
+  privateKeyFile?: string
+  /** The kid of signed client assertions (default: the JWK's kid, else none). */
+  keyId?: string
+  /** The alg of signed client assertions: RS256 (RSA default), PS256, ES256 (P-256), ES384 (P-384), EdDSA; HS256 (client_secret_jwt default), HS384, HS512. */
+  signingAlg?: string
+  /** private_key_jwt: a ready client assertion (a JWT), sent as is; never printed. */
+  clientAssertion?: string
+  /** private_key_jwt: a file holding a client assertion, re-read when it changes (e.g. a Kubernetes projected token). */
+  clientAssertionFile?: string
+  /** The aud of signed client assertions: issuer (default with an issuer), token_endpoint (default otherwise) or any string. */
+  assertionAudience?: string
   /** Default audience: the API the token is for. */
   audience?: string
   /** Default scopes. */

@@ -10,7 +10,9 @@
 //! map as repeated `--extra NAME=VALUE`, PEM text from a file
 //! (`--ca-certs-file FILE`), and a secret never on the command line:
 //! `--client-secret-stdin` reads it from standard input, `--client-secret`
-//! is refused.
+//! is refused (likewise `--private-key-stdin`, which reads all of standard
+//! input, and `--client-assertion-stdin`; key and assertion files are
+//! `--private-key-file` / `--client-assertion-file`).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -25,6 +27,19 @@ use crate::failure::{config_failure, io_failure, Failure};
 /// The options that name the endpoint: one given as a flag hides the
 /// others' variables, so `--token-url` wins over `M2M_AUTH_DOMAIN`.
 const ENDPOINT: [&str; 3] = ["token_url", "domain", "issuer"];
+
+/// The options that authenticate the client instead of a client secret
+/// (`private_key_jwt`).
+const KEY_OPTIONS: [&str; 4] = [
+    "private_key",
+    "private_key_file",
+    "client_assertion",
+    "client_assertion_file",
+];
+
+/// The secret read whole from standard input (PEM spans several lines);
+/// every other secret is its first line.
+const MULTI_LINE: &str = "private_key";
 
 /// The heading of the generated flags in `--help`.
 const HEADING: &str = "Client options (each overrides its M2M_AUTH_* variable)";
@@ -99,6 +114,9 @@ fn help(item: &Item) -> String {
         ValueType::List => " Repeatable; a value may hold several, space-separated.",
         ValueType::Map => " Repeatable.",
         ValueType::Pem => " Read from FILE (repeatable); the variable holds the PEM text.",
+        ValueType::Secret if item.name == MULTI_LINE => {
+            " Read from standard input (all of it), never from the command line."
+        }
         ValueType::Secret => {
             " Read from the first line of standard input, never from the command line."
         }
@@ -231,6 +249,11 @@ impl ClientArgs {
         self.given.iter().any(|(i, _)| i.name == name)
     }
 
+    /// Whether the option `name` was given as a flag or a variable.
+    fn given_or_env(&self, name: &str) -> bool {
+        self.has(name) || surface::client_option(name).is_some_and(|i| !env_is_empty(i))
+    }
+
     /// The client: the `M2M_AUTH_*` variables, overridden by the flags.
     /// `stdin_taken` is true when standard input carries something else.
     pub fn build(&self, stdin_taken: bool) -> Result<TokenClient, Failure> {
@@ -255,8 +278,12 @@ impl ClientArgs {
             }
             std::env::var(var).ok()
         });
+        // Only the client secret is ever required, and only when no key or
+        // assertion stands in for it (flag or variable).
+        let keyed = KEY_OPTIONS.iter().any(|n| self.given_or_env(n));
         for item in surface::CLIENT_OPTIONS {
-            if item.ty == ValueType::Secret && !self.has(item.name) && env_is_empty(item) {
+            if item.name == "client_secret" && !keyed && !self.has(item.name) && env_is_empty(item)
+            {
                 let (words, flag) = (item.name.replace('_', " "), long_flag(item));
                 let env = surface::env_name(item.name);
                 return Err(config_failure(format!(
@@ -301,7 +328,12 @@ fn apply(
                     "--{flag} and a body from standard input cannot be combined"
                 )));
             }
-            b.set(name, OptionValue::Secret(read_secret_line(&flag)?))?;
+            let secret = if name == MULTI_LINE {
+                read_secret_all(&flag)?
+            } else {
+                read_secret_line(&flag)?
+            };
+            b.set(name, OptionValue::Secret(secret))?;
         }
     }
     Ok(())
@@ -322,4 +354,36 @@ fn read_secret_line(flag: &str) -> Result<Secret, Failure> {
         )));
     }
     Ok(Secret::new(trimmed))
+}
+
+/// All of standard input (a multi-line PEM key), read into one fixed
+/// zeroizing buffer (a growing `Vec` would leave unwiped copies behind).
+fn read_secret_all(flag: &str) -> Result<Secret, Failure> {
+    use std::io::Read;
+    const MAX: usize = 64 * 1024;
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; MAX]);
+    let mut len = 0;
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let n = stdin
+            .read(&mut buf[len..])
+            .map_err(|e| io_failure(&format!("--{flag}: reading standard input"), e))?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if len == MAX {
+            return Err(config_failure(format!(
+                "--{flag}: standard input holds more than {MAX} bytes"
+            )));
+        }
+    }
+    let text = std::str::from_utf8(&buf[..len])
+        .map_err(|_| config_failure(format!("--{flag}: standard input is not UTF-8 text")))?;
+    if text.trim().is_empty() {
+        return Err(config_failure(format!(
+            "--{flag}: standard input held no secret"
+        )));
+    }
+    Ok(Secret::new(text))
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use m2m_auth_devserver::DevServer;
 use serde_json::Value;
-use support::{cmd, form_field, run, server, text, SECRET};
+use support::{cmd, form_field, run, server, text, JWT_CLIENT, JWT_KEY, SECRET};
 
 /// One client option, as `tests/surface.json` declares it.
 struct Opt {
@@ -134,6 +134,8 @@ fn sample(o: &Opt, s: &DevServer, ca: &str) -> (Vec<String>, bool) {
         ("domain" | "issuer", _) => known(s.url()),
         ("client_id", _) => known("cli-client"),
         ("auth_method", _) => known("client_secret_basic"),
+        // A ready assertion this test cannot make: only the flag is checked.
+        ("client_assertion", _) => (vec![flag], false),
         ("cache", _) => known("memory"),
         ("proxy", _) => known("http://127.0.0.1:9"),
         ("audience", _) => known("https://api.example.com"),
@@ -167,12 +169,20 @@ async fn every_flag_takes_a_sample_value_of_its_type() {
         if !endpoints.contains(&o.name.as_str()) {
             args.extend(["--token-url".into(), s.token_url()]);
         }
+        // The private key signs for the private_key_jwt client.
+        let id = if o.name == "private_key" {
+            JWT_CLIENT
+        } else {
+            "cli-client"
+        };
         if o.name != "client_id" {
-            args.extend(["--client-id".into(), "cli-client".into()]);
+            args.extend(["--client-id".into(), id.into()]);
         }
         args.extend(given.iter().cloned());
         let mut c = cmd(&args);
-        let stdin = if o.ty == "secret" {
+        let stdin = if o.name == "private_key" {
+            JWT_KEY.to_string()
+        } else if o.ty == "secret" {
             format!("{SECRET}\n")
         } else {
             c.env("M2M_AUTH_CLIENT_SECRET", SECRET);

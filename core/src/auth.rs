@@ -1,10 +1,16 @@
-//! Client authentication (RFC 6749 §2.3). An enum, so private_key_jwt
-//! (RFC 7523) and mutual TLS (RFC 8705) join as variants.
+//! Client authentication (RFC 6749 §2.3). An enum: the secret methods, the
+//! JWT client assertions (RFC 7523, `assertion/`), and later mutual TLS
+//! (RFC 8705) as variants.
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
+use url::Url;
 
+use crate::assertion::{Assertion, JWT_BEARER};
 use crate::config::AuthMethod;
+use crate::error::Result;
 use crate::redact::{sha256_parts, Redactor};
 use crate::secret::{Secret, SecretBytes};
 
@@ -17,62 +23,102 @@ pub(crate) enum ClientAuth {
     /// computed once, marked sensitive, and its bytes are wiped when the
     /// last copy (ours, or one the HTTP stack holds) drops.
     SecretBasic { secret: Secret, header: HeaderValue },
+    /// client_secret_jwt or private_key_jwt: a client assertion in the body,
+    /// made anew for each attempt.
+    Jwt(Arc<Assertion>),
 }
 
 impl ClientAuth {
     pub(crate) fn new(method: AuthMethod, client_id: &str, secret: Secret) -> ClientAuth {
         match method {
-            AuthMethod::ClientSecretPost => ClientAuth::SecretPost { secret },
             AuthMethod::ClientSecretBasic => {
                 let header = basic_header(client_id, &secret);
                 ClientAuth::SecretBasic { secret, header }
             }
+            // The assertion methods are built by `ClientAuth::Jwt` directly.
+            _ => ClientAuth::SecretPost { secret },
         }
     }
+
+    /// The method these credentials use.
     pub(crate) fn method(&self) -> AuthMethod {
         match self {
             ClientAuth::SecretPost { .. } => AuthMethod::ClientSecretPost,
             ClientAuth::SecretBasic { .. } => AuthMethod::ClientSecretBasic,
+            ClientAuth::Jwt(a) => a.method(),
         }
     }
 
-    fn secret(&self) -> &Secret {
-        match self {
-            ClientAuth::SecretPost { secret } | ClientAuth::SecretBasic { secret, .. } => secret,
-        }
-    }
-
-    /// Adds the credentials to a token request: body fields, or the value of
-    /// the `Authorization` header (returned).
-    pub(crate) fn apply(&self, client_id: &str, form: &mut SecretBytes) -> Option<&HeaderValue> {
-        match self {
+    /// Adds the credentials of one attempt to a token request: body fields,
+    /// or the value of the `Authorization` header (returned), and the
+    /// assertion made for this attempt (to scrub from what comes back). A
+    /// `config` error if a key or assertion file cannot be used now.
+    pub(crate) fn apply(
+        &self,
+        client_id: &str,
+        token_url: &Url,
+        form: &mut SecretBytes,
+    ) -> Result<(Option<&HeaderValue>, Option<Secret>)> {
+        Ok(match self {
             ClientAuth::SecretPost { secret } => {
                 form.append_pair("client_id", client_id);
                 form.append_pair("client_secret", secret.expose());
-                None
+                (None, None)
             }
-            ClientAuth::SecretBasic { header, .. } => Some(header),
+            ClientAuth::SecretBasic { header, .. } => (Some(header), None),
+            ClientAuth::Jwt(a) => {
+                let assertion = a.create(client_id, token_url)?;
+                form.append_pair("client_id", client_id);
+                form.append_pair("client_assertion_type", JWT_BEARER);
+                form.append_pair("client_assertion", assertion.expose());
+                (None, Some(assertion))
+            }
+        })
+    }
+
+    /// The key material a shared cache seals this client's tokens with;
+    /// `None` when there is no stable secret (a client assertion file):
+    /// `build()` then refuses a shared cache.
+    pub(crate) fn sealing_secret(&self) -> Option<&[u8]> {
+        match self {
+            ClientAuth::SecretPost { secret } | ClientAuth::SecretBasic { secret, .. } => {
+                Some(secret.expose().as_bytes())
+            }
+            ClientAuth::Jwt(a) => a.sealing_secret(),
         }
     }
 
-    /// The key material a shared cache seals this client's tokens with.
-    pub(crate) fn sealing_secret(&self) -> &[u8] {
-        self.secret().expose().as_bytes()
-    }
-
-    /// SHA-256 over the method and credentials, for the cache key.
+    /// SHA-256 over the method and credentials, for the cache key (for an
+    /// assertion method: over a digest that identifies the credential).
     pub(crate) fn fingerprint(&self, client_id: &str) -> [u8; 32] {
+        // The secret methods hash the secret itself (the digest every
+        // existing shared cache entry was keyed with).
+        let id;
+        let credential: &[u8] = match self {
+            ClientAuth::SecretPost { secret } | ClientAuth::SecretBasic { secret, .. } => {
+                secret.expose().as_bytes()
+            }
+            ClientAuth::Jwt(a) => {
+                id = a.credential_id();
+                &id
+            }
+        };
         sha256_parts([
             b"m2m-auth/credentials/v1".as_slice(),
             self.method().as_str().as_bytes(),
             client_id.as_bytes(),
-            self.secret().expose().as_bytes(),
+            credential,
         ])
     }
 
     /// A scrubber for every spelling of these credentials.
     pub(crate) fn redactor(&self, client_id: &str) -> Redactor {
-        Redactor::for_secret(client_id, self.secret())
+        match self {
+            ClientAuth::SecretPost { secret } | ClientAuth::SecretBasic { secret, .. } => {
+                Redactor::for_secret(client_id, secret)
+            }
+            ClientAuth::Jwt(a) => a.redactor(client_id),
+        }
     }
 }
 

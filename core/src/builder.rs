@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::assertion::AssertionOptions;
 use crate::cache::MemoryCache;
 use crate::config::{check_url, user_agent, AuthMethod, Endpoint, ProxySetting, Settings};
 use crate::error::{Error, Result};
@@ -22,6 +23,8 @@ pub struct TokenClientBuilder {
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<Secret>,
     pub(crate) auth_method: Option<String>,
+    /// private_key_jwt / client_secret_jwt options (`assertion/options.rs`).
+    pub(crate) assertion: AssertionOptions,
     pub(crate) defaults: TokenRequest,
     pub(crate) settings: Settings,
     pub(crate) cache: Option<String>,
@@ -43,6 +46,7 @@ impl fmt::Debug for TokenClientBuilder {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
             .field("auth_method", &self.auth_method)
+            .field("assertion", &self.assertion)
             .field("defaults", &self.defaults)
             .field(
                 "pending_error",
@@ -99,7 +103,8 @@ impl TokenClientBuilder {
     }
 
     /// The client authentication method by name (`client_secret_post`,
-    /// `client_secret_basic`); an unknown name fails at `build()`.
+    /// `client_secret_basic`, `client_secret_jwt`, `private_key_jwt`); an
+    /// unknown name fails at `build()`.
     pub fn auth_method_name(mut self, method: impl Into<String>) -> Self {
         self.auth_method = Some(method.into());
         self

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use tracing::debug;
 use url::Url;
 
+use crate::assertion::Assertion;
 use crate::auth::ClientAuth;
 use crate::builder::TokenClientBuilder;
 use crate::cache::{CacheEpoch, Cached, MemoryCache, Slot, DEFAULT_MAX_KEYS};
@@ -109,25 +110,22 @@ impl TokenClient {
                 "client_id is required (or M2M_AUTH_CLIENT_ID)",
             ));
         }
-        let secret = match &b.client_secret {
-            Some(s) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(Error::config(
-                    "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
-                ))
-            }
-        };
-        let method: AuthMethod = match &b.auth_method {
-            Some(m) => m.parse()?,
-            None => AuthMethod::default(),
-        };
-        let auth = ClientAuth::new(method, &client_id, secret);
+        let auth = client_auth(&b, &client_id)?;
+        let method = auth.method();
         let defaults = Resolved::from_request(&b.defaults)?;
         Transport::check(&b.settings)?;
         let store = store::open(
             b.cache.as_deref().unwrap_or("memory"),
             b.settings.store_timeout,
         )?;
+        if store.is_some() && auth.sealing_secret().is_none() {
+            // A path is no secret, and the assertion rotates: sealing with
+            // either would be weaker than with a client secret.
+            return Err(Error::config(
+                "a shared cache seals tokens with a stable secret, and \
+                 client_assertion_file has none: use the memory cache",
+            ));
+        }
         let cache = match (&b.memory_cache, b.max_cache_keys) {
             (Some(c), _) => c.clone(),
             (None, Some(n)) if n != DEFAULT_MAX_KEYS => MemoryCache::new(n),
@@ -312,9 +310,36 @@ impl fmt::Debug for TokenClient {
             .field("endpoint", &self.inner.key_base.endpoint)
             .field("client_id", &self.inner.client_id)
             .field("auth_method", &self.inner.auth.method())
-            .field("client_secret", &"***")
+            .field("credentials", &"***")
             .field("defaults", &self.inner.defaults)
             .finish()
+    }
+}
+
+/// The credentials: `auth_method` (private_key_jwt by default when a key
+/// or an assertion is given, else client_secret_post) and what it needs.
+fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
+    let options = b.assertion.given();
+    let method: AuthMethod = match &b.auth_method {
+        Some(m) => m.parse()?,
+        None if options.has_credential() => AuthMethod::PrivateKeyJwt,
+        None => AuthMethod::default(),
+    };
+    if method.is_assertion() {
+        let issuer = b.issuer.as_deref().filter(|i| !i.trim().is_empty());
+        let assertion = Assertion::new(method, &options, b.client_secret.as_ref(), issuer)?;
+        return Ok(ClientAuth::Jwt(Arc::new(assertion)));
+    }
+    if let Some(option) = options.first_set() {
+        return Err(Error::config(format!(
+            "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
+        )));
+    }
+    match &b.client_secret {
+        Some(s) if !s.is_empty() => Ok(ClientAuth::new(method, client_id, s.clone())),
+        _ => Err(Error::config(
+            "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
+        )),
     }
 }
 

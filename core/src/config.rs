@@ -20,15 +20,32 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// HTTP Basic authentication (RFC 6749 §2.3.1).
     ClientSecretBasic,
+    /// A JWT client assertion signed with the client secret (HMAC;
+    /// RFC 7523, OpenID Connect Core §9).
+    ClientSecretJwt,
+    /// A JWT client assertion signed with a private key, or a ready one
+    /// (RFC 7523, OpenID Connect Core §9).
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
-    /// The registered name (`client_secret_post`, `client_secret_basic`).
+    /// The registered name (`client_secret_post`, `client_secret_basic`,
+    /// `client_secret_jwt`, `private_key_jwt`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
+    }
+
+    /// True for the methods that send a JWT client assertion.
+    pub fn is_assertion(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt
+        )
     }
 }
 
@@ -44,11 +61,14 @@ impl FromStr for AuthMethod {
         match s.trim().to_ascii_lowercase().as_str() {
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
-            "private_key_jwt" | "tls_client_auth" | "self_signed_tls_client_auth" => Err(
-                Error::config(format!("auth_method {s:?} is not supported yet")),
-            ),
+            "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
+            "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
+            "tls_client_auth" | "self_signed_tls_client_auth" => Err(Error::config(format!(
+                "auth_method {s:?} is not supported yet"
+            ))),
             _ => Err(Error::config(format!(
-                "unknown auth_method {s:?}: use client_secret_post or client_secret_basic"
+                "unknown auth_method {s:?}: use client_secret_post, client_secret_basic, \
+                 client_secret_jwt or private_key_jwt"
             ))),
         }
     }

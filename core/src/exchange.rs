@@ -13,10 +13,14 @@ use crate::config::Endpoint;
 use crate::discovery;
 use crate::error::{Error, Result, TransportKind};
 use crate::http::Transport;
+use crate::redact::Redactor;
 use crate::request::Resolved;
 use crate::response::{parse_retry_after, parse_token_response_scrubbed};
 use crate::retry::{classify, Verdict};
 use crate::secret::SecretBytes;
+
+/// One attempt's body, Basic header, and assertion scrubber.
+type Attempt<'a> = (bytes::Bytes, Option<&'a HeaderValue>, Option<Redactor>);
 
 impl Inner {
     /// This process's transport (built on first use, and anew in a forked
@@ -37,15 +41,18 @@ impl Inner {
         }
     }
 
-    /// The form body and the Basic header, if any. The body is built in a
-    /// wiped buffer and handed to the HTTP stack as `Bytes` that own it, so
-    /// no copy of the secret outlives the request (docs/design.md §7).
-    fn form(&self, request: &Resolved) -> (bytes::Bytes, Option<&HeaderValue>) {
+    /// The form body of one attempt, the Basic header if any, and a
+    /// scrubber for the client assertion made for it if any. The body is
+    /// built in a wiped buffer and handed to the HTTP stack as `Bytes` that
+    /// own it, so no copy of the secret outlives the request
+    /// (docs/design.md §7).
+    fn form(&self, request: &Resolved, url: &Url) -> Result<Attempt<'_>> {
         let mut form = SecretBytes::with_capacity(256);
         form.append_pair("grant_type", "client_credentials");
-        let authorization = self.auth.apply(&self.client_id, &mut form);
+        let (authorization, assertion) = self.auth.apply(&self.client_id, url, &mut form)?;
         request.append_form(&mut form);
-        (form.into_bytes(), authorization)
+        let scrubber = assertion.map(|a| Redactor::for_secret(&self.client_id, &a));
+        Ok((form.into_bytes(), authorization, scrubber))
     }
 
     /// Requests a token: attempts with backoff inside the caller's overall
@@ -69,8 +76,14 @@ impl Inner {
         .await
         .map_err(scrub)?
         .clone();
-        let (body, authorization) = self.form(request);
         let retry = &self.settings.retry;
+        // The secret methods send the same body on every attempt; the
+        // assertion methods a new assertion (and so a new body) each time.
+        let fixed = if self.auth.method().is_assertion() {
+            None
+        } else {
+            Some(self.form(request, &url).map_err(scrub)?)
+        };
         debug!(
             target: "m2m_auth",
             endpoint = %url,
@@ -82,13 +95,29 @@ impl Inner {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let (body, authorization, assertion) = match &fixed {
+                // A reference to the same wiped buffer, not a copy.
+                Some((body, authorization, _)) => (body.clone(), *authorization, None),
+                None => self.form(request, &url).map_err(scrub)?,
+            };
+            // What the server echoes of this attempt's assertion is scrubbed
+            // too (after the client's own credentials).
+            let scrub = |e: Error| match &assertion {
+                Some(r) => scrub(e).map_text(|t| r.scrub(t)),
+                None => scrub(e),
+            };
             let sent_at = clock::precise();
             let sent_wall = SystemTime::now();
-            // A reference to the same wiped buffer, not a copy.
-            let post = transport.post_form(&url, authorization, body.clone());
+            let post = transport.post_form(&url, authorization, body);
             let (error, retry_after) = match within(post).await {
                 Ok(raw) => {
-                    let scrub_body = |t| self.redactor.scrub_body(t, raw.complete);
+                    let scrub_body = |t| {
+                        let t = self.redactor.scrub_body(t, raw.complete);
+                        match &assertion {
+                            Some(r) => r.scrub_body(t, raw.complete),
+                            None => t,
+                        }
+                    };
                     let rules = &self.settings.response;
                     match parse_token_response_scrubbed(
                         raw.status,

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod assertion;
 mod auth;
 mod builder;
 mod cache;

@@ -137,6 +137,17 @@ impl TokenClientBuilder {
             ("client_secret", V::Secret(v)) => self.client_secret = Some(v),
             ("client_secret", V::Text(v)) => self.client_secret = Some(Secret::new(v)),
             ("auth_method", V::Text(v)) => self.auth_method = Some(v),
+            ("private_key", V::Secret(v)) => self.assertion.private_key = Some(v),
+            ("private_key", V::Text(v)) => self.assertion.private_key = Some(Secret::new(v)),
+            ("private_key_file", V::Text(v)) => self.assertion.private_key_file = Some(v),
+            ("key_id", V::Text(v)) => self.assertion.key_id = Some(v),
+            ("signing_alg", V::Text(v)) => self.assertion.signing_alg = Some(v),
+            ("client_assertion", V::Secret(v)) => self.assertion.client_assertion = Some(v),
+            ("client_assertion", V::Text(v)) => {
+                self.assertion.client_assertion = Some(Secret::new(v))
+            }
+            ("client_assertion_file", V::Text(v)) => self.assertion.client_assertion_file = Some(v),
+            ("assertion_audience", V::Text(v)) => self.assertion.assertion_audience = Some(v),
             ("cache", V::Text(v)) => self.cache = Some(v),
             ("proxy", V::Text(v)) => s.proxy = ProxySetting::Url(v),
             ("no_proxy", V::Flag(true)) => s.proxy = ProxySetting::None,

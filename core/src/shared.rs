@@ -41,7 +41,7 @@ impl Inner {
         let digest = key.digest();
         let skey = store::store_key(&digest);
         let throttle_key = store::throttle_key(&skey);
-        let sealer = Sealer::new(self.auth.sealing_secret(), &digest);
+        let sealer = Sealer::new(self.auth.sealing_secret().unwrap_or_default(), &digest);
         let shared = Shared {
             store: &**store,
             key: &skey,

@@ -4,7 +4,8 @@
 // camelCase name, in the units of JS (durations in ms), from the
 // environment too, and declared in index.d.ts.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { inspect } from 'node:util';
@@ -20,10 +21,22 @@ let server;
 before(async () => {
   server = await startServer();
 });
-after(() => server.stop());
+after(() => {
+  unlinkSync(ASSERTION_FILE);
+  return server.stop();
+});
 
 const ENDPOINTS = ['token_url', 'domain', 'issuer'];
 const base = () => ({ tokenUrl: server.urls.token_url, clientId: DEMO.clientId, clientSecret: DEMO.clientSecret });
+
+/** private_key_jwt: core's RSA test key, and a ready assertion (only its
+ * shape is checked when a client is built) in a file as a projected token. */
+const KEY_FILE = join(REPO, 'core', 'tests', 'verify_keys', 'rsa2048.pem');
+const JWS = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJkZW1vLWNsaWVudCJ9.c2lnbmF0dXJl';
+const ASSERTION_FILE = join(tmpdir(), `m2m-auth-parity-${process.pid}.jwt`);
+writeFileSync(ASSERTION_FILE, `${JWS}\n`);
+/** The options that only mean something with a private key. */
+const KEY_MODIFIERS = ['key_id', 'signing_alg', 'assertion_audience'];
 
 /** A JS value of each surface type. */
 const SAMPLE_BY_TYPE = {
@@ -35,6 +48,8 @@ const SAMPLE_BY_NAME = {
   token_url: 'https://auth.example.com/oauth/token', domain: 'tenant.example.com', issuer: 'https://issuer.example.com',
   auth_method: 'client_secret_basic', audience: 'https://api.example.com', resource: ['https://api.example.com/'],
   proxy: 'http://127.0.0.1:3128', cache: 'memory', max_response_bytes: 4096, scope: 'read:data',
+  private_key: readFileSync(KEY_FILE, 'utf8'), private_key_file: KEY_FILE, signing_alg: 'PS256',
+  client_assertion: JWS, client_assertion_file: ASSERTION_FILE,
 };
 const sample = (item) => (item.name in SAMPLE_BY_NAME ? SAMPLE_BY_NAME[item.name] : SAMPLE_BY_TYPE[item.type]);
 /** The same as environment text (durations in seconds there). */
@@ -50,6 +65,7 @@ const envText = (item) => {
 function withOption(item, value) {
   const o = base();
   if (ENDPOINTS.includes(item.name)) delete o.tokenUrl;
+  if (KEY_MODIFIERS.includes(item.name)) o.privateKeyFile = KEY_FILE;
   o[item.js] = value;
   return o;
 }
@@ -115,11 +131,28 @@ function envProof(item) {
     client_id: (c) => assert.equal(c.clientId, envText(item)),
     auth_method: (c) => assert.equal(c.authMethod, envText(item)),
     client_secret: () => {}, // the client builds: the secret was read (it is required)
+    // Refused with a ready assertion: so it was read.
+    key_id: refusedWithAssertion(item),
+    assertion_audience: refusedWithAssertion(item),
   };
   if (checks[item.name]) return { check: checks[item.name] };
-  const bad = { proxy: 'not a url', cache: 'memcached://x', ca_certs: 'not a certificate' }[item.name];
+  const bad = {
+    proxy: 'not a url', cache: 'memcached://x', ca_certs: 'not a certificate', private_key: 'not a key',
+    private_key_file: '/nonexistent/key.pem', signing_alg: 'none', client_assertion: 'not a jwt',
+    client_assertion_file: '/nonexistent/token',
+  }[item.name];
   assert.ok(bad !== undefined, `no fromEnv proof for ${item.name}: add one`);
   return { bad };
+}
+
+/** A check that `item`'s variable was read: with a ready assertion instead of
+ * the key, the option is a ConfigError naming it. */
+function refusedWithAssertion(item) {
+  return () => {
+    delete process.env.M2M_AUTH_PRIVATE_KEY_FILE;
+    process.env.M2M_AUTH_CLIENT_ASSERTION = JWS;
+    assert.throws(() => TokenClient.fromEnv(), (e) => e instanceof ConfigError && e.message.includes(item.name));
+  };
 }
 
 test('TokenClient.fromEnv reads every option from its M2M_AUTH_<NAME> variable', () => {
@@ -137,6 +170,7 @@ test('TokenClient.fromEnv reads every option from its M2M_AUTH_<NAME> variable',
       process.env.M2M_AUTH_CLIENT_ID = needed.clientId;
       process.env.M2M_AUTH_CLIENT_SECRET = needed.clientSecret;
       if (needed.tokenUrl) process.env.M2M_AUTH_TOKEN_URL = needed.tokenUrl;
+      if (needed.privateKeyFile) process.env.M2M_AUTH_PRIVATE_KEY_FILE = needed.privateKeyFile;
       const proof = envProof(item);
       process.env[item.env] = proof.bad ?? envText(item);
       if (proof.bad !== undefined) {

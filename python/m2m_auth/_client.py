@@ -24,7 +24,10 @@ class TokenClient(_native.TokenClient):
     read from ``M2M_AUTH_<NAME>`` by :meth:`from_env`). Exactly one of
     ``token_url``, ``domain`` (Auth0: ``https://{domain}/oauth/token``) or
     ``issuer`` (OpenID discovery, then RFC 8414); ``client_id`` and
-    ``client_secret`` are required. ``audience``, ``scope`` (str or list),
+    ``client_secret`` are required, except with ``private_key_jwt``
+    (``private_key`` or ``private_key_file``, or ``client_assertion`` or
+    ``client_assertion_file``; ``key_id``, ``signing_alg``,
+    ``assertion_audience``). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a

@@ -48,6 +48,13 @@ class _ClientOptions(TypedDict, total=False):
     client_id: _Text | None
     client_secret: _Secret | None
     auth_method: _Text | None
+    private_key: _Secret | None
+    private_key_file: _Text | None
+    key_id: _Text | None
+    signing_alg: _Text | None
+    client_assertion: _Secret | None
+    client_assertion_file: _Text | None
+    assertion_audience: _Text | None
     audience: _Text | None
     scope: _List | None
     organization: _Text | None

@@ -148,7 +148,8 @@ class Runner:
             {
                 "token_url", "issuer", "domain", "client_id", "client_secret", "auth_method",
                 "audience", "organization", "scope", "resource", "extra", "timeout_ms",
-                "connect_timeout_ms", "leeway_ms", "refresh_ratio", "retry",
+                "connect_timeout_ms", "leeway_ms", "refresh_ratio", "retry", "private_key", "key_id",
+                "signing_alg",
             },
             "client option(s)",
         )
@@ -161,7 +162,8 @@ class Runner:
         first = self.clients[0]
         opts["client_id"] = spec.get("client_id", first.get("client_id"))
         opts["client_secret"] = spec.get("client_secret", first.get("client_secret"))
-        for k in ("auth_method", "audience", "organization", "scope", "resource", "extra", "refresh_ratio"):
+        for k in ("auth_method", "audience", "organization", "scope", "resource", "extra", "refresh_ratio",
+                  "private_key", "key_id", "signing_alg"):
             if k in spec:
                 opts[k] = spec[k]
         for k, name in (("timeout_ms", "timeout"), ("connect_timeout_ms", "connect_timeout"), ("leeway_ms", "leeway")):

@@ -13,6 +13,7 @@ import datetime
 import json
 import re
 import ssl
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,6 +45,20 @@ def some_certificate() -> str:
     return ssl.DER_cert_to_PEM_cert(ders[0])
 
 
+KEY_FILE = REPO / "core" / "tests" / "verify_keys" / "rsa2048.pem"
+# A ready client assertion: only its shape is checked when a client is built.
+JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJkZW1vLWNsaWVudCJ9.c2lnbmF0dXJl"
+# The options that only mean something with a private key (private_key_jwt).
+KEY_MODIFIERS = ("key_id", "signing_alg", "assertion_audience")
+
+
+def assertion_file() -> str:
+    """A file holding a ready client assertion (as a projected token would)."""
+    path = Path(tempfile.gettempdir()) / "m2m-auth-parity-assertion.jwt"
+    path.write_text(JWS + "\n")
+    return str(path)
+
+
 def samples(server: DevServer) -> dict[str, tuple[Any, str]]:
     """A valid value of each option, as Python passes it and as the environment spells it."""
     pem = some_certificate()
@@ -70,6 +85,11 @@ def samples(server: DevServer) -> dict[str, tuple[Any, str]]:
         "cache": ("memory", "memory"),
         "resource": ([AUDIENCE], AUDIENCE),
         "max_attempts": (2, "2"),
+        "private_key": (KEY_FILE.read_text(), KEY_FILE.read_text()),
+        "private_key_file": (str(KEY_FILE), str(KEY_FILE)),
+        "signing_alg": ("PS256", "PS256"),
+        "client_assertion": (JWS, JWS),
+        "client_assertion_file": (assertion_file(), assertion_file()),
     }
     out = {}
     for item in SURFACE["client_options"]:
@@ -87,6 +107,8 @@ def base_options(server: DevServer, without: str) -> dict[str, Any]:
     }
     if without in ("domain", "issuer"):
         del opts["token_url"]
+    if without in KEY_MODIFIERS:
+        opts["private_key_file"] = str(KEY_FILE)
     return opts
 
 

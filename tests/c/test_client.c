@@ -1,7 +1,7 @@
 /* The C API against the dev/fault server: tokens and their getters, the
  * cache, per-call requests, errors of every kind (with no secret in them),
- * call_api's one renewal on 401, and threads: 64 threads on a cold cache
- * make one token request.
+ * call_api's one renewal on 401, threads: 64 threads on a cold cache
+ * make one token request, and private_key_jwt from a key file.
  *
  * This file: the program (main), tokens, the cache and per-call requests;
  * errors, call_api and threads are in tests/c/test_client/. */
@@ -252,6 +252,7 @@ int main(int argc, char **argv) {
   RUN(sixty_four_threads_on_a_cold_cache_make_one_request);
   RUN(threads_share_one_client_on_the_fast_path);
   RUN(a_token_handle_can_move_between_threads);
+  RUN(private_key_jwt_from_a_key_file);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

@@ -197,8 +197,8 @@ pub extern "C" fn m2m_client_client_id(client: *const m2m_client) -> *const c_ch
     })
 }
 
-/// The client authentication method: `"client_secret_post"` or
-/// `"client_secret_basic"`. Borrowed from `client`; NULL when `client` is
+/// The client authentication method: `"client_secret_post"`,
+/// `"client_secret_basic"`, `"client_secret_jwt"` or `"private_key_jwt"`. Borrowed from `client`; NULL when `client` is
 /// NULL.
 #[no_mangle]
 pub extern "C" fn m2m_client_auth_method(client: *const m2m_client) -> *const c_char {

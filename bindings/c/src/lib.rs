@@ -33,6 +33,7 @@
 
 // cbindgen writes the header's items file by file, in this order.
 mod api;
+mod assertion_setters;
 mod challenge;
 mod claims;
 mod client;
@@ -53,6 +54,7 @@ mod verifier_option_setters;
 mod verifier_options;
 
 pub use api::*;
+pub use assertion_setters::*;
 pub use challenge::*;
 pub use claims::*;
 pub use client::*;
@@ -89,6 +91,7 @@ mod tests {
         let sources = [
             ("lib.rs", include_str!("lib.rs")),
             ("api.rs", include_str!("api.rs")),
+            ("assertion_setters.rs", include_str!("assertion_setters.rs")),
             ("client.rs", include_str!("client.rs")),
             ("error.rs", include_str!("error.rs")),
             ("logs.rs", include_str!("logs.rs")),

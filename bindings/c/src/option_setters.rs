@@ -54,7 +54,7 @@ pub extern "C" fn m2m_client_options_set_client_id(
     set_option(options, "client_id", CValue::Str(value))
 }
 
-/// The client secret (required). Copied into memory that is zeroed when
+/// The client secret (required, except for `private_key_jwt`). Copied into memory that is zeroed when
 /// the options and the client are freed; it never appears in any error
 /// message or log record.
 #[no_mangle]
@@ -65,8 +65,10 @@ pub extern "C" fn m2m_client_options_set_client_secret(
     set_option(options, "client_secret", CValue::Str(value))
 }
 
-/// How the client authenticates: `"client_secret_post"` (the default)
-/// or `"client_secret_basic"`. Another name fails at `m2m_client_new`.
+/// How the client authenticates: `"client_secret_post"` (the default),
+/// `"client_secret_basic"`, `"client_secret_jwt"` or `"private_key_jwt"`
+/// (the default when a key or assertion is set; its options are in
+/// `assertion_setters.rs`). Another name fails at `m2m_client_new`.
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_auth_method(
     options: *mut m2m_client_options,

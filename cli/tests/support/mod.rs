@@ -14,11 +14,23 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
 /// The secret of the dev server's client `cli-client`.
 pub const SECRET: &str = "cli-s3cret:%+/=";
 
+/// The private_key_jwt client of [`server`], and its private key.
+pub const JWT_CLIENT: &str = "cli-jwt-client";
+/// The private key of [`JWT_CLIENT`] (PEM, PKCS#8).
+pub const JWT_KEY: &str = include_str!("../../../core/tests/verify_keys/rsa2048.pem");
+
 /// A dev server with the client `cli-client` (tokens for an hour).
 pub async fn server() -> DevServer {
     let mut c = ClientConfig::new("cli-client", SECRET);
     c.token_lifetime = Some(3600);
-    DevServer::start(ServerConfig::with_clients(vec![c]))
+    // A private_key_jwt client whose key is core's RSA test key.
+    let public: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../core/tests/verify_keys/public_jwks.json"
+    ))
+    .unwrap();
+    let jwks = serde_json::json!({ "keys": [public["rsa2048"]] });
+    let jwt = ClientConfig::private_key_jwt(JWT_CLIENT, jwks);
+    DevServer::start(ServerConfig::with_clients(vec![c, jwt]))
         .await
         .unwrap()
 }

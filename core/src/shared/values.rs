@@ -270,7 +270,8 @@ mod tests {
         let digest = inner.default_slot.key.digest();
         let key = crate::store::store_key(&digest);
         let throttle_key = crate::store::throttle_key(&key);
-        let sealer = crate::store::Sealer::new(inner.auth.sealing_secret(), &digest);
+        let sealer =
+            crate::store::Sealer::new(inner.auth.sealing_secret().unwrap_or_default(), &digest);
         let shared = Shared {
             store: &**store,
             key: &key,

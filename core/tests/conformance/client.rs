@@ -30,6 +30,9 @@ impl Run {
             "leeway_ms",
             "refresh_ratio",
             "retry",
+            "private_key",
+            "key_id",
+            "signing_alg",
         ];
         if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("client: unknown option {k:?}"));
@@ -74,6 +77,15 @@ impl Run {
         self.secret = secret;
         if let Some(v) = opt_str(o, "auth_method")? {
             b = b.auth_method_name(v);
+        }
+        if let Some(v) = opt_str(o, "private_key")? {
+            b = b.private_key(v);
+        }
+        if let Some(v) = opt_str(o, "key_id")? {
+            b = b.key_id(v);
+        }
+        if let Some(v) = opt_str(o, "signing_alg")? {
+            b = b.signing_alg(v);
         }
         if let Some(v) = opt_str(o, "audience")? {
             b = b.audience(v);

@@ -71,7 +71,7 @@ function placeholders(value, urls) {
 export function clientOptions(spec, urls, serverClients) {
   known(spec, ['token_url', 'issuer', 'domain', 'client_id', 'client_secret', 'auth_method', 'audience',
     'organization', 'scope', 'resource', 'extra', 'timeout_ms', 'connect_timeout_ms', 'leeway_ms',
-    'refresh_ratio', 'retry'], 'client');
+    'refresh_ratio', 'retry', 'private_key', 'key_id', 'signing_alg'], 'client');
   const first = serverClients[0] ?? {};
   const o = { noProxy: true };
   // The same vectors with a shared store behind the process cache.
@@ -86,7 +86,8 @@ export function clientOptions(spec, urls, serverClients) {
   // Vector names to this package's (durations in ms here).
   const direct = { auth_method: 'authMethod', audience: 'audience', organization: 'organization', scope: 'scope',
     resource: 'resource', extra: 'extra', timeout_ms: 'timeout', connect_timeout_ms: 'connectTimeout',
-    leeway_ms: 'leeway', refresh_ratio: 'refreshRatio' };
+    leeway_ms: 'leeway', refresh_ratio: 'refreshRatio', private_key: 'privateKey', key_id: 'keyId',
+    signing_alg: 'signingAlg' };
   for (const [from, to] of Object.entries(direct)) if (spec[from] !== undefined) o[to] = spec[from];
   const r = spec.retry ?? {};
   known(r, ['max_attempts', 'base_delay_ms', 'default_throttle_ms', 'max_retry_after_s'], 'retry');

@@ -22,7 +22,8 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
                                 : m2m_client_options_set_domain(o, s);
     free(s);
   } else if (!strcmp(k, "client_id") || !strcmp(k, "client_secret") || !strcmp(k, "auth_method") ||
-             !strcmp(k, "audience") || !strcmp(k, "organization") || !strcmp(k, "scope")) {
+             !strcmp(k, "audience") || !strcmp(k, "organization") || !strcmp(k, "scope") ||
+             !strcmp(k, "private_key") || !strcmp(k, "key_id") || !strcmp(k, "signing_alg")) {
     if (val->type != J_STR) FAIL_RETURN(v, "client.%s must be a string", k);
     if (!strcmp(k, "client_id")) r = m2m_client_options_set_client_id(o, val->str);
     if (!strcmp(k, "client_secret")) {
@@ -34,6 +35,9 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
     if (!strcmp(k, "audience")) r = m2m_client_options_set_audience(o, val->str);
     if (!strcmp(k, "organization")) r = m2m_client_options_set_organization(o, val->str);
     if (!strcmp(k, "scope")) r = m2m_client_options_add_scope(o, val->str);
+    if (!strcmp(k, "private_key")) r = m2m_client_options_set_private_key(o, val->str);
+    if (!strcmp(k, "key_id")) r = m2m_client_options_set_key_id(o, val->str);
+    if (!strcmp(k, "signing_alg")) r = m2m_client_options_set_signing_alg(o, val->str);
   } else if (!strcmp(k, "resource")) {
     if (val->type != J_ARR) FAIL_RETURN(v, "client.resource must be a list");
     for (size_t i = 0; i < val->len && r == M2M_OK; i++)

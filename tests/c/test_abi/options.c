@@ -61,7 +61,7 @@ void bad_options_are_config_errors_before_io(void) {
   expect_config(o, "client_secret", __LINE__);
 
   o = base_options();
-  m2m_client_options_set_auth_method(o, "client_secret_jwt");
+  m2m_client_options_set_auth_method(o, "tls_client_auth");
   expect_config(o, "auth_method", __LINE__);
 
   o = base_options();

@@ -30,6 +30,8 @@ void oauth_errors_carry_their_fields_and_no_secret(void);
 void http_errors_then_throttling(void);
 void invalid_responses_and_timeouts(void);
 void call_api_renews_the_token_once_on_401(void);
+/* private_key.c */
+void private_key_jwt_from_a_key_file(void);
 /* threads.c */
 void sixty_four_threads_on_a_cold_cache_make_one_request(void);
 void threads_share_one_client_on_the_fast_path(void);
