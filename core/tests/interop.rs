@@ -1,7 +1,8 @@
 //! Interop with a real authorization server: `oidc-provider` (a certified
 //! OpenID Provider), configured in `tests/interop/` for the client credentials
-//! grant with RFC 8707 resource indicators, issuing RS256 JWT access tokens
-//! whose `aud` is the requested resource.
+//! grant with RFC 8707 resource indicators, issuing JWT access tokens whose
+//! `aud` is the requested resource; its clients authenticate with every
+//! method the engine has (secrets, private_key_jwt, client_secret_jwt).
 //!
 //! These tests need Node.js and `tests/interop/node_modules`, so they are
 //! `#[ignore]`d in a plain `cargo test`; `scripts/test-interop.sh` installs
@@ -333,4 +334,62 @@ async fn the_verifier_accepts_oidc_provider_es256_tokens() {
         .unwrap_or_else(|e| panic!("oidc-provider ES256 token refused: {e}"));
     assert_eq!(claims.client_id(), Some(id.as_str()));
     assert!(claims.has_scope("write:data"), "{:?}", claims.scopes());
+}
+
+/// `tests/interop/clients.json`'s `assertion_clients`: private_key_jwt with
+/// RS256, PS256, ES256 and EdDSA test keys (core/tests/verify_keys, whose
+/// public halves oidc-provider registers), and client_secret_jwt.
+fn assertion_client(c: &Value) -> TokenClient {
+    let s = |k: &str| c[k].as_str().map(str::to_string);
+    let mut b = TokenClient::builder()
+        .token_url(provider().token_endpoint.clone())
+        .client_id(s("client_id").unwrap())
+        .auth_method_name(s("token_endpoint_auth_method").unwrap())
+        .signing_alg(s("signing_alg").unwrap())
+        .no_proxy();
+    if let Some(key) = s("key") {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/verify_keys/{key}.pem"));
+        b = b.private_key_file(path.to_string_lossy());
+    }
+    if let Some(secret) = s("client_secret") {
+        b = b.client_secret(secret);
+    }
+    b.build().unwrap()
+}
+
+/// Every assertion method against oidc-provider, which checks the
+/// signature with the registered key (or the secret), `iss`/`sub`/`aud`/
+/// `exp` and refuses a `jti` it has seen.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn every_assertion_method_gets_tokens_from_oidc_provider() {
+    for c in config()["assertion_clients"].as_array().unwrap() {
+        let client = assertion_client(c);
+        for _ in 0..3 {
+            let token = client
+                .fetch_token(&TokenRequest::default())
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", c["client_id"]));
+            let (_, claims) = jwt_parts(token.access_token());
+            assert_eq!(claims["client_id"], c["client_id"]);
+        }
+    }
+}
+
+/// 1,000 consecutive token requests with private_key_jwt succeed: a new
+/// assertion (and `jti`) each time, as oidc-provider refuses a reused one.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn a_thousand_private_key_jwt_requests_in_a_row() {
+    let clients = config();
+    let c = &clients["assertion_clients"][2];
+    assert_eq!(c["signing_alg"], "ES256");
+    let client = assertion_client(c);
+    for i in 0..1000 {
+        client
+            .fetch_token(&TokenRequest::default())
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+    }
 }

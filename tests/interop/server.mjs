@@ -26,6 +26,10 @@ try {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const config = JSON.parse(fs.readFileSync(path.join(here, 'clients.json'), 'utf8'));
+// The public JWKs of the test keys the private_key_jwt clients sign with.
+const publicKeys = JSON.parse(
+  fs.readFileSync(path.join(here, '..', '..', 'core', 'tests', 'verify_keys', 'public_jwks.json'), 'utf8'),
+);
 
 let port = 0;
 let exitOnStdinEof = false;
@@ -59,9 +63,12 @@ server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address();
   const issuer = `http://127.0.0.1:${bound}`;
   const provider = new Provider(issuer, {
-    clients: config.clients.map((c) => ({
+    clients: [...config.clients, ...config.assertion_clients].map((c) => ({
       client_id: c.client_id,
-      client_secret: c.client_secret,
+      ...(c.client_secret ? { client_secret: c.client_secret } : {}),
+      // private_key_jwt: the public half of a test key of core/tests/verify_keys.
+      ...(c.key ? { jwks: { keys: [publicKeys[c.key]] } } : {}),
+      ...(c.signing_alg ? { token_endpoint_auth_signing_alg: c.signing_alg } : {}),
       token_endpoint_auth_method: c.token_endpoint_auth_method,
       grant_types: ['client_credentials'],
       response_types: [],
