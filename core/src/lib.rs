@@ -40,6 +40,7 @@ mod fetch;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+mod jose;
 mod key;
 mod lifetime;
 pub mod logs;

@@ -78,7 +78,7 @@ impl Assertion {
         secret: Option<&Secret>,
         issuer: Option<&str>,
     ) -> Result<Assertion> {
-        let alg = o.signing_alg.as_deref().map(SignAlg::parse).transpose()?;
+        let alg = o.signing_alg.as_deref().map(sign::parse_alg).transpose()?;
         let kid = o.key_id.clone().filter(|k| !k.trim().is_empty());
         let ready = o.client_assertion.is_some() || o.client_assertion_file.is_some();
         let keyed = o.private_key.is_some() || o.private_key_file.is_some();
@@ -297,7 +297,7 @@ fn choose(
 ) -> Result<(SignAlg, Option<String>)> {
     let alg = match (alg, &key.jwk_alg) {
         (Some(a), _) => a,
-        (None, Some(a)) => SignAlg::parse(a)?,
+        (None, Some(a)) => sign::parse_alg(a)?,
         (None, None) => SignAlg::default_for(&key.pair),
     };
     alg.check_fits(&key.pair)?;

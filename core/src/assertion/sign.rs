@@ -17,67 +17,21 @@ use crate::secret::Secret;
 /// How long an assertion is valid: short, as it is a bearer credential.
 const LIFETIME_SECS: u64 = 60;
 
-/// A JWS algorithm the engine signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SignAlg {
-    Rs256,
-    Rs384,
-    Rs512,
-    Ps256,
-    Ps384,
-    Ps512,
-    Es256,
-    Es384,
-    EdDsa,
-    Hs256,
-    Hs384,
-    Hs512,
+/// A JWS algorithm the engine signs with (the engine's one table of names).
+pub(crate) use crate::jose::Alg as SignAlg;
+
+/// The algorithm called `name` (JOSE spelling, exact), or a `config` error.
+pub(crate) fn parse_alg(name: &str) -> Result<SignAlg> {
+    SignAlg::parse(name.trim()).ok_or_else(|| {
+        Error::config(format!(
+            "unknown signing_alg {name:?}: use RS256, RS384, RS512, PS256, PS384, \
+             PS512, ES256, ES384, EdDSA (private_key_jwt) or HS256, HS384, HS512 \
+             (client_secret_jwt)"
+        ))
+    })
 }
 
-const NAMES: [(&str, SignAlg); 12] = [
-    ("RS256", SignAlg::Rs256),
-    ("RS384", SignAlg::Rs384),
-    ("RS512", SignAlg::Rs512),
-    ("PS256", SignAlg::Ps256),
-    ("PS384", SignAlg::Ps384),
-    ("PS512", SignAlg::Ps512),
-    ("ES256", SignAlg::Es256),
-    ("ES384", SignAlg::Es384),
-    ("EdDSA", SignAlg::EdDsa),
-    ("HS256", SignAlg::Hs256),
-    ("HS384", SignAlg::Hs384),
-    ("HS512", SignAlg::Hs512),
-];
-
 impl SignAlg {
-    /// The algorithm called `name` (JOSE spelling, exact).
-    pub(crate) fn parse(name: &str) -> Result<SignAlg> {
-        NAMES
-            .iter()
-            .find(|(n, _)| *n == name.trim())
-            .map(|(_, a)| *a)
-            .ok_or_else(|| {
-                Error::config(format!(
-                    "unknown signing_alg {name:?}: use RS256, RS384, RS512, PS256, PS384, \
-                     PS512, ES256, ES384, EdDSA (private_key_jwt) or HS256, HS384, HS512 \
-                     (client_secret_jwt)"
-                ))
-            })
-    }
-
-    /// Its JOSE name.
-    pub(crate) fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("", |(n, _)| n)
-    }
-
-    /// True for the HMAC algorithms (client_secret_jwt).
-    pub(crate) fn is_hmac(self) -> bool {
-        matches!(self, SignAlg::Hs256 | SignAlg::Hs384 | SignAlg::Hs512)
-    }
-
     /// The default algorithm for a key.
     pub(crate) fn default_for(pair: &Pair) -> SignAlg {
         match pair {

@@ -21,19 +21,7 @@ use serde_json::{Map, Value};
 use super::reason;
 use crate::error::{Error, Result};
 
-/// A signature algorithm the verifier can allow (never `none`, never HMAC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Alg {
-    Rs256,
-    Rs384,
-    Rs512,
-    Ps256,
-    Ps384,
-    Ps512,
-    Es256,
-    Es384,
-    EdDsa,
-}
+pub(crate) use crate::jose::Alg;
 
 /// The key family an algorithm needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,42 +32,17 @@ enum Family {
     Ed25519,
 }
 
-impl Alg {
-    /// Every algorithm, by its JOSE name.
-    const ALL: [(&'static str, Alg); 9] = [
-        ("RS256", Alg::Rs256),
-        ("RS384", Alg::Rs384),
-        ("RS512", Alg::Rs512),
-        ("PS256", Alg::Ps256),
-        ("PS384", Alg::Ps384),
-        ("PS512", Alg::Ps512),
-        ("ES256", Alg::Es256),
-        ("ES384", Alg::Es384),
-        ("EdDSA", Alg::EdDsa),
-    ];
-
-    /// The algorithm called `name` (exact JOSE spelling).
-    pub(crate) fn parse(name: &str) -> Option<Alg> {
-        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
-    }
-
-    /// Its JOSE name.
-    pub(crate) fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("", |(n, _)| n)
-    }
-
-    fn family(self) -> Family {
-        match self {
-            Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512 => {
-                Family::Rsa
-            }
-            Alg::Es256 => Family::P256,
-            Alg::Es384 => Family::P384,
-            Alg::EdDsa => Family::Ed25519,
+/// The key family `alg` verifies with; none for HMAC, which the verifier
+/// never uses (a public key is no HMAC secret: algorithm confusion).
+fn family(alg: Alg) -> Option<Family> {
+    match alg {
+        Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512 => {
+            Some(Family::Rsa)
         }
+        Alg::Es256 => Some(Family::P256),
+        Alg::Es384 => Some(Family::P384),
+        Alg::EdDsa => Some(Family::Ed25519),
+        Alg::Hs256 | Alg::Hs384 | Alg::Hs512 => None,
     }
 }
 
@@ -167,8 +130,9 @@ impl KeySet {
     }
 
     fn find(&self, kid: Option<&str>, alg: Alg) -> std::result::Result<&PublicKey, Lookup> {
-        let fits =
-            |k: &Jwk| k.family == alg.family() && k.alg.as_deref().is_none_or(|a| a == alg.name());
+        let fits = |k: &Jwk| {
+            Some(k.family) == family(alg) && k.alg.as_deref().is_none_or(|a| a == alg.name())
+        };
         let chosen = match kid {
             Some(kid) => {
                 let named: Vec<&Jwk> = self
