@@ -1,0 +1,157 @@
+//! Cold-path cost per client authentication method (figures printed, never
+//! asserted; issue #12): sequential `fetch_token` calls against the release
+//! dev server (`--cheap-tokens`, a separate process), each method's assertion
+//! signing included, next to `client_secret_post` in the same run; and the
+//! hot path (`get_token` on a cached token), which no method may change.
+//!
+//! `scripts/bench-core.sh` runs it (release dev server); alone:
+//! `M2M_AUTH_DEVSERVER=target/release/m2m-auth-devserver cargo bench -p m2m-auth --bench client_auth`
+
+use std::hint::black_box;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use futures_util::FutureExt;
+use m2m_auth::{TokenClient, TokenRequest};
+use serde_json::{json, Value};
+
+/// Interleaved rounds; each method keeps its best (least disturbed) round.
+const ROUNDS: usize = 5;
+/// Token requests per method per round.
+const REQUESTS: usize = 200;
+/// Cached `get_token` calls per method.
+const HOT_CALLS: u32 = 2_000_000;
+
+fn keys_dir() -> String {
+    format!("{}/tests/verify_keys", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The methods measured: (label, client id, dev-server client, builder).
+fn methods() -> Vec<(&'static str, &'static str, Value, Option<&'static str>)> {
+    let jwks: Value =
+        serde_json::from_slice(&std::fs::read(format!("{}/public_jwks.json", keys_dir())).unwrap())
+            .unwrap();
+    let keyed = |id, key: &str| json!({"client_id": id, "auth_methods": ["private_key_jwt"], "jwks": {"keys": [jwks[key]]}});
+    vec![
+        (
+            "client_secret_post",
+            "secret-post",
+            json!({"client_id": "secret-post", "client_secret": "bench-secret-0123456789"}),
+            None,
+        ),
+        (
+            "client_secret_jwt HS256",
+            "secret-jwt",
+            json!({"client_id": "secret-jwt", "client_secret": "bench-secret-0123456789", "auth_methods": ["client_secret_jwt"]}),
+            None,
+        ),
+        (
+            "private_key_jwt RS256",
+            "pk-rs256",
+            keyed("pk-rs256", "rsa2048"),
+            Some("rsa2048"),
+        ),
+        (
+            "private_key_jwt ES256",
+            "pk-es256",
+            keyed("pk-es256", "p256"),
+            Some("p256"),
+        ),
+        (
+            "private_key_jwt EdDSA",
+            "pk-eddsa",
+            keyed("pk-eddsa", "ed25519"),
+            Some("ed25519"),
+        ),
+    ]
+}
+
+fn main() {
+    let server_bin = std::env::var("M2M_AUTH_DEVSERVER")
+        .unwrap_or_else(|_| "target/release/m2m-auth-devserver".to_string());
+    let methods = methods();
+    let clients_file =
+        std::env::temp_dir().join(format!("m2m-bench-clients-{}.json", std::process::id()));
+    let clients: Vec<&Value> = methods.iter().map(|m| &m.2).collect();
+    std::fs::write(&clients_file, json!({ "clients": clients }).to_string()).unwrap();
+    let mut server = Command::new(&server_bin)
+        .args(["--cheap-tokens", "--exit-on-stdin-eof", "--clients"])
+        .arg(&clients_file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {server_bin}: {e}"));
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = std::fs::remove_file(&clients_file);
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let token_url = info["token_url"].as_str().unwrap().to_string();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let built: Vec<TokenClient> = methods
+        .iter()
+        .map(|(label, id, _, key)| {
+            let mut b = TokenClient::builder()
+                .token_url(&token_url)
+                .client_id(*id)
+                .no_proxy();
+            b = match (label.starts_with("client_secret_jwt"), key) {
+                (_, Some(key)) => b.private_key_file(format!("{}/{key}.pem", keys_dir())),
+                (true, None) => b
+                    .client_secret("bench-secret-0123456789")
+                    .auth_method_name("client_secret_jwt"),
+                (false, None) => b.client_secret("bench-secret-0123456789"),
+            };
+            b.build().unwrap()
+        })
+        .collect();
+    let req = TokenRequest::default();
+    for c in &built {
+        rt.block_on(c.fetch_token(&req)).unwrap();
+    }
+
+    println!("== cold path: sequential fetch_token against the dev server (best of {ROUNDS} rounds of {REQUESTS})");
+    let mut best = vec![f64::MAX; built.len()];
+    for _ in 0..ROUNDS {
+        for (i, c) in built.iter().enumerate() {
+            let start = Instant::now();
+            for _ in 0..REQUESTS {
+                black_box(rt.block_on(c.fetch_token(&req)).unwrap());
+            }
+            let per = start.elapsed().as_secs_f64() * 1e6 / REQUESTS as f64;
+            best[i] = best[i].min(per);
+        }
+    }
+    for ((label, ..), us) in methods.iter().zip(&best) {
+        println!(
+            "{label:<28} {us:>8.1} µs/request  {:>5.2}× client_secret_post",
+            us / best[0]
+        );
+    }
+
+    println!("== hot path: get_token on a cached token ({HOT_CALLS} calls)");
+    for ((label, ..), c) in methods.iter().zip(&built) {
+        let start = Instant::now();
+        for _ in 0..HOT_CALLS {
+            black_box(
+                c.get_token(black_box(&req))
+                    .now_or_never()
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        let ns = start.elapsed().as_nanos() as f64 / f64::from(HOT_CALLS);
+        println!("{label:<28} {ns:>8.1} ns/call");
+    }
+    // Closing its stdin stops the dev server (--exit-on-stdin-eof).
+    drop(server.stdin.take());
+    let _ = server.wait();
+}
