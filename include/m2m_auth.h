@@ -395,7 +395,8 @@ m2m_result m2m_client_options_set_client_assertion_file(struct m2m_client_option
                                                         const char *value);
 
 /**
- * The `aud` of signed client assertions: `"issuer"` [with an issuer],
+ * The `aud` of signed client assertions: `"issuer"` [with an issuer, or
+ * with a domain: `https://{domain}/`, as Auth0 requires],
  * `"token_endpoint"` [otherwise], or any string.
  */
 m2m_result m2m_client_options_set_assertion_audience(struct m2m_client_options *options,

@@ -376,7 +376,7 @@ export interface TokenClientOptions {
   clientAssertion?: string
   /** private_key_jwt: a file holding a client assertion, re-read when it changes (e.g. a Kubernetes projected token). */
   clientAssertionFile?: string
-  /** The aud of signed client assertions: issuer (default with an issuer), token_endpoint (default otherwise) or any string. */
+  /** The aud of signed client assertions: issuer (default with an issuer, or with a domain: https://{domain}/, as Auth0 requires), token_endpoint (default otherwise) or any string. */
   assertionAudience?: string
   /** Default audience: the API the token is for. */
   audience?: string

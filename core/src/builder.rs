@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::assertion::AssertionOptions;
 use crate::cache::MemoryCache;
-use crate::config::{check_url, user_agent, AuthMethod, Endpoint, ProxySetting, Settings};
+use crate::config::{
+    check_url, domain_base, user_agent, AuthMethod, Endpoint, ProxySetting, Settings,
+};
 use crate::error::{Error, Result};
 use crate::request::TokenRequest;
 use crate::retry::RetryPolicy;
@@ -335,12 +337,7 @@ impl TokenClientBuilder {
             return Ok(Endpoint::TokenUrl(check_url(u, "token_url")?));
         }
         if let Some(d) = &self.domain {
-            let d = d.trim().trim_end_matches('/');
-            let base = if d.contains("://") {
-                d.to_string()
-            } else {
-                format!("https://{d}")
-            };
+            let base = domain_base(d);
             let url = check_url(&format!("{base}/oauth/token"), "domain")?;
             if url.path() != "/oauth/token" {
                 return Err(Error::config(format!("domain {d:?} must be a host name")));
@@ -349,6 +346,15 @@ impl TokenClientBuilder {
         }
         let issuer = self.issuer.as_deref().unwrap_or_default();
         Ok(Endpoint::Issuer(check_url(issuer, "issuer")?))
+    }
+
+    /// The issuer identifier an Auth0 `domain` stands for:
+    /// `https://{domain}/`, with Auth0's trailing slash (the `aud` Auth0
+    /// requires of client assertions).
+    pub(crate) fn domain_issuer(&self) -> Option<String> {
+        self.domain
+            .as_deref()
+            .map(|d| format!("{}/", domain_base(d)))
     }
 
     pub(crate) fn check_settings(&self) -> Result<()> {

@@ -318,7 +318,7 @@ impl fmt::Debug for TokenClient {
 
 /// The credentials: `auth_method` (private_key_jwt by default when a key
 /// or an assertion is given, else client_secret_post) and what it needs.
-fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
+pub(crate) fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
     let options = b.assertion.given();
     let method: AuthMethod = match &b.auth_method {
         Some(m) => m.parse()?,
@@ -326,8 +326,20 @@ fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
         None => AuthMethod::default(),
     };
     if method.is_assertion() {
-        let issuer = b.issuer.as_deref().filter(|i| !i.trim().is_empty());
-        let assertion = Assertion::new(method, &options, b.client_secret.as_ref(), issuer)?;
+        // The `aud` of assertions: the issuer, or the one an Auth0 domain
+        // stands for (Auth0 accepts only that), else the token endpoint.
+        let issuer = b
+            .issuer
+            .as_deref()
+            .filter(|i| !i.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| b.domain_issuer());
+        let assertion = Assertion::new(
+            method,
+            &options,
+            b.client_secret.as_ref(),
+            issuer.as_deref(),
+        )?;
         return Ok(ClientAuth::Jwt(Arc::new(assertion)));
     }
     if let Some(option) = options.first_set() {

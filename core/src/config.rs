@@ -93,6 +93,18 @@ impl Endpoint {
     }
 }
 
+/// The base URL of an Auth0-style domain: `https://{domain}` (or the
+/// domain as given when it names a scheme, for loopback tests), without a
+/// trailing slash.
+pub(crate) fn domain_base(domain: &str) -> String {
+    let d = domain.trim().trim_end_matches('/');
+    if d.contains("://") {
+        d.to_string()
+    } else {
+        format!("https://{d}")
+    }
+}
+
 /// Which proxy to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum ProxySetting {

@@ -80,7 +80,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("signing_alg", Text, "", "The alg of signed client assertions: RS256 (RSA default), PS256, ES256 (P-256), ES384 (P-384), EdDSA; HS256 (client_secret_jwt default), HS384, HS512."),
     item("client_assertion", Secret, "", "private_key_jwt: a ready client assertion (a JWT), sent as is; never printed."),
     item("client_assertion_file", Text, "", "private_key_jwt: a file holding a client assertion, re-read when it changes (e.g. a Kubernetes projected token)."),
-    item("assertion_audience", Text, "", "The aud of signed client assertions: issuer (default with an issuer), token_endpoint (default otherwise) or any string."),
+    item("assertion_audience", Text, "", "The aud of signed client assertions: issuer (default with an issuer, or with a domain: https://{domain}/, as Auth0 requires), token_endpoint (default otherwise) or any string."),
     item("audience", Text, "", "Default audience: the API the token is for."),
     item("scope", List, "", "Default scopes."),
     item("organization", Text, "", "Default Auth0 organization."),

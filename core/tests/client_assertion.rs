@@ -188,6 +188,19 @@ async fn the_assertion_audience_is_the_issuer_when_one_is_configured() {
         .fetch_token(&TokenRequest::default())
         .await
         .unwrap();
+    // With an Auth0-style domain the audience is its issuer identifier,
+    // `{url}/` (Auth0 accepts nothing else), which the dev server accepts.
+    let by_domain = TokenClient::builder()
+        .domain(server.url())
+        .client_id(ID)
+        .no_proxy()
+        .private_key(P384)
+        .build()
+        .unwrap();
+    by_domain
+        .fetch_token(&TokenRequest::default())
+        .await
+        .unwrap();
     // Any other audience is refused by the server.
     let other = builder(&server)
         .private_key(P384)

@@ -71,7 +71,8 @@ pub extern "C" fn m2m_client_options_set_client_assertion_file(
     set_option(options, "client_assertion_file", CValue::Str(value))
 }
 
-/// The `aud` of signed client assertions: `"issuer"` [with an issuer],
+/// The `aud` of signed client assertions: `"issuer"` [with an issuer, or
+/// with a domain: `https://{domain}/`, as Auth0 requires],
 /// `"token_endpoint"` [otherwise], or any string.
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_assertion_audience(

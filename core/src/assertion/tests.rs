@@ -266,3 +266,45 @@ fn the_options_are_checked_together() {
     assert_eq!(claims["aud"], "https://issuer.example");
     assert!(format!("{:?}", jwk).contains("private_key: Some(\"***\")"));
 }
+
+/// The `aud` of the assertions a client built this way signs.
+fn audience_of(builder: crate::TokenClientBuilder) -> String {
+    let auth = crate::client::client_auth(&builder, "the-client").unwrap();
+    let crate::auth::ClientAuth::Jwt(assertion) = auth else {
+        panic!("an assertion method");
+    };
+    let token_url = Url::parse("https://tenant.example.com/oauth/token").unwrap();
+    let jws = assertion.create("the-client", &token_url).unwrap();
+    let (_, claims) = verify(jws.expose(), &parse(RSA), SignAlg::Rs256);
+    claims["aud"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_audience_is_the_issuer_an_auth0_domain_stands_for() {
+    let base = || {
+        crate::TokenClient::builder()
+            .client_id("the-client")
+            .private_key(RSA)
+    };
+    // Auth0 accepts only its issuer identifier, with the trailing slash.
+    assert_eq!(
+        audience_of(base().domain("tenant.example.com")),
+        "https://tenant.example.com/"
+    );
+    assert_eq!(
+        audience_of(base().issuer("https://op.example/")),
+        "https://op.example/"
+    );
+    assert_eq!(
+        audience_of(base().token_url("https://tenant.example.com/oauth/token")),
+        "https://tenant.example.com/oauth/token"
+    );
+    assert_eq!(
+        audience_of(
+            base()
+                .domain("tenant.example.com")
+                .assertion_audience("token_endpoint")
+        ),
+        "https://tenant.example.com/oauth/token"
+    );
+}

@@ -231,13 +231,15 @@ fn verify_signature(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
 }
 
 /// `aud`: a string or an array of strings, containing the issuer or the
-/// token endpoint URL.
+/// token endpoint URL. The issuer may carry Auth0's trailing slash
+/// (`https://{domain}/`, what Auth0 requires), as clients configured with a
+/// `domain` spell it.
 fn check_audience(
     claims: &Map<String, Value>,
     issuer: &str,
     token_url: &str,
 ) -> Result<(), String> {
-    let ours = |s: &str| s == issuer || s == token_url;
+    let ours = |s: &str| s == issuer || s.strip_suffix('/') == Some(issuer) || s == token_url;
     let found = match claims.get("aud") {
         None => return Err("client assertion has no aud".into()),
         Some(Value::String(s)) => ours(s),
