@@ -7,9 +7,11 @@
 //! `scripts/bench-core.sh` runs it (release dev server); alone:
 //! `M2M_AUTH_DEVSERVER=target/release/m2m-auth-devserver cargo bench -p m2m-auth --bench client_auth`
 
+#[path = "support/devserver.rs"]
+mod devserver;
+
+use std::ffi::OsStr;
 use std::hint::black_box;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use futures_util::FutureExt;
@@ -68,27 +70,14 @@ fn methods() -> Vec<(&'static str, &'static str, Value, Option<&'static str>)> {
 }
 
 fn main() {
-    let server_bin = std::env::var("M2M_AUTH_DEVSERVER")
-        .unwrap_or_else(|_| "target/release/m2m-auth-devserver".to_string());
     let methods = methods();
     let clients_file =
         std::env::temp_dir().join(format!("m2m-bench-clients-{}.json", std::process::id()));
     let clients: Vec<&Value> = methods.iter().map(|m| &m.2).collect();
     std::fs::write(&clients_file, json!({ "clients": clients }).to_string()).unwrap();
-    let mut server = Command::new(&server_bin)
-        .args(["--cheap-tokens", "--exit-on-stdin-eof", "--clients"])
-        .arg(&clients_file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {server_bin}: {e}"));
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let server = devserver::start(&[OsStr::new("--clients"), clients_file.as_os_str()]);
     let _ = std::fs::remove_file(&clients_file);
-    let info: Value = serde_json::from_str(&line).unwrap();
-    let token_url = info["token_url"].as_str().unwrap().to_string();
+    let token_url = server.token_url();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -151,7 +140,5 @@ fn main() {
         let ns = start.elapsed().as_nanos() as f64 / f64::from(HOT_CALLS);
         println!("{label:<28} {ns:>8.1} ns/call");
     }
-    // Closing its stdin stops the dev server (--exit-on-stdin-eof).
-    drop(server.stdin.take());
-    let _ = server.wait();
+    server.stop();
 }

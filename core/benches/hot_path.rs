@@ -7,9 +7,12 @@
 //!
 //! Run with `scripts/bench-core.sh` (builds release binaries, installs wrk).
 
+#[path = "support/devserver.rs"]
+mod devserver;
+
 use std::hint::black_box;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,20 +22,8 @@ use m2m_auth::{Token, TokenClient, TokenRequest};
 const HOT_ITERS: u64 = 20_000_000;
 
 fn main() {
-    let server_bin = std::env::var("M2M_AUTH_DEVSERVER")
-        .unwrap_or_else(|_| "target/release/m2m-auth-devserver".to_string());
-    let mut server = Command::new(&server_bin)
-        .args(["--cheap-tokens", "--exit-on-stdin-eof"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {server_bin}: {e}"));
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let token_url = info["token_url"].as_str().unwrap().to_string();
+    let server = devserver::start::<&str>(&[]);
+    let token_url = server.token_url();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -149,9 +140,7 @@ fn main() {
     } else {
         println!("wrk not found: install the Debian package `wrk` for the comparison");
     }
-    drop(server.stdin.take()); // --exit-on-stdin-eof: the server exits
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
 }
 
 /// The Redis store: the hot path when the token is in process memory (the

@@ -1,0 +1,47 @@
+//! The dev server as a separate process, for the benchmarks that make real
+//! token requests (`hot_path`, `client_auth`).
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A running dev server and what its startup line says.
+pub struct BenchServer {
+    child: Child,
+    info: serde_json::Value,
+}
+
+/// Starts `$M2M_AUTH_DEVSERVER` (default `target/release/m2m-auth-devserver`)
+/// with `--cheap-tokens --exit-on-stdin-eof` and `args`, and waits for its
+/// startup line.
+pub fn start<S: AsRef<OsStr>>(args: &[S]) -> BenchServer {
+    let bin = std::env::var("M2M_AUTH_DEVSERVER")
+        .unwrap_or_else(|_| "target/release/m2m-auth-devserver".to_string());
+    let mut child = Command::new(&bin)
+        .args(["--cheap-tokens", "--exit-on-stdin-eof"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info = serde_json::from_str(&line).unwrap();
+    BenchServer { child, info }
+}
+
+impl BenchServer {
+    /// Its token endpoint.
+    pub fn token_url(&self) -> String {
+        self.info["token_url"].as_str().unwrap().to_string()
+    }
+
+    /// Stops it: closing its stdin ends it (`--exit-on-stdin-eof`).
+    pub fn stop(mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
