@@ -164,3 +164,28 @@ def test_the_verifier_accepts_oidc_provider_es256_tokens(provider: Provider) -> 
     verified = Verifier(issuer=provider.issuer, audience=[api]).verify(token)
     assert verified.client_id == client["client_id"]
     assert verified.has_scope("write:data")
+
+
+@pytest.mark.parametrize(
+    "client", CONFIG["assertion_clients"], ids=[c["client_id"] for c in CONFIG["assertion_clients"]]
+)
+def test_every_assertion_method_gets_tokens(provider: Provider, client: dict[str, str]) -> None:
+    """private_key_jwt (RS256, PS256, ES256, EdDSA with the test keys whose
+    public halves oidc-provider registers) and client_secret_jwt: oidc-provider
+    checks each assertion and refuses a reused jti, so three requests in a
+    row need three assertions."""
+    options: dict[str, Any] = {
+        "token_url": provider.token_endpoint,
+        "client_id": client["client_id"],
+        "auth_method": client["token_endpoint_auth_method"],
+        "signing_alg": client["signing_alg"],
+        "no_proxy": True,
+    }
+    if "key" in client:
+        options["private_key_file"] = str(REPO / "core" / "tests" / "verify_keys" / f"{client['key']}.pem")
+    else:
+        options["client_secret"] = client["client_secret"]
+    c = TokenClient(**options)
+    for _ in range(3):
+        token = c.fetch_token()
+        assert claims(token.access_token)["client_id"] == client["client_id"]

@@ -6,6 +6,8 @@
  * issuer alone (keys through oidc-provider's discovery document) and refuses
  * it for another audience, with a broken signature or from the wrong issuer;
  * an ES256 token (a resource under https://es256.example.com/) verifies too.
+ * The `assertion_clients` (private_key_jwt with RS256, PS256, ES256 and
+ * EdDSA test keys, client_secret_jwt) get tokens, a new assertion each.
  * scripts/test-c.sh installs oidc-provider (npm ci) before running this. */
 #define _GNU_SOURCE
 #include <m2m_auth.h>
@@ -268,6 +270,46 @@ static void an_es256_token_verifies(void) {
   m2m_client_free(c);
 }
 
+/* private_key_jwt and client_secret_jwt: oidc-provider checks every
+ * assertion and refuses a reused jti, so three requests in a row need three
+ * new assertions. */
+static void every_assertion_method_gets_tokens(void) {
+  const jval *list = json_get(clients, "assertion_clients");
+  CHECK(list && list->type == J_ARR && list->len >= 5);
+  for (size_t i = 0; list && i < list->len; i++) {
+    const jval *client = &list->items[i];
+    const char *id = json_get_str(client, "client_id");
+    const char *key = json_get_str(client, "key");
+    m2m_client_options *o = NULL;
+    CHECK_EQ_INT(m2m_client_options_new(&o), M2M_OK);
+    CHECK_EQ_INT(m2m_client_options_set_token_url(o, token_endpoint), M2M_OK);
+    CHECK_EQ_INT(m2m_client_options_set_client_id(o, id), M2M_OK);
+    CHECK_EQ_INT(
+        m2m_client_options_set_auth_method(o, json_get_str(client, "token_endpoint_auth_method")),
+        M2M_OK);
+    CHECK_EQ_INT(m2m_client_options_set_signing_alg(o, json_get_str(client, "signing_alg")), M2M_OK);
+    if (key) {
+      char path[256];
+      snprintf(path, sizeof path, "core/tests/verify_keys/%s.pem", key);
+      CHECK_EQ_INT(m2m_client_options_set_private_key_file(o, path), M2M_OK);
+    } else {
+      CHECK_EQ_INT(m2m_client_options_set_client_secret(o, json_get_str(client, "client_secret")),
+                   M2M_OK);
+    }
+    CHECK_EQ_INT(m2m_client_options_set_no_proxy(o, true), M2M_OK);
+    m2m_client *c = tc_build(o);
+    for (int n = 0; c && n < 3; n++) {
+      m2m_token *t = NULL;
+      m2m_error *err = NULL;
+      if (m2m_client_fetch_token(c, NULL, &t, &err) != M2M_OK)
+        t_fail(__FILE__, __LINE__, "%s: request %d: %s", id, n, m2m_error_message(err));
+      m2m_error_free(err);
+      m2m_token_free(t);
+    }
+    m2m_client_free(c);
+  }
+}
+
 int main(int argc, char **argv) {
   t_select(argc, argv);
   clients_text = read_file("tests/interop/clients.json");
@@ -286,6 +328,7 @@ int main(int argc, char **argv) {
   RUN(a_wrong_secret_is_invalid_client);
   RUN(the_verifier_checks_audience_scope_signature_and_issuer);
   RUN(an_es256_token_verifies);
+  RUN(every_assertion_method_gets_tokens);
   server_stop(&provider);
   json_free(clients);
   free(clients_text);
