@@ -79,11 +79,7 @@ fn main() {
     let _ = std::fs::remove_file(&clients_file);
     let token_url = server.token_url();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = devserver::runtime();
     let _guard = rt.enter();
     let built: Vec<TokenClient> = methods
         .iter()

@@ -25,11 +25,7 @@ fn main() {
     let server = devserver::start::<&str>(&[]);
     let token_url = server.token_url();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = devserver::runtime();
     let _guard = rt.enter();
     let client = TokenClient::builder()
         .token_url(&token_url)

@@ -1,5 +1,6 @@
-//! The dev server as a separate process, for the benchmarks that make real
-//! token requests (`hot_path`, `client_auth`).
+//! The dev server as a separate process, and the runtime the clients run
+//! on, for the benchmarks that make real token requests (`hot_path`,
+//! `client_auth`).
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
@@ -44,4 +45,14 @@ impl BenchServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The runtime the benchmarks' clients run on: one worker thread, as a
+/// service holding one client would.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
 }
