@@ -98,7 +98,7 @@ impl TokenClientBuilder {
         self
     }
 
-    /// The client authentication method [client_secret_post].
+    /// The client authentication method (default: `client_secret_post`).
     pub fn auth_method(mut self, method: AuthMethod) -> Self {
         self.auth_method = Some(method.as_str().to_string());
         self
@@ -221,7 +221,7 @@ impl TokenClientBuilder {
     }
 
     /// With a shared cache: fail calls with a `cache` error when the store
-    /// is unreachable, instead of degrading to the in-process cache [false].
+    /// is unreachable, instead of degrading to the in-process cache (default: false).
     pub fn cache_strict(mut self, strict: bool) -> Self {
         self.settings.cache_strict = strict;
         self

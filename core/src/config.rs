@@ -134,7 +134,7 @@ pub(crate) struct Settings {
     /// How long a fetch lease outlives a holder that died; a live holder
     /// renews it every third of this while its request runs [10 s].
     pub lease_ttl: Duration,
-    /// Shared cache failures fail the call instead of degrading [false].
+    /// Shared cache failures fail the call instead of degrading (default: false).
     pub cache_strict: bool,
 }
 

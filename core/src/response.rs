@@ -18,7 +18,7 @@ pub struct ResponseRules {
     pub max_expires_in: Duration,
     /// Longest `access_token` accepted, in bytes [32 KiB].
     pub max_access_token_len: usize,
-    /// How many bytes of an error body an `http` error keeps [512].
+    /// How many bytes of an error body an `http` error keeps (default: 512).
     pub error_excerpt_len: usize,
 }
 

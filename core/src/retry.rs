@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorDetail, TransportKind};
 /// How a token request is retried and throttled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included [3].
+    /// Attempts in all, the first included (default: 3).
     pub max_attempts: u32,
     /// Backoff before the second attempt; doubled for each later one [1 s].
     pub base_delay: Duration,

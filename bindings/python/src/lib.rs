@@ -24,6 +24,10 @@
 //!   the logger `m2m_auth`.
 //! - [`sync`]: the binding's own state across `fork()` (`os.register_at_fork`).
 
+// This crate's documentation is for its maintainers: it links to its
+// private modules (`cargo doc --document-private-items`).
+#![allow(rustdoc::private_intra_doc_links)]
+
 use pyo3::prelude::*;
 
 mod aio;

@@ -101,7 +101,7 @@ impl VerifierBuilder {
         self.strict_typ = v;
         self
     }
-    /// Largest token accepted, checked before any parsing [16384].
+    /// Largest token accepted, checked before any parsing (default: 16384).
     pub fn max_token_bytes(mut self, v: u64) -> Self {
         self.max_token_bytes = v;
         self
@@ -127,7 +127,7 @@ impl VerifierBuilder {
         self.ca_certs.push(pem.into());
         self
     }
-    /// Verified-token cache entries [10000]; 0 disables the cache.
+    /// Verified-token cache entries (default: 10000); 0 disables the cache.
     pub fn cache_size(mut self, v: u64) -> Self {
         self.cache_size = v;
         self
