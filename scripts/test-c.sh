@@ -18,7 +18,8 @@
 # of tests/interop/clients.json, verified through its discovery), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
-# example of bindings/c/README.md (bindings/c/examples/verify.c), the CMake example
+# example of bindings/c/README.md (bindings/c/examples/verify.c), its
+# private_key_jwt example (bindings/c/examples/private_key_jwt.c), the CMake example
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
 # then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
 # ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
@@ -152,6 +153,18 @@ gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/verify-example.c" "${
   -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/verify-example"
 gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/verify-example.c" "$STATIC_A" \
   "${NATIVE_A[@]}" -o "$OUT/static/verify-example"
+# bindings/c/README.md's private_key_jwt example is bindings/c/examples/private_key_jwt.c, verbatim.
+awk '/<!-- c-private-key-jwt-example/{on=1} on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' \
+  bindings/c/README.md >"$OUT/private-key-example.c"
+if ! cmp -s "$OUT/private-key-example.c" bindings/c/examples/private_key_jwt.c; then
+  echo "test-c: bindings/c/README.md's private_key_jwt example differs from bindings/c/examples/private_key_jwt.c:" >&2
+  diff -u bindings/c/examples/private_key_jwt.c "$OUT/private-key-example.c" | head -n 20 >&2 || true
+  exit 1
+fi
+gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/private-key-example.c" "${PC_LIBS[@]}" \
+  -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/private-key-example"
+gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/private-key-example.c" "$STATIC_A" \
+  "${NATIVE_A[@]}" -o "$OUT/static/private-key-example"
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
 gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
   -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
@@ -236,6 +249,36 @@ print(json.load(urllib.request.urlopen(sys.argv[1], form, timeout=30))["access_t
   fi
 }
 
+# private-key-example NAME BINARY [WRAPPER...]: bindings/c/examples/private_key_jwt.c
+# against a fresh dev server that knows the client's public key (core's RSA
+# test key, as one uploads it to the Auth0 dashboard): a token, the API's 200,
+# and no line of the private key in what it printed.
+KEY_PEM="$ROOT/core/tests/verify_keys/rsa2048.pem"
+python3 -c 'import json, sys
+key = dict(json.load(open(sys.argv[1]))["rsa2048"], kid="rsa-1")
+print(json.dumps({"clients": [{"client_id": "demo-pk-client", "auth_methods": ["private_key_jwt"],
+                               "jwks": {"keys": [key]}}]}))' \
+  core/tests/verify_keys/public_jwks.json >"$OUT/private-key-clients.json"
+private_key_example() {
+  local name="$1" bin="$2" rc=0
+  shift 2
+  echo "== $name"
+  start_devserver --clients "$OUT/private-key-clients.json"
+  AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-pk-client AUTH0_PRIVATE_KEY_FILE="$KEY_PEM" \
+    AUTH0_KEY_ID=rsa-1 API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" \
+    "$@" "$bin" >"$OUT/$name.log" 2>&1 || rc=$?
+  stop_devserver
+  cat "$OUT/$name.log"
+  if [ "$rc" -eq 0 ] && grep -q '^Bearer token, expires in' "$OUT/$name.log" &&
+    grep -q '^API answered 200: .*"sub":"demo-pk-client"' "$OUT/$name.log" &&
+    ! grep -v -e '-----' "$KEY_PEM" | grep -qF -f - "$OUT/$name.log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+
 VECTORS=(tests/conformance tests/c/vectors_smoke)
 run c-parity python3 tests/c/check_parity.py
 run dyn-test_abi "$OUT/dyn/test_abi"
@@ -271,6 +314,8 @@ example dyn-readme-example "$OUT/dyn/readme-example"
 example static-readme-example "$OUT/static/readme-example"
 verify_example dyn-verify-example "$OUT/dyn/verify-example"
 verify_example static-verify-example "$OUT/static/verify-example"
+private_key_example dyn-private-key-example "$OUT/dyn/private-key-example"
+private_key_example static-private-key-example "$OUT/static/private-key-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"
