@@ -140,31 +140,22 @@ if ! cmp -s "$OUT/readme-example.c" bindings/c/examples/quickstart.c; then
   diff -u bindings/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
   exit 1
 fi
-# bindings/c/README.md's API-side example is bindings/c/examples/verify.c, verbatim.
+# bindings/c/README.md's examples are bindings/c/examples/NAME.c, verbatim (each
+# after its marker): the API side (verify.c) and private_key_jwt.c.
 # (One awk, no pipe: a reader that exits early must not SIGPIPE a writer.)
-awk '/<!-- c-verify-example/{on=1} on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' \
-  bindings/c/README.md >"$OUT/verify-example.c"
-if ! cmp -s "$OUT/verify-example.c" bindings/c/examples/verify.c; then
-  echo "test-c: bindings/c/README.md's verify example differs from bindings/c/examples/verify.c:" >&2
-  diff -u bindings/c/examples/verify.c "$OUT/verify-example.c" | head -n 20 >&2 || true
-  exit 1
-fi
-gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/verify-example.c" "${PC_LIBS[@]}" \
-  -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/verify-example"
-gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/verify-example.c" "$STATIC_A" \
-  "${NATIVE_A[@]}" -o "$OUT/static/verify-example"
-# bindings/c/README.md's private_key_jwt example is bindings/c/examples/private_key_jwt.c, verbatim.
-awk '/<!-- c-private-key-jwt-example/{on=1} on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' \
-  bindings/c/README.md >"$OUT/private-key-example.c"
-if ! cmp -s "$OUT/private-key-example.c" bindings/c/examples/private_key_jwt.c; then
-  echo "test-c: bindings/c/README.md's private_key_jwt example differs from bindings/c/examples/private_key_jwt.c:" >&2
-  diff -u bindings/c/examples/private_key_jwt.c "$OUT/private-key-example.c" | head -n 20 >&2 || true
-  exit 1
-fi
-gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/private-key-example.c" "${PC_LIBS[@]}" \
-  -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/private-key-example"
-gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/private-key-example.c" "$STATIC_A" \
-  "${NATIVE_A[@]}" -o "$OUT/static/private-key-example"
+for example in verify:c-verify-example private_key_jwt:c-private-key-jwt-example; do
+  name="${example%%:*}" src="$OUT/${example%%:*}-example.c"
+  awk -v marker="<!-- ${example#*:}" 'index($0, marker) == 1 {on=1}
+    on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' bindings/c/README.md >"$src"
+  if ! cmp -s "$src" "bindings/c/examples/$name.c"; then
+    echo "test-c: bindings/c/README.md's $name example differs from bindings/c/examples/$name.c:" >&2
+    diff -u "bindings/c/examples/$name.c" "$src" | head -n 20 >&2 || true
+    exit 1
+  fi
+  gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$src" "${PC_LIBS[@]}" \
+    -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/$name-example"
+  gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$src" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$name-example"
+done
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
 gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
   -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
@@ -314,8 +305,8 @@ example dyn-readme-example "$OUT/dyn/readme-example"
 example static-readme-example "$OUT/static/readme-example"
 verify_example dyn-verify-example "$OUT/dyn/verify-example"
 verify_example static-verify-example "$OUT/static/verify-example"
-private_key_example dyn-private-key-example "$OUT/dyn/private-key-example"
-private_key_example static-private-key-example "$OUT/static/private-key-example"
+private_key_example dyn-private-key-example "$OUT/dyn/private_key_jwt-example"
+private_key_example static-private-key-example "$OUT/static/private_key_jwt-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"
