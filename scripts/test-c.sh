@@ -18,7 +18,8 @@
 # of tests/interop/clients.json, verified through its discovery), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
-# example of bindings/c/README.md (bindings/c/examples/verify.c), the CMake example
+# example of bindings/c/README.md (bindings/c/examples/verify.c), its
+# private_key_jwt example (bindings/c/examples/private_key_jwt.c), the CMake example
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
 # then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
 # ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
@@ -139,19 +140,22 @@ if ! cmp -s "$OUT/readme-example.c" bindings/c/examples/quickstart.c; then
   diff -u bindings/c/examples/quickstart.c "$OUT/readme-example.c" | head -n 20 >&2 || true
   exit 1
 fi
-# bindings/c/README.md's API-side example is bindings/c/examples/verify.c, verbatim.
+# bindings/c/README.md's examples are bindings/c/examples/NAME.c, verbatim (each
+# after its marker): the API side (verify.c) and private_key_jwt.c.
 # (One awk, no pipe: a reader that exits early must not SIGPIPE a writer.)
-awk '/<!-- c-verify-example/{on=1} on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' \
-  bindings/c/README.md >"$OUT/verify-example.c"
-if ! cmp -s "$OUT/verify-example.c" bindings/c/examples/verify.c; then
-  echo "test-c: bindings/c/README.md's verify example differs from bindings/c/examples/verify.c:" >&2
-  diff -u bindings/c/examples/verify.c "$OUT/verify-example.c" | head -n 20 >&2 || true
-  exit 1
-fi
-gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/verify-example.c" "${PC_LIBS[@]}" \
-  -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/verify-example"
-gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/verify-example.c" "$STATIC_A" \
-  "${NATIVE_A[@]}" -o "$OUT/static/verify-example"
+for example in verify:c-verify-example private_key_jwt:c-private-key-jwt-example; do
+  name="${example%%:*}" src="$OUT/${example%%:*}-example.c"
+  awk -v marker="<!-- ${example#*:}" 'index($0, marker) == 1 {on=1}
+    on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' bindings/c/README.md >"$src"
+  if ! cmp -s "$src" "bindings/c/examples/$name.c"; then
+    echo "test-c: bindings/c/README.md's $name example differs from bindings/c/examples/$name.c:" >&2
+    diff -u "bindings/c/examples/$name.c" "$src" | head -n 20 >&2 || true
+    exit 1
+  fi
+  gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$src" "${PC_LIBS[@]}" \
+    -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/$name-example"
+  gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$src" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$name-example"
+done
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
 gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
   -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
@@ -236,6 +240,36 @@ print(json.load(urllib.request.urlopen(sys.argv[1], form, timeout=30))["access_t
   fi
 }
 
+# private-key-example NAME BINARY [WRAPPER...]: bindings/c/examples/private_key_jwt.c
+# against a fresh dev server that knows the client's public key (core's RSA
+# test key, as one uploads it to the Auth0 dashboard): a token, the API's 200,
+# and no line of the private key in what it printed.
+KEY_PEM="$ROOT/core/tests/verify_keys/rsa2048.pem"
+python3 -c 'import json, sys
+key = dict(json.load(open(sys.argv[1]))["rsa2048"], kid="rsa-1")
+print(json.dumps({"clients": [{"client_id": "demo-pk-client", "auth_methods": ["private_key_jwt"],
+                               "jwks": {"keys": [key]}}]}))' \
+  core/tests/verify_keys/public_jwks.json >"$OUT/private-key-clients.json"
+private_key_example() {
+  local name="$1" bin="$2" rc=0
+  shift 2
+  echo "== $name"
+  start_devserver --clients "$OUT/private-key-clients.json"
+  AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-pk-client AUTH0_PRIVATE_KEY_FILE="$KEY_PEM" \
+    AUTH0_KEY_ID=rsa-1 API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" \
+    "$@" "$bin" >"$OUT/$name.log" 2>&1 || rc=$?
+  stop_devserver
+  cat "$OUT/$name.log"
+  if [ "$rc" -eq 0 ] && grep -q '^Bearer token, expires in' "$OUT/$name.log" &&
+    grep -q '^API answered 200: .*"sub":"demo-pk-client"' "$OUT/$name.log" &&
+    ! grep -v -e '-----' "$KEY_PEM" | grep -qF -f - "$OUT/$name.log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+
 VECTORS=(tests/conformance tests/c/vectors_smoke)
 run c-parity python3 tests/c/check_parity.py
 run dyn-test_abi "$OUT/dyn/test_abi"
@@ -271,6 +305,8 @@ example dyn-readme-example "$OUT/dyn/readme-example"
 example static-readme-example "$OUT/static/readme-example"
 verify_example dyn-verify-example "$OUT/dyn/verify-example"
 verify_example static-verify-example "$OUT/static/verify-example"
+private_key_example dyn-private-key-example "$OUT/dyn/private_key_jwt-example"
+private_key_example static-private-key-example "$OUT/static/private_key_jwt-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"

@@ -1,5 +1,6 @@
 //! Every README example runs: the Rust quickstart in README.md is
-//! `core/examples/quickstart.rs` verbatim, and here it runs against the dev
+//! `core/examples/quickstart.rs` verbatim (its private_key_jwt variant
+//! `core/examples/private_key_jwt.rs`), and here each runs against the dev
 //! server the way a user runs it against their tenant.
 
 mod common;
@@ -26,6 +27,10 @@ fn readme_quotes_its_rust_examples_verbatim() {
     for (file, text) in [
         ("quickstart.rs", include_str!("../examples/quickstart.rs")),
         ("verify.rs", include_str!("../examples/verify.rs")),
+        (
+            "private_key_jwt.rs",
+            include_str!("../examples/private_key_jwt.rs"),
+        ),
     ] {
         assert!(
             readme.contains(text.trim()),
@@ -60,6 +65,47 @@ async fn the_quickstart_gets_a_token_and_calls_the_api() {
         "{stdout}"
     );
     assert!(!stdout.contains(&env.secret));
+}
+
+/// The private_key_jwt quickstart: the client's public key registered with
+/// the server (as one uploads it to the Auth0 dashboard), the private key
+/// from a file, no secret anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_private_key_jwt_quickstart_gets_a_token_and_calls_the_api() {
+    let env = env().await;
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/verify_keys");
+    let public: serde_json::Value =
+        serde_json::from_str(include_str!("verify_keys/public_jwks.json")).unwrap();
+    let mut jwk = public["rsa2048"].clone();
+    jwk["kid"] = "rsa-1".into();
+    let jwks = serde_json::json!({ "keys": [jwk] });
+    env.server
+        .add_client(ClientConfig::private_key_jwt("demo-pk-client", jwks));
+    let bin = example("private_key_jwt");
+    let out = Command::new(&bin)
+        .env("AUTH0_DOMAIN", env.server.url())
+        .env("AUTH0_CLIENT_ID", "demo-pk-client")
+        .env("AUTH0_PRIVATE_KEY_FILE", format!("{keys}/rsa2048.pem"))
+        .env("AUTH0_KEY_ID", "rsa-1")
+        .env("API_AUDIENCE", "https://quickstarts/api")
+        .env("API_URL", env.server.api_url())
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Bearer token, expires in"), "{stdout}");
+    assert!(stdout.contains("API answered 200"), "{stdout}");
+    assert!(stdout.contains("\"sub\":\"demo-pk-client\""), "{stdout}");
+    // One token request, authenticated by an assertion alone.
+    let requests = env.server.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(field(&requests[0].body, "client_assertion").is_some());
+    assert_eq!(field(&requests[0].body, "client_secret"), None);
 }
 
 /// The API-side example: a token with the scope passes (200), one without

@@ -50,10 +50,10 @@ function env() {
   };
 }
 
-async function runBlock(name, code) {
+async function runBlock(name, code, extraEnv = {}) {
   const file = join(SCRATCH, `${name}.mjs`);
   writeFileSync(file, code);
-  const { stdout, stderr } = await run(process.execPath, [file], { env: env(), timeout: 30_000 });
+  const { stdout, stderr } = await run(process.execPath, [file], { env: { ...env(), ...extraEnv }, timeout: 30_000 });
   assert.ok(!`${stdout}${stderr}`.includes(DEMO.clientSecret), 'the secret was printed');
   return stdout;
 }
@@ -74,7 +74,45 @@ blocks.slice(1).forEach((code, i) => {
   });
 });
 
-jsBlocks(readFileSync(join(PACKAGE, 'README.md'), 'utf8')).forEach((code, i) => {
+/** node/README.md without its private-key section, and that section (from
+ * its marker to the next ## heading). */
+function splitPackageReadme() {
+  const text = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
+  const start = text.indexOf('<!-- private-key-jwt');
+  assert.ok(start >= 0, 'node/README.md has the private-key-jwt marker');
+  const end = text.indexOf('\n## ', start);
+  return [text.slice(0, start) + text.slice(end), text.slice(start, end)];
+}
+const [packageReadme, privateKeySection] = splitPackageReadme();
+
+test('node/README.md private_key_jwt quickstart gets a token and calls the API', async () => {
+  const [code, ...more] = jsBlocks(privateKeySection);
+  assert.equal(more.length, 0);
+  assert.ok(code.includes('privateKeyFile') && !code.includes('clientSecret'));
+  // The client's public key registered with the dev server, as one uploads
+  // it to the Auth0 dashboard; the example reads the private key's file.
+  const keys = join(REPO, 'core', 'tests', 'verify_keys');
+  const jwks = JSON.parse(readFileSync(join(keys, 'public_jwks.json'), 'utf8'));
+  await server.addClient({
+    client_id: 'demo-pk-client',
+    auth_methods: ['private_key_jwt'],
+    jwks: { keys: [{ ...jwks.rsa2048, kid: 'rsa-1' }] },
+  });
+  await server.reset();
+  const out = await runBlock('node-readme-private-key', code, {
+    AUTH0_CLIENT_ID: 'demo-pk-client',
+    AUTH0_PRIVATE_KEY_FILE: join(keys, 'rsa2048.pem'),
+    AUTH0_KEY_ID: 'rsa-1',
+  });
+  assert.match(out, /^Bearer token, expires in \d+ s$/m);
+  assert.match(out, /^API answered 200: \{.*"sub":"demo-pk-client"/m);
+  const bodies = (await server.requests()).map((r) => new URLSearchParams(r.body));
+  assert.equal(bodies.length, 1);
+  assert.equal(bodies[0].get('client_assertion_type'), 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+  assert.equal(bodies[0].get('client_secret'), null);
+});
+
+jsBlocks(packageReadme).forEach((code, i) => {
   test(`node/README.md example ${i + 1}`, async () => {
     const out = await runBlock(`node-readme-${i}`, code);
     assert.ok(out.length > 0);

@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -26,9 +27,31 @@ README = REPO / "python" / "README.md"
 SURFACE: dict[str, list[dict[str, str]]] = json.loads((REPO / "tests" / "surface.json").read_text())
 
 
+KEYS = REPO / "core" / "tests" / "verify_keys"
+BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def split_readme() -> tuple[str, str]:
+    """python/README.md without its private-key section, and that section
+    (from its marker to the next ## heading)."""
+    text = README.read_text()
+    start = text.index("<!-- private-key-jwt")
+    end = text.index("\n## ", start)
+    return text[:start] + text[end:], text[start:end]
+
+
+def blocks(markdown: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", markdown, re.S)
+
+
 def package_blocks() -> list[str]:
-    """Every ```python block of python/README.md."""
-    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    """Every ```python block of python/README.md but the private-key section's."""
+    return blocks(split_readme()[0])
+
+
+def private_key_blocks() -> list[str]:
+    """The ```python blocks of the section "Authenticate with a private key"."""
+    return blocks(split_readme()[1])
 
 
 # -- the README's tables, from tests/surface.json ------------------------------
@@ -178,12 +201,40 @@ def test_the_package_readme_tables_are_the_surface(section: str) -> None:
 
 
 @pytest.mark.parametrize("index", range(len(package_blocks())))
-def test_package_readme_python_block_runs(server: DevServer, index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_package_readme_python_block_runs(server: DevServer, index: int) -> None:
     # test_readme.py's own check (its environment, its dev server, its
     # assertions: one token request, the API's answer printed, no secret
     # shown), on this README's blocks.
-    monkeypatch.setattr(test_readme, "python_blocks", package_blocks)
-    test_readme.test_readme_python_block_runs(server, index)
+    test_readme.run_block(server, package_blocks()[index])
+
+
+def test_the_package_readme_has_a_private_key_quickstart() -> None:
+    (block,) = private_key_blocks()
+    assert "private_key_file=" in block and "client_secret" not in block
+    assert "get_token()" in block and "authorization_header()" in block
+
+
+@pytest.mark.parametrize("index", range(len(private_key_blocks())))
+def test_private_key_block_runs(server: DevServer, index: int) -> None:
+    # The client's public key registered with the dev server, as one uploads
+    # it to the Auth0 dashboard; the example reads the private key's file.
+    jwks = json.loads((KEYS / "public_jwks.json").read_text())
+    server.add_client({
+        "client_id": "demo-pk-client",
+        "auth_methods": ["private_key_jwt"],
+        "jwks": {"keys": [{**jwks["rsa2048"], "kid": "rsa-1"}]},
+    })
+    out = test_readme.run_block(
+        server,
+        private_key_blocks()[index],
+        AUTH0_CLIENT_ID="demo-pk-client",
+        AUTH0_PRIVATE_KEY_FILE=str(KEYS / "rsa2048.pem"),
+        AUTH0_KEY_ID="rsa-1",
+    )
+    assert re.search(r"^Bearer token, expires in \d+ s$", out, re.M), out
+    assert '"sub":"demo-pk-client"' in out.replace(" ", ""), out
+    (body,) = [parse_qs(r["body"]) for r in server.requests()]
+    assert body["client_assertion_type"] == [BEARER] and "client_secret" not in body
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /* The C API against the dev/fault server: tokens and their getters, the
  * cache, per-call requests, errors of every kind (with no secret in them),
  * call_api's one renewal on 401, threads: 64 threads on a cold cache
- * make one token request, and private_key_jwt from a key file.
+ * make one token request, and private_key_jwt from a key file; no key or
+ * assertion in an error or a log record at TRACE (test_client/key_canary.c).
  *
  * This file: the program (main), tokens, the cache and per-call requests;
  * errors, call_api and threads are in tests/c/test_client/. */
@@ -253,6 +254,7 @@ int main(int argc, char **argv) {
   RUN(threads_share_one_client_on_the_fast_path);
   RUN(a_token_handle_can_move_between_threads);
   RUN(private_key_jwt_from_a_key_file);
+  RUN(keys_and_assertions_never_show_at_trace);
   devserver_stop(&srv);
   return t_summary("test_client");
 }
