@@ -61,6 +61,10 @@ mod token;
 pub mod verify;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
+pub use assertion::provider::{
+    AssertionProvider, AssertionRequest, ProviderError, ProviderFuture,
+    MAX_PROVIDED_ASSERTION_BYTES,
+};
 pub use builder::TokenClientBuilder;
 pub use cache::{CacheEpoch, MemoryCache, DEFAULT_MAX_KEYS};
 pub use client::{GetToken, TokenClient};
