@@ -53,18 +53,19 @@ impl Inner {
         url: &Url,
         deadline: tokio::time::Instant,
     ) -> Result<Attempt<'_>> {
-        let assertion = tokio::time::timeout_at(deadline, self.auth.assertion(&self.client_id, url))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::transport(
-                    TransportKind::Timeout,
-                    format!(
+        let assertion =
+            tokio::time::timeout_at(deadline, self.auth.assertion(&self.client_id, url))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::transport(
+                        TransportKind::Timeout,
+                        format!(
                         "no client assertion within {:?} (the client_assertion_provider did not \
                          answer)",
                         self.settings.timeout
                     ),
-                ))
-            })?;
+                    ))
+                })?;
         let mut form = SecretBytes::with_capacity(256);
         form.append_pair("grant_type", "client_credentials");
         let authorization = self

@@ -107,7 +107,10 @@ fn signing_provider() -> (AssertionProvider, Log) {
 async fn a_provider_is_asked_for_every_request_and_every_attempt() {
     let server = server().await;
     let (provider, log) = signing_provider();
-    let client = builder(&server).assertion_provider(provider).build().unwrap();
+    let client = builder(&server)
+        .assertion_provider(provider)
+        .build()
+        .unwrap();
     assert_eq!(client.auth_method(), AuthMethod::PrivateKeyJwt);
     let request = TokenRequest::default();
     for _ in 0..3 {
@@ -121,7 +124,10 @@ async fn a_provider_is_asked_for_every_request_and_every_attempt() {
         assert_eq!(r.audience, server.token_url());
         assert_eq!(r.token_endpoint, server.token_url());
     }
-    let sent: Vec<String> = calls.iter().map(|(_, jws)| secret_fingerprint(jws)).collect();
+    let sent: Vec<String> = calls
+        .iter()
+        .map(|(_, jws)| secret_fingerprint(jws))
+        .collect();
     assert_eq!(received(&server), sent);
 
     // A 503, then a token: two attempts, two calls, two assertions.
@@ -211,7 +217,10 @@ async fn empty_malformed_or_oversized_assertions_are_config_errors_never_quoted(
         assert_eq!(err.kind(), ErrorKind::Config, "{err:?}");
         let text = format!("{err} {err:?}");
         assert!(text.contains("client_assertion_provider"), "{text}");
-        assert!(!text.contains("CANARY") && !text.contains("AAAAAAAA"), "{text}");
+        assert!(
+            !text.contains("CANARY") && !text.contains("AAAAAAAA"),
+            "{text}"
+        );
     }
     assert!(server.requests().is_empty());
 }
@@ -233,7 +242,10 @@ async fn a_provider_that_never_answers_is_cut_off_by_the_timeout() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err:?}");
-    assert!(err.to_string().contains("client_assertion_provider"), "{err}");
+    assert!(
+        err.to_string().contains("client_assertion_provider"),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(server.requests().is_empty());
 }

@@ -46,12 +46,15 @@ from ._errors import (
     TransportError,
 )
 from ._native import ApiResponse, Claims, Stats, Token, VerifierStats
+from ._provider import AssertionProvider, AssertionRequest
 from ._verifier import Verifier, challenge
 
 __version__: str = _native.__version__
 
 __all__ = [
     "TokenClient",
+    "AssertionRequest",
+    "AssertionProvider",
     "Token",
     "Stats",
     "ApiResponse",

@@ -34,6 +34,7 @@ mod errors;
 mod hot;
 mod logs;
 mod options;
+mod provider;
 mod runtime;
 mod sync;
 mod types;

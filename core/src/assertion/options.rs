@@ -83,10 +83,7 @@ impl fmt::Debug for AssertionOptions {
             .field("client_assertion", &hidden(&self.client_assertion))
             .field("client_assertion_file", &self.client_assertion_file)
             .field("assertion_audience", &self.assertion_audience)
-            .field(
-                "client_assertion_provider",
-                &self.client_assertion_provider,
-            )
+            .field("client_assertion_provider", &self.client_assertion_provider)
             .finish()
     }
 }
