@@ -46,7 +46,7 @@ from ._errors import (
     TransportError,
 )
 from ._native import ApiResponse, Claims, Stats, Token, VerifierStats
-from ._provider import AssertionProvider, AssertionRequest
+from ._provider import AssertionRequest
 from ._verifier import Verifier, challenge
 
 __version__: str = _native.__version__
@@ -54,7 +54,6 @@ __version__: str = _native.__version__
 __all__ = [
     "TokenClient",
     "AssertionRequest",
-    "AssertionProvider",
     "Token",
     "Stats",
     "ApiResponse",

@@ -6,16 +6,20 @@ An ``async def`` provider (or any callable returning an awaitable) runs on
 the event loop of an asyncio caller waiting for a token when there is one
 (so it can use that loop's sessions), else on an event loop of its own
 (``asyncio.run``) on that worker thread: a sync client needs no loop.
+
+Importing this module imports nothing (``import m2m_auth`` stays cheap):
+``asyncio`` and ``inspect`` are imported by the first call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional, Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Awaitable, Callable
+    from typing import Any
 
-__all__ = ["AssertionRequest", "AssertionProvider"]
+__all__ = ["AssertionRequest"]
 
 # The longest an awaited provider is waited for on another thread's loop: the
 # client's own timeout fails the request long before; this only frees the
@@ -23,20 +27,58 @@ __all__ = ["AssertionRequest", "AssertionProvider"]
 _LOOP_WAIT = 600.0
 
 
-@dataclass(frozen=True)
 class AssertionRequest:
-    """What the assertion a ``client_assertion_provider`` returns must carry."""
+    """What the assertion a ``client_assertion_provider`` returns must carry (frozen).
 
-    client_id: str
-    """``iss`` and ``sub``: the client id."""
-    audience: str
-    """``aud``: the assertion audience (``assertion_audience``)."""
-    token_endpoint: str
-    """The token endpoint the assertion is sent to."""
+    ``client_id`` is its ``iss`` and ``sub``, ``audience`` its ``aud`` (the
+    ``assertion_audience``), and it is sent to ``token_endpoint``.
+    """
 
+    __slots__ = ("_client_id", "_audience", "_token_endpoint")
+    _client_id: str
+    _audience: str
+    _token_endpoint: str
 
-AssertionProvider = Callable[[AssertionRequest], Union[str, Awaitable[str]]]
-"""A ``client_assertion_provider``: sync, or ``async def``."""
+    def __init__(self, client_id: str, audience: str, token_endpoint: str) -> None:
+        object.__setattr__(self, "_client_id", client_id)
+        object.__setattr__(self, "_audience", audience)
+        object.__setattr__(self, "_token_endpoint", token_endpoint)
+
+    @property
+    def client_id(self) -> str:
+        """``iss`` and ``sub``: the client id."""
+        return self._client_id
+
+    @property
+    def audience(self) -> str:
+        """``aud``: the assertion audience (``assertion_audience``)."""
+        return self._audience
+
+    @property
+    def token_endpoint(self) -> str:
+        """The token endpoint the assertion is sent to."""
+        return self._token_endpoint
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"AssertionRequest is frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"AssertionRequest is frozen: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[str, str, str]:
+        return (self.client_id, self.audience, self.token_endpoint)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AssertionRequest):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"AssertionRequest(client_id={self.client_id!r}, audience={self.audience!r}, "
+                f"token_endpoint={self.token_endpoint!r})")
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -44,13 +86,16 @@ async def _await(awaitable: Awaitable[Any]) -> Any:
 
 
 def _call(
-    provider: AssertionProvider,
+    provider: Callable[[AssertionRequest], str | Awaitable[str]],
     client_id: str,
     audience: str,
     token_endpoint: str,
-    loop: Optional[asyncio.AbstractEventLoop],
+    loop: asyncio.AbstractEventLoop | None,
 ) -> str:
     """Calls ``provider`` (on an engine worker thread); its exception propagates."""
+    import asyncio
+    import inspect
+
     result: Any = provider(AssertionRequest(client_id, audience, token_endpoint))
     if inspect.isawaitable(result):
         if loop is not None and loop.is_running() and not loop.is_closed():
