@@ -34,6 +34,7 @@ mod clock;
 mod config;
 mod discovery;
 mod error;
+mod error_field;
 mod exchange;
 mod fetch;
 #[cfg(feature = "fuzzing")]
@@ -69,7 +70,8 @@ pub use builder::TokenClientBuilder;
 pub use cache::{CacheEpoch, MemoryCache, DEFAULT_MAX_KEYS};
 pub use client::{GetToken, TokenClient};
 pub use config::AuthMethod;
-pub use error::{Error, ErrorDetail, ErrorKind, FieldValue, Result, TransportKind};
+pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
+pub use error_field::FieldValue;
 pub use options::{duration_from_millis, duration_from_secs, OptionValue};
 pub use process::runtime;
 pub use redact::fingerprint;
