@@ -158,6 +158,12 @@ typedef uint32_t m2m_result;
 typedef struct m2m_api_response m2m_api_response;
 
 /**
+ * Where a `m2m_assertion_provider` puts the assertion: valid only during
+ * the callback that received it; owned by the library.
+ */
+typedef struct m2m_assertion_sink m2m_assertion_sink;
+
+/**
  * The claims of a verified token, from `m2m_verifier_verify` or
  * `m2m_verifier_verify_request`. Read with the `m2m_claims_*` getters;
  * every string a getter returns is borrowed from the claims and lives until
@@ -243,6 +249,27 @@ typedef struct m2m_verifier_counters m2m_verifier_counters;
  * options may be freed or reused once it is built). Thread-safe.
  */
 typedef struct m2m_verifier_options m2m_verifier_options;
+
+/**
+ * Supplies a client assertion: `user_data` as given to
+ * `m2m_client_options_set_client_assertion_provider`; `client_id`,
+ * `audience` and `token_endpoint` (NUL-terminated, borrowed for the call)
+ * are what the assertion must carry (`iss` = `sub` = `client_id`, `aud` =
+ * `audience`; it is sent to `token_endpoint`). On success it calls
+ * `m2m_assertion_sink_set(sink, ...)` and returns 0; any other value is a
+ * failure (`M2M_CONFIG`, "client_assertion_provider failed: callback
+ * returned N"), and no token request is sent.
+ */
+typedef int (*m2m_assertion_provider)(void *user_data,
+                                      const char *client_id,
+                                      const char *audience,
+                                      const char *token_endpoint,
+                                      struct m2m_assertion_sink *sink);
+
+/**
+ * Frees a callback's `user_data` when the library no longer needs it.
+ */
+typedef void (*m2m_free_user_data)(void *user_data);
 
 /**
  * The severity of a log record, and the threshold of
@@ -349,6 +376,37 @@ m2m_result m2m_api_response_header(const struct m2m_api_response *response,
  * Frees an API response. NULL does nothing.
  */
 void m2m_api_response_free(struct m2m_api_response *response);
+
+/**
+ * Sets `provider` as the source of client assertions (`private_key_jwt`,
+ * which it makes the default `auth_method`; exactly one of a key, a ready
+ * assertion, an assertion file or a provider). NULL `provider` is
+ * `M2M_NULL_ARGUMENT`.
+ *
+ * Threads: `provider` is called on a worker thread of the library's
+ * blocking pool (never on the caller's thread, never holding a library
+ * lock), for each attempt of each token request, possibly from several
+ * threads at once: it and `user_data` must be thread-safe. It may block
+ * (a KMS, an HSM, a vault); the request's `timeout` still bounds the
+ * caller's wait. `free_user_data` (may be NULL) is called once with
+ * `user_data` when these options and every client built from them are
+ * freed, or when another provider replaces it; if this call fails, at
+ * once.
+ */
+m2m_result m2m_client_options_set_client_assertion_provider(struct m2m_client_options *options,
+                                                            m2m_assertion_provider provider,
+                                                            void *user_data,
+                                                            m2m_free_user_data free_user_data);
+
+/**
+ * Hands back the assertion from inside a `m2m_assertion_provider`: `len`
+ * bytes at `assertion` (UTF-8; no NUL needed), copied (the caller keeps
+ * ownership of its buffer). At most 16 KiB: longer is
+ * `M2M_INVALID_ARGUMENT`. A second call replaces the first.
+ */
+m2m_result m2m_assertion_sink_set(struct m2m_assertion_sink *sink,
+                                  const char *assertion,
+                                  size_t len);
 
 /**
  * The private key of `private_key_jwt`: PEM (PKCS#8, PKCS#1 RSA, SEC1

@@ -37,6 +37,25 @@ export declare class Token {
 }
 
 /** Options of one call: request parameters and an AbortSignal that ends the wait. */
+/**
+ * What the assertion a `clientAssertionProvider` returns must carry: `iss`
+ * and `sub` = `clientId`, `aud` = `audience`; it is sent to
+ * `tokenEndpoint`.
+ */
+export interface AssertionRequest {
+  readonly clientId: string
+  readonly audience: string
+  readonly tokenEndpoint: string
+}
+
+/**
+ * A `clientAssertionProvider`: returns the client assertion (a JWT), or a
+ * Promise of it, for every token request attempt (retries included). A
+ * throw or rejection fails the call with a `ConfigError` whose `cause` is
+ * what was thrown, and no token request is sent.
+ */
+export type AssertionProvider = (request: AssertionRequest) => string | Promise<string>
+
 export interface GetTokenOptions extends TokenRequestOptions {
   /** Aborting rejects the call at once with `signal.reason` (the token request itself goes on and is cached). */
   signal?: AbortSignal
@@ -376,6 +395,8 @@ export interface TokenClientOptions {
   clientAssertion?: string
   /** private_key_jwt: a file holding a client assertion, re-read when it changes (e.g. a Kubernetes projected token). */
   clientAssertionFile?: string
+  /** private_key_jwt: code returning a client assertion for each request attempt (sync or async), told client_id, audience and token_endpoint; its result is never printed. */
+  clientAssertionProvider?: AssertionProvider
   /** The aud of signed client assertions: issuer (default with an issuer, or with a domain: https://{domain}/, as Auth0 requires), token_endpoint (default otherwise) or any string. */
   assertionAudience?: string
   /** Default audience: the API the token is for. */

@@ -189,7 +189,13 @@ fn args_of(item: &'static Item) -> Vec<Arg> {
 
 impl Args for ClientArgs {
     fn augment_args(cmd: Command) -> Command {
-        cmd.args(surface::CLIENT_OPTIONS.iter().flat_map(args_of))
+        // Code (a callback) cannot be a flag.
+        cmd.args(
+            surface::CLIENT_OPTIONS
+                .iter()
+                .filter(|i| surface::is_text(i))
+                .flat_map(args_of),
+        )
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
@@ -210,7 +216,10 @@ impl FromArgMatches for ClientArgs {
                 .map(|v| v.cloned().collect())
                 .unwrap_or_default()
         };
-        for item in surface::CLIENT_OPTIONS {
+        for item in surface::CLIENT_OPTIONS
+            .iter()
+            .filter(|i| surface::is_text(i))
+        {
             let given = match item.ty {
                 ValueType::Secret => {
                     if m.get_one::<String>(&refused_id(item)).is_some() {

@@ -33,6 +33,8 @@ fn surface() -> (Vec<Opt>, Vec<String>) {
         .as_array()
         .unwrap()
         .iter()
+        // A callback is code: no flag, no variable.
+        .filter(|o| o["type"] != "callback")
         .map(|o| Opt {
             name: s(o, "name"),
             ty: s(o, "type"),

@@ -49,31 +49,45 @@ impl ClientAuth {
         }
     }
 
-    /// Adds the credentials of one attempt to a token request: body fields,
-    /// or the value of the `Authorization` header (returned), and the
-    /// assertion made for this attempt (to scrub from what comes back). A
-    /// `config` error if a key or assertion file cannot be used now.
-    pub(crate) fn apply(
+    /// The client assertion of one attempt to `token_url` (the assertion
+    /// methods; `None` for the others). A `config` error if a key or
+    /// assertion file cannot be used now, or a provider fails.
+    pub(crate) async fn assertion(
         &self,
         client_id: &str,
         token_url: &Url,
+    ) -> Result<Option<Secret>> {
+        match self {
+            ClientAuth::Jwt(a) => a.obtain(client_id, token_url).await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds the credentials of one attempt to a token request: body fields
+    /// (with `assertion`, this attempt's client assertion), or the value of
+    /// the `Authorization` header (returned).
+    pub(crate) fn apply(
+        &self,
+        client_id: &str,
+        assertion: Option<&Secret>,
         form: &mut SecretBytes,
-    ) -> Result<(Option<&HeaderValue>, Option<Secret>)> {
-        Ok(match self {
+    ) -> Option<&HeaderValue> {
+        match self {
             ClientAuth::SecretPost { secret } => {
                 form.append_pair("client_id", client_id);
                 form.append_pair("client_secret", secret.expose());
-                (None, None)
+                None
             }
-            ClientAuth::SecretBasic { header, .. } => (Some(header), None),
-            ClientAuth::Jwt(a) => {
-                let assertion = a.create(client_id, token_url)?;
+            ClientAuth::SecretBasic { header, .. } => Some(header),
+            ClientAuth::Jwt(_) => {
                 form.append_pair("client_id", client_id);
                 form.append_pair("client_assertion_type", JWT_BEARER);
-                form.append_pair("client_assertion", assertion.expose());
-                (None, Some(assertion))
+                if let Some(assertion) = assertion {
+                    form.append_pair("client_assertion", assertion.expose());
+                }
+                None
             }
-        })
+        }
     }
 
     /// The key material a shared cache seals this client's tokens with;

@@ -290,6 +290,9 @@ impl TokenClientBuilder {
     /// `config` error from `build()`.
     pub fn from_vars(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         for item in crate::surface::CLIENT_OPTIONS {
+            if !crate::surface::is_text(item) {
+                continue;
+            }
             let Some(v) = get(&crate::surface::env_name(item.name)) else {
                 continue;
             };

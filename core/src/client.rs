@@ -123,7 +123,8 @@ impl TokenClient {
             // either would be weaker than with a client secret.
             return Err(Error::config(
                 "a shared cache seals tokens with a stable secret, and \
-                 client_assertion_file has none: use the memory cache",
+                 client_assertion_file and client_assertion_provider have none: use the memory \
+                 cache",
             ));
         }
         let cache = match (&b.memory_cache, b.max_cache_keys) {

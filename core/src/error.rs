@@ -93,8 +93,27 @@ impl fmt::Display for TransportKind {
 /// waiting on it (single flight). No error ever holds a secret: text that came
 /// from the server is scrubbed of the client's credentials before it is
 /// stored here.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Error(Box<ErrorDetail>);
+#[derive(Clone)]
+pub struct Error(Box<Repr>);
+
+/// An error's fields and, for a failure of user code the engine called (a
+/// `client_assertion_provider`), that code's own error: reachable through
+/// [`std::error::Error::source`] (so a binding can chain the original
+/// exception), never part of the message.
+#[derive(Clone)]
+struct Repr {
+    detail: ErrorDetail,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl PartialEq for Error {
+    /// Errors are equal when their fields are (the source is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.0.detail == other.0.detail
+    }
+}
+
+impl Eq for Error {}
 
 /// The fields of an [`Error`], one variant per code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,28 +223,38 @@ impl ErrorDetail {
 
 impl From<ErrorDetail> for Error {
     fn from(detail: ErrorDetail) -> Self {
-        Error(Box::new(detail))
+        Error(Box::new(Repr {
+            detail,
+            source: None,
+        }))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(&self.0.detail, f)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(&self.0.detail, f)
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl Error {
     /// The taxonomy code of this error.
     pub fn kind(&self) -> ErrorKind {
-        self.0.kind()
+        self.0.detail.kind()
     }
 
     /// Shorthand for [`ErrorKind::code`] of [`Error::kind`].
@@ -235,17 +264,27 @@ impl Error {
 
     /// The fields of this error.
     pub fn detail(&self) -> &ErrorDetail {
-        &self.0
+        &self.0.detail
     }
 
     /// The fields of this error, owned.
     pub fn into_detail(self) -> ErrorDetail {
-        *self.0
+        self.0.detail
+    }
+
+    /// This error with `source` as its [`std::error::Error::source`]: the
+    /// error of user code the engine called (never shown in the message).
+    pub(crate) fn with_source(
+        mut self,
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        self.0.source = Some(source);
+        self
     }
 
     /// The HTTP status, for `oauth` and `http` errors.
     pub fn status(&self) -> Option<u16> {
-        match &*self.0 {
+        match &self.0.detail {
             ErrorDetail::OAuth { status, .. } | ErrorDetail::Http { status, .. } => Some(*status),
             _ => None,
         }
@@ -253,7 +292,7 @@ impl Error {
 
     /// For `throttled` errors: how long until a request may be sent again.
     pub fn retry_after(&self) -> Option<Duration> {
-        match *self.0 {
+        match self.0.detail {
             ErrorDetail::Throttled { retry_after } => Some(retry_after),
             _ => None,
         }
@@ -292,6 +331,7 @@ impl Error {
     /// Applies `f` to every free-text field (used to scrub secrets).
     pub(crate) fn map_text(self, f: impl Fn(String) -> String) -> Self {
         use ErrorDetail as E;
+        let source = self.0.source.clone();
         let detail = match self.into_detail() {
             E::Config { message } => E::Config {
                 message: f(message),
@@ -325,7 +365,9 @@ impl Error {
             },
             e @ (E::Throttled { .. } | E::InsufficientScope { .. }) => e,
         };
-        detail.into()
+        let mut error: Error = detail.into();
+        error.0.source = source;
+        error
     }
 }
 
@@ -355,50 +397,6 @@ pub(crate) fn strip_userinfo(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The value of one error field ([`Error::field`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldValue<'a> {
-    /// A string field.
-    Text(&'a str),
-    /// A number field (`status`).
-    Count(u64),
-    /// A duration field (`retry_after`).
-    Duration(Duration),
-}
-
-impl Error {
-    /// The field called `name` (a name of [`crate::surface::ERROR_FIELDS`]),
-    /// or `None` when this error has no such field. Bindings build their
-    /// exceptions' attributes from this, so every language has the same ones.
-    pub fn field(&self, name: &str) -> Option<FieldValue<'_>> {
-        use ErrorDetail as E;
-        use FieldValue as F;
-        let d = &*self.0;
-        Some(match (name, d) {
-            ("code", _) => F::Text(self.code()),
-            ("error", E::OAuth { error, .. }) => F::Text(error),
-            (
-                "error_description",
-                E::OAuth {
-                    error_description, ..
-                },
-            ) => F::Text(error_description.as_deref()?),
-            ("error_uri", E::OAuth { error_uri, .. }) => F::Text(error_uri.as_deref()?),
-            ("status", E::OAuth { status, .. } | E::Http { status, .. }) => {
-                F::Count(*status as u64)
-            }
-            ("body", E::Http { body, .. }) => F::Text(body),
-            ("kind", E::Transport { kind, .. }) => F::Text(kind.as_str()),
-            ("reason", E::InvalidResponse { reason } | E::InvalidToken { reason, .. }) => {
-                F::Text(reason)
-            }
-            ("required_scope", E::InsufficientScope { required_scope }) => F::Text(required_scope),
-            ("retry_after", E::Throttled { retry_after }) => F::Duration(*retry_after),
-            _ => return None,
-        })
-    }
 }
 
 /// `Result` with m2m-auth's [`Error`].

@@ -45,11 +45,32 @@ impl Inner {
     /// scrubber for the client assertion made for it if any. The body is
     /// built in a wiped buffer and handed to the HTTP stack as `Bytes` that
     /// own it, so no copy of the secret outlives the request
-    /// (docs/design.md §7).
-    fn form(&self, request: &Resolved, url: &Url) -> Result<Attempt<'_>> {
+    /// (docs/design.md §7). A `client_assertion_provider` is asked within
+    /// `deadline`.
+    async fn form(
+        &self,
+        request: &Resolved,
+        url: &Url,
+        deadline: tokio::time::Instant,
+    ) -> Result<Attempt<'_>> {
+        let assertion =
+            tokio::time::timeout_at(deadline, self.auth.assertion(&self.client_id, url))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::transport(
+                        TransportKind::Timeout,
+                        format!(
+                        "no client assertion within {:?} (the client_assertion_provider did not \
+                         answer)",
+                        self.settings.timeout
+                    ),
+                    ))
+                })?;
         let mut form = SecretBytes::with_capacity(256);
         form.append_pair("grant_type", "client_credentials");
-        let (authorization, assertion) = self.auth.apply(&self.client_id, url, &mut form)?;
+        let authorization = self
+            .auth
+            .apply(&self.client_id, assertion.as_ref(), &mut form);
         request.append_form(&mut form);
         let scrubber = assertion.map(|a| Redactor::for_secret(&self.client_id, &a));
         Ok((form.into_bytes(), authorization, scrubber))
@@ -82,7 +103,7 @@ impl Inner {
         let fixed = if self.auth.method().is_assertion() {
             None
         } else {
-            Some(self.form(request, &url).map_err(scrub)?)
+            Some(self.form(request, &url, deadline).await.map_err(scrub)?)
         };
         debug!(
             target: "m2m_auth",
@@ -98,7 +119,7 @@ impl Inner {
             let (body, authorization, assertion) = match &fixed {
                 // A reference to the same wiped buffer, not a copy.
                 Some((body, authorization, _)) => (body.clone(), *authorization, None),
-                None => self.form(request, &url).map_err(scrub)?,
+                None => self.form(request, &url, deadline).await.map_err(scrub)?,
             };
             // What the server echoes of this attempt's assertion is scrubbed
             // too (after the client's own credentials).

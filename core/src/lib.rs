@@ -34,6 +34,7 @@ mod clock;
 mod config;
 mod discovery;
 mod error;
+mod error_field;
 mod exchange;
 mod fetch;
 #[cfg(feature = "fuzzing")]
@@ -61,11 +62,16 @@ mod token;
 pub mod verify;
 
 pub use api::{ApiResponse, MAX_API_RESPONSE_BYTES};
+pub use assertion::provider::{
+    AssertionProvider, AssertionRequest, ProviderError, ProviderFuture,
+    MAX_PROVIDED_ASSERTION_BYTES,
+};
 pub use builder::TokenClientBuilder;
 pub use cache::{CacheEpoch, MemoryCache, DEFAULT_MAX_KEYS};
 pub use client::{GetToken, TokenClient};
 pub use config::AuthMethod;
-pub use error::{Error, ErrorDetail, ErrorKind, FieldValue, Result, TransportKind};
+pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
+pub use error_field::FieldValue;
 pub use options::{duration_from_millis, duration_from_secs, OptionValue};
 pub use process::runtime;
 pub use redact::fingerprint;

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::assertion::provider::AssertionProvider;
 use crate::builder::{EndpointField, TokenClientBuilder};
 use crate::config::ProxySetting;
 use crate::error::{Error, Result};
@@ -36,6 +37,8 @@ pub enum OptionValue {
     List(Vec<String>),
     /// [`ValueType::Map`].
     Map(BTreeMap<String, String>),
+    /// [`ValueType::Callback`]: a `client_assertion_provider`.
+    Provider(AssertionProvider),
 }
 
 impl std::fmt::Debug for OptionValue {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for OptionValue {
             OptionValue::Fraction(v) => write!(f, "Fraction({v})"),
             OptionValue::List(v) => write!(f, "List({v:?})"),
             OptionValue::Map(v) => write!(f, "Map({v:?})"),
+            OptionValue::Provider(p) => write!(f, "Provider({p:?})"),
         }
     }
 }
@@ -90,6 +94,11 @@ impl OptionValue {
                     map.insert(k.trim().to_string(), v.trim().to_string());
                 }
                 OptionValue::Map(map)
+            }
+            ValueType::Callback => {
+                return Err(Error::config(format!(
+                    "{name} is code: it cannot be given as text"
+                )))
             }
         })
     }
@@ -148,6 +157,9 @@ impl TokenClientBuilder {
             }
             ("client_assertion_file", V::Text(v)) => self.assertion.client_assertion_file = Some(v),
             ("assertion_audience", V::Text(v)) => self.assertion.assertion_audience = Some(v),
+            ("client_assertion_provider", V::Provider(p)) => {
+                self.assertion.client_assertion_provider = Some(p)
+            }
             ("cache", V::Text(v)) => self.cache = Some(v),
             ("proxy", V::Text(v)) => s.proxy = ProxySetting::Url(v),
             ("no_proxy", V::Flag(true)) => s.proxy = ProxySetting::None,

@@ -37,6 +37,10 @@ pub enum ValueType {
     /// A point in time: seconds since the epoch (float) in Python,
     /// milliseconds since the epoch in JS and C.
     Instant,
+    /// Code the engine calls: a Rust closure, a Python callable, a JS
+    /// function, a C callback with user data. No environment variable and
+    /// no CLI flag: code cannot be given as text.
+    Callback,
 }
 
 /// One item of the surface.
@@ -80,6 +84,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("signing_alg", Text, "", "The alg of signed client assertions: RS256 (RSA default), PS256, ES256 (P-256), ES384 (P-384), EdDSA; HS256 (client_secret_jwt default), HS384, HS512."),
     item("client_assertion", Secret, "", "private_key_jwt: a ready client assertion (a JWT), sent as is; never printed."),
     item("client_assertion_file", Text, "", "private_key_jwt: a file holding a client assertion, re-read when it changes (e.g. a Kubernetes projected token)."),
+    item("client_assertion_provider", Callback, "", "private_key_jwt: code returning a client assertion for each request attempt (sync or async), told client_id, audience and token_endpoint; its result is never printed."),
     item("assertion_audience", Text, "", "The aud of signed client assertions: issuer (default with an issuer, or with a domain: https://{domain}/, as Auth0 requires), token_endpoint (default otherwise) or any string."),
     item("audience", Text, "", "Default audience: the API the token is for."),
     item("scope", List, "", "Default scopes."),
@@ -234,8 +239,14 @@ pub fn client_option(name: &str) -> Option<&'static Item> {
     CLIENT_OPTIONS.iter().find(|i| i.name == name)
 }
 
+/// Whether an item can be given as text (an environment variable, a CLI
+/// flag): every type but [`ValueType::Callback`].
+pub fn is_text(item: &Item) -> bool {
+    item.ty != ValueType::Callback
+}
+
 /// The environment variable of a client option: `M2M_AUTH_` + its name in
-/// upper case.
+/// upper case (none is read for a [`ValueType::Callback`]).
 pub fn env_name(name: &str) -> String {
     format!("M2M_AUTH_{}", name.to_ascii_uppercase())
 }
@@ -286,7 +297,7 @@ pub fn to_json() -> String {
             .map(|i| Entry {
                 item: *i,
                 js: camel_case(i.name),
-                env: env.then(|| env_name(i.name)),
+                env: (env && is_text(i)).then(|| env_name(i.name)),
             })
             .collect()
     };

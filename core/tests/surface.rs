@@ -80,6 +80,10 @@ fn sample(ty: ValueType) -> &'static str {
 #[test]
 fn every_option_is_settable_by_name_and_from_the_environment() {
     for item in CLIENT_OPTIONS {
+        if item.ty == ValueType::Callback {
+            callback_is_code_not_text(item);
+            continue;
+        }
         let mut b = TokenClient::builder();
         b.set_text(item.name, sample(item.ty))
             .unwrap_or_else(|e| panic!("{}: {e}", item.name));
@@ -134,6 +138,27 @@ fn every_option_is_settable_by_name_and_from_the_environment() {
         .unwrap_err();
     assert_eq!(err.code(), "config");
     assert!(err.to_string().contains("timeout"), "{err}");
+}
+
+/// A callback option is set by value only: text (a variable, a flag) is a
+/// config error, its variable is never read, and it has none in the export.
+fn callback_is_code_not_text(item: &surface::Item) {
+    let mut b = TokenClient::builder();
+    assert_eq!(b.set_text(item.name, "v").unwrap_err().code(), "config");
+    let env = surface::env_name(item.name);
+    let b = TokenClient::builder().from_vars(|n| (n == env).then(|| "v".into()));
+    assert!(format!("{b:?}").contains("pending_error: None"));
+    let json: serde_json::Value = serde_json::from_str(&surface::to_json()).unwrap();
+    let entry = json["client_options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == item.name)
+        .unwrap();
+    assert!(entry.get("env").is_none(), "{entry}");
+    let provider = m2m_auth::AssertionProvider::new(|_| async { Ok::<_, String>("a.b.c") });
+    let mut b = TokenClient::builder();
+    b.set(item.name, OptionValue::Provider(provider)).unwrap();
 }
 
 #[test]

@@ -7,6 +7,7 @@ const native = require('./native');
 const { checkOptions, checkSignal, wait } = require('./call');
 const { configError, fromNative } = require('./errors');
 const { Token, kCreate } = require('./token');
+const { wrapProvider } = require('./provider');
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const kFromEnv = Symbol('m2m-auth.fromEnv');
@@ -89,6 +90,9 @@ class TokenClient {
     const env = from === kFromEnv ? authVars() : undefined;
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw configError('options must be an object');
+    }
+    if (options && typeof options.clientAssertionProvider === 'function') {
+      options = { ...options, clientAssertionProvider: wrapProvider(options.clientAssertionProvider) };
     }
     try {
       this.#handle = native.clientNew(options, env);

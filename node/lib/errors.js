@@ -5,6 +5,7 @@
 // engine builds every message and field, already scrubbed of secrets.
 
 const native = require('./native');
+const { causeOf } = require('./provider');
 
 /** Prefix of the addon's error messages; the rest is JSON of the fields. */
 const TAG = 'm2m-auth:';
@@ -19,7 +20,7 @@ class M2MAuthError extends Error {
    * @param {object} [fields] the engine's fields of this error, by their JS names
    */
   constructor(message, fields = {}) {
-    super(message);
+    super(message, 'cause' in fields ? { cause: fields.cause } : undefined);
     /** `'M2M_<CODE>'`, e.g. `'M2M_OAUTH'`. */
     this.code = new.target.code || `M2M_${String(fields.code || 'error').toUpperCase()}`;
     for (const name of FIELDS) this[name] = fields[name] ?? null;
@@ -98,7 +99,9 @@ function fromNative(e) {
       return e;
     }
     const C = byCode[fields.code] || M2MAuthError;
-    const err = new C(fields.message, fields);
+    // A clientAssertionProvider's failure: what it threw is the cause.
+    const err = fields.causeId == null ? new C(fields.message, fields)
+      : new C(fields.message, { ...fields, cause: causeOf(fields.causeId) });
     Error.captureStackTrace(err, fromNative);
     return err;
   }

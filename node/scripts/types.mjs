@@ -25,6 +25,7 @@ export const TS_TYPES = {
   map: 'Record<string, string>',
   pem: 'string | string[] | Uint8Array',
   instant: 'number',
+  callback: 'AssertionProvider',
 };
 
 /** What the doc line says of the unit and default. */

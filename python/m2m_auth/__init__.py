@@ -46,12 +46,14 @@ from ._errors import (
     TransportError,
 )
 from ._native import ApiResponse, Claims, Stats, Token, VerifierStats
+from ._provider import AssertionRequest
 from ._verifier import Verifier, challenge
 
 __version__: str = _native.__version__
 
 __all__ = [
     "TokenClient",
+    "AssertionRequest",
     "Token",
     "Stats",
     "ApiResponse",

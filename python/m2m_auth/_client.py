@@ -25,8 +25,10 @@ class TokenClient(_native.TokenClient):
     ``token_url``, ``domain`` (Auth0: ``https://{domain}/oauth/token``) or
     ``issuer`` (OpenID discovery, then RFC 8414); ``client_id`` and
     ``client_secret`` are required, except with ``private_key_jwt``
-    (``private_key`` or ``private_key_file``, or ``client_assertion`` or
-    ``client_assertion_file``; ``key_id``, ``signing_alg``,
+    (``private_key`` or ``private_key_file``, or ``client_assertion``,
+    ``client_assertion_file`` or ``client_assertion_provider``, a callable
+    taking an :class:`AssertionRequest` and returning the assertion, sync or
+    ``async def``, asked for every attempt; ``key_id``, ``signing_alg``,
     ``assertion_audience``). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.

@@ -3,10 +3,12 @@ Use the `m2m_auth` package, not this module."""
 
 import asyncio
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypedDict, final
 
 from typing_extensions import Self, Unpack, disjoint_base
+
+from ._provider import AssertionRequest
 
 __all__ = [
     "__version__",
@@ -37,6 +39,7 @@ _Fraction = float
 _List = str | Sequence[str]
 _Map = Mapping[str, str]
 _Pem = str | bytes | Sequence[str | bytes]
+_Callback = Callable[[AssertionRequest], str | Awaitable[str]]
 
 class _ClientOptions(TypedDict, total=False):
     """Every client option (surface `client_options`; None: not given).
@@ -54,6 +57,7 @@ class _ClientOptions(TypedDict, total=False):
     signing_alg: _Text | None
     client_assertion: _Secret | None
     client_assertion_file: _Text | None
+    client_assertion_provider: _Callback | None
     assertion_audience: _Text | None
     audience: _Text | None
     scope: _List | None

@@ -67,6 +67,7 @@ OPTION_TYPES = {
     "list": "`str` (space-separated) or a sequence of `str`",
     "map": "`Mapping[str, str]`",
     "pem": "PEM `str` or `bytes`, or a sequence of them",
+    "callback": "callable taking an `AssertionRequest`, returning `str` (or `async def`)",
 }
 # What Python hands back, by value type (Token, errors).
 VALUE_TYPES = {
@@ -122,7 +123,8 @@ def tables() -> dict[str, str]:
         "client_options": table(
             ["option", "type", "default", "environment", "meaning"],
             [
-                [f"`{o['name']}`", OPTION_TYPES[o["type"]], python_default(o), f"`{o['env']}`", o["doc"]]
+                [f"`{o['name']}`", OPTION_TYPES[o["type"]], python_default(o),
+                 f"`{o['env']}`" if "env" in o else "— (code)", o["doc"]]
                 for o in SURFACE["client_options"]
             ],
         ),

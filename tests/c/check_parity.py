@@ -50,6 +50,9 @@ SETTER = {
     "fraction": ("set", ["double value"]),
     "list": ("add", ["const char *value"]),
     "map": ("add", ["const char *name", "const char *value"]),
+    # A callback with user data and its destructor.
+    "callback": ("set", ["m2m_assertion_provider provider", "void *user_data",
+                         "m2m_free_user_data free_user_data"]),
 }
 # Getters' return or out type, by the item's type, where the rule is fixed.
 TOKEN_OUT = {

@@ -255,6 +255,8 @@ int main(int argc, char **argv) {
   RUN(a_token_handle_can_move_between_threads);
   RUN(private_key_jwt_from_a_key_file);
   RUN(keys_and_assertions_never_show_at_trace);
+  RUN(a_provider_callback_supplies_every_attempt);
+  RUN(a_failing_provider_callback_is_a_config_error_and_no_request);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

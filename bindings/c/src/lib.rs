@@ -33,6 +33,7 @@
 
 // cbindgen writes the header's items file by file, in this order.
 mod api;
+mod assertion_provider;
 mod assertion_setters;
 mod challenge;
 mod claims;

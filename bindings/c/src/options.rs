@@ -32,6 +32,16 @@ impl m2m_client_options {
         Ok(self.cell.lock().builder.clone().binding("c"))
     }
 
+    /// Sets option `name` to a value that has no C conversion (a callback).
+    pub(crate) fn set_value(
+        &self,
+        name: &str,
+        value: m2m_core::OptionValue,
+    ) -> Result<(), Failure> {
+        self.cell.lock().builder.set(name, value)?;
+        Ok(())
+    }
+
     /// Sets every option an `M2M_AUTH_*` variable gives, the engine's way
     /// (`TokenClientBuilder::from_vars`); the first that does not parse is
     /// reported by `m2m_client_new`.

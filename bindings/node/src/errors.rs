@@ -30,11 +30,18 @@ pub(crate) fn fields(e: &m2m_auth::Error) -> Map<String, Value> {
     o
 }
 
-/// An engine error as a JS error (see the module doc).
+/// An engine error as a JS error (see the module doc). A provider's failure
+/// also carries `causeId`, which `node/lib/errors.js` turns into `cause`.
 pub(crate) fn js_error(e: &m2m_auth::Error) -> Error {
+    let mut fields = fields(e);
+    let cause =
+        std::error::Error::source(e).and_then(|s| s.downcast_ref::<crate::provider::JsCause>());
+    if let Some(cause) = cause {
+        fields.insert("causeId".into(), Value::from(cause.0));
+    }
     Error::new(
         Status::GenericFailure,
-        format!("{ERROR_TAG}{}", Value::Object(fields(e))),
+        format!("{ERROR_TAG}{}", Value::Object(fields)),
     )
 }
 

@@ -26,6 +26,7 @@ mod js;
 pub mod logs;
 mod options;
 pub mod out;
+mod provider;
 pub mod verifier;
 
 /// The runtime napi-rs runs the engine's futures on: one worker thread.

@@ -56,6 +56,7 @@ fn expected(ty: ValueType) -> &'static str {
         ValueType::Map => "an object whose values are strings",
         ValueType::Pem => "a string, an array of strings or a Buffer",
         ValueType::Instant => "a number of milliseconds since the epoch",
+        ValueType::Callback => "a function",
     }
 }
 
@@ -99,6 +100,7 @@ pub(crate) fn convert(v: JsVal, js: &str, ty: ValueType) -> Result<OptionValue> 
             Some(b) => OptionValue::Text(String::from_utf8(b).map_err(|_| wrong())?),
             None => OptionValue::Text(string(v)?),
         },
+        ValueType::Callback => OptionValue::Provider(crate::provider::provider(v, js)?),
     })
 }
 

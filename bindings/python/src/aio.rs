@@ -198,6 +198,16 @@ impl Drain {
     }
 }
 
+/// A running event loop with an asyncio call waiting for the engine, if
+/// any: where an `async def` assertion provider runs.
+pub(crate) fn waiting_loop(py: Python<'_>) -> Option<Py<PyAny>> {
+    LOOPS
+        .lock()
+        .iter()
+        .find(|q| q.state.lock().outstanding > 0)
+        .map(|q| q.event_loop.clone_ref(py))
+}
+
 /// In a forked child: the parent's calls run on the parent's runtime, not in
 /// this process; forget them.
 pub(crate) fn after_fork_child() {

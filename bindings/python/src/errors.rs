@@ -46,6 +46,11 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         fields.set_item(item.name, value)?;
     }
     let exc = class.call((), Some(&fields))?;
+    // A provider's exception is chained, as `raise ... from exc` would.
+    if let Some(cause) = crate::provider::cause(py, err) {
+        exc.setattr("__cause__", cause)?;
+        exc.setattr("__suppress_context__", true)?;
+    }
     Ok(PyErr::from_value(exc))
 }
 

@@ -38,6 +38,7 @@ mod errors;
 mod hot;
 mod logs;
 mod options;
+mod provider;
 mod runtime;
 mod sync;
 mod types;

@@ -147,6 +147,7 @@ fn convert(py: Python<'_>, item: &Item, v: &Bound<'_, PyAny>) -> PyResult<Option
             ),
         },
         ValueType::Instant => return Err(bad("set by the engine")),
+        ValueType::Callback => OptionValue::Provider(crate::provider::provider(py, v)?),
     })
 }
 

@@ -7,6 +7,7 @@
 mod file;
 pub(crate) mod keys;
 mod options;
+pub(crate) mod provider;
 pub(crate) mod sign;
 
 use url::Url;
@@ -19,6 +20,7 @@ use crate::secret::Secret;
 use file::Watched;
 use keys::PrivateKey;
 pub(crate) use options::AssertionOptions;
+use provider::{AssertionProvider, AssertionRequest};
 use sign::{Claims, SignAlg, SigningKey};
 
 /// The `client_assertion_type` of a JWT bearer assertion.
@@ -52,6 +54,8 @@ enum Source {
     },
     /// `client_assertion_file`: sent as the file holds it now.
     ReadyFile(Watched<Secret>),
+    /// `client_assertion_provider`: asked for each attempt.
+    Provider(AssertionProvider),
 }
 
 /// What the `aud` claim names.
@@ -80,13 +84,16 @@ impl Assertion {
     ) -> Result<Assertion> {
         let alg = o.signing_alg.as_deref().map(sign::parse_alg).transpose()?;
         let kid = o.key_id.clone().filter(|k| !k.trim().is_empty());
-        let ready = o.client_assertion.is_some() || o.client_assertion_file.is_some();
+        let ready = o.client_assertion.is_some()
+            || o.client_assertion_file.is_some()
+            || o.client_assertion_provider.is_some();
         let keyed = o.private_key.is_some() || o.private_key_file.is_some();
         let source = if method == AuthMethod::ClientSecretJwt {
             if keyed || ready {
                 return Err(Error::config(
                     "client_secret_jwt signs with client_secret: private_key, private_key_file, \
-                     client_assertion and client_assertion_file are for private_key_jwt",
+                     client_assertion, client_assertion_file and client_assertion_provider are \
+                     for private_key_jwt",
                 ));
             }
             let secret = secret.filter(|s| !s.is_empty()).ok_or_else(|| {
@@ -118,6 +125,7 @@ impl Assertion {
             None | Some("token_endpoint") | Some("") => Audience::TokenEndpoint,
             Some(other) => Audience::Fixed(other.to_string()),
         };
+        // A provider is told the audience; a ready assertion has its own.
         if let (Source::Ready { .. } | Source::ReadyFile(_), Some(_)) =
             (&source, &o.assertion_audience)
         {
@@ -139,13 +147,34 @@ impl Assertion {
     }
 
     /// The assertion for one attempt to `token_url`: newly signed (or the
-    /// ready one, the file's current content). A `config` error if a file
-    /// cannot be read or parsed now.
-    pub(crate) fn create(&self, client_id: &str, token_url: &Url) -> Result<Secret> {
-        let audience = match &self.audience {
+    /// ready one, the file's current content, the provider's answer). A
+    /// `config` error if a file cannot be read or parsed now, or the
+    /// provider fails.
+    pub(crate) async fn obtain(&self, client_id: &str, token_url: &Url) -> Result<Secret> {
+        match &self.source {
+            Source::Provider(p) => {
+                let request = AssertionRequest {
+                    client_id: client_id.to_string(),
+                    audience: self.audience(token_url).to_string(),
+                    token_endpoint: token_url.to_string(),
+                };
+                p.call(request).await
+            }
+            _ => self.create(client_id, token_url),
+        }
+    }
+
+    /// The `aud` of assertions sent to `token_url`.
+    fn audience<'a>(&'a self, token_url: &'a Url) -> &'a str {
+        match &self.audience {
             Audience::Issuer(s) | Audience::Fixed(s) => s.as_str(),
             Audience::TokenEndpoint => token_url.as_str(),
-        };
+        }
+    }
+
+    /// The assertion this client makes itself for one attempt.
+    fn create(&self, client_id: &str, token_url: &Url) -> Result<Secret> {
+        let audience = self.audience(token_url);
         let claims = Claims {
             client_id,
             audience,
@@ -164,6 +193,9 @@ impl Assertion {
             }
             Source::Ready { assertion, .. } => Ok(assertion.clone()),
             Source::ReadyFile(file) => Ok((*file.current()?).clone()),
+            Source::Provider(_) => Err(Error::config(
+                "client_assertion_provider is asked asynchronously",
+            )),
         }
     }
 
@@ -194,19 +226,29 @@ impl Assertion {
                 b"assertion-file".as_slice(),
                 f.path().as_os_str().as_encoded_bytes(),
             ]),
+            // A provider is code, with no content to digest: its number in
+            // this process. Clients sharing one provider share tokens; no
+            // other client (or process: a provider has no sealing secret,
+            // so no shared store) can land on its key.
+            Source::Provider(p) => sha256_parts([
+                b"assertion-provider".as_slice(),
+                &std::process::id().to_le_bytes(),
+                &p.id().to_le_bytes(),
+            ]),
         }
     }
 
     /// The key a shared cache seals tokens with: derived from the private
     /// key's material, the secret, or the ready assertion. `None` for an
-    /// assertion file, whose content rotates and so gives no stable secret
-    /// (and a path is no secret): such a client cannot use a shared cache.
+    /// assertion file or a provider, whose assertions rotate and so give no
+    /// stable secret (and a path is no secret): such a client cannot use a
+    /// shared cache.
     pub(crate) fn sealing_secret(&self) -> Option<&[u8]> {
         match &self.source {
             Source::Secret { secret, .. } => Some(secret.expose().as_bytes()),
             Source::Key { key, .. } => Some(&key.seal[..]),
             Source::KeyFile { seal, .. } | Source::Ready { seal, .. } => Some(&seal[..]),
-            Source::ReadyFile(_) => None,
+            Source::ReadyFile(_) | Source::Provider(_) => None,
         }
     }
 
@@ -240,9 +282,14 @@ fn private_key_source(
             "set private_key or private_key_file, not both",
         ));
     }
-    if o.client_assertion.is_some() && o.client_assertion_file.is_some() {
+    let sources = [
+        o.client_assertion.is_some(),
+        o.client_assertion_file.is_some(),
+        o.client_assertion_provider.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() > 1 {
         return Err(Error::config(
-            "set client_assertion or client_assertion_file, not both",
+            "set one of client_assertion, client_assertion_file or client_assertion_provider",
         ));
     }
     if ready && (alg.is_some() || kid.is_some()) {
@@ -282,9 +329,12 @@ fn private_key_source(
             check_ready,
         )?));
     }
+    if let Some(p) = &o.client_assertion_provider {
+        return Ok(Source::Provider(p.clone()));
+    }
     Err(Error::config(
-        "private_key_jwt needs private_key, private_key_file, client_assertion or \
-         client_assertion_file",
+        "private_key_jwt needs private_key, private_key_file, client_assertion, \
+         client_assertion_file or client_assertion_provider",
     ))
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::provider::{AssertionProvider, AssertionRequest};
 use crate::builder::TokenClientBuilder;
 use crate::secret::Secret;
 
@@ -16,6 +17,7 @@ pub(crate) struct AssertionOptions {
     pub(crate) client_assertion: Option<Secret>,
     pub(crate) client_assertion_file: Option<String>,
     pub(crate) assertion_audience: Option<String>,
+    pub(crate) client_assertion_provider: Option<AssertionProvider>,
 }
 
 impl AssertionOptions {
@@ -32,6 +34,7 @@ impl AssertionOptions {
             client_assertion: secret(&self.client_assertion),
             client_assertion_file: text(&self.client_assertion_file),
             assertion_audience: text(&self.assertion_audience),
+            client_assertion_provider: self.client_assertion_provider.clone(),
         }
     }
 
@@ -42,6 +45,7 @@ impl AssertionOptions {
             || self.private_key_file.is_some()
             || self.client_assertion.is_some()
             || self.client_assertion_file.is_some()
+            || self.client_assertion_provider.is_some()
     }
 
     /// The first option set that only an assertion method uses.
@@ -57,6 +61,10 @@ impl AssertionOptions {
                 self.client_assertion_file.is_some(),
             ),
             ("assertion_audience", self.assertion_audience.is_some()),
+            (
+                "client_assertion_provider",
+                self.client_assertion_provider.is_some(),
+            ),
         ]
         .into_iter()
         .find_map(|(name, set)| set.then_some(name))
@@ -75,6 +83,7 @@ impl fmt::Debug for AssertionOptions {
             .field("client_assertion", &hidden(&self.client_assertion))
             .field("client_assertion_file", &self.client_assertion_file)
             .field("assertion_audience", &self.assertion_audience)
+            .field("client_assertion_provider", &self.client_assertion_provider)
             .finish()
     }
 }
@@ -119,6 +128,54 @@ impl TokenClientBuilder {
     /// Kubernetes projected service account token).
     pub fn client_assertion_file(mut self, path: impl Into<String>) -> Self {
         self.assertion.client_assertion_file = Some(path.into());
+        self
+    }
+
+    /// Code that supplies the client assertion of private_key_jwt, asked
+    /// for each token request attempt (retries included) with what the
+    /// assertion must carry; its answer is never cached, logged or put in an
+    /// error. An `Err` fails the request with a `config` error naming the
+    /// error's type (the error itself is the `source()`), before any
+    /// request is sent; so does an empty, malformed or oversized (over 16
+    /// KiB) assertion. A provider that never answers is cut off by
+    /// `timeout`. Sets `auth_method` to private_key_jwt unless it is set;
+    /// such a client cannot use a shared cache (no stable sealing secret).
+    ///
+    /// ```no_run
+    /// # async fn sign(aud: &str) -> Result<String, std::io::Error> { Ok(String::new()) }
+    /// let client = m2m_auth::TokenClient::builder()
+    ///     .token_url("https://auth.example.com/oauth/token")
+    ///     .client_id("svc")
+    ///     .client_assertion_provider(|r| async move { sign(&r.audience).await })
+    ///     .build();
+    /// ```
+    pub fn client_assertion_provider<F, Fut, S, E>(mut self, f: F) -> Self
+    where
+        F: Fn(AssertionRequest) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<S, E>> + Send + 'static,
+        S: Into<Secret>,
+        E: fmt::Display + Send + Sync + 'static,
+    {
+        self.assertion.client_assertion_provider = Some(AssertionProvider::new(f));
+        self
+    }
+
+    /// [`TokenClientBuilder::client_assertion_provider`] with a blocking
+    /// function, run on the runtime's blocking threads.
+    pub fn client_assertion_provider_fn<F, S, E>(mut self, f: F) -> Self
+    where
+        F: Fn(AssertionRequest) -> Result<S, E> + Send + Sync + 'static,
+        S: Into<Secret>,
+        E: fmt::Display + Send + Sync + 'static,
+    {
+        self.assertion.client_assertion_provider = Some(AssertionProvider::blocking(f));
+        self
+    }
+
+    /// A ready-made [`AssertionProvider`] (e.g. one shared by several
+    /// clients, which then share their tokens).
+    pub fn assertion_provider(mut self, provider: AssertionProvider) -> Self {
+        self.assertion.client_assertion_provider = Some(provider);
         self
     }
 

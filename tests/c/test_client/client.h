@@ -34,6 +34,9 @@ void call_api_renews_the_token_once_on_401(void);
 void private_key_jwt_from_a_key_file(void);
 /* key_canary.c */
 void keys_and_assertions_never_show_at_trace(void);
+/* provider.c */
+void a_provider_callback_supplies_every_attempt(void);
+void a_failing_provider_callback_is_a_config_error_and_no_request(void);
 /* threads.c */
 void sixty_four_threads_on_a_cold_cache_make_one_request(void);
 void threads_share_one_client_on_the_fast_path(void);
