@@ -1,6 +1,6 @@
 //! Client authentication (RFC 6749 §2.3). An enum: the secret methods, the
-//! JWT client assertions (RFC 7523, `assertion/`), and later mutual TLS
-//! (RFC 8705) as variants.
+//! JWT client assertions (RFC 7523, `assertion/`), and mutual TLS (RFC 8705,
+//! `mtls/`: the certificate itself goes into the transport's TLS setup).
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use url::Url;
 use crate::assertion::{Assertion, JWT_BEARER};
 use crate::config::AuthMethod;
 use crate::error::Result;
+use crate::mtls::ClientIdentity;
 use crate::redact::{sha256_parts, Redactor};
 use crate::secret::{Secret, SecretBytes};
 
@@ -26,6 +27,12 @@ pub(crate) enum ClientAuth {
     /// client_secret_jwt or private_key_jwt: a client assertion in the body,
     /// made anew for each attempt.
     Jwt(Arc<Assertion>),
+    /// tls_client_auth or self_signed_tls_client_auth: `client_id` in the
+    /// body; the certificate is presented in the TLS handshake.
+    Tls {
+        method: AuthMethod,
+        identity: Arc<ClientIdentity>,
+    },
 }
 
 impl ClientAuth {
@@ -46,6 +53,7 @@ impl ClientAuth {
             ClientAuth::SecretPost { .. } => AuthMethod::ClientSecretPost,
             ClientAuth::SecretBasic { .. } => AuthMethod::ClientSecretBasic,
             ClientAuth::Jwt(a) => a.method(),
+            ClientAuth::Tls { method, .. } => *method,
         }
     }
 
@@ -73,6 +81,10 @@ impl ClientAuth {
                 form.append_pair("client_assertion", assertion.expose());
                 (None, Some(assertion))
             }
+            ClientAuth::Tls { .. } => {
+                form.append_pair("client_id", client_id);
+                (None, None)
+            }
         })
     }
 
@@ -85,6 +97,9 @@ impl ClientAuth {
                 Some(secret.expose().as_bytes())
             }
             ClientAuth::Jwt(a) => a.sealing_secret(),
+            // No client secret: a digest of the client key's material, as
+            // unguessable as the key (docs/design.md §6).
+            ClientAuth::Tls { identity, .. } => Some(&identity.seal[..]),
         }
     }
 
@@ -102,6 +117,8 @@ impl ClientAuth {
                 id = a.credential_id();
                 &id
             }
+            // The leaf certificate's SHA-256, never the key.
+            ClientAuth::Tls { identity, .. } => &identity.leaf_sha256,
         };
         sha256_parts([
             b"m2m-auth/credentials/v1".as_slice(),
@@ -118,6 +135,8 @@ impl ClientAuth {
                 Redactor::for_secret(client_id, secret)
             }
             ClientAuth::Jwt(a) => a.redactor(client_id),
+            // Nothing secret goes on the wire.
+            ClientAuth::Tls { .. } => Redactor::default(),
         }
     }
 }

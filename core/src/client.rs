@@ -21,8 +21,9 @@ use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
 use crate::lifetime;
+use crate::mtls::ClientIdentity;
 use crate::process::{self, PerProcess};
-use crate::redact::Redactor;
+use crate::redact::{sha256_parts, Redactor};
 use crate::request::{Resolved, TokenRequest};
 use crate::response::TokenResponse;
 use crate::secret::Secret;
@@ -110,7 +111,8 @@ impl TokenClient {
                 "client_id is required (or M2M_AUTH_CLIENT_ID)",
             ));
         }
-        let auth = client_auth(&b, &client_id)?;
+        let identity = ClientIdentity::load(&b.tls.given())?;
+        let auth = client_auth(&b, &client_id, identity.as_ref())?;
         let method = auth.method();
         let defaults = Resolved::from_request(&b.defaults)?;
         Transport::check(&b.settings)?;
@@ -131,14 +133,26 @@ impl TokenClient {
             (None, Some(n)) if n != DEFAULT_MAX_KEYS => MemoryCache::new(n),
             _ => MemoryCache::global(),
         };
+        let mut credentials = auth.fingerprint(&client_id);
+        if let (Some(id), false) = (&identity, method.is_tls()) {
+            // A secret or assertion client with a certificate gets tokens
+            // bound to it (RFC 8705 §3): another certificate, another key.
+            credentials = sha256_parts([
+                b"m2m-auth/credentials/certificate/v1".as_slice(),
+                &credentials,
+                &id.leaf_sha256,
+            ]);
+        }
         let key_base = Arc::new(KeyBase {
             endpoint: endpoint.key(),
             client_id: client_id.clone(),
             auth_method: method,
-            credentials: auth.fingerprint(&client_id),
+            credentials,
         });
         let default_slot = cache.slot(CacheKey::new(key_base.clone(), defaults.clone()));
         let redactor = auth.redactor(&client_id);
+        let mut settings = b.settings;
+        settings.client_identity = identity;
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 endpoint,
@@ -146,7 +160,7 @@ impl TokenClient {
                 client_id,
                 auth,
                 defaults,
-                settings: b.settings,
+                settings,
                 transport: PerProcess::new(),
                 cache,
                 key_base,
@@ -317,12 +331,20 @@ impl fmt::Debug for TokenClient {
 }
 
 /// The credentials: `auth_method` (private_key_jwt by default when a key
-/// or an assertion is given, else client_secret_post) and what it needs.
-pub(crate) fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
+/// or an assertion is given; else tls_client_auth when a client
+/// certificate is and no secret; else client_secret_post) and what it
+/// needs.
+pub(crate) fn client_auth(
+    b: &TokenClientBuilder,
+    client_id: &str,
+    identity: Option<&Arc<ClientIdentity>>,
+) -> Result<ClientAuth> {
     let options = b.assertion.given();
+    let has_secret = b.client_secret.as_ref().is_some_and(|s| !s.is_empty());
     let method: AuthMethod = match &b.auth_method {
         Some(m) => m.parse()?,
         None if options.has_credential() => AuthMethod::PrivateKeyJwt,
+        None if identity.is_some() && !has_secret => AuthMethod::TlsClientAuth,
         None => AuthMethod::default(),
     };
     if method.is_assertion() {
@@ -346,6 +368,17 @@ pub(crate) fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<Cli
         return Err(Error::config(format!(
             "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
         )));
+    }
+    if method.is_tls() {
+        // A client secret, if one is set, is not sent: the certificate is
+        // the credential.
+        let identity = identity.cloned().ok_or_else(|| {
+            Error::config(format!(
+                "auth_method {method} needs client_certificate or client_certificate_file, \
+                 and client_key or client_key_file"
+            ))
+        })?;
+        return Ok(ClientAuth::Tls { method, identity });
     }
     match &b.client_secret {
         Some(s) if !s.is_empty() => Ok(ClientAuth::new(method, client_id, s.clone())),

@@ -34,8 +34,11 @@ impl Inner {
         match &self.endpoint {
             Endpoint::TokenUrl(u) => Ok(u),
             Endpoint::Issuer(issuer) => {
+                // A client with a certificate does mutual TLS, and so uses
+                // the metadata's mtls_endpoint_aliases (RFC 8705 §5).
+                let mtls = self.settings.client_identity.is_some();
                 self.discovered
-                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer))
+                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer, mtls))
                     .await
             }
         }
