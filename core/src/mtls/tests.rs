@@ -121,7 +121,13 @@ fn garbage_is_refused_and_never_quoted() {
     let truncated_key = &P256_PKCS8[..P256_PKCS8.len() - 40];
     let bad_base64 = P256_PKCS8.replacen("MI", "M!", 1);
     let wrong_der = "-----BEGIN PRIVATE KEY-----\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n";
-    for key in ["not a key", truncated_key, &bad_base64, wrong_der, RSA_PKCS8.trim_start_matches("-----BEGIN PRIVATE KEY-----")] {
+    for key in [
+        "not a key",
+        truncated_key,
+        &bad_base64,
+        wrong_der,
+        RSA_PKCS8.trim_start_matches("-----BEGIN PRIVATE KEY-----"),
+    ] {
         let message = config_error(&options(&cert, key));
         assert!(message.contains("client_key"), "{message}");
         for line in body_lines(key) {
