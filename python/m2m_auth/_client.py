@@ -27,7 +27,10 @@ class TokenClient(_native.TokenClient):
     ``client_secret`` are required, except with ``private_key_jwt``
     (``private_key`` or ``private_key_file``, or ``client_assertion`` or
     ``client_assertion_file``; ``key_id``, ``signing_alg``,
-    ``assertion_audience``). ``audience``, ``scope`` (str or list),
+    ``assertion_audience``) and with mutual TLS (``client_certificate`` or
+    ``client_certificate_file`` with ``client_key`` or ``client_key_file``:
+    ``tls_client_auth``, ``self_signed_tls_client_auth``; a certificate with
+    a secret gets certificate-bound tokens). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a
