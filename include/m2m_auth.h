@@ -688,7 +688,8 @@ m2m_result m2m_client_options_set_client_certificate(struct m2m_client_options *
 
 /**
  * A file holding the client certificate chain (PEM, leaf first), read by
- * `m2m_client_new`.
+ * `m2m_client_new`; with a key file too, both are read again when they
+ * change (checked on each token request).
  */
 m2m_result m2m_client_options_set_client_certificate_file(struct m2m_client_options *options,
                                                           const char *value);
@@ -702,7 +703,8 @@ m2m_result m2m_client_options_set_client_key(struct m2m_client_options *options,
 
 /**
  * A file holding the client certificate's private key, read by
- * `m2m_client_new`.
+ * `m2m_client_new`; with a certificate file too, both are read again when
+ * they change.
  */
 m2m_result m2m_client_options_set_client_key_file(struct m2m_client_options *options,
                                                   const char *value);

@@ -380,11 +380,11 @@ export interface TokenClientOptions {
   assertionAudience?: string
   /** Mutual TLS (RFC 8705): the client certificate chain, PEM, leaf first; presented in every TLS handshake (token requests and call_api). */
   clientCertificate?: string | string[] | Uint8Array
-  /** Mutual TLS: a file holding the client certificate chain (PEM, leaf first), read when the client is built. */
+  /** Mutual TLS: a file holding the client certificate chain (PEM, leaf first); with client_key_file, both re-read when they change. */
   clientCertificateFile?: string
   /** Mutual TLS: the client certificate's private key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC); never printed. */
   clientKey?: string
-  /** Mutual TLS: a file holding the client certificate's private key, read when the client is built. */
+  /** Mutual TLS: a file holding the client certificate's private key; with client_certificate_file, both re-read when they change. */
   clientKeyFile?: string
   /** Default audience: the API the token is for. */
   audience?: string

@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) redactor: Redactor,
     /// The shared cache behind the in-process one, if configured.
     pub(crate) store: Option<Arc<dyn SharedStore>>,
+    /// Client certificate and key files, re-read when they change.
+    pub(crate) identity_files: Option<crate::mtls::IdentityFiles>,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -111,7 +113,9 @@ impl TokenClient {
                 "client_id is required (or M2M_AUTH_CLIENT_ID)",
             ));
         }
-        let identity = ClientIdentity::load(&b.tls.given())?;
+        let tls_options = b.tls.given();
+        let identity = ClientIdentity::load(&tls_options)?;
+        let identity_files = crate::mtls::watch(&tls_options, identity.as_ref())?;
         let auth = client_auth(&b, &client_id, identity.as_ref())?;
         let method = auth.method();
         let defaults = Resolved::from_request(&b.defaults)?;
@@ -168,6 +172,7 @@ impl TokenClient {
                 stats: Counters::default(),
                 redactor,
                 store,
+                identity_files,
             }),
         })
     }

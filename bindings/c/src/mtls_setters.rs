@@ -22,7 +22,8 @@ pub extern "C" fn m2m_client_options_set_client_certificate(
 }
 
 /// A file holding the client certificate chain (PEM, leaf first), read by
-/// `m2m_client_new`.
+/// `m2m_client_new`; with a key file too, both are read again when they
+/// change (checked on each token request).
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_client_certificate_file(
     options: *mut m2m_client_options,
@@ -43,7 +44,8 @@ pub extern "C" fn m2m_client_options_set_client_key(
 }
 
 /// A file holding the client certificate's private key, read by
-/// `m2m_client_new`.
+/// `m2m_client_new`; with a certificate file too, both are read again when
+/// they change.
 #[no_mangle]
 pub extern "C" fn m2m_client_options_set_client_key_file(
     options: *mut m2m_client_options,

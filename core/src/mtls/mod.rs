@@ -7,6 +7,7 @@
 //! this module reads live in zeroizing memory. Messages name the option or
 //! file that is wrong, never its content.
 
+mod files;
 mod options;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::redact::sha256_parts;
+pub(crate) use files::IdentityFiles;
 pub(crate) use options::TlsOptions;
 
 /// A checked client certificate chain and its key.
@@ -104,6 +106,19 @@ impl ClientIdentity {
         let chain = parse_chain(&cert_pem, &cert_what)?;
         let key = parse_key(&key_pem, &key_what)?;
         Ok(Some(Arc::new(identity(chain, key, &cert_what, &key_what)?)))
+    }
+}
+
+/// The files to watch for a rotated certificate: both the certificate and
+/// the key come from files (a certificate or key given as text never
+/// changes).
+pub(crate) fn watch(
+    o: &TlsOptions,
+    identity: Option<&Arc<ClientIdentity>>,
+) -> Result<Option<IdentityFiles>> {
+    match (&o.client_certificate_file, &o.client_key_file, identity) {
+        (Some(cert), Some(key), Some(id)) => Ok(Some(IdentityFiles::new(cert, key, id.clone())?)),
+        _ => Ok(None),
     }
 }
 

@@ -68,7 +68,8 @@ impl TokenClientBuilder {
     }
 
     /// A file holding the client certificate chain (PEM, leaf first), read
-    /// by `build()`.
+    /// by `build()`; with [`client_key_file`](Self::client_key_file), both
+    /// are read again when they change (checked on each token request).
     pub fn client_certificate_file(mut self, path: impl Into<String>) -> Self {
         self.tls.client_certificate_file = Some(path.into());
         self
@@ -82,7 +83,7 @@ impl TokenClientBuilder {
     }
 
     /// A file holding the private key of the client certificate, read by
-    /// `build()`.
+    /// `build()` and, with a certificate file, again when they change.
     pub fn client_key_file(mut self, path: impl Into<String>) -> Self {
         self.tls.client_key_file = Some(path.into());
         self
