@@ -18,14 +18,16 @@ export const DEMO = { clientId: 'demo-client', clientSecret: 'demo-secret', audi
 
 /**
  * Starts a server. `clients`: its clients (PROTOCOL.md format), default the
- * demo client. Resolves to { urls, control helpers, stop() }.
+ * demo client; `clientCa` (PEM): also an https listener with mutual TLS
+ * (urls.https_url, urls.mtls_token_url, urls.tls_ca_pem). Resolves to
+ * { urls, control helpers, stop() }.
  */
-export async function startServer({ clients, cheapTokens = false } = {}) {
+export async function startServer({ clients, cheapTokens = false, clientCa } = {}) {
   const args = ['--exit-on-stdin-eof'];
-  if (clients) {
+  if (clients || clientCa) {
     const dir = mkdtempSync(join(tmpdir(), 'm2m-node-'));
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify({ clients }));
+    writeFileSync(file, JSON.stringify(clientCa ? { clients: clients ?? [], client_ca: clientCa } : { clients }));
     args.push('--clients', file);
   }
   if (cheapTokens) args.push('--cheap-tokens');
