@@ -11,8 +11,7 @@ use std::time::{Duration, SystemTime};
 use tracing::debug;
 use url::Url;
 
-use crate::assertion::Assertion;
-use crate::auth::ClientAuth;
+use crate::auth::{client_auth, ClientAuth};
 use crate::builder::TokenClientBuilder;
 use crate::cache::{CacheEpoch, Cached, MemoryCache, Slot, DEFAULT_MAX_KEYS};
 use crate::clock::nanos;
@@ -332,64 +331,6 @@ impl fmt::Debug for TokenClient {
             .field("credentials", &"***")
             .field("defaults", &self.inner.defaults)
             .finish()
-    }
-}
-
-/// The credentials: `auth_method` (private_key_jwt by default when a key
-/// or an assertion is given; else tls_client_auth when a client
-/// certificate is and no secret; else client_secret_post) and what it
-/// needs.
-pub(crate) fn client_auth(
-    b: &TokenClientBuilder,
-    client_id: &str,
-    identity: Option<&Arc<ClientIdentity>>,
-) -> Result<ClientAuth> {
-    let options = b.assertion.given();
-    let has_secret = b.client_secret.as_ref().is_some_and(|s| !s.is_empty());
-    let method: AuthMethod = match &b.auth_method {
-        Some(m) => m.parse()?,
-        None if options.has_credential() => AuthMethod::PrivateKeyJwt,
-        None if identity.is_some() && !has_secret => AuthMethod::TlsClientAuth,
-        None => AuthMethod::default(),
-    };
-    if method.is_assertion() {
-        // The `aud` of assertions: the issuer, or the one an Auth0 domain
-        // stands for (Auth0 accepts only that), else the token endpoint.
-        let issuer = b
-            .issuer
-            .as_deref()
-            .filter(|i| !i.trim().is_empty())
-            .map(str::to_string)
-            .or_else(|| b.domain_issuer());
-        let assertion = Assertion::new(
-            method,
-            &options,
-            b.client_secret.as_ref(),
-            issuer.as_deref(),
-        )?;
-        return Ok(ClientAuth::Jwt(Arc::new(assertion)));
-    }
-    if let Some(option) = options.first_set() {
-        return Err(Error::config(format!(
-            "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
-        )));
-    }
-    if method.is_tls() {
-        // A client secret, if one is set, is not sent: the certificate is
-        // the credential.
-        let identity = identity.cloned().ok_or_else(|| {
-            Error::config(format!(
-                "auth_method {method} needs client_certificate or client_certificate_file, \
-                 and client_key or client_key_file"
-            ))
-        })?;
-        return Ok(ClientAuth::Tls { method, identity });
-    }
-    match &b.client_secret {
-        Some(s) if !s.is_empty() => Ok(ClientAuth::new(method, client_id, s.clone())),
-        _ => Err(Error::config(
-            "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
-        )),
     }
 }
 

@@ -253,6 +253,7 @@ int main(int argc, char **argv) {
   RUN(threads_share_one_client_on_the_fast_path);
   RUN(a_token_handle_can_move_between_threads);
   RUN(private_key_jwt_from_a_key_file);
+  RUN(mutual_tls_with_certificate_files);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

@@ -32,6 +32,8 @@ void invalid_responses_and_timeouts(void);
 void call_api_renews_the_token_once_on_401(void);
 /* private_key.c */
 void private_key_jwt_from_a_key_file(void);
+/* mtls.c */
+void mutual_tls_with_certificate_files(void);
 /* threads.c */
 void sixty_four_threads_on_a_cold_cache_make_one_request(void);
 void threads_share_one_client_on_the_fast_path(void);
