@@ -314,7 +314,7 @@ valgrind_run() {
 }
 echo "test-c: the suite under valgrind"
 valgrind_run test_abi "$OUT/dyn/test_abi"
-valgrind_run test_client "$OUT/dyn/test_client"
+valgrind_run test_client --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_client"
 valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_surface"
 # The fork tests: their children cannot reach what the parent's threads held
 # (see the suppressions file); memory errors stay checked.
