@@ -31,14 +31,15 @@ class DevServer:
         clients: list[dict[str, Any]] | None = None,
         cheap_tokens: bool = False,
         client_ca: str | None = None,
+        tls: bool = False,
     ):
-        """`client_ca` (PEM): also listen for https, with mutual TLS
-        (PROTOCOL.md); then `https_url`, `mtls_token_url` and `tls_ca_pem`
-        are set."""
+        """`tls`, or `client_ca` (PEM): also listen for https, with mutual
+        TLS (PROTOCOL.md); then `https_url`, `mtls_token_url` and
+        `tls_ca_pem` are set."""
         args = [binary(), "--exit-on-stdin-eof"]
         self._clients_file = None
-        if clients is not None or client_ca is not None:
-            config: dict[str, Any] = {"clients": clients or []}
+        if clients is not None or client_ca is not None or tls:
+            config: dict[str, Any] = {"clients": clients or [], "tls": tls}
             if client_ca is not None:
                 config["client_ca"] = client_ca
             f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
