@@ -321,7 +321,7 @@ valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/
 valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
 valgrind_run test_verifier --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_verifier"
 valgrind_run test_interop --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_interop"
-valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
+valgrind_run conformance --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
 start_devserver
 echo "== valgrind-readme-example"
 rm -f "$OUT/vg-logs/readme-example".*
