@@ -736,6 +736,38 @@ void m2m_error_free(struct m2m_error *err);
 m2m_result m2m_set_log_callback(m2m_log_callback cb, void *user_data, m2m_log_level level);
 
 /**
+ * The client certificate chain, PEM, leaf first. Presented in every TLS
+ * handshake of the client (token requests and `m2m_client_call_api`).
+ * With no secret, key or assertion, `tls_client_auth` becomes the default
+ * `auth_method`.
+ */
+m2m_result m2m_client_options_set_client_certificate(struct m2m_client_options *options,
+                                                     const char *value);
+
+/**
+ * A file holding the client certificate chain (PEM, leaf first), read by
+ * `m2m_client_new`; with a key file too, both are read again when they
+ * change (checked on each token request).
+ */
+m2m_result m2m_client_options_set_client_certificate_file(struct m2m_client_options *options,
+                                                          const char *value);
+
+/**
+ * The client certificate's private key: PEM PKCS#8, PKCS#1 RSA or SEC1
+ * EC. Copied into memory that is zeroed when the options and the client
+ * are freed; never in an error or log record.
+ */
+m2m_result m2m_client_options_set_client_key(struct m2m_client_options *options, const char *value);
+
+/**
+ * A file holding the client certificate's private key, read by
+ * `m2m_client_new`; with a certificate file too, both are read again when
+ * they change.
+ */
+m2m_result m2m_client_options_set_client_key_file(struct m2m_client_options *options,
+                                                  const char *value);
+
+/**
  * The token endpoint URL, e.g. `"https://tenant.auth0.com/oauth/token"`.
  * Exactly one of token_url, domain and issuer must be set.
  */

@@ -381,7 +381,7 @@ export interface TokenClientOptions {
   clientId?: string
   /** The client secret (required by the secret methods and client_secret_jwt; held in zeroizing memory, never printed). */
   clientSecret?: string
-  /** How the client authenticates: client_secret_post, client_secret_basic, client_secret_jwt or private_key_jwt (the default when a key or assertion is set). Default: client_secret_post. */
+  /** How the client authenticates: client_secret_post, client_secret_basic, client_secret_jwt, private_key_jwt (the default when a key or assertion is set), tls_client_auth (the default when only a client certificate is set) or self_signed_tls_client_auth. Default: client_secret_post. */
   authMethod?: string
   /** private_key_jwt: the private key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (JSON); never printed. */
   privateKey?: string
@@ -399,6 +399,14 @@ export interface TokenClientOptions {
   clientAssertionProvider?: AssertionProvider
   /** The aud of signed client assertions: issuer (default with an issuer, or with a domain: https://{domain}/, as Auth0 requires), token_endpoint (default otherwise) or any string. */
   assertionAudience?: string
+  /** Mutual TLS (RFC 8705): the client certificate chain, PEM, leaf first; presented in every TLS handshake (token requests and call_api). */
+  clientCertificate?: string | string[] | Uint8Array
+  /** Mutual TLS: a file holding the client certificate chain (PEM, leaf first); with client_key_file, both re-read when they change. */
+  clientCertificateFile?: string
+  /** Mutual TLS: the client certificate's private key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC); never printed. */
+  clientKey?: string
+  /** Mutual TLS: a file holding the client certificate's private key; with client_certificate_file, both re-read when they change. */
+  clientKeyFile?: string
   /** Default audience: the API the token is for. */
   audience?: string
   /** Default scopes. */

@@ -350,14 +350,14 @@ valgrind_run() {
 }
 echo "test-c: the suite under valgrind"
 valgrind_run test_abi "$OUT/dyn/test_abi"
-valgrind_run test_client "$OUT/dyn/test_client"
+valgrind_run test_client --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_client"
 valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_surface"
 # The fork tests: their children cannot reach what the parent's threads held
 # (see the suppressions file); memory errors stay checked.
 valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
 valgrind_run test_verifier --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_verifier"
 valgrind_run test_interop --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_interop"
-valgrind_run conformance "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
+valgrind_run conformance --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
 start_devserver
 echo "== valgrind-readme-example"
 rm -f "$OUT/vg-logs/readme-example".*

@@ -8,11 +8,14 @@
 //! (a float), a flag as a switch (`--no-proxy`, or `--no-proxy=false`), a
 //! list as a repeated flag (each value may hold several, space-separated), a
 //! map as repeated `--extra NAME=VALUE`, PEM text from a file
-//! (`--ca-certs-file FILE`), and a secret never on the command line:
-//! `--client-secret-stdin` reads it from standard input, `--client-secret`
-//! is refused (likewise `--private-key-stdin`, which reads all of standard
-//! input, and `--client-assertion-stdin`; key and assertion files are
-//! `--private-key-file` / `--client-assertion-file`).
+//! (`--ca-certs-file FILE`; `--client-certificate FILE`, as
+//! `--client-certificate-file` is the option of that name), and a secret
+//! never on the command line: `--client-secret-stdin` reads it from
+//! standard input, `--client-secret` is refused (likewise
+//! `--private-key-stdin` and `--client-key-stdin`, which read all of
+//! standard input, and `--client-assertion-stdin`; key, assertion and
+//! certificate files are `--private-key-file` / `--client-assertion-file` /
+//! `--client-key-file` / `--client-certificate-file`).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -29,17 +32,19 @@ use crate::failure::{config_failure, io_failure, Failure};
 const ENDPOINT: [&str; 3] = ["token_url", "domain", "issuer"];
 
 /// The options that authenticate the client instead of a client secret
-/// (`private_key_jwt`).
-const KEY_OPTIONS: [&str; 4] = [
+/// (`private_key_jwt`, and a client certificate for mutual TLS).
+const KEY_OPTIONS: [&str; 6] = [
     "private_key",
     "private_key_file",
     "client_assertion",
     "client_assertion_file",
+    "client_certificate",
+    "client_certificate_file",
 ];
 
-/// The secret read whole from standard input (PEM spans several lines);
+/// The secrets read whole from standard input (PEM spans several lines);
 /// every other secret is its first line.
-const MULTI_LINE: &str = "private_key";
+const MULTI_LINE: [&str; 2] = ["private_key", "client_key"];
 
 /// The heading of the generated flags in `--help`.
 const HEADING: &str = "Client options (each overrides its M2M_AUTH_* variable)";
@@ -50,9 +55,13 @@ pub fn flag_name(name: &str) -> String {
 }
 
 /// The long flag that takes `item` on the command line: `--<name>`, except
-/// PEM text (`--<name>-file`, a path) and secrets (`--<name>-stdin`).
+/// PEM text (`--<name>-file`, a path; `--<name>` when an option
+/// `<name>_file` has that flag) and secrets (`--<name>-stdin`).
 pub fn long_flag(item: &Item) -> String {
     match item.ty {
+        ValueType::Pem if surface::client_option(&format!("{}_file", item.name)).is_some() => {
+            flag_name(item.name)
+        }
         ValueType::Pem => format!("{}-file", flag_name(item.name)),
         ValueType::Secret => format!("{}-stdin", flag_name(item.name)),
         _ => flag_name(item.name),
@@ -114,7 +123,7 @@ fn help(item: &Item) -> String {
         ValueType::List => " Repeatable; a value may hold several, space-separated.",
         ValueType::Map => " Repeatable.",
         ValueType::Pem => " Read from FILE (repeatable); the variable holds the PEM text.",
-        ValueType::Secret if item.name == MULTI_LINE => {
+        ValueType::Secret if MULTI_LINE.contains(&item.name) => {
             " Read from standard input (all of it), never from the command line."
         }
         ValueType::Secret => {
@@ -337,7 +346,7 @@ fn apply(
                     "--{flag} and a body from standard input cannot be combined"
                 )));
             }
-            let secret = if name == MULTI_LINE {
+            let secret = if MULTI_LINE.contains(&name) {
                 read_secret_all(&flag)?
             } else {
                 read_secret_line(&flag)?

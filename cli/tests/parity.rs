@@ -2,7 +2,7 @@
 //! `tests/surface.json` (the export of `m2m_auth::surface`) is a flag of
 //! `token` and `call`, named by the rule (`--` + the name with `_` replaced
 //! by `-`; a secret as `--NAME-stdin`, PEM text as `--NAME` or
-//! `--NAME-file`), documented by the item's doc line and variable, accepted
+//! `--NAME-file`, only `--NAME` when `NAME_file` is an option), documented by the item's doc line and variable, accepted
 //! with a sample value of its type, and stronger than its `M2M_AUTH_*`
 //! variable.
 
@@ -52,11 +52,14 @@ fn surface() -> (Vec<Opt>, Vec<String>) {
     (options, params)
 }
 
-/// The flags the naming rule allows for an option.
+/// The flags the naming rule allows for an option (PEM text: `--NAME`
+/// alone when an option `NAME_file` has `--NAME-file`).
 fn flags_for(o: &Opt) -> Vec<String> {
     let flag = format!("--{}", o.name.replace('_', "-"));
+    let file_option = format!("{}_file", o.name);
     match o.ty.as_str() {
         "secret" => vec![format!("{flag}-stdin")],
+        "pem" if surface().0.iter().any(|x| x.name == file_option) => vec![flag],
         "pem" => vec![format!("{flag}-file"), flag],
         _ => vec![flag],
     }
@@ -138,6 +141,34 @@ fn sample(o: &Opt, s: &DevServer, ca: &str) -> (Vec<String>, bool) {
         ("auth_method", _) => known("client_secret_basic"),
         // A ready assertion this test cannot make: only the flag is checked.
         ("client_assertion", _) => (vec![flag], false),
+        // A client certificate needs its key (and the reverse): the fixture
+        // pair, with the client secret (client_secret_post over http).
+        ("client_certificate" | "client_certificate_file", _) => (
+            vec![
+                flag,
+                mtls_fixture("client.pem"),
+                "--client-key-file".into(),
+                mtls_fixture("client.key"),
+            ],
+            true,
+        ),
+        ("client_key_file", _) => (
+            vec![
+                flag,
+                mtls_fixture("client.key"),
+                "--client-certificate-file".into(),
+                mtls_fixture("client.pem"),
+            ],
+            true,
+        ),
+        ("client_key", _) => (
+            vec![
+                flag,
+                "--client-certificate-file".into(),
+                mtls_fixture("client.pem"),
+            ],
+            true,
+        ),
         ("cache", _) => known("memory"),
         ("proxy", _) => known("http://127.0.0.1:9"),
         ("audience", _) => known("https://api.example.com"),
@@ -156,6 +187,14 @@ fn sample(o: &Opt, s: &DevServer, ca: &str) -> (Vec<String>, bool) {
         (_, "text" | "instant") => (with(&["sample"]), false),
         (name, ty) => panic!("{name}: no sample for the type {ty}"),
     }
+}
+
+/// A file of core's mutual-TLS fixtures.
+fn mtls_fixture(name: &str) -> String {
+    format!(
+        "{}/../core/tests/mtls_keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,6 +223,9 @@ async fn every_flag_takes_a_sample_value_of_its_type() {
         let mut c = cmd(&args);
         let stdin = if o.name == "private_key" {
             JWT_KEY.to_string()
+        } else if o.name == "client_key" {
+            c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+            std::fs::read_to_string(mtls_fixture("client.key")).unwrap()
         } else if o.ty == "secret" {
             format!("{SECRET}\n")
         } else {

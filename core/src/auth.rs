@@ -1,6 +1,6 @@
 //! Client authentication (RFC 6749 §2.3). An enum: the secret methods, the
-//! JWT client assertions (RFC 7523, `assertion/`), and later mutual TLS
-//! (RFC 8705) as variants.
+//! JWT client assertions (RFC 7523, `assertion/`), and mutual TLS (RFC 8705,
+//! `mtls/`: the certificate itself goes into the transport's TLS setup).
 
 use std::sync::Arc;
 
@@ -9,8 +9,10 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::assertion::{Assertion, JWT_BEARER};
+use crate::builder::TokenClientBuilder;
 use crate::config::AuthMethod;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::mtls::ClientIdentity;
 use crate::redact::{sha256_parts, Redactor};
 use crate::secret::{Secret, SecretBytes};
 
@@ -26,6 +28,12 @@ pub(crate) enum ClientAuth {
     /// client_secret_jwt or private_key_jwt: a client assertion in the body,
     /// made anew for each attempt.
     Jwt(Arc<Assertion>),
+    /// tls_client_auth or self_signed_tls_client_auth: `client_id` in the
+    /// body; the certificate is presented in the TLS handshake.
+    Tls {
+        method: AuthMethod,
+        identity: Arc<ClientIdentity>,
+    },
 }
 
 impl ClientAuth {
@@ -46,6 +54,7 @@ impl ClientAuth {
             ClientAuth::SecretPost { .. } => AuthMethod::ClientSecretPost,
             ClientAuth::SecretBasic { .. } => AuthMethod::ClientSecretBasic,
             ClientAuth::Jwt(a) => a.method(),
+            ClientAuth::Tls { method, .. } => *method,
         }
     }
 
@@ -87,6 +96,10 @@ impl ClientAuth {
                 }
                 None
             }
+            ClientAuth::Tls { .. } => {
+                form.append_pair("client_id", client_id);
+                None
+            }
         }
     }
 
@@ -99,6 +112,9 @@ impl ClientAuth {
                 Some(secret.expose().as_bytes())
             }
             ClientAuth::Jwt(a) => a.sealing_secret(),
+            // No client secret: a digest of the client key's material, as
+            // unguessable as the key (docs/design.md §6).
+            ClientAuth::Tls { identity, .. } => Some(&identity.seal[..]),
         }
     }
 
@@ -116,6 +132,8 @@ impl ClientAuth {
                 id = a.credential_id();
                 &id
             }
+            // The leaf certificate's SHA-256, never the key.
+            ClientAuth::Tls { identity, .. } => &identity.leaf_sha256,
         };
         sha256_parts([
             b"m2m-auth/credentials/v1".as_slice(),
@@ -132,7 +150,67 @@ impl ClientAuth {
                 Redactor::for_secret(client_id, secret)
             }
             ClientAuth::Jwt(a) => a.redactor(client_id),
+            // Nothing secret goes on the wire.
+            ClientAuth::Tls { .. } => Redactor::default(),
         }
+    }
+}
+
+/// The credentials: `auth_method` (private_key_jwt by default when a key
+/// or an assertion is given; else tls_client_auth when a client
+/// certificate is and no secret; else client_secret_post) and what it
+/// needs.
+pub(crate) fn client_auth(
+    b: &TokenClientBuilder,
+    client_id: &str,
+    identity: Option<&Arc<ClientIdentity>>,
+) -> Result<ClientAuth> {
+    let options = b.assertion.given();
+    let has_secret = b.client_secret.as_ref().is_some_and(|s| !s.is_empty());
+    let method: AuthMethod = match &b.auth_method {
+        Some(m) => m.parse()?,
+        None if options.has_credential() => AuthMethod::PrivateKeyJwt,
+        None if identity.is_some() && !has_secret => AuthMethod::TlsClientAuth,
+        None => AuthMethod::default(),
+    };
+    if method.is_assertion() {
+        // The `aud` of assertions: the issuer, or the one an Auth0 domain
+        // stands for (Auth0 accepts only that), else the token endpoint.
+        let issuer = b
+            .issuer
+            .as_deref()
+            .filter(|i| !i.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| b.domain_issuer());
+        let assertion = Assertion::new(
+            method,
+            &options,
+            b.client_secret.as_ref(),
+            issuer.as_deref(),
+        )?;
+        return Ok(ClientAuth::Jwt(Arc::new(assertion)));
+    }
+    if let Some(option) = options.first_set() {
+        return Err(Error::config(format!(
+            "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
+        )));
+    }
+    if method.is_tls() {
+        // A client secret, if one is set, is not sent: the certificate is
+        // the credential.
+        let identity = identity.cloned().ok_or_else(|| {
+            Error::config(format!(
+                "auth_method {method} needs client_certificate or client_certificate_file, \
+                 and client_key or client_key_file"
+            ))
+        })?;
+        return Ok(ClientAuth::Tls { method, identity });
+    }
+    match &b.client_secret {
+        Some(s) if !s.is_empty() => Ok(ClientAuth::new(method, client_id, s.clone())),
+        _ => Err(Error::config(
+            "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::{
     check_url, domain_base, user_agent, AuthMethod, Endpoint, ProxySetting, Settings,
 };
 use crate::error::{Error, Result};
+use crate::mtls::TlsOptions;
 use crate::request::TokenRequest;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -27,6 +28,8 @@ pub struct TokenClientBuilder {
     pub(crate) auth_method: Option<String>,
     /// private_key_jwt / client_secret_jwt options (`assertion/options.rs`).
     pub(crate) assertion: AssertionOptions,
+    /// Mutual-TLS options: the client certificate and key (`mtls/options.rs`).
+    pub(crate) tls: TlsOptions,
     pub(crate) defaults: TokenRequest,
     pub(crate) settings: Settings,
     pub(crate) cache: Option<String>,
@@ -49,6 +52,7 @@ impl fmt::Debug for TokenClientBuilder {
             .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
             .field("auth_method", &self.auth_method)
             .field("assertion", &self.assertion)
+            .field("tls", &self.tls)
             .field("defaults", &self.defaults)
             .field(
                 "pending_error",
@@ -105,8 +109,9 @@ impl TokenClientBuilder {
     }
 
     /// The client authentication method by name (`client_secret_post`,
-    /// `client_secret_basic`, `client_secret_jwt`, `private_key_jwt`); an
-    /// unknown name fails at `build()`.
+    /// `client_secret_basic`, `client_secret_jwt`, `private_key_jwt`,
+    /// `tls_client_auth`, `self_signed_tls_client_auth`); an unknown name
+    /// fails at `build()`.
     pub fn auth_method_name(mut self, method: impl Into<String>) -> Self {
         self.auth_method = Some(method.into());
         self

@@ -11,8 +11,7 @@ use std::time::{Duration, SystemTime};
 use tracing::debug;
 use url::Url;
 
-use crate::assertion::Assertion;
-use crate::auth::ClientAuth;
+use crate::auth::{client_auth, ClientAuth};
 use crate::builder::TokenClientBuilder;
 use crate::cache::{CacheEpoch, Cached, MemoryCache, Slot, DEFAULT_MAX_KEYS};
 use crate::clock::nanos;
@@ -21,8 +20,9 @@ use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
 use crate::lifetime;
+use crate::mtls::ClientIdentity;
 use crate::process::{self, PerProcess};
-use crate::redact::Redactor;
+use crate::redact::{sha256_parts, Redactor};
 use crate::request::{Resolved, TokenRequest};
 use crate::response::TokenResponse;
 use crate::secret::Secret;
@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) redactor: Redactor,
     /// The shared cache behind the in-process one, if configured.
     pub(crate) store: Option<Arc<dyn SharedStore>>,
+    /// Client certificate and key files, re-read when they change.
+    pub(crate) identity_files: Option<crate::mtls::IdentityFiles>,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -110,7 +112,10 @@ impl TokenClient {
                 "client_id is required (or M2M_AUTH_CLIENT_ID)",
             ));
         }
-        let auth = client_auth(&b, &client_id)?;
+        let tls_options = b.tls.given();
+        let identity = ClientIdentity::load(&tls_options)?;
+        let identity_files = crate::mtls::watch(&tls_options, identity.as_ref())?;
+        let auth = client_auth(&b, &client_id, identity.as_ref())?;
         let method = auth.method();
         let defaults = Resolved::from_request(&b.defaults)?;
         Transport::check(&b.settings)?;
@@ -132,14 +137,26 @@ impl TokenClient {
             (None, Some(n)) if n != DEFAULT_MAX_KEYS => MemoryCache::new(n),
             _ => MemoryCache::global(),
         };
+        let mut credentials = auth.fingerprint(&client_id);
+        if let (Some(id), false) = (&identity, method.is_tls()) {
+            // A secret or assertion client with a certificate gets tokens
+            // bound to it (RFC 8705 §3): another certificate, another key.
+            credentials = sha256_parts([
+                b"m2m-auth/credentials/certificate/v1".as_slice(),
+                &credentials,
+                &id.leaf_sha256,
+            ]);
+        }
         let key_base = Arc::new(KeyBase {
             endpoint: endpoint.key(),
             client_id: client_id.clone(),
             auth_method: method,
-            credentials: auth.fingerprint(&client_id),
+            credentials,
         });
         let default_slot = cache.slot(CacheKey::new(key_base.clone(), defaults.clone()));
         let redactor = auth.redactor(&client_id);
+        let mut settings = b.settings;
+        settings.client_identity = identity;
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 endpoint,
@@ -147,7 +164,7 @@ impl TokenClient {
                 client_id,
                 auth,
                 defaults,
-                settings: b.settings,
+                settings,
                 transport: PerProcess::new(),
                 cache,
                 key_base,
@@ -155,6 +172,7 @@ impl TokenClient {
                 stats: Counters::default(),
                 redactor,
                 store,
+                identity_files,
             }),
         })
     }
@@ -314,45 +332,6 @@ impl fmt::Debug for TokenClient {
             .field("credentials", &"***")
             .field("defaults", &self.inner.defaults)
             .finish()
-    }
-}
-
-/// The credentials: `auth_method` (private_key_jwt by default when a key
-/// or an assertion is given, else client_secret_post) and what it needs.
-pub(crate) fn client_auth(b: &TokenClientBuilder, client_id: &str) -> Result<ClientAuth> {
-    let options = b.assertion.given();
-    let method: AuthMethod = match &b.auth_method {
-        Some(m) => m.parse()?,
-        None if options.has_credential() => AuthMethod::PrivateKeyJwt,
-        None => AuthMethod::default(),
-    };
-    if method.is_assertion() {
-        // The `aud` of assertions: the issuer, or the one an Auth0 domain
-        // stands for (Auth0 accepts only that), else the token endpoint.
-        let issuer = b
-            .issuer
-            .as_deref()
-            .filter(|i| !i.trim().is_empty())
-            .map(str::to_string)
-            .or_else(|| b.domain_issuer());
-        let assertion = Assertion::new(
-            method,
-            &options,
-            b.client_secret.as_ref(),
-            issuer.as_deref(),
-        )?;
-        return Ok(ClientAuth::Jwt(Arc::new(assertion)));
-    }
-    if let Some(option) = options.first_set() {
-        return Err(Error::config(format!(
-            "{option} is for auth_method private_key_jwt or client_secret_jwt, not {method}"
-        )));
-    }
-    match &b.client_secret {
-        Some(s) if !s.is_empty() => Ok(ClientAuth::new(method, client_id, s.clone())),
-        _ => Err(Error::config(
-            "client_secret is required (or M2M_AUTH_CLIENT_SECRET)",
-        )),
     }
 }
 

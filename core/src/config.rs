@@ -3,11 +3,13 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::mtls::ClientIdentity;
 use crate::response::ResponseRules;
 use crate::retry::RetryPolicy;
 
@@ -26,17 +28,27 @@ pub enum AuthMethod {
     /// A JWT client assertion signed with a private key, or a ready one
     /// (RFC 7523, OpenID Connect Core §9).
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate issued by a CA the server trusts
+    /// (RFC 8705 §2.1): `client_id` in the body, the certificate in the TLS
+    /// handshake.
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered with the server
+    /// (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
     /// The registered name (`client_secret_post`, `client_secret_basic`,
-    /// `client_secret_jwt`, `private_key_jwt`).
+    /// `client_secret_jwt`, `private_key_jwt`, `tls_client_auth`,
+    /// `self_signed_tls_client_auth`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -45,6 +57,14 @@ impl AuthMethod {
         matches!(
             self,
             AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt
+        )
+    }
+
+    /// True for the mutual-TLS methods (the certificate is the credential).
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
         )
     }
 }
@@ -63,12 +83,12 @@ impl FromStr for AuthMethod {
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
             "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
-            "tls_client_auth" | "self_signed_tls_client_auth" => Err(Error::config(format!(
-                "auth_method {s:?} is not supported yet"
-            ))),
+            "tls_client_auth" => Ok(AuthMethod::TlsClientAuth),
+            "self_signed_tls_client_auth" => Ok(AuthMethod::SelfSignedTlsClientAuth),
             _ => Err(Error::config(format!(
                 "unknown auth_method {s:?}: use client_secret_post, client_secret_basic, \
-                 client_secret_jwt or private_key_jwt"
+                 client_secret_jwt, private_key_jwt, tls_client_auth or \
+                 self_signed_tls_client_auth"
             ))),
         }
     }
@@ -136,6 +156,9 @@ pub(crate) struct Settings {
     pub lease_ttl: Duration,
     /// Shared cache failures fail the call instead of degrading (default: false).
     pub cache_strict: bool,
+    /// The client certificate and key presented in TLS handshakes (mutual
+    /// TLS, RFC 8705), checked by `build()`.
+    pub client_identity: Option<Arc<ClientIdentity>>,
 }
 
 impl Default for Settings {
@@ -154,6 +177,7 @@ impl Default for Settings {
             store_timeout: Duration::from_millis(500),
             lease_ttl: Duration::from_secs(10),
             cache_strict: false,
+            client_identity: None,
         }
     }
 }

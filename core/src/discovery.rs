@@ -8,10 +8,21 @@ use crate::config::check_url;
 use crate::error::{Error, ErrorDetail, Result};
 use crate::http::Transport;
 
-/// The token endpoint named by `issuer`'s metadata.
-pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url) -> Result<Url> {
-    endpoint(transport, issuer, "token_endpoint").await
+/// The token endpoint named by `issuer`'s metadata; with `mtls` (a client
+/// that presents a certificate), the `mtls_endpoint_aliases` one when the
+/// metadata names it (RFC 8705 §5).
+pub(crate) async fn token_endpoint(transport: &Transport, issuer: &Url, mtls: bool) -> Result<Url> {
+    let field = if mtls {
+        MTLS_TOKEN_ENDPOINT
+    } else {
+        "token_endpoint"
+    };
+    endpoint(transport, issuer, field).await
 }
+
+/// The pseudo-field [`read_metadata`] reads as
+/// `mtls_endpoint_aliases.token_endpoint`, else `token_endpoint`.
+const MTLS_TOKEN_ENDPOINT: &str = "mtls_endpoint_aliases.token_endpoint";
 
 /// The `jwks_uri` named by `issuer`'s metadata (the verifier's keys).
 pub(crate) async fn jwks_uri(transport: &Transport, issuer: &Url) -> Result<Url> {
@@ -56,6 +67,16 @@ pub(crate) fn read_metadata(issuer: &Url, url: &Url, body: &[u8], field: &str) -
             "metadata at {url} names issuer {:?}, not {issuer}",
             cut(named, MAX_QUOTED)
         )));
+    }
+    if field == MTLS_TOKEN_ENDPOINT {
+        let alias = doc
+            .get("mtls_endpoint_aliases")
+            .and_then(|a| a.get("token_endpoint"))
+            .and_then(Value::as_str);
+        if let Some(alias) = alias {
+            return check_discovered(issuer, alias, field);
+        }
+        return read_metadata(issuer, url, body, "token_endpoint");
     }
     let endpoint = doc
         .get(field)

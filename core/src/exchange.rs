@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::client::{Failure, Fetched, Inner};
 use crate::clock;
-use crate::config::Endpoint;
+use crate::config::{Endpoint, Settings};
 use crate::discovery;
 use crate::error::{Error, Result, TransportKind};
 use crate::http::Transport;
@@ -27,15 +27,43 @@ impl Inner {
     /// child, whose copy of the parent's connections is unusable).
     pub(crate) fn transport(&self) -> Result<Transport> {
         self.transport
-            .get_or_try_init(|| Transport::new(&self.settings))
+            .get_or_try_init(|| match &self.identity_files {
+                Some(files) => Transport::new(&self.with_identity(files.latest())),
+                None => Transport::new(&self.settings),
+            })
+    }
+
+    fn with_identity(&self, id: std::sync::Arc<crate::mtls::ClientIdentity>) -> Settings {
+        let mut s = self.settings.clone();
+        s.client_identity = Some(id);
+        s
+    }
+
+    /// On each token request (never on the cached path): a client
+    /// certificate whose files changed rebuilds the transport, so that this
+    /// request and later `call_api`s present the new one. A file that
+    /// cannot be used now is a `config` error for this request; the
+    /// transport stays as it was.
+    fn refresh_identity(&self) -> Result<()> {
+        if let Some(files) = &self.identity_files {
+            if let Some(id) = files.changed()? {
+                self.transport
+                    .replace(Transport::new(&self.with_identity(id))?);
+                debug!(target: "m2m_auth", client_id = %self.client_id, "client certificate files changed: new TLS identity");
+            }
+        }
+        Ok(())
     }
 
     async fn token_endpoint(&self, transport: &Transport) -> Result<&Url> {
         match &self.endpoint {
             Endpoint::TokenUrl(u) => Ok(u),
             Endpoint::Issuer(issuer) => {
+                // A client with a certificate does mutual TLS, and so uses
+                // the metadata's mtls_endpoint_aliases (RFC 8705 §5).
+                let mtls = self.settings.client_identity.is_some();
                 self.discovered
-                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer))
+                    .get_or_try_init(|| discovery::token_endpoint(transport, issuer, mtls))
                     .await
             }
         }
@@ -87,6 +115,7 @@ impl Inner {
     ) -> Result<Fetched, Failure> {
         let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
         let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
+        self.refresh_identity().map_err(scrub)?;
         let transport = self.transport().map_err(scrub)?;
         let transport = &transport;
         let url = within_deadline(

@@ -178,6 +178,9 @@ struct PoolKey {
     ca_certs_pem: Vec<Vec<u8>>,
     proxy: ProxySetting,
     user_agent: String,
+    /// The client certificate chain's digest: clients presenting the same
+    /// certificate (and so the same key) may share a pool.
+    client_chain: Option<[u8; 32]>,
 }
 
 /// Distinct pools kept for sharing; clients with settings beyond these get
@@ -196,6 +199,7 @@ fn shared_client(s: &Settings) -> Result<reqwest::Client> {
         ca_certs_pem: s.ca_certs_pem.clone(),
         proxy: s.proxy.clone(),
         user_agent: s.user_agent.clone(),
+        client_chain: s.client_identity.as_ref().map(|i| i.chain_sha256),
     };
     let mut pools = pools.lock();
     if let Some((_, client)) = pools.iter().find(|(k, _)| *k == key) {
@@ -209,7 +213,7 @@ fn shared_client(s: &Settings) -> Result<reqwest::Client> {
 }
 
 fn build_client(s: &Settings) -> Result<reqwest::Client> {
-    let tls = tls_config(&s.ca_certs_pem)?;
+    let tls = tls_config(&s.ca_certs_pem, s.client_identity.as_deref())?;
     let b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
@@ -224,8 +228,12 @@ fn build_client(s: &Settings) -> Result<reqwest::Client> {
 
 /// rustls with the ring provider and the platform verifier (the OS trust
 /// store), plus any extra roots the user gave. Verification cannot be turned
-/// off.
-fn tls_config(extra_pem: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
+/// off. With a client identity, its certificate is presented whenever a
+/// server asks for one (mutual TLS).
+fn tls_config(
+    extra_pem: &[Vec<u8>],
+    identity: Option<&crate::mtls::ClientIdentity>,
+) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let extra = extra_roots(extra_pem)?;
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if extra.is_empty() {
@@ -236,13 +244,18 @@ fn tls_config(extra_pem: &[Vec<u8>]) -> Result<rustls::ClientConfig> {
     } else {
         platform_verifier(extra, provider.clone())
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::config(format!("TLS setup failed: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    Ok(config)
+        .with_custom_certificate_verifier(verifier);
+    Ok(match identity {
+        // The key parsed once at build, shared by every handshake.
+        Some(id) => builder.with_client_cert_resolver(Arc::new(
+            rustls::sign::SingleCertAndKey::from(id.certified.clone()),
+        )),
+        None => builder.with_no_client_auth(),
+    })
 }
 
 fn extra_roots(pems: &[Vec<u8>]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {

@@ -45,6 +45,7 @@ mod jose;
 mod key;
 mod lifetime;
 pub mod logs;
+mod mtls;
 mod options;
 mod process;
 #[cfg(test)]

@@ -160,6 +160,12 @@ impl TokenClientBuilder {
             ("client_assertion_provider", V::Provider(p)) => {
                 self.assertion.client_assertion_provider = Some(p)
             }
+            ("client_certificate", V::Text(v)) => self.tls.client_certificate = Some(v),
+            ("client_certificate", V::List(v)) => self.tls.client_certificate = Some(v.join("\n")),
+            ("client_certificate_file", V::Text(v)) => self.tls.client_certificate_file = Some(v),
+            ("client_key", V::Secret(v)) => self.tls.client_key = Some(v),
+            ("client_key", V::Text(v)) => self.tls.client_key = Some(Secret::new(v)),
+            ("client_key_file", V::Text(v)) => self.tls.client_key_file = Some(v),
             ("cache", V::Text(v)) => self.cache = Some(v),
             ("proxy", V::Text(v)) => s.proxy = ProxySetting::Url(v),
             ("no_proxy", V::Flag(true)) => s.proxy = ProxySetting::None,

@@ -166,6 +166,19 @@ impl<T: Clone> PerProcess<T> {
         }
         Ok(v)
     }
+
+    /// Replaces this process's value (a transport rebuilt for a rotated
+    /// client certificate). The one it replaces is dropped if this process
+    /// built it, kept like the others if a parent did.
+    pub(crate) fn replace(&self, v: T) {
+        let generation = generation();
+        let mut cell = self.cell.lock();
+        if let Some((g, old)) = cell.current.replace((generation, v)) {
+            if g != generation {
+                cell.retired.push(old);
+            }
+        }
+    }
 }
 
 /// The engine's runtime for callers that have none of their own (the Python

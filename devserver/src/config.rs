@@ -15,12 +15,21 @@ pub const CLIENT_SECRET_JWT: &str = "client_secret_jwt";
 /// `private_key_jwt` (RFC 7523, OpenID Connect Core §9): a client assertion
 /// signed with a private key whose public half is in the client's `jwks`.
 pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+/// `tls_client_auth` (RFC 8705 §2.1): a client certificate, presented on
+/// the https listener, that chains to the server's `client_ca` and names
+/// the registered subject DN or DNS name.
+pub const TLS_CLIENT_AUTH: &str = "tls_client_auth";
+/// `self_signed_tls_client_auth` (RFC 8705 §2.2): a client certificate
+/// whose SHA-256 is registered for the client.
+pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self_signed_tls_client_auth";
 /// Every authentication method the token endpoint knows.
-pub const AUTH_METHODS: [&str; 4] = [
+pub const AUTH_METHODS: [&str; 6] = [
     CLIENT_SECRET_POST,
     CLIENT_SECRET_BASIC,
     CLIENT_SECRET_JWT,
     PRIVATE_KEY_JWT,
+    TLS_CLIENT_AUTH,
+    SELF_SIGNED_TLS_CLIENT_AUTH,
 ];
 /// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
 pub const JWT_BEARER_ASSERTION_TYPE: &str =
@@ -62,6 +71,20 @@ pub struct ClientConfig {
     /// OKP Ed25519 public keys (see PROTOCOL.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<Value>,
+    /// `tls_client_auth`: the subject DN the client certificate must carry,
+    /// RFC 4514 style (`CN=client-a,O=Example`), compared as a set of
+    /// attribute=value pairs (attribute names without regard to case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// `tls_client_auth`: a DNS name the client certificate's subject
+    /// alternative names must include (without regard to case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: the SHA-256 of each accepted client
+    /// certificate's DER, in hex (64 digits, any case, `:` separators
+    /// allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_certificate_sha256: Option<Vec<String>>,
 }
 
 impl ClientConfig {
@@ -85,7 +108,7 @@ impl ClientConfig {
             audiences: Some(vec!["https://api.example.com".into()]),
             scopes: Some(vec!["read:data".into(), "write:data".into()]),
             token_lifetime: Some(DEFAULT_TOKEN_LIFETIME),
-            jwks: None,
+            ..Default::default()
         }
     }
 
@@ -100,10 +123,46 @@ impl ClientConfig {
         }
     }
 
+    /// A client that authenticates with `tls_client_auth` only: a
+    /// certificate from the server's `client_ca` with this subject DN.
+    pub fn tls_client_auth(client_id: impl Into<String>, subject_dn: impl Into<String>) -> Self {
+        ClientConfig {
+            client_id: client_id.into(),
+            auth_methods: Some(vec![TLS_CLIENT_AUTH.into()]),
+            tls_client_auth_subject_dn: Some(subject_dn.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A client that authenticates with `self_signed_tls_client_auth` only,
+    /// with the certificate whose DER has this SHA-256 (hex).
+    pub fn self_signed_tls_client_auth(
+        client_id: impl Into<String>,
+        certificate_sha256: impl Into<String>,
+    ) -> Self {
+        ClientConfig {
+            client_id: client_id.into(),
+            auth_methods: Some(vec![SELF_SIGNED_TLS_CLIENT_AUTH.into()]),
+            tls_client_certificate_sha256: Some(vec![certificate_sha256.into()]),
+            ..Default::default()
+        }
+    }
+
+    /// The registered certificate digests, normalized (lower case, no `:`).
+    pub(crate) fn certificate_digests(&self) -> Vec<String> {
+        self.tls_client_certificate_sha256
+            .iter()
+            .flatten()
+            .map(|d| d.replace(':', "").to_ascii_lowercase())
+            .collect()
+    }
+
     /// Checks the registration: a non-empty `client_id`, only known
     /// `auth_methods`, a usable `jwks` if there is one (and one if
     /// `private_key_jwt` is listed), a secret if `client_secret_jwt` is
-    /// listed. Messages name the client, never key material.
+    /// listed, a subject DN or DNS name if `tls_client_auth` is, and
+    /// well-formed digests (one at least if `self_signed_tls_client_auth`
+    /// is). Messages name the client, never key material.
     pub fn validate(&self) -> Result<(), String> {
         if self.client_id.is_empty() {
             return Err("client_id must not be empty".into());
@@ -129,6 +188,28 @@ impl ClientConfig {
                     "client {id:?}: {CLIENT_SECRET_JWT} needs a non-empty client_secret"
                 ));
             }
+            if listed(TLS_CLIENT_AUTH)
+                && self.tls_client_auth_subject_dn.is_none()
+                && self.tls_client_auth_san_dns.is_none()
+            {
+                return Err(format!(
+                    "client {id:?}: {TLS_CLIENT_AUTH} needs tls_client_auth_subject_dn or \
+                     tls_client_auth_san_dns"
+                ));
+            }
+            if listed(SELF_SIGNED_TLS_CLIENT_AUTH) && self.certificate_digests().is_empty() {
+                return Err(format!(
+                    "client {id:?}: {SELF_SIGNED_TLS_CLIENT_AUTH} needs \
+                     tls_client_certificate_sha256"
+                ));
+            }
+        }
+        for d in self.certificate_digests() {
+            if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "client {id:?}: tls_client_certificate_sha256 entries must be 64 hex digits"
+                ));
+            }
         }
         if let Some(jwks) = &self.jwks {
             parse_jwks(jwks).map_err(|e| format!("client {id:?}: jwks {e}"))?;
@@ -142,13 +223,19 @@ impl ClientConfig {
     }
 
     /// Whether this client may authenticate with `method`. Without
-    /// `auth_methods`: the three secret methods, and `private_key_jwt` when
-    /// `jwks` is set.
+    /// `auth_methods`: the three secret methods, `private_key_jwt` when
+    /// `jwks` is set, `tls_client_auth` when a subject DN or DNS name is,
+    /// `self_signed_tls_client_auth` when a certificate digest is.
     pub fn allows_method(&self, method: &str) -> bool {
         match &self.auth_methods {
             None => match method {
                 CLIENT_SECRET_POST | CLIENT_SECRET_BASIC | CLIENT_SECRET_JWT => true,
                 PRIVATE_KEY_JWT => self.jwks.is_some(),
+                TLS_CLIENT_AUTH => {
+                    self.tls_client_auth_subject_dn.is_some()
+                        || self.tls_client_auth_san_dns.is_some()
+                }
+                SELF_SIGNED_TLS_CLIENT_AUTH => !self.certificate_digests().is_empty(),
                 _ => false,
             },
             Some(m) => m.iter().any(|x| x == method),
@@ -168,6 +255,14 @@ pub struct ServerConfig {
     /// Port on 127.0.0.1; 0 lets the OS choose.
     #[serde(default)]
     pub port: u16,
+    /// `--tls`: also listen for https on another OS-chosen port (mutual
+    /// TLS: a client certificate is requested, not required).
+    #[serde(default)]
+    pub tls: bool,
+    /// `--client-ca FILE`: the CA certificates (PEM) that issue
+    /// `tls_client_auth` client certificates; implies `tls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -177,6 +272,8 @@ impl Default for ServerConfig {
             clients: vec![ClientConfig::demo()],
             cheap_tokens: false,
             port: 0,
+            tls: false,
+            client_ca: None,
         }
     }
 }
@@ -189,6 +286,8 @@ impl ServerConfig {
             clients,
             cheap_tokens: false,
             port: 0,
+            tls: false,
+            client_ca: None,
         }
     }
 

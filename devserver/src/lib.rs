@@ -28,29 +28,24 @@ mod config;
 mod faults;
 mod jwks;
 pub mod keys;
+mod listener;
 mod redact;
 mod server;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 pub use config::{
     ClientConfig, ServerConfig, AUTH_METHODS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT,
     CLIENT_SECRET_POST, DEFAULT_TOKEN_LIFETIME, JWT_BEARER_ASSERTION_TYPE, PRIVATE_KEY_JWT,
+    SELF_SIGNED_TLS_CLIENT_AUTH, TLS_CLIENT_AUTH,
 };
 pub use faults::{FaultStep, Target};
 pub use keys::KID;
@@ -88,6 +83,13 @@ pub struct RecordedRequest {
     /// `refresh_token` are replaced by the [`secret_fingerprint`] of their
     /// decoded value (the same in the query of `path`).
     pub body: String,
+    /// The request came in on the https listener (absent when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
+    /// The SHA-256 (hex) of the client certificate presented on the https
+    /// listener, if any; never more of the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_sha256: Option<String>,
 }
 
 /// A running dev server bound to `127.0.0.1`.
@@ -97,6 +99,8 @@ pub struct RecordedRequest {
 pub struct DevServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    /// With `tls`: the https listener's address and the PEM that trusts it.
+    https: Option<(SocketAddr, String)>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -120,20 +124,60 @@ impl DevServer {
             c.validate()
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
-        let socket = TcpSocket::new_v4()?;
-        socket.set_reuseaddr(true)?;
-        socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))?;
-        let listener = socket.listen(BACKLOG)?;
+        let listener = bind(config.port)?;
         let addr = listener.local_addr()?;
         let url = format!("http://127.0.0.1:{}", addr.port());
-        let shared = Arc::new(Shared::new(url, addr.port(), &config));
+        let tls = if config.tls || config.client_ca.is_some() {
+            let tls_listener = bind(0)?;
+            Some((tls_listener, tls::server_tls()?))
+        } else {
+            None
+        };
+        let https_url = match &tls {
+            Some((l, _)) => Some(format!("https://127.0.0.1:{}", l.local_addr()?.port())),
+            None => None,
+        };
+        let shared = Shared::new(url, addr.port(), https_url, &config)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let shared = Arc::new(shared);
         let (tx, rx) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, shared.clone(), rx));
+        let mut https = None;
+        if let Some((tls_listener, server_tls)) = tls {
+            https = Some((tls_listener.local_addr()?, server_tls.ca_pem));
+            tokio::spawn(listener::accept_loop(
+                tls_listener,
+                shared.clone(),
+                rx.clone(),
+                Some(server_tls.acceptor),
+            ));
+        }
+        tokio::spawn(listener::accept_loop(listener, shared.clone(), rx, None));
         Ok(DevServer {
             shared,
             addr,
+            https,
             shutdown: tx,
         })
+    }
+
+    /// With `tls`: the https listener's URL, `https://127.0.0.1:PORT` (it
+    /// serves the same paths, and asks for a client certificate).
+    pub fn https_url(&self) -> Option<String> {
+        self.https
+            .as_ref()
+            .map(|(a, _)| format!("https://127.0.0.1:{}", a.port()))
+    }
+
+    /// With `tls`: the https listener's token endpoint (the discovery
+    /// document's `mtls_endpoint_aliases.token_endpoint`).
+    pub fn mtls_token_url(&self) -> Option<String> {
+        self.https_url().map(|u| format!("{u}/oauth/token"))
+    }
+
+    /// With `tls`: the PEM a client trusts the https listener with (its
+    /// self-signed certificate, made at start; the `ca_certs` option).
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.https.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// The server URL, `http://127.0.0.1:PORT` (no trailing slash).
@@ -201,6 +245,13 @@ impl DevServer {
             ("control_url", self.control_url()),
             ("control_token", self.control_token().to_owned()),
         ];
+        let mut fields = fields.to_vec();
+        if let (Some(url), Some(pem)) = (self.https_url(), self.tls_ca_pem()) {
+            let mtls = format!("{url}/oauth/token");
+            fields.push(("https_url", url));
+            fields.push(("mtls_token_url", mtls));
+            fields.push(("tls_ca_pem", pem.to_owned()));
+        }
         let body: Vec<String> = fields
             .iter()
             .map(|(k, v)| format!("\"{k}\":{}", serde_json::Value::String(v.clone())))
@@ -268,102 +319,10 @@ impl Drop for DevServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    loop {
-        let stream = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            r = listener.accept() => match r {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("m2m-auth-devserver: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let mut stop = stop.clone();
-        tokio::spawn(async move {
-            let reset = Arc::new(AtomicBool::new(false));
-            let io = TokioIo::new(ConnIo {
-                stream,
-                reset: reset.clone(),
-            });
-            let svc = service_fn(move |req| server::handle(shared.clone(), reset.clone(), req));
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .keep_alive(true)
-                .serve_connection(io, svc);
-            tokio::select! {
-                r = conn => {
-                    if let Err(e) = r {
-                        tracing::debug!("m2m-auth-devserver: connection ended: {e}");
-                    }
-                }
-                _ = stop.changed() => {}
-            }
-        });
-    }
-}
-
-/// The connection's socket. When a `reset` fault step fires, the flag is set
-/// and the service fails; hyper then drops the connection, and dropping this
-/// with `SO_LINGER 0` makes the kernel send a TCP RST instead of a FIN.
-struct ConnIo {
-    stream: TcpStream,
-    reset: Arc<AtomicBool>,
-}
-
-impl Drop for ConnIo {
-    fn drop(&mut self) {
-        if self.reset.load(Ordering::SeqCst) {
-            // `set_zero_linger` needs tokio 1.50 (workspace asks for 1.47);
-            // a zero linger never blocks, which is what the deprecation is about.
-            #[allow(deprecated)]
-            let _ = self.stream.set_linger(Some(Duration::ZERO));
-        }
-    }
-}
-
-impl AsyncRead for ConnIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for ConnIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
-    }
+/// A listening socket on `127.0.0.1:port` (0 = OS-chosen).
+fn bind(port: u16) -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    socket.listen(BACKLOG)
 }

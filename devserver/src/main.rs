@@ -7,15 +7,19 @@ use std::process::exit;
 use m2m_auth_devserver::{DevServer, ServerConfig};
 
 const USAGE: &str = "\
-usage: m2m-auth-devserver [--clients FILE] [--port N] [--cheap-tokens] [--exit-on-stdin-eof]
+usage: m2m-auth-devserver [--clients FILE] [--port N] [--cheap-tokens] [--tls] [--client-ca FILE]
+                          [--exit-on-stdin-eof]
 
   --clients FILE       clients JSON ({\"clients\":[...]}); default: demo-client/demo-secret
   --port N             port on 127.0.0.1 (default: chosen by the OS)
   --cheap-tokens       reuse each signed token until half its lifetime has passed
+  --tls                also listen for https (mutual TLS) on an OS-chosen port
+  --client-ca FILE     CA certificates (PEM) issuing tls_client_auth certificates; implies --tls
   --exit-on-stdin-eof  exit when standard input closes
   --help               show this help
 
-Prints one JSON line on stdout: {\"url\",\"issuer\",\"token_url\",\"jwks_uri\",\"api_url\",\"control_url\",\"control_token\"}.
+Prints one JSON line on stdout: {\"url\",\"issuer\",\"token_url\",\"jwks_uri\",\"api_url\",\"control_url\",\"control_token\"}
+(with --tls also \"https_url\",\"mtls_token_url\",\"tls_ca_pem\").
 The control API needs \"Authorization: Bearer CONTROL_TOKEN\".
 See PROTOCOL.md for the endpoints, the control API and fault steps.";
 
@@ -28,6 +32,8 @@ fn main() {
     let mut clients_file: Option<String> = None;
     let mut port: Option<u16> = None;
     let mut cheap = false;
+    let mut tls = false;
+    let mut client_ca: Option<String> = None;
     let mut exit_on_eof = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -51,6 +57,8 @@ fn main() {
                 );
             }
             "--cheap-tokens" => cheap = true,
+            "--tls" => tls = true,
+            "--client-ca" => client_ca = Some(value("--client-ca")),
             "--exit-on-stdin-eof" => exit_on_eof = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -73,6 +81,14 @@ fn main() {
     }
     if cheap {
         config.cheap_tokens = true;
+    }
+    if tls {
+        config.tls = true;
+    }
+    if let Some(path) = client_ca {
+        let pem =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| die(&format!("reading {path}: {e}")));
+        config.client_ca = Some(pem);
     }
 
     if exit_on_eof {

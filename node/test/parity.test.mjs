@@ -37,6 +37,9 @@ const ASSERTION_FILE = join(tmpdir(), `m2m-auth-parity-${process.pid}.jwt`);
 writeFileSync(ASSERTION_FILE, `${JWS}\n`);
 /** The options that only mean something with a private key. */
 const KEY_MODIFIERS = ['key_id', 'signing_alg', 'assertion_audience'];
+/** Mutual TLS: core's fixture certificate and its key (each needs the other). */
+const CERT_FILE = join(REPO, 'core', 'tests', 'mtls_keys', 'client.pem');
+const CLIENT_KEY_FILE = join(REPO, 'core', 'tests', 'mtls_keys', 'client.key');
 
 /** A JS value of each surface type. */
 const SAMPLE_BY_TYPE = {
@@ -50,6 +53,8 @@ const SAMPLE_BY_NAME = {
   proxy: 'http://127.0.0.1:3128', cache: 'memory', max_response_bytes: 4096, scope: 'read:data',
   private_key: readFileSync(KEY_FILE, 'utf8'), private_key_file: KEY_FILE, signing_alg: 'PS256',
   client_assertion: JWS, client_assertion_file: ASSERTION_FILE,
+  client_certificate: readFileSync(CERT_FILE, 'utf8'), client_certificate_file: CERT_FILE,
+  client_key: readFileSync(CLIENT_KEY_FILE, 'utf8'), client_key_file: CLIENT_KEY_FILE,
 };
 const sample = (item) => (item.name in SAMPLE_BY_NAME ? SAMPLE_BY_NAME[item.name] : SAMPLE_BY_TYPE[item.type]);
 /** The same as environment text (durations in seconds there). */
@@ -66,6 +71,8 @@ function withOption(item, value) {
   const o = base();
   if (ENDPOINTS.includes(item.name)) delete o.tokenUrl;
   if (KEY_MODIFIERS.includes(item.name)) o.privateKeyFile = KEY_FILE;
+  if (item.name.startsWith('client_certificate')) o.clientKeyFile = CLIENT_KEY_FILE;
+  if (item.name.startsWith('client_key')) o.clientCertificateFile = CERT_FILE;
   o[item.js] = value;
   return o;
 }
@@ -139,7 +146,8 @@ function envProof(item) {
   const bad = {
     proxy: 'not a url', cache: 'memcached://x', ca_certs: 'not a certificate', private_key: 'not a key',
     private_key_file: '/nonexistent/key.pem', signing_alg: 'none', client_assertion: 'not a jwt',
-    client_assertion_file: '/nonexistent/token',
+    client_assertion_file: '/nonexistent/token', client_certificate: 'not a certificate',
+    client_certificate_file: '/nonexistent/cert.pem', client_key: 'not a key', client_key_file: '/nonexistent/key.pem',
   }[item.name];
   assert.ok(bad !== undefined, `no fromEnv proof for ${item.name}: add one`);
   return { bad };
@@ -173,6 +181,8 @@ test('TokenClient.fromEnv reads every option from its M2M_AUTH_<NAME> variable',
       process.env.M2M_AUTH_CLIENT_SECRET = needed.clientSecret;
       if (needed.tokenUrl) process.env.M2M_AUTH_TOKEN_URL = needed.tokenUrl;
       if (needed.privateKeyFile) process.env.M2M_AUTH_PRIVATE_KEY_FILE = needed.privateKeyFile;
+      if (needed.clientKeyFile) process.env.M2M_AUTH_CLIENT_KEY_FILE = needed.clientKeyFile;
+      if (needed.clientCertificateFile) process.env.M2M_AUTH_CLIENT_CERTIFICATE_FILE = needed.clientCertificateFile;
       const proof = envProof(item);
       process.env[item.env] = proof.bad ?? envText(item);
       if (proof.bad !== undefined) {

@@ -29,7 +29,10 @@ class TokenClient(_native.TokenClient):
     ``client_assertion_file`` or ``client_assertion_provider``, a callable
     taking an :class:`AssertionRequest` and returning the assertion, sync or
     ``async def``, asked for every attempt; ``key_id``, ``signing_alg``,
-    ``assertion_audience``). ``audience``, ``scope`` (str or list),
+    ``assertion_audience``) and with mutual TLS (``client_certificate`` or
+    ``client_certificate_file`` with ``client_key`` or ``client_key_file``:
+    ``tls_client_auth``, ``self_signed_tls_client_auth``; a certificate with
+    a secret gets certificate-bound tokens). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a

@@ -59,6 +59,10 @@ class _ClientOptions(TypedDict, total=False):
     client_assertion_file: _Text | None
     client_assertion_provider: _Callback | None
     assertion_audience: _Text | None
+    client_certificate: _Pem | None
+    client_certificate_file: _Text | None
+    client_key: _Secret | None
+    client_key_file: _Text | None
     audience: _Text | None
     scope: _List | None
     organization: _Text | None

@@ -26,12 +26,24 @@ def binary() -> str:
 class DevServer:
     """One dev server process and its control API."""
 
-    def __init__(self, clients: list[dict[str, Any]] | None = None, cheap_tokens: bool = False):
+    def __init__(
+        self,
+        clients: list[dict[str, Any]] | None = None,
+        cheap_tokens: bool = False,
+        client_ca: str | None = None,
+        tls: bool = False,
+    ):
+        """`tls`, or `client_ca` (PEM): also listen for https, with mutual
+        TLS (PROTOCOL.md); then `https_url`, `mtls_token_url` and
+        `tls_ca_pem` are set."""
         args = [binary(), "--exit-on-stdin-eof"]
         self._clients_file = None
-        if clients is not None:
+        if clients is not None or client_ca is not None or tls:
+            config: dict[str, Any] = {"clients": clients or [], "tls": tls}
+            if client_ca is not None:
+                config["client_ca"] = client_ca
             f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-            json.dump({"clients": clients}, f)
+            json.dump(config, f)
             f.close()
             self._clients_file = f.name
             args += ["--clients", f.name]
@@ -53,6 +65,9 @@ class DevServer:
         self.control_url: str = info["control_url"]
         # The control API needs the token from the startup line (PROTOCOL.md).
         self.control_token: str = info["control_token"]
+        self.https_url: str | None = info.get("https_url")
+        self.mtls_token_url: str | None = info.get("mtls_token_url")
+        self.tls_ca_pem: str | None = info.get("tls_ca_pem")
 
     # -- control API -------------------------------------------------------
     def _call(self, method: str, path: str, body: Any = None) -> Any:

@@ -70,8 +70,11 @@ class Runner:
         _known(vector, {"name", "design", "description", "server", "client", "steps", "skip"}, "vector field(s)")
         self.vector = vector
         server = vector.get("server") or {}
-        _known(server, {"clients"}, "server field(s)")
+        _known(server, {"clients", "tls", "client_ca_file"}, "server field(s)")
         self.clients = server.get("clients") or DEFAULT_CLIENTS
+        self.tls = bool(server.get("tls"))
+        ca_file = server.get("client_ca_file")
+        self.client_ca = (REPO / ca_file).read_text() if ca_file else None
         self.client_spec: dict[str, Any] = dict(vector.get("client") or {})
         self.server: DevServer | None = None
         self.server_up = False
@@ -82,7 +85,7 @@ class Runner:
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
-        self.server = DevServer(clients=self.clients)
+        self.server = DevServer(clients=self.clients, client_ca=self.client_ca, tls=self.tls)
         self.server_up = True
         try:
             for i, step in enumerate(self.vector.get("steps") or []):
@@ -140,7 +143,8 @@ class Runner:
     def placeholders(self, value: str) -> str:
         s = self.server
         assert s is not None
-        return value.replace("{token_url}", s.token_url).replace("{issuer}", s.issuer).replace("{url}", s.url)
+        value = value.replace("{token_url}", s.token_url).replace("{issuer}", s.issuer).replace("{url}", s.url)
+        return value.replace("{mtls_token_url}", s.mtls_token_url) if s.mtls_token_url else value
 
     def options(self, spec: dict[str, Any]) -> dict[str, Any]:
         _known(
@@ -149,11 +153,17 @@ class Runner:
                 "token_url", "issuer", "domain", "client_id", "client_secret", "auth_method",
                 "audience", "organization", "scope", "resource", "extra", "timeout_ms",
                 "connect_timeout_ms", "leeway_ms", "refresh_ratio", "retry", "private_key", "key_id",
-                "signing_alg",
+                "signing_alg", "client_certificate_file", "client_key_file",
             },
             "client option(s)",
         )
         opts: dict[str, Any] = {"no_proxy": True}
+        assert self.server is not None
+        if self.server.tls_ca_pem:
+            opts["ca_certs"] = self.server.tls_ca_pem  # a server with TLS is trusted (FORMAT.md)
+        for k in ("client_certificate_file", "client_key_file"):
+            if k in spec:
+                opts[k] = str(REPO / spec[k])
         if not any(k in spec for k in ("token_url", "issuer", "domain")):
             opts["token_url"] = self.placeholders("{token_url}")
         for k in ("token_url", "issuer", "domain"):

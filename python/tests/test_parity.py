@@ -50,6 +50,10 @@ KEY_FILE = REPO / "core" / "tests" / "verify_keys" / "rsa2048.pem"
 JWS = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJkZW1vLWNsaWVudCJ9.c2lnbmF0dXJl"
 # The options that only mean something with a private key (private_key_jwt).
 KEY_MODIFIERS = ("key_id", "signing_alg", "assertion_audience")
+# Mutual TLS: core's fixture certificate and its key (each needs the other).
+MTLS = REPO / "core" / "tests" / "mtls_keys"
+CERT_FILE = MTLS / "client.pem"
+CLIENT_KEY_FILE = MTLS / "client.key"
 
 
 def assertion_file() -> str:
@@ -92,6 +96,10 @@ def samples(server: DevServer) -> dict[str, tuple[Any, str]]:
         "signing_alg": ("PS256", "PS256"),
         "client_assertion": (JWS, JWS),
         "client_assertion_file": (assertion_file(), assertion_file()),
+        "client_certificate": (CERT_FILE.read_text(), CERT_FILE.read_text()),
+        "client_certificate_file": (str(CERT_FILE), str(CERT_FILE)),
+        "client_key": (CLIENT_KEY_FILE.read_text(), CLIENT_KEY_FILE.read_text()),
+        "client_key_file": (str(CLIENT_KEY_FILE), str(CLIENT_KEY_FILE)),
     }
     out = {}
     for item in SURFACE["client_options"]:
@@ -111,6 +119,10 @@ def base_options(server: DevServer, without: str) -> dict[str, Any]:
         del opts["token_url"]
     if without in KEY_MODIFIERS:
         opts["private_key_file"] = str(KEY_FILE)
+    if without in ("client_certificate", "client_certificate_file"):
+        opts["client_key_file"] = str(CLIENT_KEY_FILE)
+    if without in ("client_key", "client_key_file"):
+        opts["client_certificate_file"] = str(CERT_FILE)
     return opts
 
 

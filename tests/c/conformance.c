@@ -81,9 +81,11 @@ static int run_vector(const char *path) {
   const char *problem = NULL;
   for (size_t i = 0; root->type == J_OBJ && i < root->len && !problem; i++)
     if (!known(root->keys[i], TOP_KEYS)) problem = root->keys[i];
+  /* tls and client_ca_file: mutual TLS (server.c). */
+  static const char *const SERVER_KEYS[] = {"clients", "tls", "client_ca_file", NULL};
   const jval *server_obj = json_get(root, "server");
   for (size_t i = 0; server_obj && i < server_obj->len && !problem; i++)
-    if (strcmp(server_obj->keys[i], "clients")) problem = server_obj->keys[i];
+    if (!known(server_obj->keys[i], SERVER_KEYS)) problem = server_obj->keys[i];
   if (root->type != J_OBJ || problem || !json_get_str(root, "name") ||
       strcmp(json_get_str(root, "name"), stem) || !json_get_str(root, "design") ||
       !json_get_str(root, "description")) {

@@ -257,6 +257,7 @@ int main(int argc, char **argv) {
   RUN(keys_and_assertions_never_show_at_trace);
   RUN(a_provider_callback_supplies_every_attempt);
   RUN(a_failing_provider_callback_is_a_config_error_and_no_request);
+  RUN(mutual_tls_with_certificate_files);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

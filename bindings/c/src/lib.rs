@@ -41,6 +41,7 @@ mod client;
 mod error;
 mod ffi;
 mod logs;
+mod mtls_setters;
 mod option_cell;
 mod option_setters;
 mod options;

@@ -269,7 +269,7 @@ fn the_options_are_checked_together() {
 
 /// The `aud` of the assertions a client built this way signs.
 fn audience_of(builder: crate::TokenClientBuilder) -> String {
-    let auth = crate::client::client_auth(&builder, "the-client").unwrap();
+    let auth = crate::auth::client_auth(&builder, "the-client", None).unwrap();
     let crate::auth::ClientAuth::Jwt(assertion) = auth else {
         panic!("an assertion method");
     };

@@ -33,18 +33,29 @@ impl Run {
             "private_key",
             "key_id",
             "signing_alg",
+            "client_certificate_file",
+            "client_key_file",
         ];
         if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("client: unknown option {k:?}"));
         }
         let server = self.server();
         let fill = |s: &str| {
-            s.replace("{token_url}", &server.token_url())
+            let s = s
+                .replace("{token_url}", &server.token_url())
                 .replace("{issuer}", server.issuer())
-                .replace("{url}", server.url())
+                .replace("{url}", server.url());
+            match server.mtls_token_url() {
+                Some(mtls) => s.replace("{mtls_token_url}", &mtls),
+                None => s,
+            }
         };
         let first = self.first_client.clone();
         let mut b = TokenClient::builder().no_proxy();
+        // A server with TLS: its certificate is trusted (FORMAT.md).
+        if let Some(pem) = server.tls_ca_pem() {
+            b = b.ca_certs(pem.as_bytes().to_vec());
+        }
         // The same vectors with a shared store behind the process cache
         // (scripts/test-shared-stores.sh): docs/design.md §4, the same contract.
         if let Ok(cache) = std::env::var("M2M_AUTH_CONFORMANCE_CACHE") {
@@ -86,6 +97,12 @@ impl Run {
         }
         if let Some(v) = opt_str(o, "signing_alg")? {
             b = b.signing_alg(v);
+        }
+        if let Some(v) = opt_str(o, "client_certificate_file")? {
+            b = b.client_certificate_file(repo_path(v));
+        }
+        if let Some(v) = opt_str(o, "client_key_file")? {
+            b = b.client_key_file(repo_path(v));
         }
         if let Some(v) = opt_str(o, "audience")? {
             b = b.audience(v);
@@ -149,4 +166,9 @@ impl Run {
         }
         Ok(b.retry_policy(policy).build())
     }
+}
+
+/// A path of the repository (vectors name fixtures relative to its root).
+pub(crate) fn repo_path(relative: &str) -> String {
+    format!("{}/../{relative}", env!("CARGO_MANIFEST_DIR"))
 }

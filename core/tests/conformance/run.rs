@@ -9,7 +9,7 @@ use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Targe
 use serde_json::{json, Map, Value};
 
 use crate::server::wait_until_refused;
-use crate::vector::{opt_bool, req_u64, token_request};
+use crate::vector::{opt_bool, opt_str, req_u64, token_request};
 use crate::Res;
 
 /// What one call produced.
@@ -35,6 +35,7 @@ pub(crate) struct Run {
 
 impl Run {
     pub(crate) async fn vector(&mut self, v: &Value) -> Res {
+        let (mut tls, mut client_ca) = (false, None);
         let clients = match v.pointer("/server") {
             None => vec![{
                 let mut c = ClientConfig::new("conf-client", "conf-secret");
@@ -43,15 +44,26 @@ impl Run {
             }],
             Some(s) => {
                 let s = s.as_object().ok_or("server: not an object")?;
-                if let Some(k) = s.keys().find(|k| *k != "clients") {
+                let known = ["clients", "tls", "client_ca_file"];
+                if let Some(k) = s.keys().find(|k| !known.contains(&k.as_str())) {
                     return Err(format!("server: unknown field {k:?}"));
+                }
+                tls = s.get("tls").and_then(Value::as_bool).unwrap_or(false);
+                if let Some(path) = opt_str(s, "client_ca_file")? {
+                    let path = crate::client::repo_path(path);
+                    let pem = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("server.client_ca_file {path:?}: {e}"))?;
+                    client_ca = Some(pem);
                 }
                 let list = s.get("clients").cloned().unwrap_or(json!([]));
                 serde_json::from_value(list).map_err(|e| format!("server.clients: {e}"))?
             }
         };
         self.first_client = clients.first().cloned();
-        let server = DevServer::start(ServerConfig::with_clients(clients))
+        let mut config = ServerConfig::with_clients(clients);
+        config.tls = tls;
+        config.client_ca = client_ca;
+        let server = DevServer::start(config)
             .await
             .map_err(|e| format!("dev server: {e}"))?;
         self.server = Some(server);

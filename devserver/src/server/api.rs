@@ -1,5 +1,7 @@
 //! The protected `/api`: accepts a valid access token of this server and
-//! echoes its claims.
+//! echoes its claims. A certificate-bound token (`cnf.x5t#S256`, RFC 8705
+//! §3) is accepted only with the same client certificate presented on the
+//! https listener; the answer names the presented certificate's SHA-256.
 
 use hyper::header;
 use hyper::http::request::Parts;
@@ -8,10 +10,11 @@ use serde_json::{json, Value};
 
 use super::reply::{method_not_allowed, Reply};
 use super::state::Shared;
+use crate::tls::Peer;
 
 const BEARER_INVALID: &str = r#"Bearer error="invalid_token""#;
 
-pub(super) fn api_endpoint(shared: &Shared, parts: &Parts) -> Reply {
+pub(super) fn api_endpoint(shared: &Shared, parts: &Parts, peer: &Peer) -> Reply {
     if parts.method != Method::GET && parts.method != Method::POST {
         return method_not_allowed("GET, POST");
     }
@@ -47,6 +50,14 @@ pub(super) fn api_endpoint(shared: &Shared, parts: &Parts) -> Reply {
         return invalid("token typ is not at+jwt".into());
     }
     let c = &data.claims;
+    let presented = peer.leaf_sha256();
+    if let Some(bound) = c.pointer("/cnf/x5t#S256").and_then(Value::as_str) {
+        use base64::Engine as _;
+        let x5t = presented.map(|d| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d));
+        if x5t.as_deref() != Some(bound) {
+            return invalid("token is bound to a client certificate that was not presented".into());
+        }
+    }
     let mut body = json!({
         "ok": true,
         "sub": c.get("sub").cloned().unwrap_or(Value::Null),
@@ -56,6 +67,12 @@ pub(super) fn api_endpoint(shared: &Shared, parts: &Parts) -> Reply {
     });
     if let Some(org) = c.get("org_id") {
         body["org_id"] = org.clone();
+    }
+    if let Some(digest) = presented {
+        body["client_certificate_sha256"] = crate::tls::hex(&digest).into();
+    }
+    if let Some(cnf) = c.get("cnf") {
+        body["cnf"] = cnf.clone();
     }
     Reply::json(StatusCode::OK, body)
 }

@@ -1,7 +1,9 @@
 //! Client authentication at the token endpoint: `client_secret_basic`
 //! (RFC 6749 §2.3.1: the credentials are form-encoded before base64),
-//! `client_secret_post`, and a JWT client assertion ([`super::assertion`]:
-//! `client_secret_jwt`, `private_key_jwt`).
+//! `client_secret_post`, a JWT client assertion ([`super::assertion`]:
+//! `client_secret_jwt`, `private_key_jwt`), and a client certificate
+//! ([`super::mtls_auth`]: `tls_client_auth`, `self_signed_tls_client_auth`)
+//! when the body carries `client_id` and no other credential.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,9 +13,11 @@ use hyper::header::{self, HeaderMap};
 use hyper::StatusCode;
 
 use super::assertion::verify_assertion;
+use super::mtls_auth::certificate_client;
 use super::reply::{oauth_error, Reply};
 use super::state::{Client, Shared};
 use crate::config::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, JWT_BEARER_ASSERTION_TYPE};
+use crate::tls::Peer;
 
 const BASIC_REALM: &str = r#"Basic realm="m2m-auth-devserver""#;
 
@@ -24,6 +28,7 @@ pub(super) fn authenticate(
     shared: &Shared,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
+    peer: &Peer,
 ) -> Result<Arc<Client>, Box<Reply>> {
     let basic = basic_credentials(headers);
     let used_basic = !matches!(basic, BasicCreds::None);
@@ -97,6 +102,9 @@ pub(super) fn authenticate(
         }
         BasicCreds::None => match (params.get("client_id"), params.get("client_secret")) {
             (Some(id), Some(secret)) => (id.clone(), secret.clone(), CLIENT_SECRET_POST),
+            (Some(id), None) => {
+                return certificate_client(shared, id, peer).map_err(|desc| invalid_client(&desc))
+            }
             _ => return Err(invalid_client("client authentication required")),
         },
     };

@@ -4,7 +4,8 @@
 //!   JWKS, reading bodies, recording token requests;
 //! - [`token`]: the token endpoint (grant, scope, audience) and signing
 //!   access tokens; [`client_auth`]: client authentication (Basic, post, or
-//!   a client assertion); [`assertion`]: checking a JWT client assertion
+//!   a client assertion, a client certificate); [`mtls_auth`]: the
+//!   mutual-TLS methods; [`assertion`]: checking a JWT client assertion
 //!   (`client_secret_jwt`, `private_key_jwt`); [`replay`]: the `jti`s of
 //!   accepted assertions;
 //! - [`api`]: the protected `/api`;
@@ -20,6 +21,7 @@ mod client_auth;
 mod control;
 mod fault_steps;
 mod guard;
+mod mtls_auth;
 mod replay;
 mod reply;
 mod routing;

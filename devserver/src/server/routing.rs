@@ -19,6 +19,7 @@ use super::state::{Shared, MAX_RECORDED};
 use super::token::token_endpoint;
 use crate::body::RespBody;
 use crate::redact::{redact_form, redact_header, redact_target};
+use crate::tls::Peer;
 use crate::RecordedRequest;
 
 /// Token request bodies larger than this get 413.
@@ -38,6 +39,7 @@ impl std::error::Error for ResetConnection {}
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     reset_flag: Arc<AtomicBool>,
+    peer: Arc<Peer>,
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, ResetConnection> {
     let path = req.uri().path().to_owned();
@@ -54,11 +56,12 @@ pub(crate) async fn handle(
             record(
                 &shared,
                 &parts,
+                &peer,
                 body.as_ref().map(|b| &b[..]).unwrap_or(b""),
             );
             let step = shared.token_faults.lock().next();
             apply_step(step, &reset_flag, || match &body {
-                Ok(b) => token_endpoint(&shared, &parts, b),
+                Ok(b) => token_endpoint(&shared, &parts, &peer, b),
                 Err(()) => oauth_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "invalid_request",
@@ -74,7 +77,7 @@ pub(crate) async fn handle(
                 return Err(ResetConnection);
             }
             let step = shared.api_faults.lock().next();
-            apply_step(step, &reset_flag, || api_endpoint(&shared, &parts)).await
+            apply_step(step, &reset_flag, || api_endpoint(&shared, &parts, &peer)).await
         }
         "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server" => {
             shared.discovery_requests.fetch_add(1, Ordering::Relaxed);
@@ -120,7 +123,7 @@ pub(super) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Bod
 
 /// Records a token request for `/_control/requests`, its secrets replaced
 /// by fingerprints (see [`crate::redact`]) before anything is stored.
-fn record(shared: &Shared, parts: &Parts, body: &[u8]) {
+fn record(shared: &Shared, parts: &Parts, peer: &Peer, body: &[u8]) {
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in &parts.headers {
         let v = redact_header(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
@@ -138,6 +141,8 @@ fn record(shared: &Shared, parts: &Parts, body: &[u8]) {
         path,
         headers,
         body: redact_form(body),
+        tls: peer.tls,
+        client_certificate_sha256: peer.leaf_sha256_hex(),
     };
     let mut rec = shared.recorded.lock();
     if rec.len() >= MAX_RECORDED {

@@ -21,7 +21,15 @@ use crate::{RecordedRequest, Stats};
 /// At most this many token requests are kept for `/_control/requests`.
 pub(crate) const MAX_RECORDED: usize = 100_000;
 
-pub(super) type CacheKey = (String, Vec<String>, Option<String>, Option<String>, u64);
+/// Client, audiences, scope, organization, lifetime, bound certificate.
+pub(super) type CacheKey = (
+    String,
+    Vec<String>,
+    Option<String>,
+    Option<String>,
+    u64,
+    Option<[u8; 32]>,
+);
 
 /// A registered client: its configuration and its `jwks`, parsed once.
 pub(crate) struct Client {
@@ -62,17 +70,31 @@ pub(crate) struct Shared {
     pub(super) discovery_body: Bytes,
     /// The `jti`s of accepted client assertions, until they expire.
     pub(super) replay: Mutex<ReplayMemory>,
+    /// Checks `tls_client_auth` certificate chains (from `client_ca`).
+    pub(super) client_ca: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
 }
 
 impl Shared {
-    pub(crate) fn new(url: String, port: u16, config: &ServerConfig) -> Self {
+    /// The state of a server at `url` (and `https_url` with TLS). An error
+    /// for an unusable `client_ca`.
+    pub(crate) fn new(
+        url: String,
+        port: u16,
+        https_url: Option<String>,
+        config: &ServerConfig,
+    ) -> Result<Self, String> {
+        let client_ca = config
+            .client_ca
+            .as_deref()
+            .map(crate::tls::client_ca_verifier)
+            .transpose()?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[url.as_str()]);
         validation.validate_aud = false;
         validation.validate_nbf = true;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss"]);
-        let discovery_body = serde_json::to_vec(&json!({
+        let mut discovery = json!({
             "issuer": url,
             "token_endpoint": format!("{url}/oauth/token"),
             "jwks_uri": format!("{url}/.well-known/jwks.json"),
@@ -80,10 +102,18 @@ impl Shared {
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
             "token_endpoint_auth_signing_alg_values_supported":
                 Alg::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
-        }))
-        .expect("serialize discovery")
-        .into();
-        Shared {
+        });
+        if let Some(https) = &https_url {
+            // RFC 8705 §5: where a client doing mutual TLS sends requests.
+            discovery["mtls_endpoint_aliases"] = json!({
+                "token_endpoint": format!("{https}/oauth/token"),
+            });
+            discovery["tls_client_certificate_bound_access_tokens"] = json!(true);
+        }
+        let discovery_body = serde_json::to_vec(&discovery)
+            .expect("serialize discovery")
+            .into();
+        Ok(Shared {
             port,
             control_token: super::guard::new_control_token(),
             clients: RwLock::new(
@@ -106,8 +136,9 @@ impl Shared {
             validation,
             discovery_body,
             replay: Mutex::default(),
+            client_ca,
             url,
-        }
+        })
     }
 
     fn script(&self, target: Target) -> &Mutex<FaultScript> {

@@ -16,8 +16,9 @@ use super::reply::{method_not_allowed, oauth_error, Reply};
 use super::state::{CacheKey, Shared};
 use crate::config::ClientConfig;
 use crate::keys::KID;
+use crate::tls::Peer;
 
-pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
+pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: &[u8]) -> Reply {
     if parts.method != Method::POST {
         return method_not_allowed("POST");
     }
@@ -85,7 +86,7 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Rep
         }
     }
 
-    let client = match authenticate(shared, &parts.headers, &params) {
+    let client = match authenticate(shared, &parts.headers, &params, peer) {
         Ok(c) => c,
         Err(reply) => return *reply,
     };
@@ -164,7 +165,10 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, body: &[u8]) -> Rep
     let org = params.get("organization").cloned();
 
     let lifetime = client.lifetime();
-    let (jwt, expires_in) = issue(shared, client, auds, scope_claim, org, lifetime);
+    // A certificate presented on the https listener binds the token to it
+    // (RFC 8705 §3), whatever the client authentication method.
+    let bound = peer.leaf_sha256();
+    let (jwt, expires_in) = issue(shared, client, auds, scope_claim, org, lifetime, bound);
     let mut body = Map::new();
     body.insert("access_token".into(), Value::String(jwt.to_string()));
     body.insert("token_type".into(), "Bearer".into());
@@ -186,6 +190,7 @@ fn issue(
     scope: Option<String>,
     org: Option<String>,
     lifetime: u64,
+    bound: Option<[u8; 32]>,
 ) -> (Arc<str>, u64) {
     let now = unix_now();
     let key: Option<CacheKey> = shared.cheap_tokens.then(|| {
@@ -195,6 +200,7 @@ fn issue(
             scope.clone(),
             org.clone(),
             lifetime,
+            bound,
         )
     });
     if let Some(key) = &key {
@@ -224,6 +230,11 @@ fn issue(
     }
     if let Some(o) = org {
         claims.insert("org_id".into(), o.into());
+    }
+    if let Some(digest) = bound {
+        use base64::Engine as _;
+        let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        claims.insert("cnf".into(), json!({ "x5t#S256": x5t }));
     }
     let mut h = Header::new(Algorithm::RS256);
     h.typ = Some("at+jwt".into());

@@ -139,7 +139,9 @@ async fn metadata_lists_the_methods_and_signing_algs() {
                 "client_secret_post",
                 "client_secret_basic",
                 "client_secret_jwt",
-                "private_key_jwt"
+                "private_key_jwt",
+                "tls_client_auth",
+                "self_signed_tls_client_auth"
             ])
         );
         assert_eq!(

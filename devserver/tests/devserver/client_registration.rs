@@ -129,6 +129,18 @@ async fn unusable_registrations_are_refused() {
         ),
         (
             json!({"auth_methods": ["tls_client_auth"]}),
+            "tls_client_auth needs tls_client_auth_subject_dn",
+        ),
+        (
+            json!({"auth_methods": ["self_signed_tls_client_auth"]}),
+            "needs tls_client_certificate_sha256",
+        ),
+        (
+            json!({"tls_client_certificate_sha256": ["abc"]}),
+            "64 hex digits",
+        ),
+        (
+            json!({"auth_methods": ["tls_client_auth_typo"]}),
             "unknown auth method",
         ),
     ];

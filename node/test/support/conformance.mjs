@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 
 import { TokenClient, errorClasses } from '../../index.mjs';
-import { startServer } from './devserver.mjs';
+import { REPO, startServer } from './devserver.mjs';
 
 const LANGUAGE = 'node';
 const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url))).version;
@@ -64,16 +64,22 @@ function known(obj, keys, what) {
 }
 
 function placeholders(value, urls) {
-  return value.replaceAll('{token_url}', urls.token_url).replaceAll('{issuer}', urls.issuer).replaceAll('{url}', urls.url);
+  const v = value.replaceAll('{token_url}', urls.token_url).replaceAll('{issuer}', urls.issuer).replaceAll('{url}', urls.url);
+  return urls.mtls_token_url ? v.replaceAll('{mtls_token_url}', urls.mtls_token_url) : v;
 }
 
 /** The vector's client options in this package's spelling. */
 export function clientOptions(spec, urls, serverClients) {
   known(spec, ['token_url', 'issuer', 'domain', 'client_id', 'client_secret', 'auth_method', 'audience',
     'organization', 'scope', 'resource', 'extra', 'timeout_ms', 'connect_timeout_ms', 'leeway_ms',
-    'refresh_ratio', 'retry', 'private_key', 'key_id', 'signing_alg'], 'client');
+    'refresh_ratio', 'retry', 'private_key', 'key_id', 'signing_alg', 'client_certificate_file', 'client_key_file'],
+  'client');
   const first = serverClients[0] ?? {};
   const o = { noProxy: true };
+  // A server with TLS is trusted; fixture paths are the repository's (FORMAT.md).
+  if (urls.tls_ca_pem) o.caCerts = urls.tls_ca_pem;
+  if (spec.client_certificate_file !== undefined) o.clientCertificateFile = join(REPO, spec.client_certificate_file);
+  if (spec.client_key_file !== undefined) o.clientKeyFile = join(REPO, spec.client_key_file);
   // The same vectors with a shared store behind the process cache.
   if (process.env.M2M_AUTH_CONFORMANCE_CACHE) o.cache = process.env.M2M_AUTH_CONFORMANCE_CACHE;
   const endpoint = ['token_url', 'issuer', 'domain'].filter((k) => spec[k] !== undefined);
@@ -244,9 +250,13 @@ const PLAIN_STEPS = ['faults', 'api_faults', 'clear_faults', 'sleep_ms', 'shutdo
 /** Runs one vector against a fresh dev server. */
 export async function runVector(vector) {
   known(vector, [...TOP_KEYS], 'vector');
-  if (vector.server !== undefined) known(vector.server, ['clients'], 'server');
+  if (vector.server !== undefined) known(vector.server, ['clients', 'tls', 'client_ca_file'], 'server');
   const serverClients = vector.server?.clients ?? DEFAULT_CLIENTS;
-  const server = await startServer({ clients: serverClients });
+  const caFile = vector.server?.client_ca_file;
+  const server = await startServer({
+    clients: serverClients, tls: vector.server?.tls ?? false,
+    clientCa: caFile === undefined ? undefined : readFileSync(join(REPO, caFile), 'utf8'),
+  });
   const ctx = { labels: new Map(), secret: undefined };
   let client = null;
   const build = (override) => {

@@ -18,14 +18,19 @@ export const DEMO = { clientId: 'demo-client', clientSecret: 'demo-secret', audi
 
 /**
  * Starts a server. `clients`: its clients (PROTOCOL.md format), default the
- * demo client. Resolves to { urls, control helpers, stop() }.
+ * demo client; `tls`, or `clientCa` (PEM): also an https listener with
+ * mutual TLS (urls.https_url, urls.mtls_token_url, urls.tls_ca_pem).
+ * Resolves to { urls, control helpers, stop() }.
  */
-export async function startServer({ clients, cheapTokens = false } = {}) {
+export async function startServer({ clients, cheapTokens = false, clientCa, tls = false } = {}) {
   const args = ['--exit-on-stdin-eof'];
-  if (clients) {
+  if (clients || clientCa || tls) {
     const dir = mkdtempSync(join(tmpdir(), 'm2m-node-'));
     const file = join(dir, 'clients.json');
-    writeFileSync(file, JSON.stringify({ clients }));
+    const config = { clients: clients ?? [] };
+    if (tls) config.tls = true;
+    if (clientCa) config.client_ca = clientCa;
+    writeFileSync(file, JSON.stringify(config));
     args.push('--clients', file);
   }
   if (cheapTokens) args.push('--cheap-tokens');

@@ -23,7 +23,8 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
     free(s);
   } else if (!strcmp(k, "client_id") || !strcmp(k, "client_secret") || !strcmp(k, "auth_method") ||
              !strcmp(k, "audience") || !strcmp(k, "organization") || !strcmp(k, "scope") ||
-             !strcmp(k, "private_key") || !strcmp(k, "key_id") || !strcmp(k, "signing_alg")) {
+             !strcmp(k, "private_key") || !strcmp(k, "key_id") || !strcmp(k, "signing_alg") ||
+             !strcmp(k, "client_certificate_file") || !strcmp(k, "client_key_file")) {
     if (val->type != J_STR) FAIL_RETURN(v, "client.%s must be a string", k);
     if (!strcmp(k, "client_id")) r = m2m_client_options_set_client_id(o, val->str);
     if (!strcmp(k, "client_secret")) {
@@ -38,6 +39,11 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
     if (!strcmp(k, "private_key")) r = m2m_client_options_set_private_key(o, val->str);
     if (!strcmp(k, "key_id")) r = m2m_client_options_set_key_id(o, val->str);
     if (!strcmp(k, "signing_alg")) r = m2m_client_options_set_signing_alg(o, val->str);
+    /* Fixture paths are relative to the repository root, the working
+       directory of the runner. */
+    if (!strcmp(k, "client_certificate_file"))
+      r = m2m_client_options_set_client_certificate_file(o, val->str);
+    if (!strcmp(k, "client_key_file")) r = m2m_client_options_set_client_key_file(o, val->str);
   } else if (!strcmp(k, "resource")) {
     if (val->type != J_ARR) FAIL_RETURN(v, "client.resource must be a list");
     for (size_t i = 0; i < val->len && r == M2M_OK; i++)
@@ -84,6 +90,8 @@ m2m_result build_client(vec *v, const jval *override, m2m_error **err) {
   m2m_client_options_new(&o);
   m2m_client_options_set_no_proxy(o, true);
   m2m_client_options_set_retry_base_delay(o, 20);
+  /* A server with TLS is trusted (FORMAT.md). */
+  if (v->srv.tls_ca_pem) m2m_client_options_set_ca_certs(o, v->srv.tls_ca_pem);
   const jval *layers[2] = {client, override};
   int has_endpoint = 0, has_id = 0, has_secret = 0;
   for (int l = 0; l < 2; l++) {

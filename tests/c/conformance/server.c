@@ -16,22 +16,29 @@ int start_server(vec *v) {
   const jval *server = json_get(v->root, "server");
   const jval *clients = json_get(server, "clients");
   char *list = clients ? json_raw_dup(clients) : strdup(DEFAULT_CLIENTS);
-  size_t n = strlen(list) + 32;
+  /* Mutual TLS (FORMAT.md): `tls`, and `client_ca_file` (relative to the
+     repository root, the runner's working directory) as --client-ca. */
+  const jval *tls = json_get(server, "tls");
+  const char *ca_file = json_get_str(server, "client_ca_file");
+  char ca_arg[256] = "";
+  if (ca_file) snprintf(ca_arg, sizeof ca_arg, "--client-ca=%s", ca_file);
+  size_t n = strlen(list) + 64;
   char *file = malloc(n);
-  snprintf(file, n, "{\"clients\": %s}", list);
   char err[128];
   jval *parsed = json_parse(list, err, sizeof err);
   const jval *first = parsed && parsed->type == J_ARR && parsed->len ? &parsed->items[0] : NULL;
   v->default_id = strdup(first && json_get_str(first, "client_id") ? json_get_str(first, "client_id") : "conf-client");
   v->default_secret = strdup(first && json_get_str(first, "client_secret") ? json_get_str(first, "client_secret") : "");
   json_free(parsed);
-  free(list);
   int rc = -1;
   for (int attempt = 0; attempt < 20 && rc; attempt++) {
-    char port[32];
-    snprintf(port, sizeof port, "--port=%d", next_port++);
-    rc = devserver_start(&v->srv, file, port);
+    /* The port goes in the clients file: the one extra argument may be
+       --client-ca. */
+    snprintf(file, n, "{\"clients\": %s, \"port\": %d, \"tls\": %s}", list, next_port++,
+             tls && tls->type == J_BOOL && tls->boolean ? "true" : "false");
+    rc = devserver_start(&v->srv, file, ca_file ? ca_arg : NULL);
   }
+  free(list);
   free(file);
   v->server_up = rc == 0;
   return rc;

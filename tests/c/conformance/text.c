@@ -32,9 +32,11 @@ char *placeholders(const vec *v, const char *s) {
   char *a = replace_all(s, "{token_url}", v->srv.token_url);
   char *b = replace_all(a, "{issuer}", v->srv.issuer);
   char *c = replace_all(b, "{url}", v->srv.url);
+  char *d = replace_all(c, "{mtls_token_url}", v->srv.mtls_token_url[0] ? v->srv.mtls_token_url : "{mtls_token_url}");
   free(a);
   free(b);
-  return c;
+  free(c);
+  return d;
 }
 
 char *expected_text(const char *s) {

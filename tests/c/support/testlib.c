@@ -191,8 +191,9 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
   if (extra_arg) argv[argc++] = (char *)extra_arg;
   argv[argc] = NULL;
 
-  /* The first line is one JSON object with the URLs. */
-  char line[1024];
+  /* The first line is one JSON object with the URLs (and with TLS, the
+     listener's certificate as PEM). */
+  char line[8192];
   if (server_spawn(&s->proc, argv, line, sizeof line)) {
     devserver_stop(s);
     return -1;
@@ -211,6 +212,11 @@ int devserver_start(devserver *s, const char *clients_json, const char *extra_ar
   copy_str(s->api_url, sizeof s->api_url, json_get_str(v, "api_url"));
   copy_str(s->control_url, sizeof s->control_url, json_get_str(v, "control_url"));
   copy_str(s->control_token, sizeof s->control_token, json_get_str(v, "control_token"));
+  if (json_get_str(v, "https_url")) {
+    copy_str(s->https_url, sizeof s->https_url, json_get_str(v, "https_url"));
+    copy_str(s->mtls_token_url, sizeof s->mtls_token_url, json_get_str(v, "mtls_token_url"));
+    s->tls_ca_pem = strdup(json_get_str(v, "tls_ca_pem") ? json_get_str(v, "tls_ca_pem") : "");
+  }
   json_free(v);
   if (!s->control_token[0]) {
     fprintf(stderr, "devserver: no control_token in the first line\n");
@@ -226,6 +232,8 @@ void devserver_stop(devserver *s) {
   server_stop(&s->proc);
   if (s->clients_file[0]) unlink(s->clients_file);
   s->clients_file[0] = 0;
+  free(s->tls_ca_pem);
+  s->tls_ca_pem = NULL;
 }
 
 /* ---- HTTP client ---------------------------------------------------------- */

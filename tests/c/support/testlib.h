@@ -75,6 +75,10 @@ typedef struct devserver {
   char url[64], issuer[64], token_url[96], api_url[96], control_url[96];
   char control_token[80]; /* from the startup line; the control API needs it */
   char clients_file[64];
+  /* With --tls / --client-ca: the https listener (empty strings, NULL
+     otherwise) and the PEM that trusts it (malloc'd; freed by stop). */
+  char https_url[64], mtls_token_url[96];
+  char *tls_ca_pem;
 } devserver;
 
 /* Starts m2m-auth-devserver (path from $M2M_AUTH_DEVSERVER, else
