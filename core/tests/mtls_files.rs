@@ -1,5 +1,5 @@
 //! Mutual TLS with the checked-in fixtures of `core/tests/mtls_keys`
-//! (made by `tests/mtls/make-certs.sh`, shared with the other languages'
+//! (made by `core/tests/mtls_keys/make-certs.sh`, shared with the other languages'
 //! tests): certificate and key files in every key format, a client CA given
 //! to the dev server, a subject DN, a DNS name, a registered digest.
 

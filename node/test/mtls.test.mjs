@@ -1,6 +1,6 @@
 // Mutual TLS (RFC 8705) from Node against the dev server's https listener,
 // with core's fixtures (core/tests/mtls_keys, made by
-// tests/mtls/make-certs.sh): tls_client_auth from files, self-signed from
+// core/tests/mtls_keys/make-certs.sh): tls_client_auth from files, self-signed from
 // PEM text with callApi presenting the certificate its token is bound to, an
 // unregistered certificate refused, and no key text in inspect or errors.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 """Mutual TLS (RFC 8705) from Python against the dev server's https listener,
-with core's fixtures (core/tests/mtls_keys, made by tests/mtls/make-certs.sh):
+with core's fixtures (core/tests/mtls_keys, made by core/tests/mtls_keys/make-certs.sh):
 tls_client_auth from certificate and key files, self_signed_tls_client_auth
 with the PEM as text, an unregistered certificate refused as invalid_client,
 call_api presenting the certificate its token is bound to, and no key text

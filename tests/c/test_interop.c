@@ -37,7 +37,7 @@ static char *read_file(const char *path) {
 
 static int provider_start(void) {
   char *argv[] = {"node", "tests/interop/server.mjs", "--exit-on-stdin-eof", NULL};
-  char line[512], err[128];
+  char line[4096], err[128];
   if (server_spawn(&provider, argv, line, sizeof line)) return -1;
   jval *v = json_parse(line, err, sizeof err);
   const char *iss = v ? json_get_str(v, "issuer") : NULL;

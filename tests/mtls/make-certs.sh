@@ -1,62 +1,105 @@
 #!/bin/sh
-# Makes the mutual-TLS test certificates and keys (RFC 8705 tests) with the
-# openssl CLI, into the directory given as the argument (created if needed):
+# Makes the mutual TLS test certificates of tests/mtls/ (see README.md there)
+# with the openssl CLI:
 #
-#   client-ca.pem                      a client CA (the dev server's --client-ca;
-#                                      its key is deleted once the CA has signed)
-#   client.pem / client.key            a client certificate from that CA,
-#                                      subject CN=mtls-client,O=m2m-auth tests,
-#                                      DNS SAN mtls-client.example; P-256 key
-#                                      as PKCS#8 (client.key) and SEC1
-#                                      (client.sec1.key)
-#   rsa-client.pem / rsa-client.pkcs1.key
-#                                      an RSA 2048 certificate from the CA,
-#                                      subject CN=rsa-client,O=m2m-auth tests;
-#                                      PKCS#1 key
-#   self-signed.pem / self-signed.key  a self-signed certificate,
-#                                      CN=self-signed-client
-#   self-signed.sha256                 its DER's SHA-256, hex (what a
-#                                      self_signed_tls_client_auth client
-#                                      registers)
-#   other.pem / other.key              another self-signed certificate (an
-#                                      unregistered one)
+#   tests/mtls/make-certs.sh OUTDIR
 #
-# Test keys only: never use them anywhere else. Valid for 100 years.
+# The files in tests/mtls/ are this script's output, checked in so that every
+# language's tests use them as they are (no openssl at test time). Running it
+# again makes new keys: the checked-in files change wholesale, and the CA keys
+# are not kept (nothing can sign one more certificate for the old CAs).
+# Test keys only: valid for 100 years, never to be used anywhere else.
 set -eu
-out=${1:?usage: make-certs.sh OUTPUT_DIR}
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 OUTDIR" >&2
+  exit 2
+fi
+out=$1
 mkdir -p "$out"
-cd "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
 days=36500
-ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
-ec client-ca.key
-openssl req -x509 -new -key client-ca.key -days $days -subj "/CN=m2m-auth test client CA" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -out client-ca.pem
+# One extensions section per kind of certificate: webpki (the engine's
+# verifier) wants CA:TRUE + keyCertSign on a CA, and an end entity that is
+# not a CA, with the right extendedKeyUsage.
+cat >"$work/ext.cnf" <<'CNF'
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[self_signed]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+CNF
 
-ext=$(mktemp)
-trap 'rm -f "$ext" ./*.csr ./*.srl' EXIT
-leaf() { # KEY CERT SUBJECT DNS
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:%s\n' "$4" >"$ext"
-  openssl req -new -key "$1" -subj "$3" -out "$2.csr"
-  openssl x509 -req -in "$2.csr" -CA client-ca.pem -CAkey client-ca.key -CAcreateserial \
-    -days $days -extfile "$ext" -out "$2" 2>/dev/null
+# key NAME rsa|ec: a new key as PKCS#8 PEM in $out/NAME.key.
+key() {
+  case $2 in
+    rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out/$1.key" 2>/dev/null ;;
+    ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/$1.key" ;;
+  esac
 }
 
-ec client.key
-openssl ec -in client.key -out client.sec1.key 2>/dev/null
-leaf client.key client.pem "/O=m2m-auth tests/CN=mtls-client" mtls-client.example
-
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa-client.key 2>/dev/null
-openssl rsa -in rsa-client.key -traditional -out rsa-client.pkcs1.key 2>/dev/null
-leaf rsa-client.key rsa-client.pem "/O=m2m-auth tests/CN=rsa-client" rsa-client.example
-rm -f rsa-client.key
-
-selfsigned() { # NAME CN
-  ec "$1.key"
-  openssl req -x509 -new -key "$1.key" -days $days -subj "/CN=$2" -out "$1.pem"
+# cert NAME SUBJECT SECTION [CA]: $out/NAME.pem for $out/NAME.key (or
+# $work/NAME.key for a CA), signed by CA (its key in $work) or self-signed.
+cert() {
+  keyfile=$out/$1.key
+  [ -f "$keyfile" ] || keyfile=$work/$1.key
+  openssl req -new -key "$keyfile" -subj "$2" -out "$work/$1.csr"
+  if [ $# -ge 4 ]; then
+    openssl x509 -req -in "$work/$1.csr" -days $days -sha256 \
+      -CA "$out/$4.pem" -CAkey "$work/$4.key" -CAcreateserial -CAserial "$work/serial" \
+      -extfile "$work/ext.cnf" -extensions "$3" -out "$out/$1.pem" 2>/dev/null
+  else
+    openssl x509 -req -in "$work/$1.csr" -days $days -sha256 -signkey "$keyfile" \
+      -extfile "$work/ext.cnf" -extensions "$3" -out "$out/$1.pem" 2>/dev/null
+  fi
 }
-selfsigned self-signed self-signed-client
-selfsigned other other-client
-rm -f client-ca.key
-openssl x509 -in self-signed.pem -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1 >self-signed.sha256
+
+# The two CAs: their keys stay in $work and die with it.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/server-ca.key"
+cert server-ca "/O=m2m-auth tests/CN=m2m-auth test server CA" ca
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/client-ca.key"
+cert client-ca "/O=m2m-auth tests/CN=m2m-auth test client CA" ca
+
+# The https listener of tests/interop/server.mjs.
+key server ec
+cert server "/O=m2m-auth tests/CN=127.0.0.1" server server-ca
+
+# tls_client_auth: RSA, its key also as PKCS#1; a chain file (leaf + CA).
+key client rsa
+cert client "/O=m2m-auth tests/CN=m2m-tls-client" client client-ca
+openssl pkey -in "$out/client.key" -traditional -out "$out/client.rsa.key"
+cat "$out/client.pem" "$out/client-ca.pem" >"$out/client-chain.pem"
+
+# Signed by the client CA but with another subject DN: tls_client_auth refuses it.
+key other ec
+cert other "/O=m2m-auth tests/CN=m2m-tls-other" client client-ca
+
+# self_signed_tls_client_auth: P-256, its key also as SEC1.
+key self-signed ec
+cert self-signed "/O=m2m-auth tests/CN=m2m-tls-self-signed" self_signed
+openssl pkey -in "$out/self-signed.key" -traditional -out "$out/self-signed.ec.key"
+
+# Self-signed and registered nowhere: both TLS methods refuse it.
+key unregistered ec
+cert unregistered "/O=m2m-auth tests/CN=m2m-tls-unregistered" self_signed
+
+chmod 644 "$out"/*.pem "$out"/*.key

@@ -1,6 +1,6 @@
 /* Mutual TLS (RFC 8705) through the C API, against a dev server with its
  * https listener and core's fixtures (core/tests/mtls_keys, made by
- * tests/mtls/make-certs.sh): tls_client_auth from certificate and key
+ * core/tests/mtls_keys/make-certs.sh): tls_client_auth from certificate and key
  * files; a certificate registered nowhere is M2M_OAUTH invalid_client; a
  * key of another certificate is M2M_CONFIG at build, without key text. */
 #include <m2m_auth.h>
