@@ -8,10 +8,15 @@ in any repr or error."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+import test_package_readme
 from devserver import REPO, DevServer
 
 from m2m_auth import ConfigError, OAuthError, TokenClient
@@ -80,3 +85,29 @@ def test_refusals_name_the_problem_and_never_the_key(tls_server: DevServer) -> N
     assert "does not match" in str(c.value)
     lines = [line for line in other_key.splitlines() if not line.startswith("-----")]
     assert not any(line in str(c.value) + repr(c.value) for line in lines)
+
+
+def test_the_readme_mutual_tls_block_runs(tls_server: DevServer, tmp_path: Path) -> None:
+    # python/README.md's "Authenticate with a certificate": call_api and
+    # httpx each reach the dev server's /api, which refuses a token
+    # bound to a certificate the connection did not present.
+    (block,) = test_package_readme.mutual_tls_blocks()
+    assert tls_server.mtls_token_url and tls_server.tls_ca_pem and tls_server.https_url
+    ca_file = tmp_path / "server-ca.pem"
+    ca_file.write_text(tls_server.tls_ca_pem)
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("M2M_AUTH_")}
+    env.update(
+        M2M_AUTH_TOKEN_URL=tls_server.mtls_token_url,
+        M2M_AUTH_CLIENT_ID="py-mtls",
+        M2M_AUTH_CLIENT_CERTIFICATE_FILE=str(KEYS / "client.pem"),
+        M2M_AUTH_CLIENT_KEY_FILE=str(KEYS / "client.key"),
+        M2M_AUTH_CA_CERTS=tls_server.tls_ca_pem,
+        API_URL=tls_server.https_url + "/api",
+        API_CA_FILE=str(ca_file),
+    )
+    tls_server.reset()
+    out = subprocess.run([sys.executable, "-c", block], env=env, capture_output=True, text=True,
+                         timeout=60, cwd="/")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:4] == ["tls_client_auth", "call_api 200", "httpx 200", ""], out.stdout
+    assert [r["tls"] for r in tls_server.requests()] == [True]

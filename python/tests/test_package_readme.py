@@ -31,13 +31,28 @@ KEYS = REPO / "core" / "tests" / "verify_keys"
 BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
+def section(text: str, marker: str) -> tuple[int, int]:
+    """Where the section holding `marker` is (to the next ## heading)."""
+    start = text.index(marker)
+    return start, text.index("\n## ", start)
+
+
 def split_readme() -> tuple[str, str]:
-    """python/README.md without its private-key section, and that section
-    (from its marker to the next ## heading)."""
+    """python/README.md without its private-key and mutual-TLS sections
+    (their blocks need their own servers: the private-key one runs here,
+    the mutual-TLS one in test_mtls.py), and the private-key section."""
     text = README.read_text()
-    start = text.index("<!-- private-key-jwt")
-    end = text.index("\n## ", start)
-    return text[:start] + text[end:], text[start:end]
+    pk = section(text, "<!-- private-key-jwt")
+    tls = section(text, "<!-- mutual-tls")
+    (a, b), (c, d) = sorted([pk, tls])
+    return text[:a] + text[b:c] + text[d:], text[pk[0] : pk[1]]
+
+
+def mutual_tls_blocks() -> list[str]:
+    """The ```python blocks of the section "Authenticate with a certificate"."""
+    text = README.read_text()
+    start, end = section(text, "<!-- mutual-tls")
+    return blocks(text[start:end])
 
 
 def blocks(markdown: str) -> list[str]:
