@@ -39,6 +39,16 @@ impl BenchServer {
         self.info["token_url"].as_str().unwrap().to_string()
     }
 
+    /// Its https token endpoint (started with `--tls` or `--client-ca`).
+    pub fn mtls_token_url(&self) -> String {
+        self.info["mtls_token_url"].as_str().unwrap().to_string()
+    }
+
+    /// The PEM certificate its https listener is trusted with.
+    pub fn tls_ca_pem(&self) -> String {
+        self.info["tls_ca_pem"].as_str().unwrap().to_string()
+    }
+
     /// Stops it: closing its stdin ends it (`--exit-on-stdin-eof`).
     pub fn stop(mut self) {
         drop(self.child.stdin.take());
