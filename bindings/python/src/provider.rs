@@ -3,7 +3,7 @@
 //! worker thread of its runtime (never a Tokio worker, never an event loop's
 //! thread), which takes the GIL for the call; `m2m_auth/_provider.py` says
 //! which loop an awaitable result runs on. An exception becomes the
-//! engine's `config` error "client_assertion_provider failed: <class>",
+//! engine's `config` error `"client_assertion_provider failed: <class>"`,
 //! with the exception as the `__cause__` of the `ConfigError` raised.
 
 use std::fmt;

@@ -40,11 +40,13 @@ impl BenchServer {
     }
 
     /// Its https token endpoint (started with `--tls` or `--client-ca`).
+    #[allow(dead_code)] // client_auth uses it, hot_path does not
     pub fn mtls_token_url(&self) -> String {
         self.info["mtls_token_url"].as_str().unwrap().to_string()
     }
 
     /// The PEM certificate its https listener is trusted with.
+    #[allow(dead_code)] // client_auth uses it, hot_path does not
     pub fn tls_ca_pem(&self) -> String {
         self.info["tls_ca_pem"].as_str().unwrap().to_string()
     }
