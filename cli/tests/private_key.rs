@@ -104,8 +104,8 @@ async fn keys_and_assertions_never_show_in_output() {
         needles.push(private[member].as_str().unwrap().to_string());
     }
     needles.extend([assertion.clone(), signature.to_string()]);
-    // client_key / client_key_file (mutual TLS): the lead adds the client
-    // key's PEM body lines to `needles` once that option is merged.
+    // The mutual-TLS client key: cli/tests/mtls.rs (argv refused unechoed,
+    // a mismatched key named without its text).
 
     let token_url = s.token_url();
     let base = |command: &str, extra: &[&str]| {

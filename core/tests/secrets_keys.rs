@@ -1,5 +1,6 @@
-//! docs/design.md §7, issue #12's canary: a private key (PEM or JWK) and a
-//! client assertion (ready, from a file, or signed by the engine) never show
+//! docs/design.md §7, issue #12's canary: a private key (PEM or JWK), a
+//! mutual-TLS client key (text or file) and a client assertion (ready, from
+//! a file, or signed by the engine) never show
 //! in the Debug of a builder, client, token or error, in an error's
 //! Display, or in any log line at TRACE (ours and our dependencies'): with
 //! tokens served, with a key the server refuses, with failing fetches (a
@@ -23,6 +24,11 @@ const RSA_JWK: &str = include_str!("assertion_keys/rsa2048.jwk.json");
 const ID: &str = "canary-jwt-client";
 /// A client whose only key is Ed25519: the server refuses the others.
 const REFUSING_ID: &str = "canary-refusing-client";
+/// A mutual-TLS client (tls_client_auth) and its certificate and key.
+const TLS_ID: &str = "canary-tls-client";
+const TLS_CERT: &str = include_str!("mtls_keys/client.pem");
+const TLS_KEY: &str = include_str!("mtls_keys/client.key");
+const TLS_OTHER_KEY: &str = include_str!("mtls_keys/other.key");
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -40,7 +46,7 @@ impl Write for Captured {
 /// The distinctive slices of the test keys: the PEMs' base64 body lines and
 /// the JWK's private members.
 fn key_slices() -> Vec<String> {
-    let mut out: Vec<String> = [RSA_PEM, P256_PEM]
+    let mut out: Vec<String> = [RSA_PEM, P256_PEM, TLS_KEY, TLS_OTHER_KEY]
         .iter()
         .flat_map(|pem| pem.lines())
         .filter(|l| !l.starts_with("-----") && !l.is_empty())
@@ -50,8 +56,6 @@ fn key_slices() -> Vec<String> {
     for member in ["d", "p", "q", "dp", "dq", "qi"] {
         out.push(jwk[member].as_str().unwrap().to_string());
     }
-    // client_key / client_key_file (mutual TLS): the lead adds the client
-    // key's PEM body lines here once that option is merged.
     out
 }
 
@@ -104,12 +108,13 @@ async fn server() -> DevServer {
     };
     let keys = json!({"keys": [with_kid("rsa2048", "rsa-1"), with_kid("p256", "ec-256")]});
     let refusing = json!({"keys": [with_kid("ed25519", "ed-1")]});
-    DevServer::start(ServerConfig::with_clients(vec![
+    let mut config = ServerConfig::with_clients(vec![
         ClientConfig::private_key_jwt(ID, keys),
         ClientConfig::private_key_jwt(REFUSING_ID, refusing),
-    ]))
-    .await
-    .expect("dev server starts")
+        ClientConfig::tls_client_auth(TLS_ID, "CN=mtls-client,O=m2m-auth tests"),
+    ]);
+    config.client_ca = Some(include_str!("mtls_keys/client-ca.pem").into());
+    DevServer::start(config).await.expect("dev server starts")
 }
 
 fn builder(server: &DevServer, n: usize) -> TokenClientBuilder {
@@ -120,6 +125,21 @@ fn builder(server: &DevServer, n: usize) -> TokenClientBuilder {
         .retry_policy(fast_retry())
         // An audience of its own per client: no cache key is shared.
         .audience(format!("https://canary/{n}"))
+}
+
+/// A mutual-TLS client of the server's https listener.
+fn tls_builder(server: &DevServer, n: usize) -> TokenClientBuilder {
+    TokenClient::builder()
+        .token_url(server.mtls_token_url().unwrap())
+        .ca_certs(server.tls_ca_pem().unwrap())
+        .client_id(TLS_ID)
+        .no_proxy()
+        .retry_policy(fast_retry())
+        .audience(format!("https://canary/{n}"))
+}
+
+fn keys_dir() -> String {
+    format!("{}/tests/mtls_keys", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn temp_dir() -> PathBuf {
@@ -196,6 +216,19 @@ async fn keys_and_assertions_never_appear_in_debug_errors_or_trace_logs() {
             builder(&server, next()).client_assertion_file(assertion_file.to_str().unwrap()),
             Some(&filed),
         ),
+        // Mutual TLS: the client key as PEM text and as a file.
+        (
+            tls_builder(&server, next())
+                .client_certificate(TLS_CERT)
+                .client_key(TLS_KEY),
+            None,
+        ),
+        (
+            tls_builder(&server, next())
+                .client_certificate_file(format!("{}/client.pem", keys_dir()))
+                .client_key_file(format!("{}/client.key", keys_dir())),
+            None,
+        ),
     ];
     let mut texts = Vec::new();
     for (b, sent) in &sources {
@@ -255,6 +288,10 @@ async fn keys_and_assertions_never_appear_in_debug_errors_or_trace_logs() {
         builder(&server, next())
             .private_key(RSA_PEM)
             .client_assertion(ready.clone()),
+        // A client key that is not the certificate's.
+        tls_builder(&server, next())
+            .client_certificate(TLS_CERT)
+            .client_key(TLS_OTHER_KEY),
     ] {
         let err = b.clone().build().unwrap_err();
         assert_eq!(err.code(), "config", "{err:?}");

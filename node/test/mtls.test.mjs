@@ -2,14 +2,15 @@
 // with core's fixtures (core/tests/mtls_keys, made by
 // core/tests/mtls_keys/make-certs.sh): tls_client_auth from files, self-signed from
 // PEM text with callApi presenting the certificate its token is bound to, an
-// unregistered certificate refused, and no key text in inspect or errors.
+// unregistered certificate refused, and no key text in inspect, errors or
+// logs at trace.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { inspect } from 'node:util';
 
-import { ConfigError, OAuthError, TokenClient } from '../index.mjs';
+import { ConfigError, OAuthError, TokenClient, setLogger } from '../index.mjs';
 import { REPO, startServer } from './support/devserver.mjs';
 
 const KEYS = join(REPO, 'core', 'tests', 'mtls_keys');
@@ -82,4 +83,46 @@ test('an unregistered certificate is invalid_client; a mismatched key a ConfigEr
     for (const line of otherKey.split('\n').filter((l) => l && !l.startsWith('-----'))) assert.ok(!text.includes(line));
     return true;
   });
+});
+
+test('client keys never show in inspect, errors or logs at trace', async () => {
+  // Issue #12's canary for the mutual-TLS client key, served and refused.
+  const lines = [];
+  const logger = {};
+  for (const m of ['error', 'warn', 'info', 'debug']) logger[m] = (text) => lines.push(String(text));
+  setLogger(logger, { level: 'trace' });
+  const needles = ['client.key', 'client.sec1.key', 'other.key']
+    .flatMap((k) => read(k).split('\n').filter((l) => l && !l.startsWith('-----')));
+  const shown = [];
+  try {
+    for (const [n, options] of [
+      { clientCertificate: read('client.pem'), clientKey: read('client.key') },
+      { clientCertificateFile: join(KEYS, 'client.pem'), clientKeyFile: join(KEYS, 'client.sec1.key') },
+    ].entries()) {
+      const c = client({ clientId: 'node-mtls', audience: `https://canary/${n}`, ...options });
+      try {
+        const token = await c.fetchToken();
+        shown.push(inspect(c, { depth: 5 }), inspect(token), String(token), JSON.stringify(token));
+      } finally {
+        c.close();
+      }
+    }
+    const refused = client({ clientId: 'node-mtls', clientCertificateFile: join(KEYS, 'other.pem'), clientKey: read('other.key') });
+    try {
+      await assert.rejects(refused.fetchToken(), (e) => {
+        shown.push(e.message, inspect(e), inspect(refused, { depth: 5 }));
+        return e instanceof OAuthError;
+      });
+    } finally {
+      refused.close();
+    }
+    assert.throws(() => client({ clientId: 'node-mtls', clientCertificate: read('client.pem'), clientKey: read('other.key') }),
+      (e) => { shown.push(e.message, inspect(e)); return e instanceof ConfigError; });
+  } finally {
+    setLogger(null);
+  }
+  assert.ok(lines.some((l) => /token received/.test(l)), lines.join('\n'));
+  for (const text of [...shown, ...lines]) {
+    for (const needle of needles) assert.ok(!text.includes(needle), text);
+  }
 });

@@ -112,8 +112,7 @@ test('keys and assertions never show in inspect, errors or logs at trace', async
     writeFileSync(keyFile, rsaPem);
     const needles = [pem, rsaPem].flatMap((p) => p.split('\n').filter((l) => l && !l.startsWith('-----')));
     needles.push(jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi, ready, ready.split('.')[2], filed, filed.split('.')[2]);
-    // clientKey / clientKeyFile (mutual TLS): the lead adds the client key's
-    // PEM body lines to `needles` once that option is merged.
+    // The mutual-TLS client key's canary is in mtls.test.mjs (its server).
 
     let n = 0;
     const client = (options) => new TokenClient({ tokenUrl: server.urls.token_url, noProxy: true,

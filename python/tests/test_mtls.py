@@ -111,3 +111,35 @@ def test_the_readme_mutual_tls_block_runs(tls_server: DevServer, tmp_path: Path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:4] == ["tls_client_auth", "call_api 200", "httpx 200", ""], out.stdout
     assert [r["tls"] for r in tls_server.requests()] == [True]
+
+
+def test_client_keys_never_show_at_trace(tls_server: DevServer, caplog: pytest.LogCaptureFixture) -> None:
+    # Issue #12's canary for the mutual-TLS client key: in no repr, error or
+    # log record at the lowest level, served or refused.
+    caplog.set_level(1, logger="m2m_auth")
+    keys = ["client.key", "client.sec1.key", "self-signed.key", "other.key"]
+    needles = [line for k in keys for line in (KEYS / k).read_text().splitlines()
+               if line and not line.startswith("-----")]
+    shown: list[str] = []
+    served = [
+        mtls_client(tls_server, client_id="py-mtls", client_certificate=(KEYS / "client.pem").read_text(),
+                    client_key=(KEYS / "client.key").read_text(), audience="https://canary/1"),
+        mtls_client(tls_server, client_id="py-mtls", client_certificate_file=str(KEYS / "client.pem"),
+                    client_key_file=str(KEYS / "client.sec1.key"), audience="https://canary/2"),
+    ]
+    for client in served:
+        token = client.fetch_token()
+        shown += [repr(client), repr(token), str(token)]
+    refused = mtls_client(tls_server, client_id="py-mtls", client_certificate_file=str(KEYS / "other.pem"),
+                          client_key=(KEYS / "other.key").read_text())
+    with pytest.raises(OAuthError) as e:
+        refused.fetch_token()
+    shown += [repr(refused), str(e.value), repr(e.value)]
+    with pytest.raises(ConfigError) as c:
+        mtls_client(tls_server, client_id="py-mtls", client_certificate_file=str(KEYS / "client.pem"),
+                    client_key=(KEYS / "self-signed.key").read_text())
+    shown += [str(c.value), repr(c.value)]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("token received" in m for m in messages), messages
+    for text in shown + messages:
+        assert not any(n in text for n in needles), text

@@ -105,8 +105,7 @@ def test_keys_and_assertions_never_show_at_trace(
     needles = [line for p in ("p256.pem", "ed25519.pem") for line in (KEYS / p).read_text().splitlines()
                if line and not line.startswith("-----")]
     needles += [json.loads(jwk_text)["d"], ready, ready.rsplit(".", 1)[1], filed, filed.rsplit(".", 1)[1]]
-    # client_key / client_key_file (mutual TLS): the lead adds the client
-    # key's PEM body lines to `needles` once that option is merged.
+    # The mutual-TLS client key's canary is in test_mtls.py (its server).
 
     def client(n: int, **options: Any) -> TokenClient:
         return TokenClient(token_url=server.token_url, no_proxy=True, retry_base_delay=0.02,

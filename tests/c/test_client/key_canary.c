@@ -38,8 +38,8 @@ static const char *JWK = "{\"kty\": \"OKP\", \"crv\": \"Ed25519\","
   " \"x\": \"6ODTJSTHR_x9zPRll1X946dUCEgvfI5Fr333r8VrEWk\","                         \
   " \"y\": \"gQU7LQIzx4t32TKCH8iG0kc98xfdk27DFT6wH_w7uIo\"}]}"
 
-/* What must never show. client_key / client_key_file (mutual TLS): the lead
- * adds the client key's PEM body lines here once that option is merged. */
+/* What must never show. (The mutual-TLS client key's canary is in mtls.c,
+ * with its https server.) */
 static const char *const NEEDLES[] = {ED25519_BODY, ED25519_SLICE, ED25519_D, READY, READY_SIGNATURE, NULL};
 
 /* Whether `text` holds something shaped like a JWS: "eyJ" (the base64url of
