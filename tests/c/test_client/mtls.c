@@ -20,7 +20,7 @@ static const char *MTLS_CLIENTS =
 
 /* The canary's needles: the base64 body lines of the client keys used. */
 #define MAX_NEEDLES 64
-static char needle_text[MAX_NEEDLES][96];
+static char needle_text[MAX_NEEDLES][128];
 static const char *needles[MAX_NEEDLES + 1];
 
 /* Adds the body lines of the PEM fixture `name` to `needles`. */
