@@ -1,70 +1,29 @@
 """Interop with a real authorization server: oidc-provider (tests/interop/).
 
 The server is the repository's (`tests/interop/server.mjs`, clients in
-`clients.json`); `scripts/test-interop.sh` (or `scripts/test-python.sh`)
-installs it with npm. Without Node.js or its modules, these tests are
-skipped, saying why.
+`clients.json`, started by oidc_provider.py); `scripts/test-interop.sh` (or
+`scripts/test-python.sh`) installs it with npm. Without Node.js or its
+modules, these tests are skipped, saying why. Mutual TLS against it:
+test_interop_mtls.py.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from devserver import REPO
+from oidc_provider import CONFIG, Provider, claims, start_provider
 
 from m2m_auth import InvalidTokenError, OAuthError, TokenClient, Verifier
-
-INTEROP = REPO / "tests" / "interop"
-CONFIG = json.loads((INTEROP / "clients.json").read_text())
-
-
-class Provider:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            ["node", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            assert self.proc.stderr is not None
-            raise RuntimeError(f"oidc-provider did not start: {self.proc.stderr.read().decode()}")
-        info = json.loads(line)
-        self.issuer: str = info["issuer"]
-        self.token_endpoint: str = info["token_endpoint"]
-
-    def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[Provider]:
-    if shutil.which("node") is None:
-        pytest.skip("interop: Node.js is not installed (needed to run oidc-provider)")
-    if not (INTEROP / "node_modules" / "oidc-provider").is_dir():
-        pytest.skip("interop: oidc-provider is not installed (run `npm ci` in tests/interop)")
-    p = Provider()
-    yield p
-    p.stop()
-
-
-def claims(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+    yield from start_provider()
 
 
 @pytest.mark.parametrize("client", CONFIG["clients"], ids=[c["client_id"] for c in CONFIG["clients"]])

@@ -1,0 +1,72 @@
+"""oidc-provider (tests/interop/server.mjs), the real authorization server of
+the interop tests (test_interop.py, test_interop_mtls.py): started as a
+child process, its fields read from the one JSON line it prints. Without
+Node.js or its modules, the tests that use it are skipped, saying why."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devserver import REPO
+
+INTEROP = REPO / "tests" / "interop"
+CONFIG: dict[str, Any] = json.loads((INTEROP / "clients.json").read_text())
+
+
+class Provider:
+    """A running server.mjs; it exits when its stdin closes (stop())."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            ["node", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            assert self.proc.stderr is not None
+            raise RuntimeError(f"oidc-provider did not start: {self.proc.stderr.read().decode()}")
+        info = json.loads(line)
+        self.issuer: str = info["issuer"]
+        self.token_endpoint: str = info["token_endpoint"]
+        # The https (mutual TLS) listener: its token endpoint (discovery's
+        # mtls_endpoint_aliases), the CA of its certificate, and the
+        # directory the `*_file` names of clients.json are relative to.
+        self.mtls_token_endpoint: str = info["mtls_token_endpoint"]
+        self.ca_file = Path(info["ca_file"])
+        self.certs_dir = Path(info["certs_dir"])
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_provider() -> Iterator[Provider]:
+    """The body of a module-scoped fixture: a server for the module's tests."""
+    if shutil.which("node") is None:
+        pytest.skip("interop: Node.js is not installed (needed to run oidc-provider)")
+    if not (INTEROP / "node_modules" / "oidc-provider").is_dir():
+        pytest.skip("interop: oidc-provider is not installed (run `npm ci` in tests/interop)")
+    p = Provider()
+    yield p
+    p.stop()
+
+
+def claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT (not verified)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
