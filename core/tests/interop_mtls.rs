@@ -14,8 +14,6 @@
 #[path = "support/oidc_provider.rs"]
 mod oidc_provider;
 
-use std::path::Path;
-
 use base64::Engine as _;
 use m2m_auth::{ErrorDetail, ErrorKind, TokenClient, TokenRequest};
 use oidc_provider::{config, jwt_parts, provider};
@@ -59,7 +57,7 @@ fn tls_client(id: &str, method: &str, cert: &str, key: &str) -> TokenClient {
 /// The base64url SHA-256 of the DER of the first certificate of a PEM file
 /// (the leaf of a chain): RFC 8705's `x5t#S256`, computed here with ring.
 fn leaf_thumbprint(pem_file: &str) -> String {
-    let pem = std::fs::read_to_string(Path::new(&fixture(pem_file))).unwrap();
+    let pem = std::fs::read_to_string(fixture(pem_file)).unwrap();
     let body: String = pem
         .lines()
         .skip_while(|l| *l != "-----BEGIN CERTIFICATE-----")
