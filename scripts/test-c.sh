@@ -15,7 +15,8 @@
 # surface (test_surface), fork (test_fork), the verifier (test_verifier: every
 # case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
 # input), interop with oidc-provider (test_interop: a token for every client
-# of tests/interop/clients.json, verified through its discovery), every shared
+# of tests/interop/clients.json, verified through its discovery; mutual TLS
+# with its https listener, tokens bound to the certificate), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
 # example of bindings/c/README.md (bindings/c/examples/verify.c), its
@@ -35,7 +36,8 @@ esac
 
 # ---- 1. what the suite needs ---------------------------------------------------
 if [ "$mode" = test ]; then
-  apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev
+  # libssl-dev: test_interop computes certificate thumbprints with libcrypto.
+  apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev libssl-dev
   # oidc-provider, the real authorization server of test_interop.
   ensure_node
   interop_install
@@ -114,13 +116,16 @@ for t in test_abi test_client test_surface test_fork test_verifier test_interop 
   rm -f "$OUT"/{dyn,static,asan}/"$t"
   srcs=("tests/c/$t.c")
   if [ -d "tests/c/$t" ]; then srcs+=("tests/c/$t"/*.c); fi
+  # test_interop's mTLS part computes certificate thumbprints with libcrypto.
+  extra=()
+  if [ "$t" = test_interop ]; then extra=(-lcrypto); fi
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
-    "${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
+    "${PC_LIBS[@]}" "${extra[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
   [[ "$t" == bench* ]] && continue
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
-    "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$t"
+    "$STATIC_A" "${NATIVE_A[@]}" "${extra[@]}" -o "$OUT/static/$t"
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" -fsanitize=address,undefined -fno-omit-frame-pointer \
-    "${srcs[@]}" "${SUPPORT[@]}" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/asan/$t"
+    "${srcs[@]}" "${SUPPORT[@]}" "$STATIC_A" "${NATIVE_A[@]}" "${extra[@]}" -o "$OUT/asan/$t"
 done
 if ! printf '%s\0' "${cmds[@]}" | xargs -0 -P 2 -n 1 bash -c; then
   echo "test-c: compiling the C suite failed" >&2

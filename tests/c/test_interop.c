@@ -8,6 +8,7 @@
  * an ES256 token (a resource under https://es256.example.com/) verifies too.
  * The `assertion_clients` (private_key_jwt with RS256, PS256, ES256 and
  * EdDSA test keys, client_secret_jwt) get tokens, a new assertion each.
+ * Mutual TLS with its https listener is in test_interop/mtls.c.
  * scripts/test-c.sh installs oidc-provider (npm ci) before running this. */
 #define _GNU_SOURCE
 #include <m2m_auth.h>
@@ -18,14 +19,15 @@
 #include "support/clients.h"
 #include "support/json.h"
 #include "support/testlib.h"
+#include "test_interop/interop.h"
 
 static child_server provider;
-static char issuer[128], token_endpoint[160];
+char issuer[128], token_endpoint[160], mtls_token_endpoint[160];
+char ca_file[512], certs_dir[512];
 static char *clients_text;
-static jval *clients; /* tests/interop/clients.json */
+jval *clients;
 
-/* Reads a whole (small) file, NUL-terminated (malloc'd), or NULL. */
-static char *read_file(const char *path) {
+char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   char *buf = malloc(65536);
@@ -42,13 +44,19 @@ static int provider_start(void) {
   jval *v = json_parse(line, err, sizeof err);
   const char *iss = v ? json_get_str(v, "issuer") : NULL;
   const char *te = v ? json_get_str(v, "token_endpoint") : NULL;
-  if (!iss || !te) {
+  const char *mtls = v ? json_get_str(v, "mtls_token_endpoint") : NULL;
+  const char *ca = v ? json_get_str(v, "ca_file") : NULL;
+  const char *dir = v ? json_get_str(v, "certs_dir") : NULL;
+  if (!iss || !te || !mtls || !ca || !dir) {
     fprintf(stderr, "oidc-provider: unexpected first line: %s\n", line);
     json_free(v);
     return -1;
   }
   snprintf(issuer, sizeof issuer, "%s", iss);
   snprintf(token_endpoint, sizeof token_endpoint, "%s", te);
+  snprintf(mtls_token_endpoint, sizeof mtls_token_endpoint, "%s", mtls);
+  snprintf(ca_file, sizeof ca_file, "%s", ca);
+  snprintf(certs_dir, sizeof certs_dir, "%s", dir);
   json_free(v);
   return 0;
 }
@@ -219,31 +227,6 @@ static void the_verifier_checks_audience_scope_signature_and_issuer(void) {
   m2m_client_free(c);
 }
 
-/* The decoded JOSE header of a compact JWS (malloc'd), or NULL. */
-static char *jose_header(const char *token) {
-  static const char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  const char *dot = strchr(token, '.');
-  if (!dot) return NULL;
-  char *out = calloc((size_t)(dot - token) + 1, 1);
-  size_t n = 0;
-  unsigned bits = 0, nbits = 0;
-  for (const char *p = token; out && p < dot; p++) {
-    const char *at = strchr(alphabet, *p);
-    if (!at || !*p) {
-      free(out);
-      return NULL;
-    }
-    bits = (bits << 6) | (unsigned)(at - alphabet);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out[n++] = (char)((bits >> nbits) & 0xff);
-    }
-  }
-  return out;
-}
-
 static void an_es256_token_verifies(void) {
   const jval *list = json_get(clients, "clients");
   const char *api = "https://es256.example.com/orders";
@@ -257,7 +240,7 @@ static void an_es256_token_verifies(void) {
            m2m_error_reason(err));
   if (claims) {
     /* oidc-provider signed it with its P-256 key. */
-    char *header = jose_header(tc_access_token(t));
+    char *header = jwt_segment(tc_access_token(t), 0);
     CHECK(header && strstr(header, "\"alg\":\"ES256\""));
     free(header);
     CHECK_STR(m2m_claims_client_id(claims), json_get_str(&list->items[1], "client_id"));
@@ -329,6 +312,10 @@ int main(int argc, char **argv) {
   RUN(the_verifier_checks_audience_scope_signature_and_issuer);
   RUN(an_es256_token_verifies);
   RUN(every_assertion_method_gets_tokens);
+  RUN(mtls_tls_client_auth_with_each_key_and_the_chain_through_discovery);
+  RUN(mtls_self_signed_tls_client_auth_with_each_key_through_discovery);
+  RUN(mtls_refused_certificates_are_oauth_invalid_client);
+  RUN(mtls_three_fetches_in_a_row_on_one_tls_client);
   server_stop(&provider);
   json_free(clients);
   free(clients_text);
