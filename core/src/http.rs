@@ -181,6 +181,11 @@ struct PoolKey {
     /// The client certificate chain's digest: clients presenting the same
     /// certificate (and so the same key) may share a pool.
     client_chain: Option<[u8; 32]>,
+    /// The runtime the transport is first used on: a pooled connection is
+    /// served by a task of the runtime that opened it and dies with it, so a
+    /// client on another runtime (each `#[tokio::test]` has its own) must
+    /// not be handed it ("dispatch task is gone").
+    runtime: Option<tokio::runtime::Id>,
 }
 
 /// Distinct pools kept for sharing; clients with settings beyond these get
@@ -189,7 +194,8 @@ const MAX_SHARED_POOLS: usize = 16;
 
 /// The process's pool for these settings: clients built with the same
 /// transport settings share one (an app that builds a client per request
-/// still reuses connections). Per process: a forked child builds its own.
+/// still reuses connections), on the runtime they first run on. Per
+/// process: a forked child builds its own.
 fn shared_client(s: &Settings) -> Result<reqwest::Client> {
     type Pools = Arc<Mutex<Vec<(PoolKey, reqwest::Client)>>>;
     static POOLS: PerProcess<Pools> = PerProcess::new();
@@ -200,6 +206,7 @@ fn shared_client(s: &Settings) -> Result<reqwest::Client> {
         proxy: s.proxy.clone(),
         user_agent: s.user_agent.clone(),
         client_chain: s.client_identity.as_ref().map(|i| i.chain_sha256),
+        runtime: tokio::runtime::Handle::try_current().ok().map(|h| h.id()),
     };
     let mut pools = pools.lock();
     if let Some((_, client)) = pools.iter().find(|(k, _)| *k == key) {
