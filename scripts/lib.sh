@@ -20,6 +20,10 @@
 #   node_build                node/'s npm packages and its debug addon
 #   interop_install           oidc-provider in tests/interop (npm ci)
 #   python_build PKG...       python/.venv with maturin and PKG..., the package built into it
+#   path_without_rust         PATH with every directory holding cargo or rustc removed
+#
+# DIST_DIR is where scripts/release.sh puts the artifacts users install
+# ($M2M_AUTH_DIST, default dist/); they are built with cargo's `dist` profile.
 #
 # The dev server binary is always $M2M_AUTH_DEVSERVER (default: the debug
 # build in TARGET_DIR); every test harness reads that one variable.
@@ -30,6 +34,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CARGO=${CARGO:-cargo}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+DIST_DIR=${M2M_AUTH_DIST:-$ROOT/dist}
 # The script's name, for messages: "test-c: ...".
 SCRIPT_NAME="$(basename "$0" .sh)"
 
@@ -236,4 +241,22 @@ python_build() {
   PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${M2M_AUTH_PYTHON_PROFILE:-dev}" \
     "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation \
     --force-reinstall --no-deps "$ROOT/python"
+}
+
+# ---- installing as a user would ----------------------------------------------------
+
+# path_without_rust: prints PATH without the directories that hold a cargo or
+# rustc, so that a package test proves the artifact installs and runs with no
+# Rust toolchain (the packages' tests in scripts/test-package-*.sh).
+path_without_rust() {
+  local out="" dir
+  local IFS=:
+  for dir in $PATH; do
+    [ -n "$dir" ] || continue
+    if [ -e "$dir/cargo" ] || [ -e "$dir/rustc" ]; then
+      continue
+    fi
+    out="${out:+$out:}$dir"
+  done
+  printf '%s\n' "$out"
 }
