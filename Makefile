@@ -3,7 +3,7 @@
 #   make test   installs what the tests need, then runs every test
 # and one target per part, each working on its own on a fresh machine (it
 # installs what it needs):
-#   make test-rust     rustfmt, clippy, rustdoc (warnings are errors), cargo test, the shared stores, interop with oidc-provider
+#   make test-rust     rustfmt, clippy, rustdoc (warnings are errors), cargo test, one version everywhere, the shared stores, interop with oidc-provider
 #   make test-c        the C library (scripts/test-c.sh: valgrind, sanitizers, CMake, pkg-config)
 #   make test-python   the Python package (scripts/test-python.sh)
 #   make test-node     the Node package (scripts/test-node.sh)
@@ -32,6 +32,7 @@ test-rust: deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace
 	$(CARGO) test --workspace
 	python3 tests/verify/check.py
+	python3 scripts/check-versions.py
 	CARGO="$(CARGO)" scripts/test-shared-stores.sh
 	CARGO="$(CARGO)" scripts/test-interop.sh
 
