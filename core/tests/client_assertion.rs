@@ -68,13 +68,7 @@ async fn server() -> DevServer {
 }
 
 fn builder(server: &DevServer) -> TokenClientBuilder {
-    TokenClient::builder()
-        .token_url(server.token_url())
-        .client_id(ID)
-        .no_proxy()
-        .retry_policy(fast_retry())
-        // A cache of its own: each test's keys are its own.
-        .max_cache_keys(100)
+    builder_for(server, ID)
 }
 
 /// The client_assertion fingerprints the server recorded, in order.

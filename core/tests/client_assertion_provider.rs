@@ -42,12 +42,7 @@ async fn server() -> DevServer {
 }
 
 fn builder(server: &DevServer) -> TokenClientBuilder {
-    TokenClient::builder()
-        .token_url(server.token_url())
-        .client_id(ID)
-        .no_proxy()
-        .retry_policy(fast_retry())
-        .max_cache_keys(100)
+    builder_for(server, ID)
 }
 
 /// An assertion for `r` signed by jsonwebtoken, as a KMS would sign it.

@@ -4,27 +4,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use m2m_auth::{AuthMethod, TokenRequest};
 use serde_json::json;
 
 const CANARY: &str = "CANARY-s3cr3t+/=:é %zz";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn spellings() -> Vec<String> {
     use base64::Engine;
@@ -52,16 +36,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        // Everything at TRACE except the in-process test server's own logs.
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,m2m_auth_devserver=off",
-        ))
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .init();
+    let captured = TraceCapture::install();
 
     let env = env_with(3600, Some("canary-client"), Some(CANARY)).await;
     let form: String = form_urlencoded::byte_serialize(CANARY.as_bytes()).collect();
@@ -102,13 +77,13 @@ async fn canary_secret_never_appears_in_errors_debug_or_trace_logs() {
     for t in &texts {
         assert_clean("an error or Debug", t);
     }
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     assert!(
         logs.contains("token received"),
         "TRACE logging was captured"
     );
     assert_clean("the TRACE log", &logs);
-    std::io::stderr().flush().ok();
+    std::io::Write::flush(&mut std::io::stderr()).ok();
 }
 
 /// Issue #11 item 13: configuration errors quote the URL they refuse, never

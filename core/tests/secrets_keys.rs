@@ -10,9 +10,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use common::*;
 use m2m_auth::{TokenClient, TokenClientBuilder, TokenRequest};
@@ -29,19 +27,6 @@ const TLS_ID: &str = "canary-tls-client";
 const TLS_CERT: &str = include_str!("mtls_keys/client.pem");
 const TLS_KEY: &str = include_str!("mtls_keys/client.key");
 const TLS_OTHER_KEY: &str = include_str!("mtls_keys/other.key");
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The distinctive slices of the test keys: the PEMs' base64 body lines and
 /// the JWK's private members.
@@ -151,16 +136,7 @@ fn temp_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_and_assertions_never_appear_in_debug_errors_or_trace_logs() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        // Everything at TRACE except the in-process test server's own logs.
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,m2m_auth_devserver=off",
-        ))
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .init();
+    let captured = TraceCapture::install();
 
     assert!(has_jwt("x eyJhbGciOiJFUzI1NiJ9.eyJ.sig") && !has_jwt("PrivateKeyJwt eyJ."));
     let server = server().await;
@@ -323,12 +299,12 @@ async fn keys_and_assertions_never_appear_in_debug_errors_or_trace_logs() {
     // The echoes were scrubbed, not missed (both assertion sources).
     let scrubbed = texts.iter().filter(|t| t.contains("bad assertion ***"));
     assert_eq!(scrubbed.count(), 2);
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     assert!(
         logs.contains("token received"),
         "TRACE logging was captured"
     );
     assert!(logs.contains("TRACE"), "TRACE records were captured");
     assert_clean("the TRACE log", &logs, &needles);
-    std::io::stderr().flush().ok();
+    std::io::Write::flush(&mut std::io::stderr()).ok();
 }

@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use m2m_auth::{RetryPolicy, TokenClient, TokenClientBuilder};
 pub use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
+
+mod trace_capture;
 use serde_json::Value;
+// Not every test binary uses it.
+#[allow(unused_imports)]
+pub use trace_capture::TraceCapture;
 
 pub struct Env {
     pub server: DevServer,
@@ -47,6 +52,18 @@ pub fn fast_retry() -> RetryPolicy {
         base_delay: Duration::from_millis(20),
         ..RetryPolicy::default()
     }
+}
+
+/// A builder for `client_id` at `server`'s token endpoint with no
+/// credential yet (the test adds its own), no proxy, fast retries, and a
+/// memory cache of its own (each test's keys are its own).
+pub fn builder_for(server: &DevServer, client_id: &str) -> TokenClientBuilder {
+    TokenClient::builder()
+        .token_url(server.token_url())
+        .client_id(client_id)
+        .no_proxy()
+        .retry_policy(fast_retry())
+        .max_cache_keys(100)
 }
 
 impl Env {
