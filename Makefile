@@ -8,12 +8,20 @@
 #   make test-python   the Python package (scripts/test-python.sh)
 #   make test-node     the Node package (scripts/test-node.sh)
 #   make test-cross    Python, Node and C processes sharing one token (scripts/test-cross-language.sh)
-.PHONY: demo test deps test-rust test-c test-python test-node test-cross
+# and the C library's install (scripts/install-c.sh says what goes where):
+#   make c-lib                 builds it (cargo's dist profile)
+#   make install PREFIX=/usr/local [DESTDIR=...] [LIBDIR=...] [INCLUDEDIR=...]
+#   make uninstall PREFIX=...  removes exactly what install put there
+.PHONY: demo test deps test-rust test-c test-python test-node test-cross c-lib install uninstall
 # The tests share ports, cargo's build directory and the dev server: one at a time.
 .NOTPARALLEL:
 
 export CARGO_TERM_COLOR ?= never
 CARGO ?= cargo
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+INSTALL_ENV = CARGO="$(CARGO)" PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" INCLUDEDIR="$(INCLUDEDIR)" DESTDIR="$(DESTDIR)"
 
 demo:
 	CARGO="$(CARGO)" scripts/demo.sh
@@ -47,3 +55,12 @@ test-node:
 
 test-cross: deps
 	scripts/test-cross-language.sh
+
+c-lib:
+	$(INSTALL_ENV) scripts/install-c.sh build
+
+install:
+	$(INSTALL_ENV) scripts/install-c.sh install
+
+uninstall:
+	$(INSTALL_ENV) scripts/install-c.sh uninstall

@@ -5,12 +5,12 @@
 # pkg-config and the libcurl headers if they are missing.
 . "$(dirname "$0")/lib.sh"
 
-apt_install gcc libc6-dev pkg-config libcurl4-openssl-dev
+apt_install gcc libc6-dev binutils pkg-config libcurl4-openssl-dev
 c_build
 out="$ROOT/target/c-tests"
 mkdir -p "$out"
 gcc -std=c11 -Wall -Wextra -Werror -Iinclude bindings/c/examples/quickstart.c \
-  -Ltarget/debug -Wl,-rpath,"$ROOT/target/debug" -lm2m_auth \
+  -L"$TARGET_DIR/debug" -Wl,-rpath,"$TARGET_DIR/debug" -lm2m_auth \
   $(pkg-config --cflags --libs libcurl) -o "$out/quickstart"
 
 start_devserver

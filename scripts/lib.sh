@@ -163,11 +163,18 @@ stop_devserver() {
 # ---- the packages' builds ------------------------------------------------------------
 
 # c_build: the C library (debug unless M2M_C_PROFILE=release) and the dev
-# server; with cargo, only these crates.
+# server; with cargo, only these crates. The library's soname is versioned
+# (bindings/c/build.rs), so a program linked with -lm2m_auth looks for
+# libm2m_auth.so.SOVER: a symlink next to cargo's file provides it.
 c_build() {
-  local profile_flag=()
-  [ "${M2M_C_PROFILE:-debug}" = release ] && profile_flag=(--release)
+  local profile_flag=() profile=debug soname
+  if [ "${M2M_C_PROFILE:-debug}" = release ]; then
+    profile_flag=(--release)
+    profile=release
+  fi
   "$CARGO" build -q "${profile_flag[@]}" -p m2m-auth-c
+  soname="$(readelf -d "$TARGET_DIR/$profile/libm2m_auth.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')"
+  [ -z "$soname" ] || ln -sfn libm2m_auth.so "$TARGET_DIR/$profile/$soname"
   build_devserver
 }
 
