@@ -7,7 +7,8 @@
 #   - a fresh venv (under mktemp -d, removed on exit) installs the wheel with
 #     pip, offline (--no-index: the package has no dependencies); the install
 #     is timed;
-#   - `m2m_auth.__version__` is the workspace version (Cargo.toml);
+#   - `m2m_auth.__version__` is the workspace version (Cargo.toml), and the
+#     package requires nothing but its extras (httpx, requests, fastapi, flask);
 #   - python/README.md's quickstart runs, as written, against the dev server
 #     (tests/packages/python/quickstart.py);
 #   - `mypy --strict` accepts tests/packages/python/typed_usage.py, which then
@@ -102,6 +103,16 @@ check_import() {
 
 echo "== import"
 check_import "$py"
+# The adapters' libraries are extras: the wheel alone requires nothing.
+(cd "$tmp" && "$py" - <<'EOF'
+import importlib.metadata as m
+extras = set(m.metadata("m2m-auth").get_all("Provides-Extra") or [])
+unconditional = [r for r in m.requires("m2m-auth") or [] if "extra ==" not in r]
+assert {"httpx", "requests", "fastapi", "flask"} <= extras, extras
+assert not unconditional, f"unconditional dependencies: {unconditional}"
+print("extras:", " ".join(sorted(extras)), "(no other dependency)")
+EOF
+)
 site="$(cd "$tmp" && "$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 
 echo "== python/README.md quickstart"
