@@ -17,7 +17,8 @@
 #   stop_devserver
 #   c_build                   libm2m_auth (debug, or M2M_C_PROFILE=release) and the dev server
 #   ensure_node               Node.js 20+ and npm
-#   node_build                node/'s npm packages and its debug addon
+#   node_deps                 node/'s npm packages (npm ci)
+#   node_build                node_deps and node/'s debug addon
 #   interop_install           oidc-provider in tests/interop (npm ci)
 #   python_build PKG...       python/.venv with maturin and PKG..., the package built into it
 #   path_without_rust         PATH with every directory holding cargo or rustc removed
@@ -192,24 +193,28 @@ ensure_node() {
   fi
 }
 
-# node_build: node/'s npm packages (reinstalled only when package-lock.json
-# changed) and its debug addon (a no-op for cargo when nothing changed).
-node_build() {
+# node_deps: node/'s npm packages, installed with `npm ci` from
+# package-lock.json only when it changed since the last install (a stamp in
+# node_modules). No install scripts run: the addon is built by node_build.
+node_deps() {
   ensure_node
   (
     cd "$ROOT/node"
     local stamp=node_modules/.m2m-auth-lock want
     want="$(sha256sum package-lock.json | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-      echo "$SCRIPT_NAME: npm install (package-lock.json)" >&2
-      # `npm install`, not `npm ci`: npm 11 leaves the other platforms' optional
-      # packages of @napi-rs/lzma out of the lock file and then refuses `npm ci`.
-      # With the lock file present it installs exactly what it pins.
-      npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+      echo "$SCRIPT_NAME: npm ci (package-lock.json)" >&2
+      npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
       echo "$want" >"$stamp"
     fi
-    npm run --silent build
   )
+}
+
+# node_build: node/'s npm packages (node_deps) and its debug addon,
+# node/build/m2m-auth.node (a no-op for cargo when nothing changed).
+node_build() {
+  node_deps
+  (cd "$ROOT/node" && npm run --silent build)
 }
 
 # interop_install: oidc-provider (pinned in tests/interop/package-lock.json)

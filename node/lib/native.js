@@ -1,22 +1,93 @@
 'use strict';
-// The native addon (bindings/node, built by `npm run build`). Its functions
-// are internal: this package's modules give them JS types, Promises and
-// error classes.
+// The native addon: the Rust engine with its napi-rs glue (bindings/node).
+// Its functions are internal: this package's modules give them JS types,
+// Promises and error classes. It is loaded from the first of:
 //
-// M2M_AUTH_NODE_ADDON points at another build of it (the benchmark uses a
-// release build).
+//   1. $M2M_AUTH_NODE_ADDON, the path of a build of it (the benchmark's
+//      release build). When it is set nothing else is tried: falling back to
+//      another build would measure or test the wrong one.
+//   2. a local build in the package directory, the developer flow:
+//      build/m2m-auth.node (`npm run build`), or napi-rs's default names
+//      m2m-auth.<platform>.node and m2m-auth.node. None of them is in the npm
+//      package. M2M_AUTH_NODE_SKIP_LOCAL=1 skips them (tests of 3).
+//   3. the platform package npm installed as an optional dependency
+//      (@m2m-auth/linux-x64-gnu, ...; lib/platform.js picks it).
+//
+// When none loads, the Error names the package to install and what each
+// attempt gave, without a stack of module-loader frames.
 
-const file = process.env.M2M_AUTH_NODE_ADDON || `${__dirname}/../build/m2m-auth.node`;
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const platform = require('./platform');
 
-function load() {
-  try {
-    return require(file);
-  } catch (e) {
-    if (e && e.code === 'MODULE_NOT_FOUND' && !process.env.M2M_AUTH_NODE_ADDON) {
-      e.message = `m2m-auth: the native addon is not built (${file}); run \`npm install\` or \`npm run build\` in node/`;
-    }
-    throw e;
-  }
+const ROOT = join(__dirname, '..');
+const { version: VERSION } = require('../package.json');
+
+/** An Error whose message is the whole story (no internal frames). */
+function loadError(message, code) {
+  const err = new Error(message);
+  err.code = code;
+  err.stack = `Error: ${message}`;
+  return err;
 }
 
-module.exports = load();
+/** The first line of a load failure ("Cannot find module ..." without the require stack). */
+function firstLine(e) {
+  return String((e && e.message) || e).split('\n')[0];
+}
+
+function loadAddon(env = process.env) {
+  if (env.M2M_AUTH_NODE_ADDON) {
+    try {
+      return require(env.M2M_AUTH_NODE_ADDON);
+    } catch (e) {
+      throw loadError(
+        `m2m-auth: cannot load the native addon M2M_AUTH_NODE_ADDON names (${env.M2M_AUTH_NODE_ADDON}): ${firstLine(e)}`,
+        'M2M_AUTH_ADDON_NOT_LOADED',
+      );
+    }
+  }
+  const key = platform.hostKey();
+  const tried = [];
+  if (env.M2M_AUTH_NODE_SKIP_LOCAL !== '1') {
+    const local = ['build/m2m-auth.node', ...(key ? [platform.addonFile(key)] : []), 'm2m-auth.node'];
+    for (const file of local) {
+      const path = join(ROOT, file);
+      // Absent is the usual case (an installed package): only a build that
+      // is there and fails to load is worth reporting.
+      if (!existsSync(path)) continue;
+      try {
+        return require(path);
+      } catch (e) {
+        tried.push(`${file}: ${firstLine(e)}`);
+      }
+    }
+  }
+  if (!key) {
+    const shipped = Object.values(platform.TARGETS).map(platform.platformArchAbi).join(', ');
+    throw loadError(
+      `m2m-auth: there is no prebuilt native addon for ${platform.describe()} (there is for ${shipped}). ` +
+        'Build it from source with a Rust toolchain: `npm ci && npm run build` in the node/ directory of the m2m-auth repository.' +
+        (tried.length ? `\nTried:\n  ${tried.join('\n  ')}` : ''),
+      'M2M_AUTH_ADDON_NOT_FOUND',
+    );
+  }
+  const pkg = platform.packageName(key);
+  try {
+    const { version } = require(`${pkg}/package.json`);
+    if (version !== VERSION) throw new Error(`version ${version} is installed; m2m-auth ${VERSION} needs the same version`);
+    return require(pkg);
+  } catch (e) {
+    tried.push(`${pkg}: ${firstLine(e)}`);
+  }
+  throw loadError(
+    `m2m-auth: the native addon for ${platform.describe()} is in the package ${pkg}, which is missing or did not load ` +
+      '(npm installs it with m2m-auth, as an optional dependency, unless optional dependencies are omitted ' +
+      'or a package-lock.json written on another platform leaves it out). Install it:\n' +
+      `  npm install ${pkg}@${VERSION}\n` +
+      `Tried:\n  ${tried.join('\n  ')}`,
+    'M2M_AUTH_ADDON_NOT_FOUND',
+  );
+}
+
+module.exports = loadAddon();

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the Node packages users install, in the napi-rs layout, into
+# DIST_DIR (argument, else $M2M_AUTH_DIST, else dist/):
+#
+#   m2m-auth-VERSION.tgz                  the `m2m-auth` package (JavaScript,
+#                                         types; optionalDependencies on every
+#                                         platform package, no install scripts)
+#   m2m-auth-linux-x64-gnu-VERSION.tgz    @m2m-auth/linux-x64-gnu: the addon
+#                                         for this machine's platform
+#
+# The addon is built by `napi build` with cargo's `dist` profile (no debug
+# info, stripped, thin LTO) into node/npm/<platform>/, then both packages are
+# packed with `npm pack`. Installs node/'s npm packages (npm ci) when needed.
+# Env: CARGO_TARGET_DIR (cargo's build directory), M2M_AUTH_DIST,
+# M2M_AUTH_NODE_TARGET (a Rust target triple of package.json napi.targets to
+# build for instead of this machine, as the CI matrix does).
+# Usage: scripts/package-node.sh [DIST_DIR]
+. "$(dirname "$0")/lib.sh"
+
+DIST="${1:-$DIST_DIR}"
+mkdir -p "$DIST"
+DIST="$(cd "$DIST" && pwd)"
+
+node_deps
+cd "$ROOT/node"
+node scripts/npm-dirs.mjs --check
+
+# napi-rs names the file m2m-auth.<platform>.node (--platform) and puts it in
+# a fresh directory: the platform is read off the name. No JS binding file
+# (lib/native.js loads the addon) and no generated .d.ts (index.d.ts is made
+# from the surface by scripts/types.mjs).
+out="$(mktemp -d)"
+on_exit "rm -rf '$out'"
+target_args=()
+[ -n "${M2M_AUTH_NODE_TARGET:-}" ] && target_args=(--target "$M2M_AUTH_NODE_TARGET")
+npx --no-install napi build --profile dist --platform --no-js --dts "$out/addon.d.ts" \
+  "${target_args[@]}" --target-dir "$TARGET_DIR" \
+  --manifest-path ../bindings/node/Cargo.toml --package-json-path package.json --output-dir "$out"
+addon="$(find "$out" -maxdepth 1 -name 'm2m-auth.*.node' | head -n1)"
+[ -n "$addon" ] || { echo "$SCRIPT_NAME: napi build made no m2m-auth.<platform>.node" >&2; exit 1; }
+key="$(basename "$addon" .node)"
+key="${key#m2m-auth.}"
+[ -f "npm/$key/package.json" ] || {
+  echo "$SCRIPT_NAME: $key is not a platform of package.json napi.targets (node/npm/$key)" >&2
+  exit 1
+}
+cp "$addon" "npm/$key/"
+
+# The root package as published: a copy with the optional dependencies
+# (node/package.json has none; see scripts/npm-dirs.mjs).
+stage="$(mktemp -d)"
+on_exit "rm -rf '$stage'"
+node scripts/npm-dirs.mjs --stage "$stage/m2m-auth"
+
+pack() {
+  npm pack --silent --pack-destination "$DIST" "$1" >/dev/null
+}
+pack "$stage/m2m-auth"
+pack "./npm/$key"
+
+version="$(node -p 'require("./package.json").version')"
+for f in "m2m-auth-$version.tgz" "m2m-auth-$key-$version.tgz"; do
+  [ -f "$DIST/$f" ] || { echo "$SCRIPT_NAME: npm pack made no $f" >&2; exit 1; }
+done
+echo "$SCRIPT_NAME: addon $(stat -c %s "npm/$key/m2m-auth.$key.node") bytes (npm/$key/m2m-auth.$key.node)"
+echo "$SCRIPT_NAME: $DIST/m2m-auth-$version.tgz $(stat -c %s "$DIST/m2m-auth-$version.tgz") bytes"
+echo "$SCRIPT_NAME: $DIST/m2m-auth-$key-$version.tgz $(stat -c %s "$DIST/m2m-auth-$key-$version.tgz") bytes"
