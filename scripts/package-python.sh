@@ -59,6 +59,12 @@ start=$SECONDS
 echo "$SCRIPT_NAME: wheel built in $((SECONDS - start)) s"
 
 echo "== sdist (maturin sdist)"
+# maturin 1.16 first probes for a Cargo.toml beside pyproject.toml and lets
+# cargo print "error: manifest path `Cargo.toml` does not exist"; it then
+# uses pyproject.toml's manifest-path, and the sdist is complete (it carries
+# the workspace manifest, Cargo.lock, core/ and bindings/python/ with
+# manifest-path rewritten; scripts/test-package-python.sh with
+# M2M_AUTH_TEST_SDIST=1 builds it).
 (cd "$ROOT/python" && maturin sdist --out "$DIST_DIR")
 
 wheel="$(ls "$DIST_DIR"/m2m_auth-*.whl)"
