@@ -80,10 +80,15 @@ export function npmDirFiles(root = rootManifest()) {
   ]);
 }
 
-/** The published package.json of `m2m-auth`: its own, with the optional dependencies. */
+/**
+ * The published package.json of `m2m-auth`: its own with the optional
+ * dependencies, without `scripts` and `devDependencies` (the scripts build,
+ * test and benchmark from files that are not in the package).
+ */
 export function publishManifest(root = rootManifest()) {
+  const { scripts: _scripts, devDependencies: _devDependencies, ...published } = root;
   const optionalDependencies = Object.fromEntries(platformPackages(root).map((p) => [p.name, root.version]));
-  return { ...root, optionalDependencies };
+  return { ...published, optionalDependencies };
 }
 
 /** Copies the `m2m-auth` package as published into `dest` (emptied first). */

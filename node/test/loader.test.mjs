@@ -64,6 +64,9 @@ test('the published m2m-auth depends on every platform package, optionally, at i
   );
   assert.ok(published.optionalDependencies['@m2m-auth/linux-x64-gnu']);
   assert.equal(Object.keys(published.optionalDependencies).length, 7);
+  assert.equal(published.scripts, undefined);
+  assert.equal(published.devDependencies, undefined);
+  assert.deepEqual(published.exports, rootManifest().exports);
   for (const manifest of [published, rootManifest()]) {
     assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
     assert.equal(manifest.private, undefined);
