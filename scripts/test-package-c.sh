@@ -49,12 +49,15 @@ soname_line="$(readelf -d "$prefix/lib/$so" | grep SONAME | sed 's/^ *//')"
 soname="$(sed -n 's/.*Library soname: \[\(.*\)\]/\1/p' <<<"$soname_line")"
 [ -L "$prefix/lib/$soname" ] || fail "no $soname symlink"
 [ -L "$prefix/lib/libm2m_auth.so" ] || fail "no libm2m_auth.so symlink"
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-if [ "$(PATH="$USER_PATH" pkg-config --modversion m2m_auth)" != "$version" ]; then
+# pkg-config on the unpacked prefix, without cargo or rustc on PATH. Not
+# exported: aws-lc-sys's build script watches PKG_CONFIG_PATH, and a changed
+# value would rebuild the engine for `make install` below.
+pc() { PATH="$USER_PATH" PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@"; }
+if [ "$(pc --modversion m2m_auth)" != "$version" ]; then
   fail "pkg-config --modversion m2m_auth is not $version"
 fi
 # Relocatable: the .pc file's prefix is where the tarball was unpacked.
-if [ "$(cd "$(PATH="$USER_PATH" pkg-config --variable=prefix m2m_auth)" && pwd)" != "$prefix" ]; then
+if [ "$(cd "$(pc --variable=prefix m2m_auth)" && pwd)" != "$prefix" ]; then
   fail "m2m_auth.pc's prefix is not the unpacked prefix"
 fi
 
@@ -110,7 +113,7 @@ examples=bindings/c/examples
 read -r -a CURL <<<"$(PATH="$USER_PATH" pkg-config --cflags --libs libcurl)"
 
 # (1) pkg-config, shared.
-read -r -a PC <<<"$(PATH="$USER_PATH" pkg-config --cflags --libs m2m_auth)"
+read -r -a PC <<<"$(pc --cflags --libs m2m_auth)"
 if cc_user "$examples/quickstart.c" "${PC[@]}" "${CURL[@]}" -o "$tmp/quickstart-dyn" &&
   cc_user "$examples/verify.c" "${PC[@]}" -o "$tmp/verify-dyn"; then
   links_shared "$tmp/quickstart-dyn" || fail "quickstart-dyn does not need $soname"
@@ -122,8 +125,8 @@ fi
 
 # (2) pkg-config --static: the archive (-Bstatic picks it over the .so), then
 # Libs.private; --as-needed drops the .so that --libs names again.
-read -r -a PC_STATIC <<<"$(PATH="$USER_PATH" pkg-config --static --libs m2m_auth)"
-read -r -a PC_CFLAGS <<<"$(PATH="$USER_PATH" pkg-config --cflags m2m_auth)"
+read -r -a PC_STATIC <<<"$(pc --static --libs m2m_auth)"
+read -r -a PC_CFLAGS <<<"$(pc --cflags m2m_auth)"
 STATIC=("${PC_CFLAGS[@]}" -Wl,--as-needed -Wl,-Bstatic -lm2m_auth -Wl,-Bdynamic "${PC_STATIC[@]}")
 if cc_user "$examples/quickstart.c" "${STATIC[@]}" "${CURL[@]}" -o "$tmp/quickstart-static" &&
   cc_user "$examples/verify.c" "${STATIC[@]}" -o "$tmp/verify-static"; then
