@@ -8,8 +8,8 @@
 #   m2m-auth-linux-x64-gnu-VERSION.tgz    @m2m-auth/linux-x64-gnu: the addon
 #                                         for this machine's platform
 #
-# The addon is built by `napi build` with cargo's `dist` profile (no debug
-# info, stripped, thin LTO) into node/npm/<platform>/, then both packages are
+# The addon is built with cargo's `dist` profile (no debug info, stripped,
+# thin LTO) and copied into node/npm/<platform>/, then both packages are
 # packed with `npm pack`. Installs node/'s npm packages (npm ci) when needed.
 # Env: CARGO_TARGET_DIR (cargo's build directory), M2M_AUTH_DIST,
 # M2M_AUTH_NODE_TARGET (a Rust target triple of package.json napi.targets to
@@ -25,17 +25,25 @@ node_deps
 cd "$ROOT/node"
 node scripts/npm-dirs.mjs --check
 
-# napi-rs names the file m2m-auth.<platform>.node (--platform) and puts it in
-# a fresh directory: the platform is read off the name. No JS binding file
-# (lib/native.js loads the addon) and no generated .d.ts (index.d.ts is made
-# from the surface by scripts/types.mjs).
+# The addon for this machine is the cdylib of bindings/node built by cargo
+# with the `dist` profile in cargo's own target directory, so it shares its
+# dependencies' build with the C library's and the CLI's (`napi build` would
+# pass --target and build everything again in a directory of its own); it is
+# named as napi-rs's `--platform` names it, m2m-auth.<platform>.node. For
+# another target (the CI matrix), `napi build --target` does it. No JS
+# binding file (lib/native.js loads the addon) and no generated .d.ts
+# (index.d.ts is made from the surface by scripts/types.mjs).
 out="$(mktemp -d)"
 on_exit "rm -rf '$out'"
-target_args=()
-[ -n "${M2M_AUTH_NODE_TARGET:-}" ] && target_args=(--target "$M2M_AUTH_NODE_TARGET")
-npx --no-install napi build --profile dist --platform --no-js --dts "$out/addon.d.ts" \
-  "${target_args[@]}" --target-dir "$TARGET_DIR" \
-  --manifest-path ../bindings/node/Cargo.toml --package-json-path package.json --output-dir "$out"
+if [ -n "${M2M_AUTH_NODE_TARGET:-}" ]; then
+  npx --no-install napi build --profile dist --platform --no-js --dts "$out/addon.d.ts" \
+    --target "$M2M_AUTH_NODE_TARGET" --target-dir "$TARGET_DIR" \
+    --manifest-path ../bindings/node/Cargo.toml --package-json-path package.json --output-dir "$out"
+else
+  "$CARGO" build -q --profile dist -p m2m-auth-node
+  host="$(node -p 'require("./lib/platform").hostKey()')"
+  cp "$TARGET_DIR/dist/libm2m_auth_node.so" "$out/m2m-auth.$host.node"
+fi
 addon="$(find "$out" -maxdepth 1 -name 'm2m-auth.*.node' | head -n1)"
 [ -n "$addon" ] || { echo "$SCRIPT_NAME: napi build made no m2m-auth.<platform>.node" >&2; exit 1; }
 key="$(basename "$addon" .node)"
