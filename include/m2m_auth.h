@@ -640,6 +640,33 @@ const char *m2m_client_client_id(const struct m2m_client *client);
 const char *m2m_client_auth_method(const struct m2m_client *client);
 
 /**
+ * DPoP on or off (default off): tokens are bound to a key the client
+ * holds, and every token request and `m2m_client_call_api` carries a proof.
+ * Without a key option, a P-256 key is generated for the client.
+ */
+m2m_result m2m_client_options_set_dpop(struct m2m_client_options *options, bool value);
+
+/**
+ * The DPoP key: PEM (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK.
+ * Copied into memory that is zeroed when the options and the client are
+ * freed; never in an error or log record.
+ */
+m2m_result m2m_client_options_set_dpop_key(struct m2m_client_options *options, const char *value);
+
+/**
+ * A file holding the DPoP key, read by `m2m_client_new`.
+ */
+m2m_result m2m_client_options_set_dpop_key_file(struct m2m_client_options *options,
+                                                const char *value);
+
+/**
+ * With DPoP on, accept a server answering `token_type` `Bearer` (default
+ * off: such an answer is an `invalid_response` error).
+ */
+m2m_result m2m_client_options_set_dpop_accept_bearer(struct m2m_client_options *options,
+                                                     bool value);
+
+/**
  * The error's code (field `code`); `M2M_OK` when `err` is NULL (no error).
  * Its name is `m2m_result_name(m2m_error_code(err))`.
  */

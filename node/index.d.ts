@@ -407,6 +407,14 @@ export interface TokenClientOptions {
   clientKey?: string
   /** Mutual TLS: a file holding the client certificate's private key; with client_certificate_file, both re-read when they change. */
   clientKeyFile?: string
+  /** DPoP (RFC 9449): bind tokens to a key this client holds; every token request and call_api carries a proof. Without dpop_key or dpop_key_file, a P-256 key is generated per client. Default: false. */
+  dpop?: boolean
+  /** DPoP: the key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (JSON): ES256 (P-256), ES384, EdDSA, RS256 (PS256 by the JWK's alg); never printed. */
+  dpopKey?: string
+  /** DPoP: a file holding the key, read when the client is built. */
+  dpopKeyFile?: string
+  /** DPoP: accept a server that answers token_type Bearer (else an invalid_response error). Default: false. */
+  dpopAcceptBearer?: boolean
   /** Default audience: the API the token is for. */
   audience?: string
   /** Default scopes. */

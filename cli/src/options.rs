@@ -44,7 +44,7 @@ const KEY_OPTIONS: [&str; 6] = [
 
 /// The secrets read whole from standard input (PEM spans several lines);
 /// every other secret is its first line.
-const MULTI_LINE: [&str; 2] = ["private_key", "client_key"];
+const MULTI_LINE: [&str; 3] = ["private_key", "client_key", "dpop_key"];
 
 /// The heading of the generated flags in `--help`.
 const HEADING: &str = "Client options (each overrides its M2M_AUTH_* variable)";

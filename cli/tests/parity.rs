@@ -169,6 +169,10 @@ fn sample(o: &Opt, s: &DevServer, ca: &str) -> (Vec<String>, bool) {
             ],
             true,
         ),
+        // The DPoP options other than `dpop` need it on; the key is core's
+        // P-256 test key (on standard input for dpop_key).
+        ("dpop_accept_bearer" | "dpop_key", _) => (vec![flag, "--dpop".into()], true),
+        ("dpop_key_file", _) => (vec![flag, dpop_key_path(), "--dpop".into()], true),
         ("cache", _) => known("memory"),
         ("proxy", _) => known("http://127.0.0.1:9"),
         ("audience", _) => known("https://api.example.com"),
@@ -187,6 +191,14 @@ fn sample(o: &Opt, s: &DevServer, ca: &str) -> (Vec<String>, bool) {
         (_, "text" | "instant") => (with(&["sample"]), false),
         (name, ty) => panic!("{name}: no sample for the type {ty}"),
     }
+}
+
+/// core's P-256 test key, a DPoP key.
+fn dpop_key_path() -> String {
+    format!(
+        "{}/../core/tests/verify_keys/p256.pem",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// A file of core's mutual-TLS fixtures.
@@ -226,6 +238,9 @@ async fn every_flag_takes_a_sample_value_of_its_type() {
         } else if o.name == "client_key" {
             c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
             std::fs::read_to_string(mtls_fixture("client.key")).unwrap()
+        } else if o.name == "dpop_key" {
+            c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+            std::fs::read_to_string(dpop_key_path()).unwrap()
         } else if o.ty == "secret" {
             format!("{SECRET}\n")
         } else {

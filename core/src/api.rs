@@ -1,9 +1,10 @@
 //! Calling an API with the token (docs/design.md §4: one forced renewal on 401).
 
 use crate::config::check_url;
+use crate::dpop::is_nonce_challenge;
 use crate::error::Result;
 use crate::request::TokenRequest;
-use crate::TokenClient;
+use crate::{Token, TokenClient};
 
 /// Largest API response body [`TokenClient::call_api`] reads.
 pub const MAX_API_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -26,12 +27,25 @@ impl ApiResponse {
     }
 }
 
+impl ApiResponse {
+    /// The first value of header `name` (lower case).
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl TokenClient {
-    /// Calls an API with `Authorization: <token type> <token>`. If the API
-    /// answers 401, the token is invalidated, a new one fetched, and the call
-    /// made once more; whatever the API answers then is returned. The URL
-    /// follows the same https rule as the token endpoint; redirects are not
-    /// followed (the token would go with them).
+    /// Calls an API with `Authorization: <token type> <token>` (and, for a
+    /// DPoP token, a `DPoP` proof of this request). If the API answers 401,
+    /// the token is invalidated, a new one fetched, and the call made once
+    /// more; whatever the API answers then is returned. A DPoP API's 401
+    /// `use_dpop_nonce` challenge first gets one more call with the nonce
+    /// it sent (RFC 9449 §9), with the same token. The URL follows the same
+    /// https rule as the token endpoint; redirects are not followed (the
+    /// token would go with them).
     pub async fn call_api(
         &self,
         request: &TokenRequest,
@@ -43,22 +57,84 @@ impl TokenClient {
         let url = check_url(url, "API URL")?;
         let transport = &self.transport()?;
         let token = self.get_token(request).await?;
-        let send = |auth: String| {
+        let send = |token: Token| {
             let body = body.clone();
             let url = &url;
             async move {
-                transport
-                    .send_api(method, url, &auth, headers, body, MAX_API_RESPONSE_BYTES)
-                    .await
+                let mut all = headers.to_vec();
+                let dpop = self
+                    .inner
+                    .dpop
+                    .as_ref()
+                    .filter(|_| token.token_type() == "DPoP");
+                if let Some(d) = dpop {
+                    all.retain(|(k, _)| !k.eq_ignore_ascii_case("dpop"));
+                    all.push((
+                        "DPoP".into(),
+                        d.proof(method, url, Some(token.access_token()))?,
+                    ));
+                }
+                let auth = token.authorization_header();
+                let r = transport
+                    .send_api(method, url, auth, &all, body, MAX_API_RESPONSE_BYTES)
+                    .await?;
+                if let Some(d) = dpop {
+                    d.remember_nonce(url, r.header("dpop-nonce"));
+                }
+                Ok::<_, crate::Error>(r)
             }
         };
-        let first = send(token.authorization_header().to_string()).await?;
+        let mut first = send(token.clone()).await?;
+        if first.status == 401 && self.inner.dpop.is_some() && token.token_type() == "DPoP" {
+            let challenge = first.header("www-authenticate").unwrap_or_default();
+            if is_nonce_challenge(challenge) && first.header("dpop-nonce").is_some() {
+                tracing::debug!(target: "m2m_auth", "API asked for a DPoP nonce; calling once more with it");
+                first = send(token.clone()).await?;
+            }
+        }
         if first.status != 401 {
             return Ok(first);
         }
         tracing::debug!(target: "m2m_auth", token = %token.fingerprint(), "API answered 401; renewing the token once");
         self.invalidate_rejected(request, token.access_token())?;
         let renewed = self.get_token(request).await?;
-        send(renewed.authorization_header().to_string()).await
+        send(renewed).await
+    }
+
+    /// A DPoP proof (RFC 9449 §4) for an HTTP request `method url`, signed
+    /// with this client's DPoP key: with `ath` when `token` is given, and
+    /// the nonce `url`'s server sent last, if any. For sending a DPoP token
+    /// with another HTTP client: `Authorization: DPoP <token>` plus
+    /// `DPoP: <proof>`. A `config` error when `dpop` is off or `url` is not
+    /// a URL.
+    pub fn dpop_proof(&self, method: &str, url: &str, token: Option<&Token>) -> Result<String> {
+        let dpop = self
+            .inner
+            .dpop
+            .as_ref()
+            .ok_or_else(|| crate::Error::config("dpop_proof needs dpop on (set dpop)"))?;
+        let url = url::Url::parse(url)
+            .map_err(|_| crate::Error::config("dpop_proof: url is not an absolute URL"))?;
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(crate::Error::config(
+                "dpop_proof: method must be an HTTP method",
+            ));
+        }
+        dpop.proof(method, &url, token.map(Token::access_token))
+    }
+
+    /// Remembers a `DPoP-Nonce` an API sent for `url` (from a response the
+    /// caller's own HTTP client received), so that the next proof for that
+    /// server carries it. Does nothing with `dpop` off.
+    pub fn dpop_nonce_received(&self, url: &str, nonce: &str) {
+        if let (Some(d), Ok(url)) = (&self.inner.dpop, url::Url::parse(url)) {
+            d.remember_nonce(&url, Some(nonce));
+        }
+    }
+
+    /// The RFC 7638 thumbprint of this client's DPoP key (the `cnf.jkt` of
+    /// its tokens), `None` with `dpop` off.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.inner.dpop.as_ref().map(|d| d.thumbprint())
     }
 }

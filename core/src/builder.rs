@@ -10,6 +10,7 @@ use crate::cache::MemoryCache;
 use crate::config::{
     check_url, domain_base, user_agent, AuthMethod, Endpoint, ProxySetting, Settings,
 };
+use crate::dpop::DpopOptions;
 use crate::error::{Error, Result};
 use crate::mtls::TlsOptions;
 use crate::request::TokenRequest;
@@ -30,6 +31,8 @@ pub struct TokenClientBuilder {
     pub(crate) assertion: AssertionOptions,
     /// Mutual-TLS options: the client certificate and key (`mtls/options.rs`).
     pub(crate) tls: TlsOptions,
+    /// DPoP options (`dpop/options.rs`).
+    pub(crate) dpop: DpopOptions,
     pub(crate) defaults: TokenRequest,
     pub(crate) settings: Settings,
     pub(crate) cache: Option<String>,
@@ -53,6 +56,7 @@ impl fmt::Debug for TokenClientBuilder {
             .field("auth_method", &self.auth_method)
             .field("assertion", &self.assertion)
             .field("tls", &self.tls)
+            .field("dpop", &self.dpop)
             .field("defaults", &self.defaults)
             .field(
                 "pending_error",

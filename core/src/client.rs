@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     pub(crate) store: Option<Arc<dyn SharedStore>>,
     /// Client certificate and key files, re-read when they change.
     pub(crate) identity_files: Option<crate::mtls::IdentityFiles>,
+    /// DPoP (RFC 9449): the key and the servers' nonces, with `dpop` on.
+    pub(crate) dpop: Option<crate::dpop::Dpop>,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -116,6 +118,7 @@ impl TokenClient {
         let identity = ClientIdentity::load(&tls_options)?;
         let identity_files = crate::mtls::watch(&tls_options, identity.as_ref())?;
         let auth = client_auth(&b, &client_id, identity.as_ref())?;
+        let dpop = b.dpop.build()?;
         let method = auth.method();
         let defaults = Resolved::from_request(&b.defaults)?;
         Transport::check(&b.settings)?;
@@ -147,6 +150,15 @@ impl TokenClient {
                 &id.leaf_sha256,
             ]);
         }
+        if let Some(d) = &dpop {
+            // Tokens are bound to the DPoP key: another key, another cache
+            // key, here and in a shared store (whose names derive from it).
+            credentials = sha256_parts([
+                b"m2m-auth/credentials/dpop/v1".as_slice(),
+                &credentials,
+                d.thumbprint().as_bytes(),
+            ]);
+        }
         let key_base = Arc::new(KeyBase {
             endpoint: endpoint.key(),
             client_id: client_id.clone(),
@@ -173,6 +185,7 @@ impl TokenClient {
                 redactor,
                 store,
                 identity_files,
+                dpop,
             }),
         })
     }

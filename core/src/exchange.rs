@@ -11,11 +11,11 @@ use crate::client::{Failure, Fetched, Inner};
 use crate::clock;
 use crate::config::{Endpoint, Settings};
 use crate::discovery;
-use crate::error::{Error, Result, TransportKind};
+use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::http::Transport;
 use crate::redact::Redactor;
 use crate::request::Resolved;
-use crate::response::{parse_retry_after, parse_token_response_scrubbed};
+use crate::response::{parse_retry_after, parse_token_response_scrubbed, Accept};
 use crate::retry::{classify, Verdict};
 use crate::secret::SecretBytes;
 
@@ -114,7 +114,6 @@ impl Inner {
         deadline: tokio::time::Instant,
     ) -> Result<Fetched, Failure> {
         let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
-        let within = |fut| within_deadline(deadline, self.settings.timeout, fut);
         self.refresh_identity().map_err(scrub)?;
         let transport = self.transport().map_err(scrub)?;
         let transport = &transport;
@@ -142,9 +141,22 @@ impl Inner {
             scope = request.scope_string().unwrap_or_default(),
             "requesting token"
         );
+        let accept = match &self.dpop {
+            None => Accept::Bearer,
+            Some(d) => Accept::Dpop {
+                bearer_too: d.accept_bearer,
+            },
+        };
+        // RFC 9449 §8: one more request with the nonce the server asked for,
+        // not counted as an attempt (it is no failure of the server's).
+        let mut nonce_retry_done = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let proof = match &self.dpop {
+                Some(d) => Some(d.proof("POST", &url, None).map_err(scrub)?),
+                None => None,
+            };
             let (body, authorization, assertion) = match &fixed {
                 // A reference to the same wiped buffer, not a copy.
                 Some((body, authorization, _)) => (body.clone(), *authorization, None),
@@ -158,9 +170,14 @@ impl Inner {
             };
             let sent_at = clock::precise();
             let sent_wall = SystemTime::now();
-            let post = transport.post_form(&url, authorization, body);
-            let (error, retry_after) = match within(post).await {
+            let post = transport.post_form(&url, authorization, proof.as_deref(), body);
+            let (error, retry_after) = match within_deadline(deadline, self.settings.timeout, post)
+                .await
+            {
                 Ok(raw) => {
+                    if let Some(d) = &self.dpop {
+                        d.remember_nonce(&url, raw.dpop_nonce.as_deref());
+                    }
                     let scrub_body = |t| {
                         let t = self.redactor.scrub_body(t, raw.complete);
                         match &assertion {
@@ -175,6 +192,7 @@ impl Inner {
                         raw.complete,
                         rules,
                         &scrub_body,
+                        accept,
                     ) {
                         Ok(response) => {
                             return Ok(Fetched {
@@ -182,6 +200,15 @@ impl Inner {
                                 sent_at,
                                 sent_wall,
                             })
+                        }
+                        Err(e)
+                            if !nonce_retry_done
+                                && asks_for_nonce(&e, &raw, self.dpop.is_some()) =>
+                        {
+                            nonce_retry_done = true;
+                            attempt -= 1;
+                            debug!(target: "m2m_auth", "token endpoint asked for a DPoP nonce; sending it");
+                            continue;
                         }
                         Err(e) => {
                             let ra = raw.retry_after.as_deref().and_then(|v| {
@@ -213,6 +240,13 @@ impl Inner {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// Whether a token endpoint's error is `use_dpop_nonce` with a
+/// `DPoP-Nonce` to use (RFC 9449 §8).
+fn asks_for_nonce(e: &Error, raw: &crate::http::RawResponse, dpop: bool) -> bool {
+    dpop && raw.dpop_nonce.is_some()
+        && matches!(e.detail(), ErrorDetail::OAuth { error, .. } if error == "use_dpop_nonce")
 }
 
 /// `fut`, or a timeout error once `deadline` passes.

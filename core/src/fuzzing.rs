@@ -45,8 +45,15 @@ pub fn token_response(
     let redactor = REDACTOR.get_or_init(|| Redactor::for_secret(CLIENT_ID, &Secret::new(SECRET)));
     let rules = ResponseRules::default();
     let scrub_body = |t| redactor.scrub_body(t, complete);
-    let parsed = parse_token_response_scrubbed(status, body, complete, &rules, &scrub_body)
-        .map_err(|e| e.map_text(|t| redactor.scrub(t)));
+    let parsed = parse_token_response_scrubbed(
+        status,
+        body,
+        complete,
+        &rules,
+        &scrub_body,
+        crate::response::Accept::Bearer,
+    )
+    .map_err(|e| e.map_text(|t| redactor.scrub(t)));
     let policy = RetryPolicy::default();
     let (wait, verdict) = match &parsed {
         Ok(_) => (None, String::new()),

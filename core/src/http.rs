@@ -19,6 +19,8 @@ pub(crate) struct RawResponse {
     pub retry_after: Option<String>,
     /// The `Cache-Control` header (JWKS caching).
     pub cache_control: Option<String>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     pub body: Vec<u8>,
     /// False when the body went past the cap and was cut.
     pub complete: bool,
@@ -54,11 +56,12 @@ impl Transport {
 
     /// POSTs a form. `authorization` is a header value marked sensitive;
     /// it and `body` are handed over as they are (reference-counted `Bytes`
-    /// that wipe themselves), not copied.
+    /// that wipe themselves), not copied. `dpop` is a DPoP proof header.
     pub(crate) async fn post_form(
         &self,
         url: &url::Url,
         authorization: Option<&HeaderValue>,
+        dpop: Option<&str>,
         body: bytes::Bytes,
     ) -> Result<RawResponse> {
         let mut req = self
@@ -72,6 +75,11 @@ impl Transport {
             .body(body);
         if let Some(auth) = authorization {
             req = req.header(AUTHORIZATION, auth.clone());
+        }
+        if let Some(proof) = dpop {
+            let value = HeaderValue::from_str(proof)
+                .map_err(|_| Error::config("a DPoP proof is not valid in a header"))?;
+            req = req.header("dpop", value);
         }
         self.read(req).await
     }
@@ -149,6 +157,11 @@ impl Transport {
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let dpop_nonce = resp
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let declared = resp.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(declared.min(self.max_body).min(64 * 1024));
         let mut complete = true;
@@ -165,6 +178,7 @@ impl Transport {
             status,
             retry_after,
             cache_control,
+            dpop_nonce,
             body,
             complete,
         })

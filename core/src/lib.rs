@@ -33,6 +33,7 @@ mod client;
 mod clock;
 mod config;
 mod discovery;
+mod dpop;
 mod error;
 mod error_field;
 mod exchange;

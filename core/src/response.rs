@@ -56,7 +56,16 @@ pub fn parse_token_response(
     body_complete: bool,
     rules: &ResponseRules,
 ) -> Result<TokenResponse, Error> {
-    parse_token_response_scrubbed(status, body, body_complete, rules, &|t| t)
+    parse_token_response_scrubbed(status, body, body_complete, rules, &|t| t, Accept::Bearer)
+}
+
+/// The `token_type`s a client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// `Bearer` only (DPoP off): `DPoP` is an `invalid_response`.
+    Bearer,
+    /// `DPoP` (DPoP on), and `Bearer` too with `dpop_accept_bearer`.
+    Dpop { bearer_too: bool },
 }
 
 /// [`parse_token_response`], with `scrub` applied to the whole error body
@@ -69,6 +78,7 @@ pub(crate) fn parse_token_response_scrubbed(
     body_complete: bool,
     rules: &ResponseRules,
     scrub: &dyn Fn(String) -> String,
+    accept: Accept,
 ) -> Result<TokenResponse, Error> {
     let json: Option<Value> = if body_complete {
         serde_json::from_slice(body).ok()
@@ -129,11 +139,29 @@ pub(crate) fn parse_token_response_scrubbed(
         Some(_) => return Err(Error::invalid_response("access_token is not a string")),
         None => return Err(Error::invalid_response("access_token is missing")),
     };
-    let token_type = match obj.remove("token_type") {
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
-        Some(Value::String(_)) => return Err(Error::invalid_response("token_type is not Bearer")),
-        Some(_) => return Err(Error::invalid_response("token_type is not a string")),
-        None => return Err(Error::invalid_response("token_type is missing")),
+    let token_type = match (obj.remove("token_type"), accept) {
+        (Some(Value::String(t)), Accept::Bearer | Accept::Dpop { bearer_too: true })
+            if t.eq_ignore_ascii_case("bearer") =>
+        {
+            "Bearer".to_string()
+        }
+        (Some(Value::String(t)), Accept::Dpop { .. }) if t.eq_ignore_ascii_case("dpop") => {
+            "DPoP".to_string()
+        }
+        (Some(Value::String(t)), Accept::Dpop { .. }) if t.eq_ignore_ascii_case("bearer") => {
+            return Err(Error::invalid_response(
+                "token_type is Bearer, not DPoP: the server did not bind the token to the DPoP \
+                 key (set dpop_accept_bearer to accept such a server)",
+            ))
+        }
+        (Some(Value::String(_)), Accept::Dpop { .. }) => {
+            return Err(Error::invalid_response("token_type is not DPoP"))
+        }
+        (Some(Value::String(_)), Accept::Bearer) => {
+            return Err(Error::invalid_response("token_type is not Bearer"))
+        }
+        (Some(_), _) => return Err(Error::invalid_response("token_type is not a string")),
+        (None, _) => return Err(Error::invalid_response("token_type is missing")),
     };
     let expires_in = parse_expires_in(obj.remove("expires_in").as_ref(), rules)
         .map_err(Error::invalid_response)?;

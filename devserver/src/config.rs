@@ -263,6 +263,10 @@ pub struct ServerConfig {
     /// `tls_client_auth` client certificates; implies `tls`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_ca: Option<String>,
+    /// `--dpop-nonce`: the token endpoint and `/api` demand a DPoP nonce
+    /// from the start (RFC 9449 §8, §9).
+    #[serde(default)]
+    pub dpop_nonce: bool,
 }
 
 impl Default for ServerConfig {
@@ -274,6 +278,7 @@ impl Default for ServerConfig {
             port: 0,
             tls: false,
             client_ca: None,
+            dpop_nonce: false,
         }
     }
 }
@@ -288,6 +293,7 @@ impl ServerConfig {
             port: 0,
             tls: false,
             client_ca: None,
+            dpop_nonce: false,
         }
     }
 

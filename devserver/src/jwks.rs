@@ -166,7 +166,7 @@ pub(crate) fn parse_jwks(jwks: &Value) -> Result<Vec<Jwk>, String> {
     Ok(out)
 }
 
-fn parse_jwk(v: &Value) -> Result<Jwk, String> {
+pub(crate) fn parse_jwk(v: &Value) -> Result<Jwk, String> {
     let o = v.as_object().ok_or("not a JSON object")?;
     if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| o.contains_key(**m)) {
         return Err(format!(

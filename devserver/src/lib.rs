@@ -64,6 +64,15 @@ pub struct Stats {
     pub discovery_requests: u64,
     /// Requests to `/.well-known/jwks.json`.
     pub jwks_requests: u64,
+    /// Token requests that carried a `DPoP` header (valid or not).
+    #[serde(default)]
+    pub dpop_token_requests: u64,
+    /// Token requests whose accepted DPoP proof carried a `nonce`.
+    #[serde(default)]
+    pub dpop_nonce_token_requests: u64,
+    /// `/api` requests that carried a `DPoP` header (valid or not).
+    #[serde(default)]
+    pub dpop_api_requests: u64,
 }
 
 /// One token request as the server saw it (`GET /_control/requests`).
@@ -304,6 +313,26 @@ impl DevServer {
     /// clients stay (like `POST /_control/reset`).
     pub fn reset(&self) {
         self.shared.reset();
+    }
+
+    /// Sets whether the token endpoint and `/api` demand a DPoP nonce
+    /// (like `POST /_control/dpop`).
+    pub fn set_dpop_nonce(&self, token: bool, api: bool) {
+        let mut n = self.shared.dpop_nonces.lock();
+        n.token = token;
+        n.api = api;
+    }
+
+    /// Replaces the current DPoP nonce with a fresh one and returns it.
+    pub fn rotate_dpop_nonce(&self) -> String {
+        let mut n = self.shared.dpop_nonces.lock();
+        n.rotate();
+        n.current.clone()
+    }
+
+    /// The current DPoP nonce (demanded only in nonce mode).
+    pub fn dpop_nonce(&self) -> String {
+        self.shared.dpop_nonces.lock().current.clone()
     }
 
     /// Stops accepting connections and closes open ones. Idempotent; also

@@ -8,13 +8,14 @@ use m2m_auth_devserver::{DevServer, ServerConfig};
 
 const USAGE: &str = "\
 usage: m2m-auth-devserver [--clients FILE] [--port N] [--cheap-tokens] [--tls] [--client-ca FILE]
-                          [--exit-on-stdin-eof]
+                          [--dpop-nonce] [--exit-on-stdin-eof]
 
   --clients FILE       clients JSON ({\"clients\":[...]}); default: demo-client/demo-secret
   --port N             port on 127.0.0.1 (default: chosen by the OS)
   --cheap-tokens       reuse each signed token until half its lifetime has passed
   --tls                also listen for https (mutual TLS) on an OS-chosen port
   --client-ca FILE     CA certificates (PEM) issuing tls_client_auth certificates; implies --tls
+  --dpop-nonce         the token endpoint and /api demand a DPoP nonce (RFC 9449 §8, §9)
   --exit-on-stdin-eof  exit when standard input closes
   --help               show this help
 
@@ -33,6 +34,7 @@ fn main() {
     let mut port: Option<u16> = None;
     let mut cheap = false;
     let mut tls = false;
+    let mut dpop_nonce = false;
     let mut client_ca: Option<String> = None;
     let mut exit_on_eof = false;
     let mut args = std::env::args().skip(1);
@@ -58,6 +60,7 @@ fn main() {
             }
             "--cheap-tokens" => cheap = true,
             "--tls" => tls = true,
+            "--dpop-nonce" => dpop_nonce = true,
             "--client-ca" => client_ca = Some(value("--client-ca")),
             "--exit-on-stdin-eof" => exit_on_eof = true,
             "-h" | "--help" => {
@@ -84,6 +87,9 @@ fn main() {
     }
     if tls {
         config.tls = true;
+    }
+    if dpop_nonce {
+        config.dpop_nonce = true;
     }
     if let Some(path) = client_ca {
         let pem =

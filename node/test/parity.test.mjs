@@ -40,6 +40,8 @@ const KEY_MODIFIERS = ['key_id', 'signing_alg', 'assertion_audience'];
 /** Mutual TLS: core's fixture certificate and its key (each needs the other). */
 const CERT_FILE = join(REPO, 'core', 'tests', 'mtls_keys', 'client.pem');
 const CLIENT_KEY_FILE = join(REPO, 'core', 'tests', 'mtls_keys', 'client.key');
+/** DPoP: core's P-256 test key (the DPoP options other than `dpop` need it on). */
+const DPOP_KEY_FILE = join(REPO, 'core', 'tests', 'verify_keys', 'p256.pem');
 
 /** A JS value of each surface type. */
 const SAMPLE_BY_TYPE = {
@@ -55,6 +57,7 @@ const SAMPLE_BY_NAME = {
   client_assertion: JWS, client_assertion_file: ASSERTION_FILE,
   client_certificate: readFileSync(CERT_FILE, 'utf8'), client_certificate_file: CERT_FILE,
   client_key: readFileSync(CLIENT_KEY_FILE, 'utf8'), client_key_file: CLIENT_KEY_FILE,
+  dpop_key: readFileSync(DPOP_KEY_FILE, 'utf8'), dpop_key_file: DPOP_KEY_FILE,
 };
 const sample = (item) => (item.name in SAMPLE_BY_NAME ? SAMPLE_BY_NAME[item.name] : SAMPLE_BY_TYPE[item.type]);
 /** The same as environment text (durations in seconds there). */
@@ -73,6 +76,7 @@ function withOption(item, value) {
   if (KEY_MODIFIERS.includes(item.name)) o.privateKeyFile = KEY_FILE;
   if (item.name.startsWith('client_certificate')) o.clientKeyFile = CLIENT_KEY_FILE;
   if (item.name.startsWith('client_key')) o.clientCertificateFile = CERT_FILE;
+  if (item.name.startsWith('dpop_')) o.dpop = true;
   o[item.js] = value;
   return o;
 }
@@ -148,6 +152,7 @@ function envProof(item) {
     private_key_file: '/nonexistent/key.pem', signing_alg: 'none', client_assertion: 'not a jwt',
     client_assertion_file: '/nonexistent/token', client_certificate: 'not a certificate',
     client_certificate_file: '/nonexistent/cert.pem', client_key: 'not a key', client_key_file: '/nonexistent/key.pem',
+    dpop_key: 'not a key', dpop_key_file: '/nonexistent/key.pem',
   }[item.name];
   assert.ok(bad !== undefined, `no fromEnv proof for ${item.name}: add one`);
   return { bad };
@@ -183,6 +188,7 @@ test('TokenClient.fromEnv reads every option from its M2M_AUTH_<NAME> variable',
       if (needed.privateKeyFile) process.env.M2M_AUTH_PRIVATE_KEY_FILE = needed.privateKeyFile;
       if (needed.clientKeyFile) process.env.M2M_AUTH_CLIENT_KEY_FILE = needed.clientKeyFile;
       if (needed.clientCertificateFile) process.env.M2M_AUTH_CLIENT_CERTIFICATE_FILE = needed.clientCertificateFile;
+      if (needed.dpop) process.env.M2M_AUTH_DPOP = 'true';
       const proof = envProof(item);
       process.env[item.env] = proof.bad ?? envText(item);
       if (proof.bad !== undefined) {

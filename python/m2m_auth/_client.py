@@ -32,7 +32,10 @@ class TokenClient(_native.TokenClient):
     ``assertion_audience``) and with mutual TLS (``client_certificate`` or
     ``client_certificate_file`` with ``client_key`` or ``client_key_file``:
     ``tls_client_auth``, ``self_signed_tls_client_auth``; a certificate with
-    a secret gets certificate-bound tokens). ``audience``, ``scope`` (str or list),
+    a secret gets certificate-bound tokens). ``dpop=True`` binds tokens to a
+    DPoP key (RFC 9449: ``dpop_key`` or ``dpop_key_file``, PEM or private
+    JWK, else one P-256 key generated per client; ``dpop_accept_bearer``
+    accepts a server answering ``Bearer``). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a

@@ -63,6 +63,10 @@ class _ClientOptions(TypedDict, total=False):
     client_certificate_file: _Text | None
     client_key: _Secret | None
     client_key_file: _Text | None
+    dpop: _Flag | None
+    dpop_key: _Secret | None
+    dpop_key_file: _Text | None
+    dpop_accept_bearer: _Flag | None
     audience: _Text | None
     scope: _List | None
     organization: _Text | None

@@ -54,6 +54,8 @@ KEY_MODIFIERS = ("key_id", "signing_alg", "assertion_audience")
 MTLS = REPO / "core" / "tests" / "mtls_keys"
 CERT_FILE = MTLS / "client.pem"
 CLIENT_KEY_FILE = MTLS / "client.key"
+# DPoP: core's P-256 test key (the DPoP options other than `dpop` need it on).
+DPOP_KEY_FILE = REPO / "core" / "tests" / "verify_keys" / "p256.pem"
 
 
 def assertion_file() -> str:
@@ -100,6 +102,8 @@ def samples(server: DevServer) -> dict[str, tuple[Any, str]]:
         "client_certificate_file": (str(CERT_FILE), str(CERT_FILE)),
         "client_key": (CLIENT_KEY_FILE.read_text(), CLIENT_KEY_FILE.read_text()),
         "client_key_file": (str(CLIENT_KEY_FILE), str(CLIENT_KEY_FILE)),
+        "dpop_key": (DPOP_KEY_FILE.read_text(), DPOP_KEY_FILE.read_text()),
+        "dpop_key_file": (str(DPOP_KEY_FILE), str(DPOP_KEY_FILE)),
     }
     out = {}
     for item in SURFACE["client_options"]:
@@ -123,6 +127,8 @@ def base_options(server: DevServer, without: str) -> dict[str, Any]:
         opts["client_key_file"] = str(CLIENT_KEY_FILE)
     if without in ("client_key", "client_key_file"):
         opts["client_certificate_file"] = str(CERT_FILE)
+    if without.startswith("dpop_"):
+        opts["dpop"] = True
     return opts
 
 

@@ -38,6 +38,7 @@ mod assertion_setters;
 mod challenge;
 mod claims;
 mod client;
+mod dpop_setters;
 mod error;
 mod ffi;
 mod logs;

@@ -112,7 +112,7 @@ pub(crate) fn sign(
     Ok(Secret::new(std::mem::take(&mut *jws)))
 }
 
-fn signature_of(
+pub(crate) fn signature_of(
     key: SigningKey<'_>,
     alg: SignAlg,
     input: &[u8],

@@ -127,9 +127,16 @@ fn embed(mode: u8, field: u8, sp: &str, pre: &str, post: &str, id: &str) -> Vec<
 fn client_error(status: u16, body: &[u8], complete: bool, id: &str, secret: &str) -> Option<Error> {
     let redactor = Redactor::for_secret(id, &Secret::new(secret));
     let scrub = |t| redactor.scrub_body(t, complete);
-    parse_token_response_scrubbed(status, body, complete, &ResponseRules::default(), &scrub)
-        .err()
-        .map(|e| e.map_text(|t| redactor.scrub(t)))
+    parse_token_response_scrubbed(
+        status,
+        body,
+        complete,
+        &ResponseRules::default(),
+        &scrub,
+        crate::response::Accept::Bearer,
+    )
+    .err()
+    .map(|e| e.map_text(|t| redactor.scrub(t)))
 }
 
 fn leaks(err: &Error, spellings: &[String]) -> Option<String> {

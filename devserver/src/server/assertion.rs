@@ -132,7 +132,7 @@ pub(super) fn verify_assertion(
     Ok(client)
 }
 
-fn json_object(b64: &str) -> Option<Map<String, Value>> {
+pub(super) fn json_object(b64: &str) -> Option<Map<String, Value>> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(b64)
         .ok()?;
@@ -195,7 +195,7 @@ fn verify_hmac(secret: &[u8], alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
 
 /// Checks a public-key signature; the key type must be the one `alg` is
 /// defined for (no algorithm confusion).
-fn verify_signature(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
+pub(super) fn verify_signature(key: &PublicKey, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
     match (key, alg) {
         (PublicKey::Rsa { n, e }, _) => {
             let params = match alg {

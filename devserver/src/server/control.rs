@@ -25,6 +25,28 @@ struct FaultsBody {
     repeat_last: bool,
 }
 
+/// `POST /_control/dpop`: any field absent leaves that setting alone.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DpopBody {
+    /// Whether the token endpoint demands a DPoP nonce.
+    nonce_token: Option<bool>,
+    /// Whether `/api` demands a DPoP nonce.
+    nonce_api: Option<bool>,
+    /// Replace the current nonce with a fresh one.
+    #[serde(default)]
+    rotate: bool,
+}
+
+/// The DPoP nonce settings and the current nonce.
+fn dpop_state(shared: &Shared) -> Reply {
+    let n = shared.dpop_nonces.lock();
+    Reply::json(
+        StatusCode::OK,
+        json!({"nonce_token": n.token, "nonce_api": n.api, "nonce": n.current}),
+    )
+}
+
 pub(super) async fn control(shared: &Shared, req: Request<Incoming>) -> Reply {
     // Checked before the body is read: a refused client costs nothing.
     if let Some(refusal) = refuse(req.headers(), shared.port, &shared.control_token) {
@@ -90,6 +112,26 @@ pub(super) async fn control(shared: &Shared, req: Request<Incoming>) -> Reply {
             StatusCode::OK,
             serde_json::to_value(shared.requests()).expect("requests"),
         ),
+        ("/_control/dpop", &Method::GET) => dpop_state(shared),
+        ("/_control/dpop", &Method::POST) => {
+            let d: DpopBody = match serde_json::from_slice(&body) {
+                Ok(d) => d,
+                Err(e) => return plain_error(StatusCode::BAD_REQUEST, format!("dpop JSON: {e}")),
+            };
+            {
+                let mut n = shared.dpop_nonces.lock();
+                if let Some(t) = d.nonce_token {
+                    n.token = t;
+                }
+                if let Some(a) = d.nonce_api {
+                    n.api = a;
+                }
+                if d.rotate {
+                    n.rotate();
+                }
+            }
+            dpop_state(shared)
+        }
         ("/_control/reset", &Method::POST) => {
             shared.reset();
             ok()
@@ -100,6 +142,7 @@ pub(super) async fn control(shared: &Shared, req: Request<Incoming>) -> Reply {
         ("/_control/clients" | "/_control/reset", _) => {
             plain_error(StatusCode::METHOD_NOT_ALLOWED, "use POST")
         }
+        ("/_control/dpop", _) => plain_error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST"),
         ("/_control/stats" | "/_control/requests", _) => {
             plain_error(StatusCode::METHOD_NOT_ALLOWED, "use GET")
         }

@@ -19,6 +19,7 @@ mod api;
 mod assertion;
 mod client_auth;
 mod control;
+mod dpop;
 mod fault_steps;
 mod guard;
 mod mtls_auth;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
+use hyper::header::HeaderName;
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -18,6 +19,7 @@ use super::reply::{method_not_allowed, oauth_error, plain_error, Reply};
 use super::state::{Shared, MAX_RECORDED};
 use super::token::token_endpoint;
 use crate::body::RespBody;
+use crate::faults::Target;
 use crate::redact::{redact_form, redact_header, redact_target};
 use crate::tls::Peer;
 use crate::RecordedRequest;
@@ -59,14 +61,20 @@ pub(crate) async fn handle(
                 &peer,
                 body.as_ref().map(|b| &b[..]).unwrap_or(b""),
             );
+            if parts.headers.contains_key("dpop") {
+                shared.dpop_token_requests.fetch_add(1, Ordering::Relaxed);
+            }
             let step = shared.token_faults.lock().next();
-            apply_step(step, &reset_flag, || match &body {
-                Ok(b) => token_endpoint(&shared, &parts, &peer, b),
-                Err(()) => oauth_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "invalid_request",
-                    format!("request body larger than {MAX_TOKEN_BODY} bytes"),
-                ),
+            apply_step(step, &reset_flag, || {
+                let reply = match &body {
+                    Ok(b) => token_endpoint(&shared, &parts, &peer, b),
+                    Err(()) => oauth_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "invalid_request",
+                        format!("request body larger than {MAX_TOKEN_BODY} bytes"),
+                    ),
+                };
+                with_nonce(&shared, reply, Target::Token)
             })
             .await
         }
@@ -76,8 +84,14 @@ pub(crate) async fn handle(
             if let Err(BodyError::Io) = read_body(body, MAX_TOKEN_BODY).await {
                 return Err(ResetConnection);
             }
+            if parts.headers.contains_key("dpop") {
+                shared.dpop_api_requests.fetch_add(1, Ordering::Relaxed);
+            }
             let step = shared.api_faults.lock().next();
-            apply_step(step, &reset_flag, || api_endpoint(&shared, &parts, &peer)).await
+            apply_step(step, &reset_flag, || {
+                with_nonce(&shared, api_endpoint(&shared, &parts, &peer), Target::Api)
+            })
+            .await
         }
         "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server" => {
             shared.discovery_requests.fetch_add(1, Ordering::Relaxed);
@@ -97,6 +111,21 @@ pub(crate) async fn handle(
             Ok(control(&shared, req).await.into_response(None))
         }
         _ => Ok(plain_error(StatusCode::NOT_FOUND, "not_found").into_response(None)),
+    }
+}
+
+/// In DPoP nonce mode every answer of the endpoint carries the current
+/// nonce (RFC 9449 §8.2: the client keeps the latest).
+fn with_nonce(shared: &Shared, reply: Reply, target: Target) -> Reply {
+    let n = shared.dpop_nonces.lock();
+    let on = match target {
+        Target::Token => n.token,
+        Target::Api => n.api,
+    };
+    if on {
+        reply.header(HeaderName::from_static("dpop-nonce"), &n.current)
+    } else {
+        reply
     }
 }
 

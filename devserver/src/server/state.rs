@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use parking_lot::{Mutex, RwLock};
 use serde_json::json;
 
+use super::dpop::Nonces;
 use super::replay::ReplayMemory;
 use crate::config::{ClientConfig, ServerConfig, AUTH_METHODS};
 use crate::faults::{FaultScript, FaultStep, Target};
@@ -21,7 +22,8 @@ use crate::{RecordedRequest, Stats};
 /// At most this many token requests are kept for `/_control/requests`.
 pub(crate) const MAX_RECORDED: usize = 100_000;
 
-/// Client, audiences, scope, organization, lifetime, bound certificate.
+/// Client, audiences, scope, organization, lifetime, bound certificate,
+/// bound DPoP key thumbprint.
 pub(super) type CacheKey = (
     String,
     Vec<String>,
@@ -29,6 +31,7 @@ pub(super) type CacheKey = (
     Option<String>,
     u64,
     Option<[u8; 32]>,
+    Option<String>,
 );
 
 /// A registered client: its configuration and its `jwks`, parsed once.
@@ -51,6 +54,8 @@ impl Client {
 
 pub(crate) struct Shared {
     pub url: String,
+    /// The https listener's URL, with `tls` (DPoP `htu` of requests there).
+    pub(super) https_url: Option<String>,
     /// The bound port: the only one the control API accepts in `Host`.
     pub(crate) port: u16,
     /// The secret the control API requires (`Authorization: Bearer ...`).
@@ -62,6 +67,15 @@ pub(crate) struct Shared {
     pub(super) api_requests: AtomicU64,
     pub(super) discovery_requests: AtomicU64,
     pub(super) jwks_requests: AtomicU64,
+    /// Token requests with a `DPoP` header, and those whose proof had a nonce.
+    pub(super) dpop_token_requests: AtomicU64,
+    pub(super) dpop_nonce_token_requests: AtomicU64,
+    /// `/api` requests with a `DPoP` header.
+    pub(super) dpop_api_requests: AtomicU64,
+    /// The `jti`s of accepted DPoP proofs, for [`super::dpop::IAT_WINDOW`].
+    pub(super) dpop_replay: Mutex<ReplayMemory>,
+    /// Whether the token endpoint and `/api` demand a DPoP nonce, and which.
+    pub(crate) dpop_nonces: Mutex<Nonces>,
     pub(super) recorded: Mutex<VecDeque<RecordedRequest>>,
     pub(super) cheap_tokens: bool,
     pub(super) token_cache: Mutex<HashMap<CacheKey, (Arc<str>, u64)>>,
@@ -102,6 +116,8 @@ impl Shared {
             "token_endpoint_auth_methods_supported": AUTH_METHODS,
             "token_endpoint_auth_signing_alg_values_supported":
                 Alg::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+            "dpop_signing_alg_values_supported":
+                super::dpop::ALGS.iter().map(|a| a.name()).collect::<Vec<_>>(),
         });
         if let Some(https) = &https_url {
             // RFC 8705 §5: where a client doing mutual TLS sends requests.
@@ -129,6 +145,11 @@ impl Shared {
             api_requests: AtomicU64::new(0),
             discovery_requests: AtomicU64::new(0),
             jwks_requests: AtomicU64::new(0),
+            dpop_token_requests: AtomicU64::new(0),
+            dpop_nonce_token_requests: AtomicU64::new(0),
+            dpop_api_requests: AtomicU64::new(0),
+            dpop_replay: Mutex::default(),
+            dpop_nonces: Mutex::new(Nonces::new(config.dpop_nonce)),
             recorded: Mutex::default(),
             cheap_tokens: config.cheap_tokens,
             token_cache: Mutex::default(),
@@ -137,6 +158,7 @@ impl Shared {
             discovery_body,
             replay: Mutex::default(),
             client_ca,
+            https_url,
             url,
         })
     }
@@ -168,6 +190,9 @@ impl Shared {
             api_requests: self.api_requests.load(Ordering::Relaxed),
             discovery_requests: self.discovery_requests.load(Ordering::Relaxed),
             jwks_requests: self.jwks_requests.load(Ordering::Relaxed),
+            dpop_token_requests: self.dpop_token_requests.load(Ordering::Relaxed),
+            dpop_nonce_token_requests: self.dpop_nonce_token_requests.load(Ordering::Relaxed),
+            dpop_api_requests: self.dpop_api_requests.load(Ordering::Relaxed),
         }
     }
 
@@ -182,6 +207,9 @@ impl Shared {
         self.api_requests.store(0, Ordering::Relaxed);
         self.discovery_requests.store(0, Ordering::Relaxed);
         self.jwks_requests.store(0, Ordering::Relaxed);
+        self.dpop_token_requests.store(0, Ordering::Relaxed);
+        self.dpop_nonce_token_requests.store(0, Ordering::Relaxed);
+        self.dpop_api_requests.store(0, Ordering::Relaxed);
         self.recorded.lock().clear();
     }
 }

@@ -11,7 +11,10 @@ use hyper::{Method, StatusCode};
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{json, Map, Value};
 
+use std::sync::atomic::Ordering;
+
 use super::client_auth::authenticate;
+use super::dpop::{check_proof, proof_header, Expect, ProofError};
 use super::reply::{method_not_allowed, oauth_error, Reply};
 use super::state::{CacheKey, Shared};
 use crate::config::ClientConfig;
@@ -85,6 +88,13 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
             )
         }
     }
+
+    // DPoP (RFC 9449 §5) before client authentication: a nonce demand must
+    // not use up a client assertion's jti.
+    let jkt = match token_proof(shared, parts, peer) {
+        Ok(j) => j,
+        Err(reply) => return *reply,
+    };
 
     let client = match authenticate(shared, &parts.headers, &params, peer) {
         Ok(c) => c,
@@ -168,10 +178,19 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
     // A certificate presented on the https listener binds the token to it
     // (RFC 8705 §3), whatever the client authentication method.
     let bound = peer.leaf_sha256();
-    let (jwt, expires_in) = issue(shared, client, auds, scope_claim, org, lifetime, bound);
+    let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+    let claims = Claims {
+        auds,
+        scope: scope_claim,
+        org,
+        lifetime,
+        bound,
+        jkt,
+    };
+    let (jwt, expires_in) = issue(shared, client, claims);
     let mut body = Map::new();
     body.insert("access_token".into(), Value::String(jwt.to_string()));
-    body.insert("token_type".into(), "Bearer".into());
+    body.insert("token_type".into(), token_type.into());
     body.insert("expires_in".into(), expires_in.into());
     if let Some(s) = scope_response {
         body.insert("scope".into(), s.into());
@@ -181,17 +200,71 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
         .header(header::PRAGMA, "no-cache")
 }
 
-/// Signs (or, with cheap tokens, reuses) an access token. Returns the JWT and
-/// its remaining lifetime in seconds.
-fn issue(
-    shared: &Shared,
-    client: &ClientConfig,
+/// Checks the `DPoP` header of a token request, if any: the thumbprint of
+/// the proof's key, `None` without a proof, or the 400 reply.
+fn token_proof(shared: &Shared, parts: &Parts, peer: &Peer) -> Result<Option<String>, Box<Reply>> {
+    let bad = |e: ProofError| -> Box<Reply> {
+        Box::new(match e {
+            ProofError::UseNonce => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "use_dpop_nonce",
+                "the authorization server requires a nonce in the DPoP proof",
+            ),
+            ProofError::Invalid(d) => oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", d),
+        })
+    };
+    let proof = match proof_header(&parts.headers) {
+        Ok(None) => return Ok(None),
+        Ok(Some(p)) => p,
+        Err(e) => return Err(bad(e)),
+    };
+    let base = match (peer.tls, &shared.https_url) {
+        (true, Some(https)) => https.as_str(),
+        _ => shared.url.as_str(),
+    };
+    let htu = format!("{base}/oauth/token");
+    let nonce = {
+        let n = shared.dpop_nonces.lock();
+        n.token.then(|| n.current.clone())
+    };
+    let expect = Expect {
+        htm: "POST",
+        htu: &htu,
+        token: None,
+        nonce: nonce.as_deref(),
+    };
+    let proof = check_proof(shared, proof, &expect).map_err(bad)?;
+    if proof.had_nonce {
+        shared
+            .dpop_nonce_token_requests
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(Some(proof.jkt))
+}
+
+/// What an access token says beyond who the client is.
+struct Claims {
     auds: Vec<String>,
     scope: Option<String>,
     org: Option<String>,
     lifetime: u64,
+    /// The SHA-256 of a client certificate (`cnf.x5t#S256`).
     bound: Option<[u8; 32]>,
-) -> (Arc<str>, u64) {
+    /// The thumbprint of a DPoP key (`cnf.jkt`).
+    jkt: Option<String>,
+}
+
+/// Signs (or, with cheap tokens, reuses) an access token. Returns the JWT and
+/// its remaining lifetime in seconds.
+fn issue(shared: &Shared, client: &ClientConfig, c: Claims) -> (Arc<str>, u64) {
+    let Claims {
+        auds,
+        scope,
+        org,
+        lifetime,
+        bound,
+        jkt,
+    } = c;
     let now = unix_now();
     let key: Option<CacheKey> = shared.cheap_tokens.then(|| {
         (
@@ -201,6 +274,7 @@ fn issue(
             org.clone(),
             lifetime,
             bound,
+            jkt.clone(),
         )
     });
     if let Some(key) = &key {
@@ -231,10 +305,17 @@ fn issue(
     if let Some(o) = org {
         claims.insert("org_id".into(), o.into());
     }
+    let mut cnf = Map::new();
     if let Some(digest) = bound {
         use base64::Engine as _;
         let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-        claims.insert("cnf".into(), json!({ "x5t#S256": x5t }));
+        cnf.insert("x5t#S256".into(), x5t.into());
+    }
+    if let Some(jkt) = jkt {
+        cnf.insert("jkt".into(), jkt.into());
+    }
+    if !cnf.is_empty() {
+        claims.insert("cnf".into(), Value::Object(cnf));
     }
     let mut h = Header::new(Algorithm::RS256);
     h.typ = Some("at+jwt".into());

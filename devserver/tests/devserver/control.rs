@@ -87,7 +87,8 @@ async fn control_api_over_http() {
     let stats = ctl("GET", "/_control/stats", "").await.json();
     assert_eq!(
         stats,
-        json!({"token_requests": 3, "api_requests": 3, "discovery_requests": 0, "jwks_requests": 0})
+        json!({"token_requests": 3, "api_requests": 3, "discovery_requests": 0, "jwks_requests": 0,
+            "dpop_token_requests": 0, "dpop_nonce_token_requests": 0, "dpop_api_requests": 0})
     );
     let reqs = ctl("GET", "/_control/requests", "").await.json();
     let reqs = reqs.as_array().unwrap();

@@ -13,6 +13,7 @@
 //! - `faults`: fault scripts on the token endpoint;
 //! - `control`: the control API over HTTP;
 //! - `control_access`: the control token, the `Host` check, redacted recordings;
+//! - `dpop`: DPoP proofs, bound tokens, nonces, `/api` with DPoP tokens;
 //! - `lifecycle`: configuration, 2,000 concurrent clients, shutdown;
 //! - `support`: the raw HTTP/1.1 client and helpers; `assertion_support`:
 //!   building client assertions with the test keys of `core/tests/verify_keys`.
@@ -23,6 +24,7 @@ mod client_assertion_refusals;
 mod client_registration;
 mod control;
 mod control_access;
+mod dpop;
 mod endpoints;
 mod faults;
 mod lifecycle;
