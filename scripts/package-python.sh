@@ -50,7 +50,9 @@ fi
 # maturin runs zig as `python -m ziglang` with the python it finds first.
 export PATH="$venv/bin:$PATH"
 
-rm -f "$DIST_DIR"/m2m_auth-*.whl "$DIST_DIR"/m2m_auth-*.tar.gz
+# Exact names: the C tarball (m2m_auth-VERSION-x86_64-linux-gnu.tar.gz) shares the prefix.
+version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
+rm -f "$DIST_DIR"/m2m_auth-"$version"-*.whl "$DIST_DIR/m2m_auth-$version.tar.gz"
 
 echo "== wheel (maturin build --profile dist --zig, manylinux_$MANYLINUX)"
 start=$SECONDS
@@ -67,8 +69,8 @@ echo "== sdist (maturin sdist)"
 # M2M_AUTH_TEST_SDIST=1 builds it).
 (cd "$ROOT/python" && maturin sdist --out "$DIST_DIR")
 
-wheel="$(ls "$DIST_DIR"/m2m_auth-*.whl)"
-sdist="$(ls "$DIST_DIR"/m2m_auth-*.tar.gz)"
+wheel="$(ls "$DIST_DIR"/m2m_auth-"$version"-*.whl)"
+sdist="$DIST_DIR/m2m_auth-$version.tar.gz"
 echo "== auditwheel show $(basename "$wheel")"
 auditwheel show "$wheel"
 "$venv/bin/python" - "$wheel" "$sdist" <<'EOF'

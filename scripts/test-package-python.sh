@@ -30,8 +30,10 @@ DIST_DIR="${1:-$DIST_DIR}"
 script_start=$SECONDS
 
 shopt -s nullglob
-wheels=("$DIST_DIR"/m2m_auth-*.whl)
-sdists=("$DIST_DIR"/m2m_auth-*.tar.gz)
+# Exact names: the C tarball (m2m_auth-VERSION-x86_64-linux-gnu.tar.gz) shares the prefix.
+version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
+wheels=("$DIST_DIR"/m2m_auth-"$version"-*.whl)
+sdists=("$DIST_DIR/m2m_auth-$version".tar[.]gz) # a pattern, so that nullglob drops it when missing
 shopt -u nullglob
 if [ "${#wheels[@]}" -ne 1 ] || [ "${#sdists[@]}" -ne 1 ]; then
   echo "$SCRIPT_NAME: want one m2m_auth wheel and one sdist in $DIST_DIR" \
@@ -40,7 +42,6 @@ if [ "${#wheels[@]}" -ne 1 ] || [ "${#sdists[@]}" -ne 1 ]; then
 fi
 wheel="$(cd "$(dirname "${wheels[0]}")" && pwd)/$(basename "${wheels[0]}")"
 sdist="$(cd "$(dirname "${sdists[0]}")" && pwd)/$(basename "${sdists[0]}")"
-version="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)"
 case "$(basename "$wheel")" in
   "m2m_auth-$version-cp39-abi3-"*manylinux*_x86_64.whl) ;;
   *)
