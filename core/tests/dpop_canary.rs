@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use m2m_auth::{MemoryCache, TokenClientBuilder, TokenRequest};
 use serde_json::{json, Value};
@@ -18,19 +15,6 @@ const P256_PEM: &str = include_str!("verify_keys/p256.pem");
 const RSA_PEM: &str = include_str!("verify_keys/rsa2048.pem");
 const ED25519_JWK: &str = include_str!("assertion_keys/ed25519.jwk.json");
 const RSA_JWK: &str = include_str!("assertion_keys/rsa2048.jwk.json");
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The PEMs' base64 body lines and the JWKs' private members.
 fn key_slices() -> Vec<String> {
@@ -59,15 +43,7 @@ fn assert_clean(what: &str, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dpop_keys_never_appear_in_debug_errors_or_trace_logs() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,m2m_auth_devserver=off",
-        ))
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .init();
+    let captured = TraceCapture::install();
 
     let env = env().await;
     let dir = std::env::temp_dir().join(format!("m2m-dpop-canary-{}", std::process::id()));
@@ -129,7 +105,7 @@ async fn dpop_keys_never_appear_in_debug_errors_or_trace_logs() {
     for (what, text) in &outputs {
         assert_clean(what, text);
     }
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     assert!(
         logs.contains("token received"),
         "the subscriber saw the engine"

@@ -73,7 +73,7 @@ impl DpopOptions {
 }
 
 impl TokenClientBuilder {
-    /// DPoP (RFC 9449): bind tokens to a key this client holds [off].
+    /// DPoP (RFC 9449): bind tokens to a key this client holds (default: off).
     /// Without [`dpop_key`](Self::dpop_key) or
     /// [`dpop_key_file`](Self::dpop_key_file), a P-256 key is generated.
     pub fn dpop(mut self, on: bool) -> Self {
