@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use m2m_auth::{ApiResponse, Error, Token, TokenClient, TokenRequest};
 use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::server::wait_until_refused;
 use crate::vector::{opt_bool, opt_str, req_u64, token_request};
