@@ -13,9 +13,13 @@ mod oidc_provider;
 mod trace_capture;
 
 use base64::Engine as _;
-use m2m_auth::{TokenClient, TokenRequest};
+use m2m_auth::{FieldValue, TokenClient, TokenRequest};
 use oidc_provider::{config, jwt_parts, provider};
 use serde_json::Value;
+
+/// The tests of this binary run one at a time: the first counts the
+/// engine's log lines, which the others' requests would add to.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const P256_JWK: &str = include_str!("assertion_keys/p256.jwk.json");
 const ED25519_PEM: &str = include_str!("verify_keys/ed25519.pem");
@@ -60,6 +64,7 @@ fn dpop_client(c: &Value, key: Option<&str>) -> TokenClient {
 #[tokio::test]
 #[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
 async fn dpop_tokens_are_bound_to_the_key_with_and_without_nonces() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // The engine's debug line for a token endpoint's nonce demand shows
     // that oidc-provider did ask the nonce client (once per key at least).
     let log = trace_capture::TraceCapture::install();
@@ -116,6 +121,7 @@ async fn dpop_tokens_are_bound_to_the_key_with_and_without_nonces() {
 #[tokio::test]
 #[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
 async fn without_dpop_the_same_clients_get_bearer_tokens() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let c = &config()["dpop_clients"][1];
     let s = |k: &str| c[k].as_str().unwrap().to_string();
     let client = TokenClient::builder()
@@ -131,4 +137,47 @@ async fn without_dpop_the_same_clients_get_bearer_tokens() {
     assert_eq!(token.token_type(), "Bearer");
     let (_, claims) = jwt_parts(token.access_token());
     assert!(claims.get("cnf").is_none(), "{claims}");
+}
+
+/// The API side with oidc-provider's DPoP tokens: the verifier (keys
+/// through discovery) takes each token with the client's proof of the
+/// request, refuses the same proof twice, and the token as `Bearer`.
+#[tokio::test]
+#[ignore = "needs Node.js and tests/interop/node_modules: run scripts/test-interop.sh"]
+async fn the_verifier_takes_oidc_provider_dpop_tokens_with_their_proofs() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let p = provider();
+    let resource = config()["resource"].as_str().unwrap().to_string();
+    let verifier = m2m_auth::Verifier::builder()
+        .issuer(p.issuer.as_str())
+        .audience(resource.as_str())
+        .build()
+        .unwrap();
+    for c in config()["dpop_clients"].as_array().unwrap() {
+        let client = dpop_client(c, Some(ED25519_PEM));
+        let token = client.fetch_token(&TokenRequest::default()).await.unwrap();
+        let url = "https://api.example.com/orders?page=1";
+        let proof = client
+            .dpop_proof("GET", url, Some(token.access_token()))
+            .unwrap();
+        let request = m2m_auth::HttpRequest {
+            method: "GET",
+            url,
+            authorization: Some(token.authorization_header()),
+            dpop: Some(&proof),
+        };
+        let claims = verifier.verify_http_request(&request, &[]).await.unwrap();
+        assert_eq!(claims.client_id(), c["client_id"].as_str());
+        let again = verifier
+            .verify_http_request(&request, &[])
+            .await
+            .unwrap_err();
+        assert_eq!(again.field("reason"), Some(FieldValue::Text("dpop_replay")));
+        let bearer = format!("Bearer {}", token.access_token());
+        let e = verifier
+            .verify_request(Some(&bearer), &[])
+            .await
+            .unwrap_err();
+        assert_eq!(e.field("reason"), Some(FieldValue::Text("dpop_bound")));
+    }
 }
