@@ -206,6 +206,12 @@ pub const VERIFIER_OPTIONS: &[Item] = &[
     item("timeout", Duration, "10 s", "Deadline of one JWKS or discovery fetch."),
     item("ca_certs", Pem, "", "PEM certificates trusted in addition to the OS trust store."),
     item("cache_size", Count, "10000", "Verified-token cache entries; 0 disables the cache."),
+    item("dpop", Text, "allowed", "DPoP (RFC 9449): allowed (Bearer tokens, and DPoP-bound ones with a proof), required (DPoP only) or off."),
+    item("dpop_algorithms", List, "ES256 ES384 EdDSA RS256 PS256", "Algorithms a DPoP proof may be signed with; none and HS* are refused."),
+    item("dpop_max_age", Duration, "60 s", "How old a DPoP proof's iat may be (plus leeway)."),
+    item("dpop_replay_cache_size", Count, "100000", "Recent DPoP proofs remembered to refuse a replay; the oldest leave first."),
+    item("dpop_nonce", Flag, "false", "DPoP proofs must carry a nonce this API gave (use_dpop_nonce otherwise)."),
+    item("dpop_nonce_secret", Secret, "", "The secret DPoP nonces are made with (at least 32 bytes; the same in every process of the API)."),
 ];
 
 /// The fields of verified claims ([`crate::Claims`]).
@@ -227,6 +233,9 @@ pub const CLAIMS_FIELDS: &[Item] = &[
 pub const VERIFIER_METHODS: &[Item] = &[
     item("verify", Text, "", "Verifies a bare access token; returns its claims."),
     item("verify_request", Text, "", "Verifies an Authorization header and requires scopes."),
+    item("verify_http_request", Text, "", "Verifies a request as it arrived (method, URL, Authorization and DPoP headers), Bearer or DPoP, and requires scopes."),
+    item("challenge", Text, "", "The HTTP answer to a failed verification: status, WWW-Authenticate and DPoP-Nonce."),
+    item("dpop_nonce", Text, "", "The DPoP nonce to send now (with dpop_nonce on), none otherwise."),
     item("stats", Text, "", "The verifier's counters: verified, cache_hits, jwks_fetches, failures."),
 ];
 

@@ -489,3 +489,28 @@ async fn the_engine_client_proofs_verify() {
         client.dpop_thumbprint().unwrap()
     );
 }
+
+/// The DPoP options by name, as every binding sets them.
+#[tokio::test]
+async fn dpop_options_by_name() {
+    let mut b = builder(standard_jwks());
+    b.set_text("dpop", "required").unwrap();
+    b.set_text("dpop_algorithms", "ES256 EdDSA").unwrap();
+    b.set_text("dpop_max_age", "30").unwrap();
+    b.set_text("dpop_replay_cache_size", "10").unwrap();
+    b.set_text("dpop_nonce", "true").unwrap();
+    b.set_text("dpop_nonce_secret", "0123456789abcdef0123456789abcdef")
+        .unwrap();
+    let v = b.build().unwrap();
+    assert!(v.dpop_nonce().is_some());
+    let e = v.verify_request_now(None, &[]).unwrap().unwrap_err();
+    assert_eq!(
+        www(&v.challenge(&e, None, None)),
+        "DPoP algs=\"ES256 EdDSA\""
+    );
+    let mut b = builder(standard_jwks());
+    b.set_text("dpop", "sometimes").unwrap();
+    let e = b.build().unwrap_err();
+    assert_eq!(e.code(), "config");
+    assert!(e.to_string().contains("allowed, required or off"), "{e}");
+}

@@ -163,6 +163,7 @@ impl VerifierBuilder {
             ("ca_certs", V::Text(v)) => self.ca_certs.push(v),
             ("ca_certs", V::List(v)) => self.ca_certs.extend(v),
             ("cache_size", V::Count(v)) => self.cache_size = v,
+            (n, v) if n.starts_with("dpop") => return self.set_dpop(n, v),
             (_, v) => {
                 return Err(Error::config(format!(
                     "option {name} takes a {:?} value, not {v:?}",

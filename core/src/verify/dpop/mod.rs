@@ -15,6 +15,7 @@ use super::keys::Alg;
 use super::reason;
 use super::{Claims, HttpRequest, VerifierBuilder};
 use crate::error::{Error, Result};
+use crate::options::OptionValue;
 use crate::secret::Secret;
 use nonce::Nonces;
 use proof::{invalid, ProofRules, Target};
@@ -34,6 +35,15 @@ pub enum DpopMode {
 }
 
 impl DpopMode {
+    /// The option's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DpopMode::Allowed => "allowed",
+            DpopMode::Required => "required",
+            DpopMode::Off => "off",
+        }
+    }
+
     /// `allowed`, `required` or `off`.
     pub fn parse(name: &str) -> Result<DpopMode> {
         match name.to_ascii_lowercase().as_str() {
@@ -51,7 +61,8 @@ impl DpopMode {
 /// The DPoP options of a [`VerifierBuilder`], as set.
 #[derive(Debug, Clone)]
 pub(crate) struct DpopSettings {
-    mode: DpopMode,
+    /// As set: checked by `build` (like every option).
+    mode: String,
     algorithms: Vec<String>,
     max_age: Duration,
     replay_cache_size: u64,
@@ -62,7 +73,7 @@ pub(crate) struct DpopSettings {
 impl Default for DpopSettings {
     fn default() -> Self {
         DpopSettings {
-            mode: DpopMode::Allowed,
+            mode: "allowed".into(),
             algorithms: ["ES256", "ES384", "EdDSA", "RS256", "PS256"]
                 .map(String::from)
                 .to_vec(),
@@ -78,7 +89,7 @@ impl VerifierBuilder {
     /// How DPoP is treated: [`DpopMode::Allowed`] (default),
     /// [`DpopMode::Required`] or [`DpopMode::Off`].
     pub fn dpop(mut self, mode: DpopMode) -> Self {
-        self.dpop.mode = mode;
+        self.dpop.mode = mode.name().into();
         self
     }
 
@@ -119,6 +130,38 @@ impl VerifierBuilder {
     }
 }
 
+impl VerifierBuilder {
+    /// The DPoP options by name ([`VerifierBuilder::set`]).
+    pub(super) fn set_dpop(&mut self, name: &str, value: OptionValue) -> Result<()> {
+        use OptionValue as V;
+        let d = &mut self.dpop;
+        match (name, value) {
+            ("dpop", V::Text(v)) => d.mode = v,
+            ("dpop_algorithms", V::Text(v)) => d.algorithms = words(&[v]),
+            ("dpop_algorithms", V::List(v)) => d.algorithms = words(&v),
+            ("dpop_max_age", V::Duration(v)) => d.max_age = v,
+            ("dpop_replay_cache_size", V::Count(v)) => d.replay_cache_size = v,
+            ("dpop_nonce", V::Flag(v)) => d.nonce = v,
+            ("dpop_nonce_secret", V::Text(v)) => d.nonce_secret = Some(Secret::new(v)),
+            ("dpop_nonce_secret", V::Secret(v)) => d.nonce_secret = Some(v),
+            (_, _) => {
+                return Err(Error::config(format!(
+                    "option {name} takes a value of another type"
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn words(v: &[String]) -> Vec<String> {
+    v.iter()
+        .flat_map(|s| s.split([' ', ',']))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// A verifier's DPoP state: the checked options, the replay memory, nonces.
 pub(crate) struct DpopVerifier {
     pub(crate) mode: DpopMode,
@@ -132,6 +175,7 @@ pub(crate) struct DpopVerifier {
 
 impl DpopSettings {
     pub(crate) fn build(self) -> Result<DpopVerifier> {
+        let mode = DpopMode::parse(&self.mode)?;
         let mut algorithms = Vec::new();
         for name in &self.algorithms {
             let alg = Alg::parse(name).filter(|a| !a.is_hmac()).ok_or_else(|| {
@@ -143,7 +187,7 @@ impl DpopSettings {
                 algorithms.push(alg);
             }
         }
-        if algorithms.is_empty() && self.mode != DpopMode::Off {
+        if algorithms.is_empty() && mode != DpopMode::Off {
             return Err(Error::config("dpop_algorithms must name at least one"));
         }
         if self.max_age.is_zero() {
@@ -167,7 +211,7 @@ impl DpopSettings {
             None
         };
         Ok(DpopVerifier {
-            mode: self.mode,
+            mode,
             algorithms,
             algs,
             max_age: self.max_age.as_secs_f64(),
