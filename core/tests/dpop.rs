@@ -7,6 +7,8 @@
 //! any output.
 
 mod common;
+#[path = "support/thumbprint.rs"]
+mod thumbprint;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +17,7 @@ use common::*;
 use jsonwebtoken::{DecodingKey, Validation};
 use m2m_auth::{ErrorKind, MemoryCache, TokenClientBuilder, TokenRequest};
 use serde_json::{json, Value};
+use thumbprint::thumbprint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const P256_PEM: &str = include_str!("verify_keys/p256.pem");
@@ -33,22 +36,6 @@ fn b64_json(part: &str) -> Value {
         .decode(part)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
-}
-
-/// RFC 7638, computed here from the required members.
-fn thumbprint(jwk: &Value) -> String {
-    let s = |m: &str| jwk[m].as_str().unwrap().to_owned();
-    let text = match jwk["kty"].as_str().unwrap() {
-        "EC" => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            s("crv"),
-            s("x"),
-            s("y")
-        ),
-        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv"), s("x")),
-        _ => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e"), s("n")),
-    };
-    b64(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 fn public_jwk(name: &str) -> Value {
