@@ -204,16 +204,7 @@ async fn a_nonce_demand_at_the_token_endpoint_costs_one_request_not_a_retry() {
 async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
     let env = env().await;
     let client = dpop_builder(&env).build().unwrap();
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["cnf"]["jkt"], client.dpop_thumbprint().unwrap());
@@ -238,16 +229,7 @@ async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
         "one nonce retry, same token"
     );
     // Remembered for that origin.
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200);
     assert_eq!(env.server.stats().api_requests, 4);
 }
