@@ -78,19 +78,24 @@ impl TokenClient {
                 let r = transport
                     .send_api(method, url, auth, &all, body, MAX_API_RESPONSE_BYTES)
                     .await?;
-                if let Some(d) = dpop {
-                    d.remember_nonce(url, r.header("dpop-nonce"));
+                if dpop.is_some() {
+                    // Every answer's nonce is remembered (RFC 9449 §9).
+                    self.dpop_response(url.as_str(), r.status, None, r.header("dpop-nonce"));
                 }
                 Ok::<_, crate::Error>(r)
             }
         };
         let mut first = send(token.clone()).await?;
-        if first.status == 401 && self.inner.dpop.is_some() && token.token_type() == "DPoP" {
-            let challenge = first.header("www-authenticate").unwrap_or_default();
-            if is_nonce_challenge(challenge) && first.header("dpop-nonce").is_some() {
-                tracing::debug!(target: "m2m_auth", "API asked for a DPoP nonce; calling once more with it");
-                first = send(token.clone()).await?;
-            }
+        if token.token_type() == "DPoP"
+            && self.dpop_response(
+                url.as_str(),
+                first.status,
+                first.header("www-authenticate"),
+                first.header("dpop-nonce"),
+            )
+        {
+            tracing::debug!(target: "m2m_auth", "API asked for a DPoP nonce; calling once more with it");
+            first = send(token.clone()).await?;
         }
         if first.status != 401 {
             return Ok(first);
@@ -102,12 +107,18 @@ impl TokenClient {
     }
 
     /// A DPoP proof (RFC 9449 §4) for an HTTP request `method url`, signed
-    /// with this client's DPoP key: with `ath` when `token` is given, and
-    /// the nonce `url`'s server sent last, if any. For sending a DPoP token
-    /// with another HTTP client: `Authorization: DPoP <token>` plus
-    /// `DPoP: <proof>`. A `config` error when `dpop` is off or `url` is not
-    /// a URL.
-    pub fn dpop_proof(&self, method: &str, url: &str, token: Option<&Token>) -> Result<String> {
+    /// with this client's DPoP key: with `ath` when `access_token` is given,
+    /// and the nonce `url`'s server sent last, if any. For sending a DPoP
+    /// token with another HTTP client: `Authorization: DPoP <token>` plus
+    /// `DPoP: <proof>`, then [`TokenClient::dpop_response`] with the answer.
+    /// A `config` error when `dpop` is off, `url` is not an absolute URL or
+    /// `method` is not an HTTP method.
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+    ) -> Result<String> {
         let dpop = self
             .inner
             .dpop
@@ -120,16 +131,31 @@ impl TokenClient {
                 "dpop_proof: method must be an HTTP method",
             ));
         }
-        dpop.proof(method, &url, token.map(Token::access_token))
+        dpop.proof(method, &url, access_token)
     }
 
-    /// Remembers a `DPoP-Nonce` an API sent for `url` (from a response the
-    /// caller's own HTTP client received), so that the next proof for that
-    /// server carries it. Does nothing with `dpop` off.
-    pub fn dpop_nonce_received(&self, url: &str, nonce: &str) {
-        if let (Some(d), Ok(url)) = (&self.inner.dpop, url::Url::parse(url)) {
-            d.remember_nonce(&url, Some(nonce));
-        }
+    /// Reads an API's answer to a request sent with a DPoP proof for `url`
+    /// (its status and its `WWW-Authenticate` and `DPoP-Nonce` headers):
+    /// remembers the nonce, so that the next proof for that server carries
+    /// it, and says whether the answer is a `use_dpop_nonce` challenge
+    /// (401, `WWW-Authenticate: DPoP error="use_dpop_nonce"`, with a nonce)
+    /// that the request should be sent once more for, with a new proof
+    /// (RFC 9449 §9). `call_api` and the HTTP adapters of every language
+    /// follow it; false for anything else and with `dpop` off.
+    pub fn dpop_response(
+        &self,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<&str>,
+        dpop_nonce: Option<&str>,
+    ) -> bool {
+        let (Some(d), Ok(url)) = (&self.inner.dpop, url::Url::parse(url)) else {
+            return false;
+        };
+        d.remember_nonce(&url, dpop_nonce);
+        status == 401
+            && dpop_nonce.is_some_and(|n| !n.trim().is_empty())
+            && www_authenticate.is_some_and(is_nonce_challenge)
     }
 
     /// The RFC 7638 thumbprint of this client's DPoP key (the `cnf.jkt` of

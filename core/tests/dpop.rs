@@ -7,6 +7,8 @@
 //! any output.
 
 mod common;
+#[path = "support/thumbprint.rs"]
+mod thumbprint;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +17,7 @@ use common::*;
 use jsonwebtoken::{DecodingKey, Validation};
 use m2m_auth::{ErrorKind, MemoryCache, TokenClientBuilder, TokenRequest};
 use serde_json::{json, Value};
+use thumbprint::thumbprint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const P256_PEM: &str = include_str!("verify_keys/p256.pem");
@@ -33,22 +36,6 @@ fn b64_json(part: &str) -> Value {
         .decode(part)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
-}
-
-/// RFC 7638, computed here from the required members.
-fn thumbprint(jwk: &Value) -> String {
-    let s = |m: &str| jwk[m].as_str().unwrap().to_owned();
-    let text = match jwk["kty"].as_str().unwrap() {
-        "EC" => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            s("crv"),
-            s("x"),
-            s("y")
-        ),
-        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv"), s("x")),
-        _ => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e"), s("n")),
-    };
-    b64(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 fn public_jwk(name: &str) -> Value {
@@ -124,7 +111,11 @@ async fn token_requests_carry_a_proof_and_get_a_bound_token() {
 
     // dpop_proof for any request: ath of the token, htu without query.
     let p = client
-        .dpop_proof("PUT", "http://127.0.0.1:9/x?y=1#z", Some(&token))
+        .dpop_proof(
+            "PUT",
+            "http://127.0.0.1:9/x?y=1#z",
+            Some(token.access_token()),
+        )
         .unwrap();
     let (_, c) = check_proof(&p, "PUT", "http://127.0.0.1:9/x");
     let ath =
@@ -213,16 +204,7 @@ async fn a_nonce_demand_at_the_token_endpoint_costs_one_request_not_a_retry() {
 async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
     let env = env().await;
     let client = dpop_builder(&env).build().unwrap();
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["cnf"]["jkt"], client.dpop_thumbprint().unwrap());
@@ -247,16 +229,7 @@ async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
         "one nonce retry, same token"
     );
     // Remembered for that origin.
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200);
     assert_eq!(env.server.stats().api_requests, 4);
 }
@@ -391,4 +364,51 @@ async fn configuration_errors() {
         .dpop_proof("GET", "http://x/", None)
         .unwrap_err();
     assert!(e.to_string().contains("dpop on"), "{e}");
+}
+
+/// `dpop_response`, the one rule every HTTP adapter follows: every nonce is
+/// remembered for its origin; only a 401 `use_dpop_nonce` DPoP challenge
+/// with a nonce asks for one more request.
+#[tokio::test]
+async fn dpop_response_remembers_nonces_and_names_the_one_retry() {
+    let env = env().await;
+    let client = dpop_builder(&env).build().unwrap();
+    let api = "http://127.0.0.1:9/data";
+    let challenge = Some(r#"DPoP error="use_dpop_nonce", algs="ES256""#);
+    assert!(client.dpop_response(api, 401, challenge, Some("n-1")));
+    let (_, claims) = check_proof(
+        &client.dpop_proof("GET", api, Some("t")).unwrap(),
+        "GET",
+        api,
+    );
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(
+        claims["ath"],
+        b64(ring::digest::digest(&ring::digest::SHA256, b"t").as_ref())
+    );
+    // Not a retry, though the nonce is kept: another status, another
+    // challenge, no nonce, an empty one.
+    assert!(!client.dpop_response(api, 200, None, Some("n-2")));
+    let (_, claims) = check_proof(&client.dpop_proof("POST", api, None).unwrap(), "POST", api);
+    assert_eq!(claims["nonce"], "n-2");
+    assert!(claims.get("ath").is_none());
+    assert!(!client.dpop_response(
+        api,
+        401,
+        Some(r#"Bearer error="invalid_token""#),
+        Some("n-3")
+    ));
+    assert!(!client.dpop_response(api, 401, challenge, None));
+    assert!(!client.dpop_response(api, 401, challenge, Some(" ")));
+    assert!(!client.dpop_response(api, 400, challenge, Some("n-4")));
+    // Another origin has its own nonce; a client without DPoP says no.
+    let other = "http://127.0.0.1:10/data";
+    let (_, claims) = check_proof(
+        &client.dpop_proof("GET", other, None).unwrap(),
+        "GET",
+        other,
+    );
+    assert!(claims.get("nonce").is_none());
+    assert!(!env.client().dpop_response(api, 401, challenge, Some("n-5")));
+    assert_eq!(env.client().dpop_thumbprint(), None);
 }
