@@ -210,7 +210,8 @@ class TokenClient {
   }
 
   /**
-   * Calls an API with `Authorization: <token>` (the engine's call_api): on
+   * Calls an API with `Authorization: <token>` (the engine's call_api; for
+   * a DPoP token with a proof, and one more call for a nonce challenge): on
    * a 401 the token is renewed once and the call made again. `opts`:
    * `headers`, `body`, `signal` and request parameters.
    * @returns {Promise<import('./api').ApiResponse>}
@@ -226,8 +227,8 @@ class TokenClient {
   }
 
   /**
-   * The global `fetch` with `Authorization: <token>`, renewing the token
-   * once on a 401 (see adapters.js). Redirects are not followed unless
+   * The global `fetch` with `Authorization: <token>` (and a DPoP proof for
+   * a DPoP token), renewing the token once on a 401 (see adapters.js). Redirects are not followed unless
    * `init.redirect` says so. `opts`: request parameters and `signal`
    * (default: `{ signal: init.signal }`).
    * @returns {Promise<Response>}

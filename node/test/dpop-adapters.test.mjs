@@ -99,6 +99,24 @@ for (const [name, call] of Object.entries(ADAPTERS)) {
   });
 }
 
+test('nonce mode on both endpoints from the start: the token endpoint\'s nonce goes with the first API call', async () => {
+  const both = await startServer({ dpopNonce: true });
+  try {
+    for (const [name, call] of Object.entries(ADAPTERS)) {
+      const client = new TokenClient({ tokenUrl: both.urls.token_url, ...DEMO, noProxy: true, dpop: true });
+      const before = await both.stats();
+      assert.equal(await call(client, both.urls.api_url), 200, name);
+      const after = await both.stats();
+      assert.equal(after.dpop_token_requests - before.dpop_token_requests, 2, `${name}: refused, then with the nonce`);
+      assert.equal(after.dpop_nonce_token_requests - before.dpop_nonce_token_requests, 1, name);
+      assert.equal(after.dpop_api_requests - before.dpop_api_requests, 1, `${name}: the same server's nonce, remembered`);
+      client.close();
+    }
+  } finally {
+    await both.stop();
+  }
+});
+
 test('a nonce challenge answered with another: sent once more only, and the answer returned', async () => {
   const client = dpopClient();
   await client.getToken();
