@@ -23,14 +23,18 @@ static void remember_key_parts(vec *v, const char *key) {
   if (key[strspn(key, " \t\r\n")] == '{') {
     jval *jwk = json_parse(key, NULL, 0);
     static const char *const PRIVATE[] = {"d", "p", "q", "dp", "dq", "qi", NULL};
-    for (const char *const *m = PRIVATE; *m && v->nkey_parts < 16; m++)
+    for (const char *const *m = PRIVATE; *m && v->nkey_parts < 64; m++)
       if (json_get_str(jwk, *m)) v->key_parts[v->nkey_parts++] = strdup(json_get_str(jwk, *m));
     json_free(jwk);
     return;
   }
   char *lines = strdup(key);
-  for (char *line = strtok(lines, "\r\n"); line && v->nkey_parts < 16; line = strtok(NULL, "\r\n"))
-    if (strncmp(line, "-----", 5) && strlen(line) >= 16) v->key_parts[v->nkey_parts++] = strdup(line);
+  for (char *line = strtok(lines, "\r\n"); line && v->nkey_parts < 64; line = strtok(NULL, "\r\n")) {
+    line += strspn(line, " \t");
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
+    if (n && strncmp(line, "-----", 5)) v->key_parts[v->nkey_parts++] = strdup(line);
+  }
   free(lines);
 }
 

@@ -31,7 +31,7 @@ typedef struct {
   long requests_at_shutdown, api_requests_at_shutdown;
   m2m_client *client;
   char *secret;          /* the client's current secret, for the leak check */
-  char *key_parts[16];   /* the secret parts of the client's dpop_key (PEM body
+  char *key_parts[64];   /* the secret parts of the client's dpop_key (PEM body
                             lines, a JWK's d), for the leak check */
   int nkey_parts;
   char *default_id, *default_secret;
