@@ -18,7 +18,8 @@
 # case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
 # input), interop with oidc-provider (test_interop: a token for every client
 # of tests/interop/clients.json, verified through its discovery; mutual TLS
-# with its https listener, tokens bound to the certificate), every shared
+# with its https listener, tokens bound to the certificate; DPoP-bound tokens,
+# with and without its nonces), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
 # example of bindings/c/README.md (bindings/c/examples/verify.c), its
