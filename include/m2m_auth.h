@@ -331,7 +331,9 @@ const char *m2m_version(void);
 
 /**
  * Calls an API with `Authorization: <token type> <token>` for `request`
- * (NULL: the client's defaults). If the API answers 401, the token is
+ * (NULL: the client's defaults); a DPoP token also gets a new `DPoP` proof,
+ * and an API asking for a DPoP nonce (401 `use_dpop_nonce`) the call once
+ * more with it, first. If the API answers 401, the token is
  * invalidated, a new one fetched and the call made once more; whatever the
  * API answers then is returned (any status is `M2M_OK`: read it with
  * `m2m_api_response_status`). `method` is e.g. `"GET"`; `url` follows the
@@ -638,6 +640,58 @@ const char *m2m_client_client_id(const struct m2m_client *client);
  * NULL.
  */
 const char *m2m_client_auth_method(const struct m2m_client *client);
+
+/**
+ * A DPoP proof (RFC 9449 §4) for the HTTP request `method url` (e.g.
+ * `"GET"`, `"https://api.example.com/orders?id=1"`), signed with the
+ * client's DPoP key: `htu` is `url` without query and fragment, with `ath`
+ * (the hash of `access_token`) when `access_token` is not NULL, and with
+ * the nonce `url`'s server sent last (see `m2m_client_dpop_response`).
+ * Send it as `DPoP: <proof>` next to `Authorization: DPoP <token>` (the
+ * token's `m2m_token_authorization_header`); make a new one for every
+ * request, retries included. `M2M_CONFIG` when `dpop` is off, `url` is not
+ * an absolute URL or `method` is not an HTTP method.
+ *
+ * Unlike every other string of this library, `*proof_out` belongs to the
+ * caller: free it with `m2m_dpop_proof_free`, never `free()`.
+ */
+m2m_result m2m_client_dpop_proof(const struct m2m_client *client,
+                                 const char *method,
+                                 const char *url,
+                                 const char *access_token,
+                                 char **proof_out,
+                                 struct m2m_error **err_out);
+
+/**
+ * Frees a proof from `m2m_client_dpop_proof`. NULL does nothing.
+ */
+void m2m_dpop_proof_free(char *proof);
+
+/**
+ * Reads an API's answer to a request sent with a proof for `url`: its HTTP
+ * `status` and its `WWW-Authenticate` and `DPoP-Nonce` headers (NULL when
+ * absent). Remembers the nonce, so that the next proof for that server
+ * carries it, and sets `*retry_out` to true exactly when the answer is a
+ * `use_dpop_nonce` challenge (401, `WWW-Authenticate: DPoP
+ * error="use_dpop_nonce"`, a non-empty `DPoP-Nonce`): then send the
+ * request once more, with a new proof and the same token (not a renewal;
+ * a 401 after that is the usual renewal case). Call it after every
+ * answer. `*retry_out` is false with `dpop` off. Fails only on a NULL or
+ * non-UTF-8 argument.
+ */
+m2m_result m2m_client_dpop_response(const struct m2m_client *client,
+                                    const char *url,
+                                    uint16_t status,
+                                    const char *www_authenticate,
+                                    const char *dpop_nonce,
+                                    bool *retry_out);
+
+/**
+ * The RFC 7638 thumbprint of the client's DPoP key (base64url SHA-256: the
+ * `cnf.jkt` of its tokens). Borrowed from `client`; NULL with `dpop` off or
+ * when `client` is NULL.
+ */
+const char *m2m_client_dpop_thumbprint(const struct m2m_client *client);
 
 /**
  * DPoP on or off (default off): tokens are bound to a key the client
@@ -1141,14 +1195,15 @@ void m2m_token_free(struct m2m_token *token);
 m2m_result m2m_token_access_token(const struct m2m_token *token, const char **access_token_out);
 
 /**
- * The token type, `"Bearer"` (normalized from any case). Borrowed from
- * `token`.
+ * The token type: `"Bearer"`, or `"DPoP"` for a token bound to the
+ * client's DPoP key (normalized from any case). Borrowed from `token`.
  */
 m2m_result m2m_token_token_type(const struct m2m_token *token, const char **token_type_out);
 
 /**
- * The value for an HTTP `Authorization` header: `"Bearer <token>"`.
- * Borrowed from `token`.
+ * The value for an HTTP `Authorization` header: `"Bearer <token>"`, or
+ * `"DPoP <token>"` for a DPoP token (send it with a proof from
+ * `m2m_client_dpop_proof`). Borrowed from `token`.
  */
 m2m_result m2m_token_authorization_header(const struct m2m_token *token, const char **header_out);
 

@@ -129,20 +129,46 @@ export declare class TokenClient {
    */
   invalidateRejected(rejected: Token | string, opts?: TokenRequestOptions): void
   /**
-   * Calls an API with `Authorization: <token>`. If it answers 401, the
+   * Calls an API with `Authorization: <token>` (for a DPoP token `DPoP
+   * <token>` and a `DPoP` proof of this request). If it answers 401, the
    * token is renewed once and the call made again; whatever the API answers
-   * then is returned. The URL must be `https://` (or `http://` to a
+   * then is returned. A DPoP API's `use_dpop_nonce` challenge first gets one
+   * more call with its nonce. The URL must be `https://` (or `http://` to a
    * loopback host); redirects are not followed.
    */
   callApi(method: string, url: string, opts?: CallApiOptions): Promise<ApiResponse>
   /**
-   * The global `fetch` with `Authorization: <token>`. If the API answers 401,
-   * the token is renewed once and the request sent once more; whatever the
-   * API answers then is returned. Same URL rule as `callApi`; redirects are
-   * not followed unless `init.redirect` says so (the token would go with them).
+   * The global `fetch` with `Authorization: <token>` (and a `DPoP` proof for
+   * a DPoP token, with one more try for a `use_dpop_nonce` challenge). If
+   * the API answers 401, the token is renewed once and the request sent once
+   * more; whatever the API answers then is returned. Same URL rule as
+   * `callApi`; redirects are not followed unless `init.redirect` says so
+   * (the token would go with them).
    * @param opts request parameters and signal (default: `{ signal: init.signal }`)
    */
   fetch(input: string | URL | Request, init?: RequestInit, opts?: GetTokenOptions): Promise<Response>
+  /**
+   * A DPoP proof (RFC 9449) for one HTTP request, signed with this client's
+   * DPoP key, for the `DPoP` header when sending a DPoP token with any HTTP
+   * client (next to `Authorization: token.authorizationHeader()`):
+   * `htm` = `method`, `htu` = `url` without query and fragment, with `ath`
+   * when `accessToken` (a Token or its access token) is given, and the
+   * nonce that server sent last. Then pass the answer to
+   * {@link TokenClient.dpopResponse}.
+   * @throws {ConfigError} with `dpop` off, or a bad method or URL
+   */
+  dpopProof(method: string, url: string | URL, accessToken?: Token | string | null): string
+  /**
+   * Reads an API's answer to a request sent with a DPoP proof for `url`
+   * (its status, `WWW-Authenticate` and `DPoP-Nonce` headers): remembers the
+   * nonce for that server's next proofs, and returns true when the answer is
+   * a `use_dpop_nonce` challenge (401), the one case in which the request is
+   * sent once more with a new proof (not a renewal). False otherwise, and
+   * with `dpop` off.
+   */
+  dpopResponse(url: string | URL, status: number, wwwAuthenticate?: string | null, dpopNonce?: string | null): boolean
+  /** The RFC 7638 thumbprint of the DPoP key (its tokens' `cnf.jkt`), or `null` with `dpop` off. */
+  readonly dpopThumbprint: string | null
   /** This client's counters. */
   stats(): TokenClientStats
   /** The client id. */
@@ -157,16 +183,18 @@ export declare class TokenClient {
 
 /**
  * Makes an axios instance send `Authorization: <token>` from `client` on
- * every request and renew the token once when a response is 401. Returns a
- * function that removes both interceptors.
+ * every request (and a `DPoP` proof for a DPoP token, with one more try for
+ * a `use_dpop_nonce` challenge) and renew the token once when a response is
+ * 401. Returns a function that removes both interceptors.
  */
 export declare function attachAxios(
   axios: {
     interceptors: {
       request: { use(onFulfilled: (config: any) => any): number; eject(id: number): void }
-      response: { use(onFulfilled: undefined, onRejected: (error: any) => any): number; eject(id: number): void }
+      response: { use(onFulfilled: (response: any) => any, onRejected: (error: any) => any): number; eject(id: number): void }
     }
     request(config: any): Promise<any>
+    getUri?(config: any): string
   },
   client: TokenClient,
   opts?: TokenRequestOptions,

@@ -12,15 +12,19 @@
 # runs them against the dev/fault server: the header's parity
 # with tests/surface.json (tests/c/check_parity.py), the ABI checks, the
 # client tests (64 threads on a cold cache -> 1 request), every item of the
-# surface (test_surface), fork (test_fork), the verifier (test_verifier: every
+# surface (test_surface), fork (test_fork), DPoP (test_dpop: bound tokens,
+# proofs checked with libcrypto, nonce round trips, the key's canary), the
+# verifier (test_verifier: every
 # case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
 # input), interop with oidc-provider (test_interop: a token for every client
 # of tests/interop/clients.json, verified through its discovery; mutual TLS
-# with its https listener, tokens bound to the certificate), every shared
+# with its https listener, tokens bound to the certificate; DPoP-bound tokens,
+# with and without its nonces), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
 # example of bindings/c/README.md (bindings/c/examples/verify.c), its
-# private_key_jwt example (bindings/c/examples/private_key_jwt.c), the CMake example
+# private_key_jwt example (bindings/c/examples/private_key_jwt.c), its DPoP
+# example (bindings/c/examples/dpop.c, against the dev server's nonce mode), the CMake example
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
 # then the suite under valgrind (0 errors, 0 bytes definitely lost) and under
 # ASan/UBSan. Exits non-zero on any failure. Idempotent; build output goes to
@@ -47,7 +51,7 @@ fi
 
 OUT="$ROOT/target/c-tests"
 mkdir -p "$OUT"/{dyn,static,asan,vg-logs,pkgconfig}
-SUPPORT=(tests/c/support/testlib.c tests/c/support/json.c tests/c/support/clients.c)
+SUPPORT=(tests/c/support/testlib.c tests/c/support/http.c tests/c/support/json.c tests/c/support/clients.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Itests/c)
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
@@ -112,13 +116,14 @@ fi
 cmds=()
 add() { cmds+=("$(printf '%q ' "$@")"); }
 # A program is tests/c/NAME.c (its main) plus its parts, tests/c/NAME/*.c if any.
-for t in test_abi test_client test_surface test_fork test_verifier test_interop conformance bench bench_verify; do
+for t in test_abi test_client test_surface test_fork test_dpop test_verifier test_interop conformance bench bench_verify; do
   rm -f "$OUT"/{dyn,static,asan}/"$t"
   srcs=("tests/c/$t.c")
   if [ -d "tests/c/$t" ]; then srcs+=("tests/c/$t"/*.c); fi
-  # test_interop's mTLS part computes certificate thumbprints with libcrypto.
+  # test_interop's mTLS part computes certificate thumbprints with libcrypto;
+  # test_dpop checks proofs with it.
   extra=()
-  if [ "$t" = test_interop ]; then extra=(-lcrypto); fi
+  if [ "$t" = test_interop ] || [ "$t" = test_dpop ]; then extra=(-lcrypto); fi
   add gcc "${CFLAGS[@]}" "${DEFS[@]}" "${PC_CFLAGS[@]}" "${srcs[@]}" "${SUPPORT[@]}" \
     "${PC_LIBS[@]}" "${extra[@]}" -Wl,-rpath,"$LIBDIR" -lpthread -o "$OUT/dyn/$t"
   [[ "$t" == bench* ]] && continue
@@ -162,6 +167,18 @@ for example in verify:c-verify-example private_key_jwt:c-private-key-jwt-example
   gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$src" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$name-example"
 done
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
+# Its DPoP example, bindings/c/examples/dpop.c verbatim, uses libcurl.
+awk -v marker="<!-- c-dpop-example" 'index($0, marker) == 1 {on=1}
+  on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' bindings/c/README.md >"$OUT/dpop-example.c"
+if ! cmp -s "$OUT/dpop-example.c" bindings/c/examples/dpop.c; then
+  echo "test-c: bindings/c/README.md's dpop example differs from bindings/c/examples/dpop.c:" >&2
+  diff -u bindings/c/examples/dpop.c "$OUT/dpop-example.c" | head -n 20 >&2 || true
+  exit 1
+fi
+gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/dpop-example.c" "${PC_LIBS[@]}" \
+  -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/dpop-example"
+gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/dpop-example.c" "$STATIC_A" \
+  "${NATIVE_A[@]}" "${CURL_FLAGS[@]}" -o "$OUT/static/dpop-example"
 gcc -std=c11 -Wall -Wextra -Werror "${PC_CFLAGS[@]}" "$OUT/readme-example.c" "${PC_LIBS[@]}" \
   -Wl,-rpath,"$LIBDIR" "${CURL_FLAGS[@]}" -o "$OUT/dyn/readme-example"
 gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$OUT/readme-example.c" "$STATIC_A" \
@@ -275,12 +292,68 @@ private_key_example() {
   fi
 }
 
+# dev-control PATH [BODY]: the dev server's control API (GET, or POST with
+# BODY), its answer on stdout.
+dev_control() {
+  python3 -c 'import sys, urllib.request
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+req = urllib.request.Request(sys.argv[1], data=body, headers={"Authorization": "Bearer " + sys.argv[2]})
+print(urllib.request.urlopen(req, timeout=30).read().decode())' "$DEV_CONTROL_URL$1" "$DEV_CONTROL_TOKEN" "${@:2}"
+}
+
+# dpop-example NAME BINARY: bindings/c/examples/dpop.c against a fresh dev
+# server, twice, each run checked with the server's DPoP counters: with
+# nonce mode on both endpoints from the start, the token request's
+# use_dpop_nonce round trip (the API then takes the nonce the client holds:
+# one server, one nonce); with nonce mode at /api only, the API's 401
+# use_dpop_nonce and the call once more. DPoP tokens, a 200 in the end, no
+# secret in what it printed.
+dpop_example() {
+  local name="$1" bin="$2" rc=0 ok=1 mode stats want
+  echo "== $name"
+  for mode in both api; do
+    rc=0
+    if [ "$mode" = both ]; then
+      start_devserver --dpop-nonce
+      want="dpop_token_requests=2 dpop_nonce_token_requests=1 dpop_api_requests=1"
+    else
+      start_devserver
+      dev_control /dpop '{"nonce_api": true}' >/dev/null
+      want="dpop_token_requests=1 dpop_nonce_token_requests=0 dpop_api_requests=2"
+    fi
+    AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-client AUTH0_CLIENT_SECRET=demo-secret \
+      API_AUDIENCE=https://api.example.com API_URL="$DEV_API_URL" \
+      "$bin" >"$OUT/$name-$mode.log" 2>&1 || rc=$?
+    stats="$(dev_control /stats | python3 -c 'import json, sys
+s = json.load(sys.stdin)
+print(" ".join("%s=%s" % (k, s[k]) for k in ("dpop_token_requests", "dpop_nonce_token_requests", "dpop_api_requests")))' 2>&1 || true)"
+    stop_devserver
+    echo "-- nonce mode: $mode"
+    cat "$OUT/$name-$mode.log"
+    echo "dev server: $stats"
+    if [ "$rc" -ne 0 ] || ! grep -q '^DPoP token, expires in' "$OUT/$name-$mode.log" ||
+      ! grep -q '"ok":true' "$OUT/$name-$mode.log" || [ "$(tail -n1 "$OUT/$name-$mode.log")" != "HTTP status 200" ] ||
+      grep -q demo-secret "$OUT/$name-$mode.log" || [ "$stats" != "$want" ] ||
+      { [ "$mode" = api ] && ! grep -q '^HTTP status 401$' "$OUT/$name-$mode.log"; }; then
+      echo "expected: exit 0, a DPoP token, HTTP status 200 last (after a 401 in mode api), counters $want"
+      ok=0
+    fi
+  done
+  if [ "$ok" = 1 ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+
 VECTORS=(tests/conformance tests/c/vectors_smoke)
 run c-parity python3 tests/c/check_parity.py
 run dyn-test_abi "$OUT/dyn/test_abi"
 run dyn-test_client "$OUT/dyn/test_client"
 run dyn-test_surface "$OUT/dyn/test_surface"
 run dyn-test_fork "$OUT/dyn/test_fork"
+run dyn-test_dpop "$OUT/dyn/test_dpop"
 run dyn-test_verifier "$OUT/dyn/test_verifier"
 run dyn-test_interop "$OUT/dyn/test_interop"
 run dyn-conformance "$OUT/dyn/conformance" "${VECTORS[@]}"
@@ -288,6 +361,7 @@ run static-test_abi "$OUT/static/test_abi"
 run static-test_client "$OUT/static/test_client"
 run static-test_surface "$OUT/static/test_surface"
 run static-test_fork "$OUT/static/test_fork"
+run static-test_dpop "$OUT/static/test_dpop"
 run static-test_verifier "$OUT/static/test_verifier"
 run static-test_interop "$OUT/static/test_interop"
 run static-conformance "$OUT/static/conformance" --no-fork "${VECTORS[@]}"
@@ -312,6 +386,8 @@ verify_example dyn-verify-example "$OUT/dyn/verify-example"
 verify_example static-verify-example "$OUT/static/verify-example"
 private_key_example dyn-private-key-example "$OUT/dyn/private_key_jwt-example"
 private_key_example static-private-key-example "$OUT/static/private_key_jwt-example"
+dpop_example dyn-dpop-example "$OUT/dyn/dpop-example"
+dpop_example static-dpop-example "$OUT/static/dpop-example"
 
 # The CMake example, consuming m2m_auth.pc.
 echo "== cmake-example"
@@ -360,6 +436,7 @@ valgrind_run test_surface --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/
 # The fork tests: their children cannot reach what the parent's threads held
 # (see the suppressions file); memory errors stay checked.
 valgrind_run test_fork --suppressions=tests/c/valgrind-fork-child.supp "$OUT/dyn/test_fork"
+valgrind_run test_dpop --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_dpop"
 valgrind_run test_verifier --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_verifier"
 valgrind_run test_interop --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/test_interop"
 valgrind_run conformance --suppressions=tests/c/valgrind-crypto.supp "$OUT/dyn/conformance" --no-fork --slow "${VECTORS[@]}"
@@ -391,6 +468,7 @@ run asan-test_abi "$OUT/asan/test_abi"
 run asan-test_client "$OUT/asan/test_client"
 run asan-test_surface "$OUT/asan/test_surface"
 run asan-test_fork "$OUT/asan/test_fork"
+run asan-test_dpop "$OUT/asan/test_dpop"
 run asan-test_verifier "$OUT/asan/test_verifier"
 run asan-test_interop "$OUT/asan/test_interop"
 run asan-conformance "$OUT/asan/conformance" "${VECTORS[@]}"

@@ -210,7 +210,8 @@ class TokenClient {
   }
 
   /**
-   * Calls an API with `Authorization: <token>` (the engine's call_api): on
+   * Calls an API with `Authorization: <token>` (the engine's call_api; for
+   * a DPoP token with a proof, and one more call for a nonce challenge): on
    * a 401 the token is renewed once and the call made again. `opts`:
    * `headers`, `body`, `signal` and request parameters.
    * @returns {Promise<import('./api').ApiResponse>}
@@ -226,14 +227,65 @@ class TokenClient {
   }
 
   /**
-   * The global `fetch` with `Authorization: <token>`, renewing the token
-   * once on a 401 (see adapters.js). Redirects are not followed unless
+   * The global `fetch` with `Authorization: <token>` (and a DPoP proof for
+   * a DPoP token), renewing the token once on a 401 (see adapters.js). Redirects are not followed unless
    * `init.redirect` says so. `opts`: request parameters and `signal`
    * (default: `{ signal: init.signal }`).
    * @returns {Promise<Response>}
    */
   fetch(input, init = undefined, opts = undefined) {
     return require('./adapters').fetchWith(this, input, init, opts);
+  }
+
+  /**
+   * A DPoP proof (RFC 9449) for one HTTP request `method url` with this
+   * client's DPoP key, for the `DPoP` header when sending a DPoP token with
+   * any HTTP client; `accessToken` (a Token or its access token) adds its
+   * `ath`. The engine builds it (with the nonce that server sent last).
+   * @throws {ConfigError} with `dpop` off, or a bad method or URL
+   */
+  dpopProof(method, url, accessToken = undefined) {
+    const access = accessToken instanceof Token ? accessToken.accessToken : accessToken ?? undefined;
+    if (typeof method !== 'string') throw configError('dpopProof: method must be a string');
+    if (typeof url !== 'string' && !(url instanceof URL)) throw configError('dpopProof: url must be a string or a URL');
+    if (access !== undefined && typeof access !== 'string') {
+      throw configError('dpopProof: accessToken must be a Token or an access token');
+    }
+    try {
+      return native.clientDpopProof(this.#native(), method, String(url), access);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /**
+   * Reads an API's answer to a request sent with a DPoP proof for `url`:
+   * the engine remembers its `DPoP-Nonce` for that server's next proofs,
+   * and answers true when it is a `use_dpop_nonce` challenge, the one case
+   * in which the request is sent once more with a new proof (not a
+   * renewal). False for anything else, and with `dpop` off.
+   * @param {string | URL} url
+   * @param {number} status
+   * @param {string | null} [wwwAuthenticate] the `WWW-Authenticate` header
+   * @param {string | null} [dpopNonce] the `DPoP-Nonce` header
+   * @returns {boolean}
+   */
+  dpopResponse(url, status, wwwAuthenticate = undefined, dpopNonce = undefined) {
+    if (typeof url !== 'string' && !(url instanceof URL)) throw configError('dpopResponse: url must be a string or a URL');
+    if (!Number.isInteger(status) || status < 0) throw configError('dpopResponse: status must be an HTTP status');
+    const header = (v, name) => {
+      if (v == null) return undefined;
+      if (typeof v !== 'string') throw configError(`dpopResponse: ${name} must be a string or null`);
+      return v;
+    };
+    const www = header(wwwAuthenticate, 'wwwAuthenticate');
+    const nonce = header(dpopNonce, 'dpopNonce');
+    return native.clientDpopResponse(this.#native(), String(url), Math.min(status, 0xffffffff), www, nonce);
+  }
+
+  /** The RFC 7638 thumbprint of the DPoP key (its tokens' `cnf.jkt`), or `null` with `dpop` off. */
+  get dpopThumbprint() {
+    return native.clientDpopThumbprint(this.#native());
   }
 
   /** This client's counters: every stat of the surface, in camelCase. */

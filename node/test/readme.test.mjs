@@ -74,16 +74,22 @@ blocks.slice(1).forEach((code, i) => {
   });
 });
 
-/** node/README.md without its private-key section, and that section (from
- * its marker to the next ## heading). */
-function splitPackageReadme() {
-  const text = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
-  const start = text.indexOf('<!-- private-key-jwt');
-  assert.ok(start >= 0, 'node/README.md has the private-key-jwt marker');
-  const end = text.indexOf('\n## ', start);
-  return [text.slice(0, start) + text.slice(end), text.slice(start, end)];
+/** node/README.md without the sections that need a set-up of their own,
+ * and those sections by marker (each from its marker to the next ## heading). */
+function splitPackageReadme(markers) {
+  let text = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
+  const sections = {};
+  for (const marker of markers) {
+    const start = text.indexOf(`<!-- ${marker}`);
+    assert.ok(start >= 0, `node/README.md has the ${marker} marker`);
+    const end = text.indexOf('\n## ', start);
+    sections[marker] = text.slice(start, end);
+    text = text.slice(0, start) + text.slice(end);
+  }
+  return [text, sections];
 }
-const [packageReadme, privateKeySection] = splitPackageReadme();
+const [packageReadme, { 'private-key-jwt': privateKeySection, dpop: dpopSection }] =
+  splitPackageReadme(['private-key-jwt', 'dpop']);
 
 test('node/README.md private_key_jwt quickstart gets a token and calls the API', async () => {
   const [code, ...more] = jsBlocks(privateKeySection);
@@ -110,6 +116,27 @@ test('node/README.md private_key_jwt quickstart gets a token and calls the API',
   assert.equal(bodies.length, 1);
   assert.equal(bodies[0].get('client_assertion_type'), 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
   assert.equal(bodies[0].get('client_secret'), null);
+});
+
+test('node/README.md DPoP quickstart: a DPoP token, an API nonce challenge through fetch, a proof by hand', async () => {
+  const [code, ...more] = jsBlocks(dpopSection);
+  assert.equal(more.length, 0);
+  assert.ok(code.includes('dpop: true'));
+  // The API demands a nonce (the token endpoint does not): the adapter's
+  // first call is refused with one, the retry and the call by hand carry it.
+  await server.dpop({ nonce_api: true, rotate: true });
+  try {
+    const before = await server.stats();
+    const out = await runBlock('node-readme-dpop', code);
+    assert.match(out, /^DPoP token bound to key [\w-]{43}$/m);
+    assert.match(out, /^API answered 200: \{.*"ok":true/m);
+    assert.match(out, /^by hand: 200$/m);
+    const after = await server.stats();
+    assert.equal(after.dpop_token_requests - before.dpop_token_requests, 1);
+    assert.equal(after.dpop_api_requests - before.dpop_api_requests, 3, 'fetch: refused, then with the nonce; by hand: with it');
+  } finally {
+    await server.dpop({ nonce_api: false });
+  }
 });
 
 jsBlocks(packageReadme).forEach((code, i) => {

@@ -9,6 +9,8 @@ import base64
 import json
 import shutil
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,23 +20,29 @@ from devserver import REPO
 
 INTEROP = REPO / "tests" / "interop"
 CONFIG: dict[str, Any] = json.loads((INTEROP / "clients.json").read_text())
+# Longest wait for the server's first line (it starts in about a second).
+STARTUP_S = 60
 
 
 class Provider:
     """A running server.mjs; it exits when its stdin closes (stop())."""
 
     def __init__(self) -> None:
+        # stderr goes to a file, not a pipe nobody reads (a full pipe would
+        # block the server); the first line is awaited at most STARTUP_S.
+        self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             ["node", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.stderr,
         )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        line = self._first_line()
         if not line:
-            assert self.proc.stderr is not None
-            raise RuntimeError(f"oidc-provider did not start: {self.proc.stderr.read().decode()}")
+            self.proc.kill()
+            self.proc.wait()
+            self.stderr.seek(0)
+            raise RuntimeError(f"oidc-provider did not start: {self.stderr.read().decode(errors='replace')}")
         info = json.loads(line)
         self.issuer: str = info["issuer"]
         self.token_endpoint: str = info["token_endpoint"]
@@ -45,6 +53,16 @@ class Provider:
         self.ca_file = Path(info["ca_file"])
         self.certs_dir = Path(info["certs_dir"])
 
+    def _first_line(self) -> bytes:
+        """The server's JSON line, or b"" if none came within STARTUP_S."""
+        got: list[bytes] = []
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        reader = threading.Thread(target=lambda: got.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(STARTUP_S)
+        return got[0] if got else b""
+
     def stop(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
@@ -53,6 +71,7 @@ class Provider:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.stderr.close()
 
 
 def start_provider() -> Iterator[Provider]:

@@ -81,8 +81,8 @@ static int run_vector(const char *path) {
   const char *problem = NULL;
   for (size_t i = 0; root->type == J_OBJ && i < root->len && !problem; i++)
     if (!known(root->keys[i], TOP_KEYS)) problem = root->keys[i];
-  /* tls and client_ca_file: mutual TLS (server.c). */
-  static const char *const SERVER_KEYS[] = {"clients", "tls", "client_ca_file", NULL};
+  /* tls and client_ca_file: mutual TLS; dpop_nonce: DPoP nonce mode (server.c). */
+  static const char *const SERVER_KEYS[] = {"clients", "tls", "client_ca_file", "dpop_nonce", NULL};
   const jval *server_obj = json_get(root, "server");
   for (size_t i = 0; server_obj && i < server_obj->len && !problem; i++)
     if (!known(server_obj->keys[i], SERVER_KEYS)) problem = server_obj->keys[i];
@@ -132,6 +132,7 @@ static int run_vector(const char *path) {
     free(v.labels[i].token);
   }
   free(v.secret);
+  forget_key_parts(&v);
   free(v.default_id);
   free(v.default_secret);
   json_free(root);

@@ -80,6 +80,7 @@ static void free_null_does_nothing(void) {
   m2m_token_free(NULL);
   m2m_error_free(NULL);
   m2m_api_response_free(NULL);
+  m2m_dpop_proof_free(NULL);
 }
 
 static void error_getters_accept_null(void) {
@@ -103,6 +104,7 @@ static void error_getters_accept_null(void) {
   CHECK_EQ_INT(m2m_stats_store_errors(NULL), 0);
   CHECK(m2m_client_client_id(NULL) == NULL);
   CHECK(m2m_client_auth_method(NULL) == NULL);
+  CHECK(m2m_client_dpop_thumbprint(NULL) == NULL);
 }
 
 /* A config error carries its code and message, and no other field. */

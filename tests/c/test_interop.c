@@ -8,7 +8,8 @@
  * an ES256 token (a resource under https://es256.example.com/) verifies too.
  * The `assertion_clients` (private_key_jwt with RS256, PS256, ES256 and
  * EdDSA test keys, client_secret_jwt) get tokens, a new assertion each.
- * Mutual TLS with its https listener is in test_interop/mtls.c.
+ * Mutual TLS with its https listener is in test_interop/mtls.c, DPoP-bound
+ * tokens (its dpop_clients, one demanding a nonce) in test_interop/dpop.c.
  * scripts/test-c.sh installs oidc-provider (npm ci) before running this. */
 #define _GNU_SOURCE
 #include <m2m_auth.h>
@@ -316,6 +317,7 @@ int main(int argc, char **argv) {
   RUN(mtls_self_signed_tls_client_auth_with_each_key_through_discovery);
   RUN(mtls_refused_certificates_are_oauth_invalid_client);
   RUN(mtls_three_fetches_in_a_row_on_one_tls_client);
+  RUN(dpop_tokens_are_bound_to_the_key_with_and_without_nonces);
   server_stop(&provider);
   json_free(clients);
   free(clients_text);

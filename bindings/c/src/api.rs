@@ -38,7 +38,9 @@ impl m2m_api_response {
 }
 
 /// Calls an API with `Authorization: <token type> <token>` for `request`
-/// (NULL: the client's defaults). If the API answers 401, the token is
+/// (NULL: the client's defaults); a DPoP token also gets a new `DPoP` proof,
+/// and an API asking for a DPoP nonce (401 `use_dpop_nonce`) the call once
+/// more with it, first. If the API answers 401, the token is
 /// invalidated, a new one fetched and the call made once more; whatever the
 /// API answers then is returned (any status is `M2M_OK`: read it with
 /// `m2m_api_response_status`). `method` is e.g. `"GET"`; `url` follows the

@@ -24,6 +24,9 @@ pub struct m2m_client {
     client: TokenClient,
     client_id: CString,
     auth_method: CString,
+    /// The DPoP key's thumbprint (`m2m_client_dpop_thumbprint`); None with
+    /// `dpop` off.
+    pub(crate) dpop_thumbprint: Option<CString>,
 }
 
 impl m2m_client {
@@ -41,6 +44,7 @@ fn new_client(o: &m2m_client_options, client_out: *mut *mut m2m_client) -> Resul
     let c = m2m_client {
         client_id: text(client.client_id()),
         auth_method: text(client.auth_method().as_str()),
+        dpop_thumbprint: client.dpop_thumbprint().map(text),
         client,
     };
     write_out(client_out, Box::into_raw(Box::new(c)));

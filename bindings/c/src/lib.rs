@@ -38,6 +38,7 @@ mod assertion_setters;
 mod challenge;
 mod claims;
 mod client;
+mod dpop;
 mod dpop_setters;
 mod error;
 mod ffi;
@@ -61,6 +62,7 @@ pub use assertion_setters::*;
 pub use challenge::*;
 pub use claims::*;
 pub use client::*;
+pub use dpop::*;
 pub use error::*;
 pub use logs::*;
 pub use option_setters::*;
@@ -96,6 +98,9 @@ mod tests {
             ("api.rs", include_str!("api.rs")),
             ("assertion_setters.rs", include_str!("assertion_setters.rs")),
             ("client.rs", include_str!("client.rs")),
+            ("dpop.rs", include_str!("dpop.rs")),
+            ("dpop_setters.rs", include_str!("dpop_setters.rs")),
+            ("mtls_setters.rs", include_str!("mtls_setters.rs")),
             ("error.rs", include_str!("error.rs")),
             ("logs.rs", include_str!("logs.rs")),
             ("option_setters.rs", include_str!("option_setters.rs")),

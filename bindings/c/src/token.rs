@@ -188,8 +188,8 @@ pub extern "C" fn m2m_token_access_token(
     })
 }
 
-/// The token type, `"Bearer"` (normalized from any case). Borrowed from
-/// `token`.
+/// The token type: `"Bearer"`, or `"DPoP"` for a token bound to the
+/// client's DPoP key (normalized from any case). Borrowed from `token`.
 #[no_mangle]
 pub extern "C" fn m2m_token_token_type(
     token: *const m2m_token,
@@ -203,8 +203,9 @@ pub extern "C" fn m2m_token_token_type(
     })
 }
 
-/// The value for an HTTP `Authorization` header: `"Bearer <token>"`.
-/// Borrowed from `token`.
+/// The value for an HTTP `Authorization` header: `"Bearer <token>"`, or
+/// `"DPoP <token>"` for a DPoP token (send it with a proof from
+/// `m2m_client_dpop_proof`). Borrowed from `token`.
 #[no_mangle]
 pub extern "C" fn m2m_token_authorization_header(
     token: *const m2m_token,

@@ -200,6 +200,49 @@ pub fn client_invalidate_rejected(
     )
 }
 
+/// `dpopProof`: the engine's DPoP proof for `method url` (with `ath` when
+/// `access_token` is given); a `config` error with `dpop` off.
+#[napi(skip_typescript)]
+pub fn client_dpop_proof(
+    client: &External<Client>,
+    method: String,
+    url: String,
+    access_token: Option<String>,
+) -> Result<String> {
+    settle(
+        client
+            .client
+            .dpop_proof(&method, &url, access_token.as_deref()),
+    )
+}
+
+/// `dpopResponse`: the engine reads an API's answer to a DPoP request
+/// (remembers its nonce) and says whether to send it once more.
+#[napi(skip_typescript)]
+pub fn client_dpop_response(
+    client: &External<Client>,
+    url: String,
+    status: u32,
+    www_authenticate: Option<String>,
+    dpop_nonce: Option<String>,
+) -> bool {
+    // Not an HTTP status: nothing to follow (the nonce is still remembered).
+    let status = u16::try_from(status).unwrap_or(0);
+    client.client.dpop_response(
+        &url,
+        status,
+        www_authenticate.as_deref(),
+        dpop_nonce.as_deref(),
+    )
+}
+
+/// `dpopThumbprint`: the DPoP key's RFC 7638 thumbprint, or `null` with
+/// `dpop` off.
+#[napi(skip_typescript)]
+pub fn client_dpop_thumbprint(client: &External<Client>) -> Option<String> {
+    client.client.dpop_thumbprint().map(str::to_string)
+}
+
 /// The engine's rule for URLs that carry a token (https, or http to loopback).
 #[napi(skip_typescript)]
 pub fn check_url(url: String) -> Result<()> {

@@ -9,13 +9,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inspect } from 'node:util';
 
-import { TokenClient, errorClasses } from '../../index.mjs';
+import { TokenClient } from '../../index.mjs';
+import { LANGUAGE, checkOutcome, checkRecorded, keyParts, known } from './conformance-expect.mjs';
 import { REPO, startServer } from './devserver.mjs';
 
-const LANGUAGE = 'node';
-const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url))).version;
 const DEFAULT_CLIENTS = [{ client_id: 'conf-client', client_secret: 'conf-secret', token_lifetime: 3600 }];
 
 /** Registers one test per vector file in `dir`; returns how many. */
@@ -57,12 +55,6 @@ export function registerVectors(dir, { prefix = '' } = {}) {
 
 const TOP_KEYS = new Set(['name', 'design', 'description', 'server', 'client', 'steps', 'skip']);
 
-function known(obj, keys, what) {
-  for (const k of Object.keys(obj ?? {})) {
-    if (!keys.includes(k)) throw new Error(`unsupported ${what} field ${JSON.stringify(k)}`);
-  }
-}
-
 function placeholders(value, urls) {
   const v = value.replaceAll('{token_url}', urls.token_url).replaceAll('{issuer}', urls.issuer).replaceAll('{url}', urls.url);
   return urls.mtls_token_url ? v.replaceAll('{mtls_token_url}', urls.mtls_token_url) : v;
@@ -72,7 +64,8 @@ function placeholders(value, urls) {
 export function clientOptions(spec, urls, serverClients) {
   known(spec, ['token_url', 'issuer', 'domain', 'client_id', 'client_secret', 'auth_method', 'audience',
     'organization', 'scope', 'resource', 'extra', 'timeout_ms', 'connect_timeout_ms', 'leeway_ms',
-    'refresh_ratio', 'retry', 'private_key', 'key_id', 'signing_alg', 'client_certificate_file', 'client_key_file'],
+    'refresh_ratio', 'retry', 'private_key', 'key_id', 'signing_alg', 'client_certificate_file', 'client_key_file',
+    'dpop', 'dpop_key', 'dpop_accept_bearer'],
   'client');
   const first = serverClients[0] ?? {};
   const o = { noProxy: true };
@@ -93,7 +86,7 @@ export function clientOptions(spec, urls, serverClients) {
   const direct = { auth_method: 'authMethod', audience: 'audience', organization: 'organization', scope: 'scope',
     resource: 'resource', extra: 'extra', timeout_ms: 'timeout', connect_timeout_ms: 'connectTimeout',
     leeway_ms: 'leeway', refresh_ratio: 'refreshRatio', private_key: 'privateKey', key_id: 'keyId',
-    signing_alg: 'signingAlg' };
+    signing_alg: 'signingAlg', dpop: 'dpop', dpop_key: 'dpopKey', dpop_accept_bearer: 'dpopAcceptBearer' };
   for (const [from, to] of Object.entries(direct)) if (spec[from] !== undefined) o[to] = spec[from];
   const r = spec.retry ?? {};
   known(r, ['max_attempts', 'base_delay_ms', 'default_throttle_ms', 'max_retry_after_s'], 'retry');
@@ -109,97 +102,6 @@ function requestOptions(r) {
   if (r === undefined) return undefined;
   known(r, ['audience', 'scope', 'organization', 'resource', 'extra'], 'request');
   return { ...r };
-}
-
-function secretSpellings(secret) {
-  if (typeof secret !== 'string' || secret.length === 0) return [];
-  const encoded = new URLSearchParams({ s: secret }).toString().slice(2);
-  return [...new Set([secret, encoded, encodeURIComponent(secret)])];
-}
-
-/** No spelling of the secret in anything an error shows. */
-export function assertNoSecret(err, secret) {
-  const shown = [String(err && err.message), String(err), inspect(err, { depth: 5 }), JSON.stringify(err),
-    String(err && err.stack)].join('\n');
-  for (const s of secretSpellings(secret)) {
-    assert.ok(!shown.includes(s), `the client secret appears in an error: ${shown.replaceAll(s, '<SECRET>')}`);
-  }
-}
-
-function within([lo, hi], value, what) {
-  assert.ok(value >= lo && value <= hi, `${what} ${value} not in [${lo}, ${hi}]`);
-}
-
-const OK_KEYS = ['ok', 'token_type', 'expires_in_between', 'scope', 'extra', 'same_token_as', 'different_token_from',
-  'status', 'elapsed_ms_at_least', 'elapsed_ms_at_most'];
-const ERROR_KEYS = ['error', 'fields', 'body_max_len', 'retry_after_between_s', 'elapsed_ms_at_least', 'elapsed_ms_at_most'];
-const FIELD_NAMES = { error: 'error', error_description: 'errorDescription', error_uri: 'errorUri', status: 'status', kind: 'kind' };
-
-function checkElapsed(expect, elapsed) {
-  if (expect.elapsed_ms_at_least !== undefined) {
-    assert.ok(elapsed >= expect.elapsed_ms_at_least, `took ${elapsed} ms, expected at least ${expect.elapsed_ms_at_least}`);
-  }
-  if (expect.elapsed_ms_at_most !== undefined) {
-    assert.ok(elapsed <= expect.elapsed_ms_at_most, `took ${elapsed} ms, expected at most ${expect.elapsed_ms_at_most}`);
-  }
-}
-
-/** Checks one outcome ({value} or {error}) against E. */
-function checkOutcome(expect, outcome, ctx) {
-  if (expect === undefined) return;
-  if (expect.ok === true) {
-    known(expect, OK_KEYS, 'expect');
-    if (outcome.error !== undefined) {
-      assertNoSecret(outcome.error, ctx.secret);
-      assert.fail(`expected success, got ${outcome.error.code}: ${outcome.error.message}`);
-    }
-    const v = outcome.value;
-    if (outcome.kind === 'call_api') {
-      if (expect.status !== undefined) assert.equal(v.status, expect.status, 'API status');
-      for (const k of ['token_type', 'expires_in_between', 'scope', 'extra', 'same_token_as', 'different_token_from']) {
-        if (expect[k] !== undefined) throw new Error(`unsupported expectation ${k} for call_api`);
-      }
-    } else {
-      if (expect.status !== undefined) throw new Error('unsupported expectation status for a token call');
-      if (expect.token_type !== undefined) assert.equal(v.tokenType, expect.token_type, 'token_type');
-      if (expect.expires_in_between !== undefined) within(expect.expires_in_between, v.expiresIn / 1000, 'expires_in (s)');
-      if (expect.scope !== undefined) assert.equal(v.scope, expect.scope, 'scope');
-      if (expect.extra !== undefined) {
-        for (const [k, want] of Object.entries(expect.extra)) assert.deepEqual(v.extra[k], want, `extra.${k}`);
-      }
-      for (const [k, same] of [['same_token_as', true], ['different_token_from', false]]) {
-        if (expect[k] === undefined) continue;
-        const other = ctx.labels.get(expect[k]);
-        assert.ok(other, `no token labelled ${JSON.stringify(expect[k])}`);
-        assert.equal(v.accessToken === other.accessToken, same,
-          `${k} ${expect[k]}: ${v.fingerprint} vs ${other.fingerprint}`);
-      }
-    }
-    checkElapsed(expect, outcome.elapsed);
-    return;
-  }
-  if (typeof expect.error === 'string') {
-    known(expect, ERROR_KEYS, 'expect');
-    const err = outcome.error;
-    assert.ok(err !== undefined, `expected a ${expect.error} error, got success`);
-    assertNoSecret(err, ctx.secret);
-    const Class = errorClasses[expect.error];
-    assert.ok(Class, `unknown error code ${expect.error}`);
-    assert.equal(err.code, `M2M_${expect.error.toUpperCase()}`, `error code (${err.message})`);
-    assert.ok(err instanceof Class, `error class ${err.constructor.name}, expected ${Class.name}`);
-    for (const [k, want] of Object.entries(expect.fields ?? {})) {
-      const name = FIELD_NAMES[k];
-      if (!name) throw new Error(`unsupported error field ${k}`);
-      assert.deepEqual(err[name], want, `error field ${k}`);
-    }
-    if (expect.body_max_len !== undefined) {
-      assert.ok(Buffer.byteLength(err.body ?? '') <= expect.body_max_len, `body excerpt of ${Buffer.byteLength(err.body)} bytes`);
-    }
-    if (expect.retry_after_between_s !== undefined) within(expect.retry_after_between_s, err.retryAfter / 1000, 'retry_after (s)');
-    checkElapsed(expect, outcome.elapsed);
-    return;
-  }
-  throw new Error(`unsupported expectation ${JSON.stringify(expect)}`);
 }
 
 async function timed(kind, f) {
@@ -221,6 +123,8 @@ const STEP_KEYS = {
   expect_requests: ['expect_requests'],
   expect_api_requests: ['expect_api_requests'],
   expect_request: ['expect_request'],
+  dpop_control: ['dpop_control'],
+  expect_stats: ['expect_stats'],
   build: ['call', 'expect', 'client_override'],
   get_token: ['call', 'request', 'concurrency', 'expect', 'label'],
   fetch_token: ['call', 'request', 'concurrency', 'expect', 'label'],
@@ -245,23 +149,25 @@ async function reservePort(url) {
 
 /** Steps without "call", named by their key. */
 const PLAIN_STEPS = ['faults', 'api_faults', 'clear_faults', 'sleep_ms', 'shutdown_server', 'expect_requests',
-  'expect_api_requests', 'expect_request'];
+  'expect_api_requests', 'expect_request', 'dpop_control', 'expect_stats'];
 
 /** Runs one vector against a fresh dev server. */
 export async function runVector(vector) {
   known(vector, [...TOP_KEYS], 'vector');
-  if (vector.server !== undefined) known(vector.server, ['clients', 'tls', 'client_ca_file'], 'server');
+  if (vector.server !== undefined) known(vector.server, ['clients', 'tls', 'client_ca_file', 'dpop_nonce'], 'server');
   const serverClients = vector.server?.clients ?? DEFAULT_CLIENTS;
   const caFile = vector.server?.client_ca_file;
   const server = await startServer({
     clients: serverClients, tls: vector.server?.tls ?? false,
     clientCa: caFile === undefined ? undefined : readFileSync(join(REPO, caFile), 'utf8'),
+    dpopNonce: vector.server?.dpop_nonce ?? false,
   });
-  const ctx = { labels: new Map(), secret: undefined };
+  const ctx = { labels: new Map(), secret: undefined, keyParts: [] };
   let client = null;
   const build = (override) => {
     const opts = clientOptions({ ...vector.client, ...override }, server.urls, serverClients);
     ctx.secret = opts.clientSecret;
+    ctx.keyParts = keyParts(opts.dpopKey);
     return new TokenClient(opts);
   };
   const ensureClient = () => {
@@ -311,6 +217,17 @@ export async function runVector(vector) {
         return assert.equal((await stats()).api_requests, step.expect_api_requests, 'API requests seen');
       case 'expect_request':
         return checkRecorded(step.expect_request, ctx.final ? ctx.final.requests : await server.requests());
+      case 'dpop_control':
+        known(step.dpop_control, ['nonce_token', 'nonce_api', 'rotate'], 'dpop_control');
+        return server.dpop(step.dpop_control);
+      case 'expect_stats': {
+        const seen = await stats();
+        for (const [name, n] of Object.entries(step.expect_stats)) {
+          assert.ok(name in seen, `the dev server has no counter ${name}`);
+          assert.equal(seen[name], n, `stats ${name}`);
+        }
+        return undefined;
+      }
       case 'build': {
         const outcome = await timed('build', async () => build(step.client_override));
         if (outcome.value) {
@@ -349,26 +266,4 @@ export async function runVector(vector) {
         throw new Error(`unsupported step ${kind}`);
     }
   }
-}
-
-function expand(value) {
-  return typeof value === 'string' ? value.replaceAll('{version}', VERSION).replaceAll('{language}', LANGUAGE) : value;
-}
-
-function checkRecorded(spec, requests) {
-  known(spec, ['index', 'form', 'form_absent', 'headers', 'headers_absent'], 'expect_request');
-  const index = spec.index ?? 0;
-  const req = requests[index < 0 ? requests.length + index : index];
-  assert.ok(req, `no recorded token request at index ${index} (${requests.length} recorded)`);
-  const form = new URLSearchParams(req.body);
-  const sorted = (xs) => [...xs].sort();
-  for (const [k, v] of Object.entries(spec.form ?? {})) {
-    // A list: the field occurs exactly that many times with those values, in any order.
-    if (Array.isArray(v)) assert.deepEqual(sorted(form.getAll(k)), sorted(v.map(expand)), `form ${k}`);
-    else assert.deepEqual(form.getAll(k), [expand(v)], `form ${k}`);
-  }
-  for (const k of spec.form_absent ?? []) assert.ok(!form.has(k), `form has ${k}`);
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  for (const [k, v] of Object.entries(spec.headers ?? {})) assert.equal(headers[k.toLowerCase()], expand(v), `header ${k}`);
-  for (const k of spec.headers_absent ?? []) assert.ok(!(k.toLowerCase() in headers), `header ${k} present`);
 }

@@ -19,10 +19,11 @@ export const DEMO = { clientId: 'demo-client', clientSecret: 'demo-secret', audi
 /**
  * Starts a server. `clients`: its clients (PROTOCOL.md format), default the
  * demo client; `tls`, or `clientCa` (PEM): also an https listener with
- * mutual TLS (urls.https_url, urls.mtls_token_url, urls.tls_ca_pem).
+ * mutual TLS (urls.https_url, urls.mtls_token_url, urls.tls_ca_pem);
+ * `dpopNonce`: DPoP nonce mode on both endpoints from the start.
  * Resolves to { urls, control helpers, stop() }.
  */
-export async function startServer({ clients, cheapTokens = false, clientCa, tls = false } = {}) {
+export async function startServer({ clients, cheapTokens = false, clientCa, tls = false, dpopNonce = false } = {}) {
   const args = ['--exit-on-stdin-eof'];
   if (clients || clientCa || tls) {
     const dir = mkdtempSync(join(tmpdir(), 'm2m-node-'));
@@ -34,6 +35,7 @@ export async function startServer({ clients, cheapTokens = false, clientCa, tls 
     args.push('--clients', file);
   }
   if (cheapTokens) args.push('--cheap-tokens');
+  if (dpopNonce) args.push('--dpop-nonce');
   const child = spawn(DEVSERVER, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   const spawnError = once(child, 'error').then(([e]) => { throw new Error(`cannot start ${DEVSERVER}: ${e.message}`); });
@@ -65,6 +67,8 @@ export async function startServer({ clients, cheapTokens = false, clientCa, tls 
       await control('DELETE', '/faults?target=api');
     },
     addClient: (client) => control('POST', '/clients', client),
+    /** DPoP nonce mode: `{ nonce_token, nonce_api, rotate }` (each optional). */
+    dpop: (body) => control('POST', '/dpop', body),
     stats: () => control('GET', '/stats'),
     requests: () => control('GET', '/requests'),
     reset: () => control('POST', '/reset'),

@@ -50,6 +50,14 @@ export async function use(): Promise<string> {
   setLogger(console, { level });
   setLogger(null);
   const res: Response = await client.fetch('https://api.example.com/data', { method: 'POST', body: '{}' });
+  const dpop = new TokenClient({ ...options, dpop: true, dpopKeyFile: 'key.pem' });
+  const dpopToken: Token = await dpop.getToken();
+  const proof: string = dpop.dpopProof('GET', new URL('https://api.example.com/data'), dpopToken)
+    + dpop.dpopProof('POST', 'https://auth.example.com/token') + dpop.dpopProof('GET', 'https://a.example/', null);
+  const again: boolean = dpop.dpopResponse('https://api.example.com/data', 401, 'DPoP error="use_dpop_nonce"', null)
+    || dpop.dpopResponse(new URL('https://api.example.com/data'), 200);
+  const jkt: string | null = dpop.dpopThumbprint;
+  console.log(proof, again, jkt);
   try {
     await client.getToken();
   } catch (e) {

@@ -16,7 +16,13 @@ static const char *label_token(vec *v, const char *name) {
 }
 
 static void check_no_secret(vec *v, const m2m_error *err) {
-  if (!err || !v->secret || !*v->secret) return;
+  if (!err) return;
+  for (size_t i = 0; i < TC_ERROR_TEXT_COUNT; i++) {
+    const char *f = TC_ERROR_TEXT[i].get(err);
+    for (int k = 0; f && k < v->nkey_parts; k++)
+      if (strstr(f, v->key_parts[k])) vfail(v, "a part of the DPoP key appears in an error's %s", TC_ERROR_TEXT[i].name);
+  }
+  if (!v->secret || !*v->secret) return;
   char *encoded = form_encode(v->secret);
   for (size_t i = 0; i < TC_ERROR_TEXT_COUNT; i++) {
     const char *f = TC_ERROR_TEXT[i].get(err);
@@ -38,7 +44,8 @@ static void check_elapsed(vec *v, const jval *e, const outcome *c) {
 
 static const char *const SUCCESS_KEYS[] = {
     "ok", "token_type", "expires_in_between", "scope", "extra", "same_token_as",
-    "different_token_from", "status", "elapsed_ms_at_least", "elapsed_ms_at_most", NULL};
+    "different_token_from", "status", "elapsed_ms_at_least", "elapsed_ms_at_most",
+    "authorization_scheme", NULL};
 static const char *const ERROR_KEYS[] = {"error", "fields", "body_max_len", "retry_after_between_s",
                                          "elapsed_ms_at_least", "elapsed_ms_at_most", NULL};
 
@@ -57,7 +64,8 @@ static void check_success(vec *v, const jval *e, const outcome *c) {
   }
   check_elapsed(v, e, c);
   if (!c->token) {
-    if (json_get(e, "token_type") || json_get(e, "scope") || json_get(e, "same_token_as"))
+    if (json_get(e, "token_type") || json_get(e, "scope") || json_get(e, "same_token_as") ||
+        json_get(e, "authorization_scheme"))
       vfail(v, "%s returns no token to check", c->call);
     return;
   }
@@ -67,6 +75,13 @@ static void check_success(vec *v, const jval *e, const outcome *c) {
     const char *tt = NULL;
     m2m_token_token_type(c->token, &tt);
     if (!tt || strcmp(tt, x->str)) vfail(v, "token_type \"%s\", expected \"%s\"", tt ? tt : "", x->str);
+  }
+  if ((x = json_get(e, "authorization_scheme"))) {
+    const char *h = NULL;
+    m2m_token_authorization_header(c->token, &h);
+    size_t n = h ? strcspn(h, " ") : 0;
+    if (!h || x->type != J_STR || strlen(x->str) != n || strncmp(h, x->str, n))
+      vfail(v, "authorization scheme \"%.*s\", expected \"%s\"", (int)n, h ? h : "", x->str ? x->str : "?");
   }
   if ((x = json_get(e, "expires_in_between"))) {
     uint64_t ms = 0;

@@ -4,12 +4,39 @@
 #define _GNU_SOURCE
 #include <m2m_auth.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conformance.h"
 
 static int is_key(const jval *obj, const char *k) { return json_get(obj, k) != NULL; }
+
+void forget_key_parts(vec *v) {
+  for (int i = 0; i < v->nkey_parts; i++) free(v->key_parts[i]);
+  v->nkey_parts = 0;
+}
+
+/* The parts of a DPoP key (PEM or JWK text) that must never show: each PEM
+ * body line, or the JWK's private members. */
+static void remember_key_parts(vec *v, const char *key) {
+  if (key[strspn(key, " \t\r\n")] == '{') {
+    jval *jwk = json_parse(key, NULL, 0);
+    static const char *const PRIVATE[] = {"d", "p", "q", "dp", "dq", "qi", NULL};
+    for (const char *const *m = PRIVATE; *m && v->nkey_parts < 64; m++)
+      if (json_get_str(jwk, *m)) v->key_parts[v->nkey_parts++] = strdup(json_get_str(jwk, *m));
+    json_free(jwk);
+    return;
+  }
+  char *lines = strdup(key);
+  for (char *line = strtok(lines, "\r\n"); line && v->nkey_parts < 64; line = strtok(NULL, "\r\n")) {
+    line += strspn(line, " \t");
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = 0;
+    if (n && strncmp(line, "-----", 5)) v->key_parts[v->nkey_parts++] = strdup(line);
+  }
+  free(lines);
+}
 
 /* Applies one `client` field to the options. */
 static void apply_option(vec *v, m2m_client_options *o, const char *k, const jval *val) {
@@ -24,6 +51,7 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
   } else if (!strcmp(k, "client_id") || !strcmp(k, "client_secret") || !strcmp(k, "auth_method") ||
              !strcmp(k, "audience") || !strcmp(k, "organization") || !strcmp(k, "scope") ||
              !strcmp(k, "private_key") || !strcmp(k, "key_id") || !strcmp(k, "signing_alg") ||
+             !strcmp(k, "dpop_key") ||
              !strcmp(k, "client_certificate_file") || !strcmp(k, "client_key_file")) {
     if (val->type != J_STR) FAIL_RETURN(v, "client.%s must be a string", k);
     if (!strcmp(k, "client_id")) r = m2m_client_options_set_client_id(o, val->str);
@@ -39,11 +67,19 @@ static void apply_option(vec *v, m2m_client_options *o, const char *k, const jva
     if (!strcmp(k, "private_key")) r = m2m_client_options_set_private_key(o, val->str);
     if (!strcmp(k, "key_id")) r = m2m_client_options_set_key_id(o, val->str);
     if (!strcmp(k, "signing_alg")) r = m2m_client_options_set_signing_alg(o, val->str);
+    if (!strcmp(k, "dpop_key")) {
+      r = m2m_client_options_set_dpop_key(o, val->str);
+      remember_key_parts(v, val->str);
+    }
     /* Fixture paths are relative to the repository root, the working
        directory of the runner. */
     if (!strcmp(k, "client_certificate_file"))
       r = m2m_client_options_set_client_certificate_file(o, val->str);
     if (!strcmp(k, "client_key_file")) r = m2m_client_options_set_client_key_file(o, val->str);
+  } else if (!strcmp(k, "dpop") || !strcmp(k, "dpop_accept_bearer")) {
+    if (val->type != J_BOOL) FAIL_RETURN(v, "client.%s must be a boolean", k);
+    r = !strcmp(k, "dpop") ? m2m_client_options_set_dpop(o, val->boolean)
+                           : m2m_client_options_set_dpop_accept_bearer(o, val->boolean);
   } else if (!strcmp(k, "resource")) {
     if (val->type != J_ARR) FAIL_RETURN(v, "client.resource must be a list");
     for (size_t i = 0; i < val->len && r == M2M_OK; i++)
@@ -86,6 +122,7 @@ m2m_result build_client(vec *v, const jval *override, m2m_error **err) {
   v->client = NULL;
   free(v->secret);
   v->secret = strdup(v->default_secret);
+  forget_key_parts(v);
   m2m_client_options *o = NULL;
   m2m_client_options_new(&o);
   m2m_client_options_set_no_proxy(o, true);

@@ -31,6 +31,9 @@ typedef struct {
   long requests_at_shutdown, api_requests_at_shutdown;
   m2m_client *client;
   char *secret;          /* the client's current secret, for the leak check */
+  char *key_parts[64];   /* the secret parts of the client's dpop_key (PEM body
+                            lines, a JWK's d), for the leak check */
+  int nkey_parts;
   char *default_id, *default_secret;
   label labels[64];
   int nlabels;
@@ -79,6 +82,8 @@ int known(const char *k, const char *const *list);
 /* client.c */
 /* Builds the client from `client` with `override` merged over it. */
 m2m_result build_client(vec *v, const jval *override, m2m_error **err);
+/* Forgets the key parts of the leak check (frees them). */
+void forget_key_parts(vec *v);
 /* The request of a step's "request" (NULL when absent). */
 m2m_request *make_request(vec *v, const jval *r);
 
@@ -90,8 +95,11 @@ void check_outcome(vec *v, const jval *e, const outcome *c);
 /* Starts the vector's server on a port no earlier vector used. */
 int start_server(vec *v);
 /* The steps on the server: expect_requests / expect_api_requests,
- * expect_request, faults / api_faults, shutdown_server. */
+ * expect_request, expect_stats, faults / api_faults, dpop_control,
+ * shutdown_server. */
 void expect_count(vec *v, const jval *want, int api);
+void expect_stats(vec *v, const jval *want);
+void dpop_control(vec *v, const jval *body);
 void expect_request(vec *v, const jval *spec);
 void faults(vec *v, const jval *step, const char *key, const char *target);
 void shutdown_server(vec *v);

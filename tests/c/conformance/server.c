@@ -19,10 +19,12 @@ int start_server(vec *v) {
   /* Mutual TLS (FORMAT.md): `tls`, and `client_ca_file` (relative to the
      repository root, the runner's working directory) as --client-ca. */
   const jval *tls = json_get(server, "tls");
+  /* DPoP nonce mode on both endpoints from the start (PROTOCOL.md "DPoP"). */
+  const jval *nonce = json_get(server, "dpop_nonce");
   const char *ca_file = json_get_str(server, "client_ca_file");
   char ca_arg[256] = "";
   if (ca_file) snprintf(ca_arg, sizeof ca_arg, "--client-ca=%s", ca_file);
-  size_t n = strlen(list) + 64;
+  size_t n = strlen(list) + 96;
   char *file = malloc(n);
   char err[128];
   jval *parsed = json_parse(list, err, sizeof err);
@@ -34,8 +36,9 @@ int start_server(vec *v) {
   for (int attempt = 0; attempt < 20 && rc; attempt++) {
     /* The port goes in the clients file: the one extra argument may be
        --client-ca. */
-    snprintf(file, n, "{\"clients\": %s, \"port\": %d, \"tls\": %s}", list, next_port++,
-             tls && tls->type == J_BOOL && tls->boolean ? "true" : "false");
+    snprintf(file, n, "{\"clients\": %s, \"port\": %d, \"tls\": %s, \"dpop_nonce\": %s}", list,
+             next_port++, tls && tls->type == J_BOOL && tls->boolean ? "true" : "false",
+             nonce && nonce->type == J_BOOL && nonce->boolean ? "true" : "false");
     rc = devserver_start(&v->srv, file, ca_file ? ca_arg : NULL);
   }
   free(list);
@@ -49,6 +52,23 @@ void expect_count(vec *v, const jval *want, int api) {
                           : (api ? v->api_requests_at_shutdown : v->requests_at_shutdown);
   if (got != (long)want->num)
     vfail(v, "the server saw %ld %s requests, expected %.0f", got, api ? "API" : "token", want->num);
+}
+
+void expect_stats(vec *v, const jval *want) {
+  if (!v->server_up) FAIL_RETURN(v, "expect_stats after shutdown_server");
+  if (want->type != J_OBJ) FAIL_RETURN(v, "expect_stats must be an object");
+  for (size_t i = 0; i < want->len; i++) {
+    long got = ctl_stat(&v->srv, want->keys[i]);
+    if (got != (long)want->items[i].num)
+      vfail(v, "the server's %s is %ld, expected %.0f", want->keys[i], got, want->items[i].num);
+  }
+}
+
+void dpop_control(vec *v, const jval *body) {
+  if (!v->server_up) FAIL_RETURN(v, "dpop_control after shutdown_server");
+  char *json = json_raw_dup(body);
+  if (ctl_dpop(&v->srv, json)) vfail(v, "the control API refused dpop_control %s", json);
+  free(json);
 }
 
 /* A recorded header (names are recorded in lower case; compared
@@ -126,6 +146,11 @@ void expect_request(vec *v, const jval *spec) {
             vfail(v, "request #%ld header %s = \"%s\", expected \"%s\"", i, val->keys[j],
                   got ? got : "(absent)", want);
           free(want);
+        }
+      } else if (!strcmp(key, "headers_present")) {
+        for (size_t j = 0; j < val->len; j++) {
+          const char *name = val->items[j].str ? val->items[j].str : "";
+          if (!header_value(headers, name)) vfail(v, "request #%ld has no header %s", i, name);
         }
       } else if (!strcmp(key, "form_absent") || !strcmp(key, "headers_absent")) {
         int form = !strcmp(key, "form_absent");

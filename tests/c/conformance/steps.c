@@ -102,7 +102,7 @@ static void do_call(vec *v, const jval *step, const char *call) {
 static const char *const STEP_KEYS[] = {
     "call", "expect", "request", "concurrency", "label", "method", "path", "client_override",
     "faults", "api_faults", "repeat_last", "clear_faults", "sleep_ms", "shutdown_server",
-    "expect_requests", "expect_api_requests", "expect_request", NULL};
+    "expect_requests", "expect_api_requests", "expect_request", "expect_stats", "dpop_control", NULL};
 
 void run_step(vec *v, const jval *step) {
   for (size_t i = 0; i < step->len; i++)
@@ -119,5 +119,7 @@ void run_step(vec *v, const jval *step) {
   else if ((x = json_get(step, "expect_requests"))) expect_count(v, x, 0);
   else if ((x = json_get(step, "expect_api_requests"))) expect_count(v, x, 1);
   else if ((x = json_get(step, "expect_request"))) expect_request(v, x);
+  else if ((x = json_get(step, "expect_stats"))) expect_stats(v, x);
+  else if ((x = json_get(step, "dpop_control"))) dpop_control(v, x);
   else vfail(v, "a step without an action");
 }

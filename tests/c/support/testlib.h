@@ -97,12 +97,24 @@ int http_request(int port, const char *method, const char *path, const char *bod
 int http_request_auth(int port, const char *method, const char *path, const char *body,
                       const char *authorization, char **body_out);
 
+/* The same with `headers` (NULL, or header lines each ending "\r\n") and,
+ * if `head_out`, the response's status line and headers (malloc'd). */
+int http_exchange(int port, const char *method, const char *path, const char *body,
+                  const char *headers, char **head_out, char **body_out);
+/* The value of header `name` (case-insensitive; the first) in a response
+ * head from http_exchange (malloc'd), or NULL. */
+char *http_header(const char *head, const char *name);
+
 /* Control API shorthands (PROTOCOL.md), sending `Authorization: Bearer
  * <control_token>`; -1 on error. */
 int ctl_faults(const devserver *s, const char *target, const char *steps_json, int repeat_last);
 int ctl_clear_faults(const devserver *s, const char *target);
 int ctl_add_client(const devserver *s, const char *client_json);
 int ctl_reset(const devserver *s);
+/* POST /_control/dpop with `body_json` (nonce mode per endpoint, rotation). */
+int ctl_dpop(const devserver *s, const char *body_json);
+/* The counter `name` of GET /_control/stats; -1 on error. */
+long ctl_stat(const devserver *s, const char *name);
 /* token_requests / api_requests from GET /_control/stats; -1 on error. */
 long ctl_token_requests(const devserver *s);
 long ctl_api_requests(const devserver *s);

@@ -55,6 +55,17 @@ void invalid_utf8_is_an_error(void) {
   EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_call_api(c, NULL, "GET", "http://127.0.0.1/", bad_header,
                                                     1, NULL, 0, &resp, NULL));
   CHECK(resp == SENTINEL);
+  char *proof = SENTINEL;
+  bool retry = true;
+  const char *url = "http://127.0.0.1/";
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_proof(c, BAD_UTF8, url, NULL, &proof, NULL));
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_proof(c, "GET", BAD_UTF8, NULL, &proof, NULL));
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_proof(c, "GET", url, BAD_UTF8, &proof, NULL));
+  CHECK(proof == SENTINEL);
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_response(c, BAD_UTF8, 401, NULL, NULL, &retry));
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_response(c, url, 401, BAD_UTF8, NULL, &retry));
+  EXPECT_FAIL(M2M_INVALID_UTF8, m2m_client_dpop_response(c, url, 401, NULL, BAD_UTF8, &retry));
+  CHECK(retry);
   m2m_client_free(c);
   m2m_request_free(rq);
 

@@ -113,6 +113,26 @@ void null_arguments_are_errors(void) {
   EXPECT_FAIL(M2M_INVALID_ARGUMENT, m2m_client_call_api(c, NULL, "GET", "http://127.0.0.1/",
                                                         bad_header, 1, NULL, 0, &resp, NULL));
   CHECK(resp == SENTINEL);
+  /* DPoP: access_token, www_authenticate and dpop_nonce may be NULL (none);
+     the NULL checks come before the dpop-off config error. */
+  char *proof = SENTINEL;
+  bool retry = true;
+  const char *url = "http://127.0.0.1/";
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_proof(NULL, "GET", url, NULL, &proof, NULL));
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_proof(c, NULL, url, NULL, &proof, NULL));
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_proof(c, "GET", NULL, NULL, &proof, NULL));
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_proof(c, "GET", url, NULL, NULL, &err));
+  CHECK(strstr(m2m_error_message(err), "proof_out") != NULL);
+  m2m_error_free(err);
+  err = NULL;
+  EXPECT_FAIL(M2M_CONFIG, m2m_client_dpop_proof(c, "GET", url, NULL, &proof, NULL));
+  CHECK(proof == SENTINEL);
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_response(NULL, url, 401, NULL, NULL, &retry));
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_response(c, NULL, 401, NULL, NULL, &retry));
+  EXPECT_FAIL(M2M_NULL_ARGUMENT, m2m_client_dpop_response(c, url, 401, NULL, NULL, NULL));
+  CHECK(retry);
+  CHECK_EQ_INT(m2m_client_dpop_response(c, url, 401, NULL, NULL, &retry), M2M_OK);
+  CHECK(!retry);
   m2m_client_free(c);
 
   /* requests */

@@ -28,4 +28,7 @@ void mtls_self_signed_tls_client_auth_with_each_key_through_discovery(void);
 void mtls_refused_certificates_are_oauth_invalid_client(void);
 void mtls_three_fetches_in_a_row_on_one_tls_client(void);
 
+/* dpop.c: DPoP-bound tokens (RFC 9449), with and without nonces. */
+void dpop_tokens_are_bound_to_the_key_with_and_without_nonces(void);
+
 #endif
