@@ -9,7 +9,7 @@
 ensure_node
 interop_install
 command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || apt_install curl openssl
-"$CARGO" test -p m2m-auth --test interop --test interop_mtls -- --include-ignored
+"$CARGO" test -p m2m-auth --test interop --test interop_mtls --test interop_dpop -- --include-ignored
 # Its mutual-TLS listener, checked with curl and openssl alone (each TLS
 # client method, refused certificates, certificate-bound tokens).
 tests/interop/check-mtls.sh

@@ -85,7 +85,9 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use stats::Stats;
 pub use token::Token;
-pub use verify::{challenge, Challenge, Claims, Verifier, VerifierBuilder, VerifierStats};
+pub use verify::{
+    challenge, Challenge, Claims, DpopMode, HttpRequest, Verifier, VerifierBuilder, VerifierStats,
+};
 
 /// Checks the rule docs/design.md §1 sets for any URL that will carry credentials or
 /// a token: `https://`, or `http://` only to a loopback host (127.0.0.0/8,

@@ -105,7 +105,8 @@ async fn the_challenge_names_the_reason_never_the_token() {
         challenge(&config, None),
         Challenge {
             status: 503,
-            www_authenticate: None
+            www_authenticate: None,
+            dpop_nonce: None,
         }
     );
 }

@@ -74,6 +74,7 @@ const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'interop-rs25
 const { privateKey: ecKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ecSigningKey = { ...ecKey.export({ format: 'jwk' }), kid: 'interop-es256', alg: 'ES256', use: 'sig' };
 const ES256_RESOURCE = 'https://es256.example.com/';
+const dpopNonceClients = new Set(config.dpop_clients.filter((c) => c.require_nonce).map((c) => c.client_id));
 
 const listen = (server, port) => new Promise((resolve) => {
   server.on('error', (e) => {
@@ -89,7 +90,7 @@ const mtlsBound = await listen(mtlsServer, ports['--mtls-port']);
 const issuer = `http://127.0.0.1:${bound}`;
 const mtlsTokenEndpoint = `https://127.0.0.1:${mtlsBound}/token`;
 const provider = new Provider(issuer, {
-  clients: [...config.clients, ...config.assertion_clients].map((c) => ({
+  clients: [...config.clients, ...config.assertion_clients, ...config.dpop_clients].map((c) => ({
     client_id: c.client_id,
     ...(c.client_secret ? { client_secret: c.client_secret } : {}),
     // private_key_jwt: the public half of a test key of core/tests/verify_keys.
@@ -121,6 +122,15 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     mTLS: mtlsFeature,
+    // DPoP (RFC 9449) is on by default in v9; the nonce secret lets the
+    // clients of clients.json's dpop_clients with `require_nonce` be sent
+    // `use_dpop_nonce` first (the proof is checked after client
+    // authentication in the client_credentials grant, so the client is known).
+    dPoP: {
+      enabled: true,
+      nonceSecret: crypto.randomBytes(32),
+      requireNonce: (ctx) => dpopNonceClients.has(ctx.oidc?.client?.clientId),
+    },
     clientCredentials: { enabled: true },
     introspection: { enabled: false },
     revocation: { enabled: false },

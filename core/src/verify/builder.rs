@@ -31,6 +31,7 @@ pub struct VerifierBuilder {
     ca_certs: Vec<String>,
     cache_size: u64,
     language: String,
+    pub(super) dpop: super::dpop::DpopSettings,
 }
 
 impl Default for VerifierBuilder {
@@ -52,6 +53,7 @@ impl Default for VerifierBuilder {
             ca_certs: Vec::new(),
             cache_size: 10_000,
             language: "rust".into(),
+            dpop: Default::default(),
         }
     }
 }
@@ -264,8 +266,10 @@ impl VerifierBuilder {
             strict_typ: self.strict_typ,
             max_token_bytes: usize::try_from(self.max_token_bytes).unwrap_or(usize::MAX),
         };
+        let dpop = self.dpop.build()?;
         Ok(Verifier(Arc::new(Inner::new(
             config,
+            dpop,
             keys,
             usize::try_from(self.cache_size).unwrap_or(usize::MAX),
         ))))

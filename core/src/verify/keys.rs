@@ -301,3 +301,23 @@ fn ec(o: &Map<String, Value>, size: usize) -> Option<PublicKey> {
     point.extend_from_slice(&y);
     Some(PublicKey::Ec(point))
 }
+
+/// Verifies `signature` with a key given inline (a DPoP proof's `jwk`,
+/// RFC 9449 §4.2): `Ok(false)` when the signature does not match; an error
+/// text when the JWK is not a public signing key fit for `alg` (the same
+/// rules as a JWKS key: type, curve, its own `alg`/`use`, RSA ≥ 2048 bits).
+pub(crate) fn verify_inline(
+    o: &Map<String, Value>,
+    alg: Alg,
+    input: &[u8],
+    signature: &[u8],
+) -> std::result::Result<bool, &'static str> {
+    let k = jwk(o).ok_or("the jwk is not a usable public key")?;
+    if Some(k.family) != family(alg) || k.alg.as_deref().is_some_and(|a| a != alg.name()) {
+        return Err("the jwk does not fit the proof's alg");
+    }
+    let key = k
+        .key
+        .map_err(|_| "the jwk is an RSA key shorter than 2048 bits")?;
+    Ok(verify_with(&key, alg, input, signature))
+}

@@ -7,9 +7,11 @@ mod builder;
 mod cache;
 mod challenge;
 mod claims;
+mod dpop;
 mod jwks;
 mod jws;
 mod keys;
+mod presentation;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,45 +20,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use builder::VerifierBuilder;
 pub use challenge::{challenge, Challenge};
 pub use claims::Claims;
+pub use dpop::DpopMode;
+pub use presentation::HttpRequest;
 
 use crate::error::{Error, ErrorDetail, Result};
 use cache::TokenCache;
 use jwks::{Due, RemoteKeys, Snapshot};
 use keys::{Alg, KeySet, Lookup};
+use presentation::{presented, Scheme};
 
 /// The stable `reason` codes of `invalid_token` errors.
-pub mod reason {
-    /// No token: no `Authorization` header, another scheme, or empty.
-    pub const MISSING: &str = "missing";
-    /// Not a compact JWS, bad base64url or JSON, a header of wrong types.
-    pub const MALFORMED: &str = "malformed";
-    /// Longer than `max_token_bytes` (checked before any parsing).
-    pub const TOO_LARGE: &str = "too_large";
-    /// `alg` not on the allowlist, or not one the key may be used with.
-    pub const DISALLOWED_ALGORITHM: &str = "disallowed_algorithm";
-    /// No key of the JWKS has the token's `kid`.
-    pub const UNKNOWN_KEY: &str = "unknown_key";
-    /// The key is an RSA key shorter than 2048 bits.
-    pub const WEAK_KEY: &str = "weak_key";
-    /// The signature does not verify.
-    pub const BAD_SIGNATURE: &str = "bad_signature";
-    /// `typ` is not `at+jwt` (under `strict_typ`).
-    pub const BAD_TYP: &str = "bad_typ";
-    /// The header has `crit`.
-    pub const CRIT: &str = "crit";
-    /// `iss` is not exactly the configured issuer.
-    pub const WRONG_ISSUER: &str = "wrong_issuer";
-    /// `aud` names none of the configured audiences.
-    pub const WRONG_AUDIENCE: &str = "wrong_audience";
-    /// Past `exp` (plus leeway).
-    pub const EXPIRED: &str = "expired";
-    /// Before `nbf` or `iat` (minus leeway).
-    pub const NOT_YET_VALID: &str = "not_yet_valid";
-    /// `exp`, `iss` or `aud` is absent.
-    pub const MISSING_CLAIM: &str = "missing_claim";
-    /// A claim has the wrong JSON type (e.g. `exp` as a string).
-    pub const BAD_CLAIM_TYPE: &str = "bad_claim_type";
-}
+pub mod reason;
 
 /// A verifier's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -117,6 +91,7 @@ enum KeySource {
 
 struct Inner {
     config: Config,
+    dpop: dpop::DpopVerifier,
     keys: KeySource,
     cache: TokenCache,
     verified: AtomicU64,
@@ -137,9 +112,10 @@ fn now_secs() -> f64 {
 }
 
 impl Inner {
-    fn new(config: Config, keys: KeySource, cache_size: usize) -> Self {
+    fn new(config: Config, dpop: dpop::DpopVerifier, keys: KeySource, cache_size: usize) -> Self {
         Inner {
             config,
+            dpop,
             keys,
             cache: TokenCache::new(cache_size),
             verified: AtomicU64::new(0),
@@ -269,7 +245,9 @@ impl Verifier {
     /// Verifies the `Authorization` header as it arrived (`Bearer <token>`,
     /// scheme case-insensitive, one space or more; none, another scheme or
     /// an empty token → `invalid_token` reason `missing`), then requires
-    /// every scope in `scopes` (a missing one → `insufficient_scope`).
+    /// every scope in `scopes` (a missing one → `insufficient_scope`). A
+    /// DPoP-bound token is refused (`dpop_bound`): its proof needs the
+    /// request, which [`Verifier::verify_http_request`] takes.
     pub async fn verify_request(
         &self,
         authorization: Option<&str>,
@@ -279,7 +257,10 @@ impl Verifier {
             Ok(t) => t,
             Err(e) => return self.0.count(Err(e)),
         };
-        require(self.verify(token).await?, scopes)
+        let claims = self.verify(token).await?;
+        self.0
+            .presented_as_bearer(claims)
+            .and_then(|c| require(c, scopes))
     }
 
     /// [`Verifier::verify_request`] without awaiting; `None` as for
@@ -293,7 +274,81 @@ impl Verifier {
             Ok(t) => t,
             Err(e) => return Some(self.0.count(Err(e))),
         };
-        Some(self.verify_now(token)?.and_then(|c| require(c, scopes)))
+        let claims = self.verify_now(token)?;
+        Some(
+            claims
+                .and_then(|c| self.0.presented_as_bearer(c))
+                .and_then(|c| require(c, scopes)),
+        )
+    }
+
+    /// Verifies a request as it arrived, `Bearer` or `DPoP` (RFC 9449 §7):
+    /// a `DPoP` token must be bound to a key (`cnf.jkt`) and come with one
+    /// proof of this request (method, URL, the token's hash) signed by
+    /// that key, recent, never used before, carrying this API's nonce in
+    /// nonce mode; a bound token as `Bearer` is refused; then every scope
+    /// of `scopes` is required. The `dpop` option decides which schemes
+    /// are taken. Errors as for [`Verifier::verify_request`], with the
+    /// DPoP reasons; [`Verifier::challenge`] gives the answer.
+    pub async fn verify_http_request(
+        &self,
+        request: &HttpRequest<'_>,
+        scopes: &[&str],
+    ) -> Result<Claims> {
+        let (scheme, token) = match presented(request.authorization, self.0.dpop.mode) {
+            Ok(p) => p,
+            Err(e) => return self.0.count(Err(e)),
+        };
+        let claims = self.verify(token).await?;
+        self.0
+            .presented(scheme, token, claims, request)
+            .and_then(|c| require(c, scopes))
+    }
+
+    /// [`Verifier::verify_http_request`] without awaiting; `None` as for
+    /// [`Verifier::verify_now`].
+    pub fn verify_http_request_now(
+        &self,
+        request: &HttpRequest<'_>,
+        scopes: &[&str],
+    ) -> Option<Result<Claims>> {
+        let (scheme, token) = match presented(request.authorization, self.0.dpop.mode) {
+            Ok(p) => p,
+            Err(e) => return Some(self.0.count(Err(e))),
+        };
+        let claims = self.verify_now(token)?;
+        Some(
+            claims
+                .and_then(|c| self.0.presented(scheme, token, c, request))
+                .and_then(|c| require(c, scopes)),
+        )
+    }
+
+    /// The answer to a failed verification of `request` (see
+    /// [`challenge`]), with this verifier's DPoP options: a DPoP
+    /// presentation or a DPoP reason gets a `DPoP` challenge with `algs`
+    /// (`invalid_dpop_proof`, `use_dpop_nonce`, `invalid_token`), a request
+    /// without a token is offered every scheme taken, and in nonce mode a
+    /// 401 carries the nonce to use.
+    pub fn challenge(
+        &self,
+        error: &Error,
+        authorization: Option<&str>,
+        realm: Option<&str>,
+    ) -> Challenge {
+        let d = &self.0.dpop;
+        let schemes = challenge::Schemes {
+            presented_dpop: matches!(presented(authorization, d.mode), Ok((Scheme::Dpop, _))),
+            mode: d.mode,
+            algs: &d.algs,
+            nonce: d.nonce(now_secs()),
+        };
+        challenge::answer(error, realm, &schemes)
+    }
+
+    /// The DPoP nonce to send now (`DPoP-Nonce`), in nonce mode.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.0.dpop.nonce(now_secs())
     }
 
     /// The counters.

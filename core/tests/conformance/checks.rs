@@ -17,6 +17,7 @@ impl Run {
         // The canary, whatever was expected.
         if let Outcome::Err(err) = out {
             canary(err, &self.secret)?;
+            key_canary(err, &self.key_parts)?;
         }
         const KNOWN: &[&str] = &[
             "ok",
@@ -33,6 +34,7 @@ impl Run {
             "fields",
             "body_max_len",
             "retry_after_between_s",
+            "authorization_scheme",
         ];
         if let Some(k) = e.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("expect: unknown field {k:?}"));
@@ -109,6 +111,13 @@ impl Run {
                     "token_type {:?}, expected {want:?}",
                     t.token_type()
                 ));
+            }
+        }
+        if let Some(want) = opt_str(e, "authorization_scheme")? {
+            let header = t.authorization_header();
+            let got = header.split(' ').next().unwrap_or_default();
+            if got != want {
+                return Err(format!("authorization scheme {got:?}, expected {want:?}"));
             }
         }
         if let Some(range) = e.get("expires_in_between") {
@@ -246,6 +255,16 @@ fn canary(err: &Error, secret: &str) -> Res {
             if text.contains(needle) {
                 return Err(format!("CANARY: the error shows the client secret: {text}"));
             }
+        }
+    }
+    Ok(())
+}
+
+/// No error shows a secret part of the client's `dpop_key`.
+fn key_canary(err: &Error, parts: &[String]) -> Res {
+    for text in [err.to_string(), format!("{err:?}")] {
+        if parts.iter().any(|p| text.contains(p.as_str())) {
+            return Err(format!("CANARY: the error shows the DPoP key: {text}"));
         }
     }
     Ok(())

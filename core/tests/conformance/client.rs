@@ -6,7 +6,7 @@ use m2m_auth::{Error, RetryPolicy, TokenClient};
 use serde_json::{Map, Value};
 
 use crate::run::Run;
-use crate::vector::{opt_str, opt_u64, str_list, str_map};
+use crate::vector::{opt_bool, opt_str, opt_u64, str_list, str_map};
 use crate::Res;
 
 impl Run {
@@ -35,6 +35,9 @@ impl Run {
             "signing_alg",
             "client_certificate_file",
             "client_key_file",
+            "dpop",
+            "dpop_key",
+            "dpop_accept_bearer",
         ];
         if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
             return Err(format!("client: unknown option {k:?}"));
@@ -104,6 +107,17 @@ impl Run {
         if let Some(v) = opt_str(o, "client_key_file")? {
             b = b.client_key_file(repo_path(v));
         }
+        if let Some(on) = opt_bool(o, "dpop")? {
+            b = b.dpop(on);
+        }
+        self.key_parts = Vec::new();
+        if let Some(v) = opt_str(o, "dpop_key")? {
+            self.key_parts = secret_parts(v);
+            b = b.dpop_key(v);
+        }
+        if let Some(on) = opt_bool(o, "dpop_accept_bearer")? {
+            b = b.dpop_accept_bearer(on);
+        }
         if let Some(v) = opt_str(o, "audience")? {
             b = b.audience(v);
         }
@@ -171,4 +185,22 @@ impl Run {
 /// A path of the repository (vectors name fixtures relative to its root).
 pub(crate) fn repo_path(relative: &str) -> String {
     format!("{}/../{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What must never show of a private key given as text: a JWK's `d` (and
+/// the RSA private members), or each line of a PEM body (FORMAT.md, canary).
+pub(crate) fn secret_parts(key: &str) -> Vec<String> {
+    match serde_json::from_str::<Value>(key) {
+        Ok(jwk) => ["d", "p", "q", "dp", "dq", "qi"]
+            .iter()
+            .filter_map(|m| jwk.get(*m).and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
+        Err(_) => key
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+            .map(str::to_string)
+            .collect(),
+    }
 }

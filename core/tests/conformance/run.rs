@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use m2m_auth::{ApiResponse, Error, Token, TokenClient, TokenRequest};
 use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::server::wait_until_refused;
 use crate::vector::{opt_bool, opt_str, req_u64, token_request};
@@ -31,38 +31,49 @@ pub(crate) struct Run {
     /// The secret of the client under test (for the canary check).
     pub(crate) secret: String,
     pub(crate) labels: HashMap<String, String>,
+    /// The secret parts of the client's `dpop_key` (the canary's too).
+    pub(crate) key_parts: Vec<String>,
+    /// The dev server's DPoP nonce mode: (token endpoint, `/api`).
+    pub(crate) dpop_nonce: (bool, bool),
 }
 
 impl Run {
     pub(crate) async fn vector(&mut self, v: &Value) -> Res {
-        let (mut tls, mut client_ca) = (false, None);
+        let (mut tls, mut client_ca, mut dpop_nonce) = (false, None, false);
+        let default_clients = || {
+            let mut c = ClientConfig::new("conf-client", "conf-secret");
+            c.token_lifetime = Some(3600);
+            vec![c]
+        };
         let clients = match v.pointer("/server") {
-            None => vec![{
-                let mut c = ClientConfig::new("conf-client", "conf-secret");
-                c.token_lifetime = Some(3600);
-                c
-            }],
+            None => default_clients(),
             Some(s) => {
                 let s = s.as_object().ok_or("server: not an object")?;
-                let known = ["clients", "tls", "client_ca_file"];
+                let known = ["clients", "tls", "client_ca_file", "dpop_nonce"];
                 if let Some(k) = s.keys().find(|k| !known.contains(&k.as_str())) {
                     return Err(format!("server: unknown field {k:?}"));
                 }
                 tls = s.get("tls").and_then(Value::as_bool).unwrap_or(false);
+                dpop_nonce = opt_bool(s, "dpop_nonce")?.unwrap_or(false);
                 if let Some(path) = opt_str(s, "client_ca_file")? {
                     let path = crate::client::repo_path(path);
                     let pem = std::fs::read_to_string(&path)
                         .map_err(|e| format!("server.client_ca_file {path:?}: {e}"))?;
                     client_ca = Some(pem);
                 }
-                let list = s.get("clients").cloned().unwrap_or(json!([]));
-                serde_json::from_value(list).map_err(|e| format!("server.clients: {e}"))?
+                match s.get("clients") {
+                    None => default_clients(),
+                    Some(list) => serde_json::from_value(list.clone())
+                        .map_err(|e| format!("server.clients: {e}"))?,
+                }
             }
         };
         self.first_client = clients.first().cloned();
         let mut config = ServerConfig::with_clients(clients);
         config.tls = tls;
         config.client_ca = client_ca;
+        config.dpop_nonce = dpop_nonce;
+        self.dpop_nonce = (dpop_nonce, dpop_nonce);
         let server = DevServer::start(config)
             .await
             .map_err(|e| format!("dev server: {e}"))?;
@@ -129,6 +140,12 @@ impl Run {
             if got != want {
                 return Err(format!("the server saw {got} API requests, not {want}"));
             }
+        } else if has("dpop_control") {
+            allow(&["dpop_control"])?;
+            self.dpop_control(&s["dpop_control"])?;
+        } else if has("expect_stats") {
+            allow(&["expect_stats"])?;
+            self.expect_stats(&s["expect_stats"])?;
         } else if has("expect_request") {
             allow(&["expect_request"])?;
             self.expect_request(&s["expect_request"])?;

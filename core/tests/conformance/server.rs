@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::common;
 use crate::run::Run;
-use crate::vector::str_list;
+use crate::vector::{opt_bool, str_list};
 use crate::Res;
 
 impl Run {
@@ -19,7 +19,15 @@ impl Run {
     pub(crate) fn expect_request(&self, e: &Value) -> Res {
         let e = e.as_object().ok_or("expect_request: an object")?;
         for k in e.keys() {
-            if !["index", "form", "form_absent", "headers", "headers_absent"].contains(&k.as_str())
+            if ![
+                "index",
+                "form",
+                "form_absent",
+                "headers",
+                "headers_absent",
+                "headers_present",
+            ]
+            .contains(&k.as_str())
             {
                 return Err(format!("expect_request: unknown field {k:?}"));
             }
@@ -100,6 +108,13 @@ impl Run {
                 }
             }
         }
+        if let Some(list) = e.get("headers_present") {
+            for name in str_list(list, "headers_present")? {
+                if !r.headers.contains_key(&name.to_ascii_lowercase()) {
+                    return Err(format!("header {name:?} is missing (request #{index})"));
+                }
+            }
+        }
         if let Some(list) = e.get("headers_absent") {
             for name in str_list(list, "headers_absent")? {
                 if let Some(got) = r.headers.get(&name.to_ascii_lowercase()) {
@@ -107,6 +122,45 @@ impl Run {
                         "header {name:?} should be absent, got {got:?} (request #{index})"
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Run {
+    /// `dpop_control`: the body of `POST /_control/dpop` (each field optional).
+    pub(crate) fn dpop_control(&mut self, c: &Value) -> Res {
+        let c = c.as_object().ok_or("dpop_control: an object")?;
+        if let Some(k) = c
+            .keys()
+            .find(|k| !["nonce_token", "nonce_api", "rotate"].contains(&k.as_str()))
+        {
+            return Err(format!("dpop_control: unknown field {k:?}"));
+        }
+        let (token, api) = self.dpop_nonce;
+        self.dpop_nonce = (
+            opt_bool(c, "nonce_token")?.unwrap_or(token),
+            opt_bool(c, "nonce_api")?.unwrap_or(api),
+        );
+        self.server()
+            .set_dpop_nonce(self.dpop_nonce.0, self.dpop_nonce.1);
+        if opt_bool(c, "rotate")?.unwrap_or(false) {
+            self.server().rotate_dpop_nonce();
+        }
+        Ok(())
+    }
+
+    /// `expect_stats`: each named counter of `/_control/stats` equals N.
+    pub(crate) fn expect_stats(&self, want: &Value) -> Res {
+        let want = want.as_object().ok_or("expect_stats: an object")?;
+        let got = serde_json::to_value(self.server().stats()).map_err(|e| e.to_string())?;
+        for (name, n) in want {
+            let n = n.as_u64().ok_or("expect_stats: integer values")?;
+            match got.get(name).and_then(Value::as_u64) {
+                None => return Err(format!("expect_stats: the server has no counter {name:?}")),
+                Some(g) if g != n => return Err(format!("the server's {name} is {g}, not {n}")),
+                Some(_) => {}
             }
         }
         Ok(())

@@ -72,7 +72,8 @@ pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn encoding_key(alg: Algorithm, key: &str) -> EncodingKey {
+/// The private test key `key` (`<key>.pem`) for `alg`.
+pub fn encoding_key(alg: Algorithm, key: &str) -> EncodingKey {
     let pem = key_file(&format!("{key}.pem"));
     match alg {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => {
