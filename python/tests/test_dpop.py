@@ -7,6 +7,7 @@ key canary is in test_dpop_canary.py."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -216,3 +217,40 @@ def test_bearer_through_the_adapters_sends_no_proof(
     assert call(client, server.api_url) == 200  # a Bearer token: the 401 renews it
     stats = server.stats()
     assert (stats["api_requests"], stats["token_requests"], stats["dpop_api_requests"]) == (2, 2, 0)
+
+
+def test_requests_sends_a_file_body_again_after_the_nonce_and_the_renewal(
+    server: DevServer, make_client: Callable[..., TokenClient]
+) -> None:
+    client = make_client(dpop=True)
+    first = client.get_token()
+    server.faults([
+        {"status": 401, "headers": {"WWW-Authenticate": NONCE_CHALLENGE, "DPoP-Nonce": "n-1"}},
+        {"status": 401, "headers": {"WWW-Authenticate": 'DPoP error="invalid_token"'}},
+    ], target="api")
+    session = requests.Session()
+    session.trust_env = False
+    r = session.post(server.api_url + "?q=1", data=io.BytesIO(b"file payload"), auth=RequestsAuth(client))
+    # 200: each time the whole body went (Content-Length says 12 bytes).
+    assert r.status_code == 200 and [h.status_code for h in r.history] == [401, 401]
+    renewed = client.get_token()
+    assert renewed.access_token != first.access_token
+    # What the adapter sent each time: a proof for that request and token.
+    sent = [*(h.request for h in r.history), r.request]
+    for request, token in zip(sent, [first, first, renewed]):
+        assert request.headers["Authorization"] == f"DPoP {token.access_token}"
+        verify_proof(request.headers["DPoP"], "POST", server.api_url, token.access_token)
+    assert verify_proof(sent[1].headers["DPoP"], "POST", server.api_url, first.access_token)[1]["nonce"] == "n-1"
+    stats = server.stats()
+    assert (stats["api_requests"], stats["token_requests"]) == (3, 2)
+
+
+def test_httpx_proofs_are_for_each_request(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
+    client = make_client(dpop=True)
+    with httpx.Client(auth=HttpxAuth(client), trust_env=False) as http:
+        for method in ("GET", "POST"):
+            r = http.request(method, server.api_url + "?page=1", content=b"x" if method != "GET" else None)
+            assert r.status_code == 200
+            token = client.get_token()
+            assert r.request.headers["Authorization"] == f"DPoP {token.access_token}"
+            verify_proof(r.request.headers["DPoP"], method, server.api_url, token.access_token)
