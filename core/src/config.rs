@@ -272,3 +272,47 @@ fn is_loopback(url: &Url) -> bool {
         None => false,
     }
 }
+
+/// One day: the upper bound of most duration options.
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// The upper bound of each duration option, and which must be above zero
+/// (docs/design.md §1). Bounded so that no deadline or expiry computed from
+/// them can overflow on the fetch path, whatever a caller passes.
+pub(crate) fn check_ranges(s: &Settings) -> Result<()> {
+    let durations = [
+        ("timeout", s.timeout, DAY, true),
+        ("connect_timeout", s.connect_timeout, DAY, true),
+        ("leeway", s.leeway, DAY, false),
+        (
+            "default_expires_in",
+            s.response.default_expires_in,
+            365 * DAY,
+            true,
+        ),
+        ("retry_base_delay", s.retry.base_delay, DAY, false),
+        ("retry_max_delay", s.retry.max_delay, DAY, false),
+        ("default_throttle", s.retry.default_throttle, DAY, false),
+        ("max_retry_after", s.retry.max_retry_after, DAY, false),
+        ("lease_ttl", s.lease_ttl, DAY, true),
+        (
+            "store_timeout",
+            s.store_timeout,
+            Duration::from_secs(3600),
+            true,
+        ),
+    ];
+    for (name, value, max, positive) in durations {
+        if value > max || (positive && value.is_zero()) {
+            let low = if positive { "above 0" } else { "at least 0" };
+            return Err(Error::config(format!(
+                "{name} must be {low} and at most {} s",
+                max.as_secs()
+            )));
+        }
+    }
+    if !(0.0..=1.0).contains(&s.retry.jitter) {
+        return Err(Error::config("retry_jitter must be in [0, 1]"));
+    }
+    Ok(())
+}

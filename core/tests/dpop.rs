@@ -7,6 +7,8 @@
 //! any output.
 
 mod common;
+#[path = "support/thumbprint.rs"]
+mod thumbprint;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +17,7 @@ use common::*;
 use jsonwebtoken::{DecodingKey, Validation};
 use m2m_auth::{ErrorKind, MemoryCache, TokenClientBuilder, TokenRequest};
 use serde_json::{json, Value};
+use thumbprint::thumbprint;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const P256_PEM: &str = include_str!("verify_keys/p256.pem");
@@ -33,22 +36,6 @@ fn b64_json(part: &str) -> Value {
         .decode(part)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
-}
-
-/// RFC 7638, computed here from the required members.
-fn thumbprint(jwk: &Value) -> String {
-    let s = |m: &str| jwk[m].as_str().unwrap().to_owned();
-    let text = match jwk["kty"].as_str().unwrap() {
-        "EC" => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            s("crv"),
-            s("x"),
-            s("y")
-        ),
-        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv"), s("x")),
-        _ => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e"), s("n")),
-    };
-    b64(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
 fn public_jwk(name: &str) -> Value {
@@ -217,16 +204,7 @@ async fn a_nonce_demand_at_the_token_endpoint_costs_one_request_not_a_retry() {
 async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
     let env = env().await;
     let client = dpop_builder(&env).build().unwrap();
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let body: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(body["cnf"]["jkt"], client.dpop_thumbprint().unwrap());
@@ -251,16 +229,7 @@ async fn call_api_sends_the_token_with_a_proof_and_answers_a_nonce_demand() {
         "one nonce retry, same token"
     );
     // Remembered for that origin.
-    let r = client
-        .call_api(
-            &TokenRequest::new(),
-            "GET",
-            &env.server.api_url(),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200);
     assert_eq!(env.server.stats().api_requests, 4);
 }

@@ -67,16 +67,7 @@ async fn dpop_keys_never_appear_in_debug_errors_or_trace_logs() {
         outputs.push(("client".into(), format!("{client:?}")));
         let token = client.get_token(&TokenRequest::new()).await.unwrap();
         outputs.push(("token".into(), format!("{token:?}")));
-        let r = client
-            .call_api(
-                &TokenRequest::new(),
-                "GET",
-                &env.server.api_url(),
-                &[],
-                None,
-            )
-            .await
-            .unwrap();
+        let r = call_get(&client, &env.server.api_url()).await;
         assert_eq!(r.status, 200, "{}", r.text());
         // A server refusing the proof, echoing what it can.
         env.faults(

@@ -9,13 +9,15 @@
 
 #[path = "support/oidc_provider.rs"]
 mod oidc_provider;
+#[path = "support/thumbprint.rs"]
+mod thumbprint;
 #[path = "common/trace_capture.rs"]
 mod trace_capture;
 
-use base64::Engine as _;
 use m2m_auth::{FieldValue, TokenClient, TokenRequest};
 use oidc_provider::{config, jwt_parts, provider};
 use serde_json::Value;
+use thumbprint::thumbprint;
 
 /// The tests of this binary run one at a time: the first counts the
 /// engine's log lines, which the others' requests would add to.
@@ -24,22 +26,6 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 const P256_JWK: &str = include_str!("assertion_keys/p256.jwk.json");
 const ED25519_PEM: &str = include_str!("verify_keys/ed25519.pem");
 const PUBLIC_JWKS: &str = include_str!("verify_keys/public_jwks.json");
-
-/// RFC 7638 §3: the required members in lexicographic order, no spaces.
-fn thumbprint(jwk: &Value) -> String {
-    let m = |k: &str| jwk[k].as_str().unwrap().to_owned();
-    let text = match jwk["kty"].as_str().unwrap() {
-        "EC" => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            m("crv"),
-            m("x"),
-            m("y")
-        ),
-        _ => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, m("crv"), m("x")),
-    };
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
-}
 
 fn dpop_client(c: &Value, key: Option<&str>) -> TokenClient {
     let s = |k: &str| c[k].as_str().unwrap().to_string();

@@ -68,16 +68,7 @@ fn the_environment_proxy_never_sees_loopback_or_http_requests() {
                 .unwrap();
             let token = client.get_token(&TokenRequest::default()).await;
             assert!(token.is_ok(), "{url}: {:?}", token.err());
-            let api = client
-                .call_api(
-                    &TokenRequest::default(),
-                    "GET",
-                    &env.server.api_url(),
-                    &[],
-                    None,
-                )
-                .await
-                .unwrap();
+            let api = common::call_get(&client, &env.server.api_url()).await;
             assert_eq!(api.status, 200);
         }
         assert_eq!(env.requests(), 2);

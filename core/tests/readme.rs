@@ -31,6 +31,7 @@ fn readme_quotes_its_rust_examples_verbatim() {
             "private_key_jwt.rs",
             include_str!("../examples/private_key_jwt.rs"),
         ),
+        ("dpop.rs", include_str!("../examples/dpop.rs")),
     ] {
         assert!(
             readme.contains(text.trim()),
@@ -106,6 +107,38 @@ async fn the_private_key_jwt_quickstart_gets_a_token_and_calls_the_api() {
     assert_eq!(requests.len(), 1);
     assert!(field(&requests[0].body, "client_assertion").is_some());
     assert_eq!(field(&requests[0].body, "client_secret"), None);
+}
+
+/// The DPoP quickstart, against a dev server whose token endpoint and
+/// `/api` both demand nonces: a DPoP token after one nonce demand, and the
+/// API (which checks the proof, its `ath` and the key) answers 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dpop_quickstart_gets_a_bound_token_and_calls_the_api() {
+    let env = env().await;
+    env.server.set_dpop_nonce(true, true);
+    let bin = example("dpop");
+    let out = Command::new(&bin)
+        .env("AUTH0_DOMAIN", env.server.url())
+        .env("AUTH0_CLIENT_ID", &env.client_id)
+        .env("AUTH0_CLIENT_SECRET", &env.secret)
+        .env("API_AUDIENCE", "https://quickstarts/api")
+        .env("API_URL", env.server.api_url())
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("DPoP token bound to key"), "{stdout}");
+    assert!(stdout.contains("API answered 200"), "{stdout}");
+    let s = env.server.stats();
+    assert_eq!((s.dpop_token_requests, s.dpop_nonce_token_requests), (2, 1));
+    // The API shares the token endpoint's origin (and the dev server its
+    // nonce): the nonce learned there is sent at once.
+    assert_eq!(s.dpop_api_requests, 1);
 }
 
 /// The API-side example: a token with the scope passes (200), one without

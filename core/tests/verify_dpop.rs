@@ -5,30 +5,22 @@
 //! taken, and the RFC 9449 §7.1 challenges. Proofs made by the engine's
 //! own client are checked at the end, against the dev server's tokens.
 
+#[path = "support/thumbprint.rs"]
+mod thumbprint_support;
 mod verify_support;
 
 use jsonwebtoken::Algorithm;
 use m2m_auth::{Challenge, DpopMode, Error, HttpRequest, TokenClient, TokenRequest, Verifier};
 use serde_json::{json, Value};
+use thumbprint_support::thumbprint as jwk_thumbprint;
 use verify_support::*;
 
 const URL: &str = "https://api.example/things";
 const ALGS: &str = "algs=\"ES256 ES384 EdDSA RS256 PS256\"";
 
-/// RFC 7638, computed here from the public key's members.
+/// RFC 7638 thumbprint of test key `name`, computed by the test.
 fn thumbprint(name: &str) -> String {
-    let k = jwk(name, "x", json!({}));
-    let m = |n: &str| k[n].as_str().unwrap().to_owned();
-    let text = match m("kty").as_str() {
-        "EC" => format!(
-            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-            m("crv"),
-            m("x"),
-            m("y")
-        ),
-        _ => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, m("crv"), m("x")),
-    };
-    b64(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
+    jwk_thumbprint(&jwk(name, "x", json!({})))
 }
 
 /// A token bound to test key `key` (`cnf.jkt`).

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use m2m_auth::{RetryPolicy, TokenClient, TokenClientBuilder};
+use m2m_auth::{ApiResponse, RetryPolicy, TokenClient, TokenClientBuilder, TokenRequest};
 pub use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
 
 mod trace_capture;
@@ -47,6 +47,15 @@ pub async fn env() -> Env {
 }
 
 /// Retries fast enough for tests; everything else at its default.
+/// `call_api` of a `GET url` with the client's default request, no extra
+/// header and no body; panics on an error.
+pub async fn call_get(client: &TokenClient, url: &str) -> ApiResponse {
+    client
+        .call_api(&TokenRequest::default(), "GET", url, &[], None)
+        .await
+        .unwrap()
+}
+
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         base_delay: Duration::from_millis(20),
