@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds, installs and tests the Python package (python/): installs what it
 # needs into python/.venv (maturin, pytest, httpx, requests, mypy,
-# types-requests; fastapi, flask, uvicorn for the server adapters) and
+# types-requests; fastapi, flask, uvicorn for the server adapters; pyjwt and
+# cryptography, the independent JOSE library the DPoP tests check proofs with) and
 # oidc-provider (tests/interop, if npm is there), builds
 # the package from source with pip (a debug build of bindings/python), then
 # runs mypy.stubtest (python/m2m_auth/_native.pyi against the module), mypy
@@ -28,7 +29,7 @@ fi
 
 # The test tools (pinned loosely; skipped when already installed), then the
 # package built from source and installed into the venv.
-python_build pytest httpx requests mypy types-requests fastapi flask uvicorn
+python_build pytest httpx requests mypy types-requests fastapi flask uvicorn pyjwt cryptography
 
 # From the repository root (not python/): the installed package is tested.
 echo "== mypy.stubtest m2m_auth"

@@ -35,7 +35,9 @@ class TokenClient(_native.TokenClient):
     a secret gets certificate-bound tokens). ``dpop=True`` binds tokens to a
     DPoP key (RFC 9449: ``dpop_key`` or ``dpop_key_file``, PEM or private
     JWK, else one P-256 key generated per client; ``dpop_accept_bearer``
-    accepts a server answering ``Bearer``). ``audience``, ``scope`` (str or list),
+    accepts a server answering ``Bearer``; ``call_api`` and the adapters send
+    the proofs, ``dpop_proof`` and ``dpop_response`` let any HTTP client do
+    it). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a

@@ -133,7 +133,8 @@ class Token:
         """The access token, to send as a bearer credential."""
     @property
     def token_type(self) -> str:
-        """The token type: `Bearer` (normalized from any case)."""
+        """The token type: `Bearer`, or `DPoP` for a DPoP-bound token (normalized
+        from any case)."""
     @property
     def expires_in(self) -> float:
         """Seconds left until `expires_at` (0.0 once passed)."""
@@ -154,7 +155,9 @@ class Token:
     def fingerprint(self) -> str:
         """A short SHA-256 fingerprint of the token, safe to log."""
     def authorization_header(self) -> str:
-        """The value for an HTTP `Authorization` header: `Bearer <token>`."""
+        """The value for an HTTP `Authorization` header: `Bearer <token>`, or
+        `DPoP <token>` for a DPoP-bound token (with a proof:
+        `TokenClient.dpop_proof()`)."""
 
 @final
 class Stats:
@@ -235,8 +238,20 @@ class TokenClient:
         body: bytes | str | None = None,
         **params: Unpack[_RequestParameters],
     ) -> ApiResponse:
-        """Calls an API with `Authorization: Bearer <token>`; on a 401, renews the
-        token once and calls again."""
+        """Calls an API with `Authorization: Bearer <token>` (a DPoP token: `DPoP
+        <token>` and a proof, once more on a `use_dpop_nonce` 401); on a 401,
+        renews the token once and calls again."""
+    def dpop_proof(self, method: str, url: str, access_token: Token | str | None = None) -> str:
+        """A DPoP proof (RFC 9449) for one HTTP request, signed with this client's
+        DPoP key: send it as the `DPoP` header with `Authorization: DPoP <token>`.
+        With `access_token`, the proof carries its hash (`ath`). `ConfigError`
+        with `dpop` off."""
+    def dpop_response(
+        self, url: str, status: int, www_authenticate: str | None = None, dpop_nonce: str | None = None
+    ) -> bool:
+        """Reads an API's answer to a DPoP request (its status, `WWW-Authenticate`
+        and `DPoP-Nonce`): remembers the nonce; True when the answer asks for the
+        request once more with it (send it again with a new proof, once)."""
     def _get_token_async(self, **params: Unpack[_RequestParameters]) -> Token | asyncio.Future[Token]: ...
     def _fetch_token_async(self, **params: Unpack[_RequestParameters]) -> asyncio.Future[Token]: ...
     def _call_api_async(
@@ -261,6 +276,10 @@ class TokenClient:
     @property
     def auth_method(self) -> str:
         """The client authentication method."""
+    @property
+    def dpop_thumbprint(self) -> str | None:
+        """The RFC 7638 thumbprint of the DPoP key (the `cnf.jkt` of this client's
+        tokens), None with `dpop` off."""
 
 @final
 class Claims:

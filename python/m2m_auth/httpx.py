@@ -15,6 +15,12 @@ Each request gets ``Authorization: Bearer <token>`` from the client's cache.
 If the API answers 401, the token is invalidated (only if it is still the
 cached one: ``TokenClient.invalidate_rejected``), a new one fetched, and the
 request sent once more; whatever the API answers then is returned.
+
+With ``dpop=True`` on the client, a DPoP token goes as ``Authorization: DPoP
+<token>`` with a new ``DPoP`` proof (``TokenClient.dpop_proof``) on every
+request; every answer is handed to ``TokenClient.dpop_response`` (it keeps
+the server's nonce), and a 401 asking for a nonce (``use_dpop_nonce``) gets
+the request once more with a new proof, before the renewal on 401.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import httpx
 
 from ._client import TokenClient
+from ._dpop import nonce_retry, sign
 from ._native import _check_url
 
 TYPE_CHECKING = False
@@ -33,11 +40,6 @@ if TYPE_CHECKING:
     from ._native import Token, _RequestParameters
 
 __all__ = ["M2MAuth"]
-
-
-def _signed(request: httpx.Request, token: Token) -> httpx.Request:
-    request.headers["Authorization"] = token.authorization_header()
-    return request
 
 
 class M2MAuth(httpx.Auth):
@@ -64,21 +66,40 @@ class M2MAuth(httpx.Auth):
     def _token(self) -> Token:
         return self.client.get_token(**self._params) if self._params else self.client.get_token()
 
+    def _signed(self, request: httpx.Request, token: Token) -> httpx.Request:
+        sign(self.client, request.headers, request.method, str(request.url), token)
+        return request
+
+    def _nonce_retry(self, request: httpx.Request, token: Token, response: httpx.Response) -> bool:
+        return nonce_retry(self.client, str(request.url), token, response.status_code, response.headers)
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Signs ``request``; on a 401, renews the token and sends it once more."""
+        """Signs ``request``; on a DPoP nonce challenge, sends it once more with a
+        new proof; on a 401, renews the token and sends it once more."""
         _check_url(str(request.url))
         token = self._token()
-        response = yield _signed(request, token)
+        response = yield self._signed(request, token)
+        if self._nonce_retry(request, token, response):
+            response = yield self._signed(request, token)
+            self._nonce_retry(request, token, response)
         if response.status_code == 401:
             self.client.invalidate_rejected(token, **self._params)
-            yield _signed(request, self._token())
+            token = self._token()
+            response = yield self._signed(request, token)
+            self._nonce_retry(request, token, response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Signs ``request`` without blocking the event loop; on a 401, renews the
+        """Signs ``request`` without blocking the event loop; on a DPoP nonce
+        challenge, sends it once more with a new proof; on a 401, renews the
         token and sends it once more."""
         _check_url(str(request.url))
         token = await self.client.get_token_async(**self._params)
-        response = yield _signed(request, token)
+        response = yield self._signed(request, token)
+        if self._nonce_retry(request, token, response):
+            response = yield self._signed(request, token)
+            self._nonce_retry(request, token, response)
         if response.status_code == 401:
             self.client.invalidate_rejected(token, **self._params)
-            yield _signed(request, await self.client.get_token_async(**self._params))
+            token = await self.client.get_token_async(**self._params)
+            response = yield self._signed(request, token)
+            self._nonce_retry(request, token, response)

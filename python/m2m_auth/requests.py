@@ -16,6 +16,13 @@ If the API answers 401, the token is invalidated (only if it is still the
 cached one: ``TokenClient.invalidate_rejected``), a new one fetched, and the
 request sent once more; whatever the API answers then is returned (the 401
 stays in ``response.history``).
+
+With ``dpop=True`` on the client, a DPoP token goes as ``Authorization: DPoP
+<token>`` with a new ``DPoP`` proof (``TokenClient.dpop_proof``) on every
+request; every answer is handed to ``TokenClient.dpop_response`` (it keeps
+the server's nonce), and a 401 asking for a nonce (``use_dpop_nonce``) gets
+the request once more with a new proof, before the renewal on 401 (each
+answer sent again stays in ``response.history``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
 from ._client import TokenClient
+from ._dpop import nonce_retry, sign
 from ._native import _check_url
 
 TYPE_CHECKING = False
@@ -72,7 +80,7 @@ class M2MAuth(AuthBase):
         _check_url(r.url or "")
         token = self._token()
         setattr(r, _TOKEN, token)
-        r.headers["Authorization"] = token.authorization_header()
+        sign(self.client, r.headers, r.method or "GET", r.url or "", token)
         body = r.body
         if body is not None and not isinstance(body, (bytes, str)):
             tell = getattr(body, "tell", None)
@@ -89,27 +97,44 @@ class M2MAuth(AuthBase):
 
     def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
         request = response.request
-        # Only a request this auth signed (not a redirect's copy) is renewed.
+        # Only a request this auth signed (not a redirect's copy) is sent again.
         used = getattr(request, _TOKEN, None)
-        if response.status_code != 401 or used is None or getattr(request, _RETRIED, False):
+        if used is None or getattr(request, _RETRIED, False):
+            return response
+        if self._nonce_retry(response, used):
+            response = self._resend(response, used, kwargs)
+            self._nonce_retry(response, used)
+        if response.status_code != 401:
             return response
         self.client.invalidate_rejected(used, **self._params)
+        token = self._token()
+        response = self._resend(response, token, kwargs)
+        self._nonce_retry(response, token)
+        return response
+
+    def _nonce_retry(self, response: requests.Response, token: Token) -> bool:
+        return nonce_retry(self.client, response.request.url or "", token, response.status_code, response.headers)
+
+    def _resend(self, response: requests.Response, token: Token, kwargs: dict[str, Any]) -> requests.Response:
+        """Sends ``response``'s request once more, signed with ``token`` (a new
+        DPoP proof with it); ``response`` goes into the answer's history."""
+        request = response.request
         retry = request.copy()
         setattr(retry, _RETRIED, True)
+        setattr(retry, _TOKEN, token)
         pos = getattr(request, _BODY_POS, None)
         if pos is not None:
+            setattr(retry, _BODY_POS, pos)
             retry.body.seek(pos)  # type: ignore[union-attr]
-        # Release the connection of the 401, keep its cookies.
+        # Release the connection of the answer, keep its cookies.
         response.content  # noqa: B018
         response.close()
         cookies = getattr(retry, "_cookies", None)
         if cookies is not None:
             extract_cookies_to_jar(cookies, request, response.raw)  # type: ignore[no-untyped-call]
             retry.prepare_cookies(cookies)
-        token = self._token()
-        setattr(retry, _TOKEN, token)
-        retry.headers["Authorization"] = token.authorization_header()
+        sign(self.client, retry.headers, retry.method or "GET", retry.url or "", token)
         again = response.connection.send(retry, **kwargs)
-        again.history.append(response)
+        again.history = [*response.history, response]
         again.request = retry
         return again

@@ -32,12 +32,16 @@ class DevServer:
         cheap_tokens: bool = False,
         client_ca: str | None = None,
         tls: bool = False,
+        dpop_nonce: bool = False,
     ):
         """`tls`, or `client_ca` (PEM): also listen for https, with mutual
         TLS (PROTOCOL.md); then `https_url`, `mtls_token_url` and
-        `tls_ca_pem` are set."""
+        `tls_ca_pem` are set. `dpop_nonce`: the token endpoint and /api
+        demand a DPoP nonce from the start."""
         args = [binary(), "--exit-on-stdin-eof"]
         self._clients_file = None
+        if dpop_nonce:
+            args.append("--dpop-nonce")
         if clients is not None or client_ca is not None or tls:
             config: dict[str, Any] = {"clients": clients or [], "tls": tls}
             if client_ca is not None:
@@ -104,6 +108,11 @@ class DevServer:
 
     def api_requests(self) -> int:
         return self.stats()["api_requests"]
+
+    def dpop(self, **settings: bool) -> dict[str, Any]:
+        """DPoP nonce mode per endpoint (`nonce_token`, `nonce_api`) and
+        `rotate` (a new nonce); the state after (PROTOCOL.md "DPoP")."""
+        return self._call("POST", "/dpop", settings)  # type: ignore[no-any-return]
 
     def requests(self) -> list[dict[str, Any]]:
         return self._call("GET", "/requests")  # type: ignore[no-any-return]

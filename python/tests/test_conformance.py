@@ -59,6 +59,18 @@ class VectorError(AssertionError):
     pass
 
 
+def key_secrets(key: str) -> list[str]:
+    """The secret parts of a private key given as text (FORMAT.md's canary):
+    a JWK's private members, or each line of a PEM body."""
+    try:
+        jwk = json.loads(key)
+    except ValueError:
+        return [line for line in key.splitlines() if line.strip() and not line.startswith("-----")]
+    if not isinstance(jwk, dict):
+        return []
+    return [v for k, v in jwk.items() if k in ("d", "p", "q", "dp", "dq", "qi") and isinstance(v, str) and v]
+
+
 def _known(d: dict[str, Any], allowed: set[str], what: str) -> None:
     unknown = set(d) - allowed
     if unknown:
@@ -70,9 +82,10 @@ class Runner:
         _known(vector, {"name", "design", "description", "server", "client", "steps", "skip"}, "vector field(s)")
         self.vector = vector
         server = vector.get("server") or {}
-        _known(server, {"clients", "tls", "client_ca_file"}, "server field(s)")
+        _known(server, {"clients", "tls", "client_ca_file", "dpop_nonce"}, "server field(s)")
         self.clients = server.get("clients") or DEFAULT_CLIENTS
         self.tls = bool(server.get("tls"))
+        self.dpop_nonce = bool(server.get("dpop_nonce"))
         ca_file = server.get("client_ca_file")
         self.client_ca = (REPO / ca_file).read_text() if ca_file else None
         self.client_spec: dict[str, Any] = dict(vector.get("client") or {})
@@ -85,7 +98,8 @@ class Runner:
 
     # -- running ---------------------------------------------------------------
     def run(self) -> None:
-        self.server = DevServer(clients=self.clients, client_ca=self.client_ca, tls=self.tls)
+        self.server = DevServer(clients=self.clients, client_ca=self.client_ca, tls=self.tls,
+                                dpop_nonce=self.dpop_nonce)
         self.server_up = True
         try:
             for i, step in enumerate(self.vector.get("steps") or []):
@@ -125,6 +139,16 @@ class Runner:
             _known(step, {"expect_api_requests"}, "step field(s)")
             got = self.stats()["api_requests"]
             assert got == step["expect_api_requests"], f"{got} API requests, expected {step['expect_api_requests']}"
+        elif "expect_stats" in step:
+            _known(step, {"expect_stats"}, "step field(s)")
+            stats = self.stats()
+            for name, want in step["expect_stats"].items():
+                if name not in stats:
+                    raise VectorError(f"the dev server has no counter {name!r}")
+                assert stats[name] == want, f"{name} is {stats[name]}, expected {want}"
+        elif "dpop_control" in step:
+            _known(step, {"dpop_control"}, "step field(s)")
+            s.dpop(**step["dpop_control"])
         elif "expect_request" in step:
             _known(step, {"expect_request"}, "step field(s)")
             self.expect_request(step["expect_request"])
@@ -153,7 +177,8 @@ class Runner:
                 "token_url", "issuer", "domain", "client_id", "client_secret", "auth_method",
                 "audience", "organization", "scope", "resource", "extra", "timeout_ms",
                 "connect_timeout_ms", "leeway_ms", "refresh_ratio", "retry", "private_key", "key_id",
-                "signing_alg", "client_certificate_file", "client_key_file",
+                "signing_alg", "client_certificate_file", "client_key_file", "dpop", "dpop_key",
+                "dpop_accept_bearer",
             },
             "client option(s)",
         )
@@ -173,7 +198,7 @@ class Runner:
         opts["client_id"] = spec.get("client_id", first.get("client_id"))
         opts["client_secret"] = spec.get("client_secret", first.get("client_secret"))
         for k in ("auth_method", "audience", "organization", "scope", "resource", "extra", "refresh_ratio",
-                  "private_key", "key_id", "signing_alg"):
+                  "private_key", "key_id", "signing_alg", "dpop", "dpop_key", "dpop_accept_bearer"):
             if k in spec:
                 opts[k] = spec[k]
         for k, name in (("timeout_ms", "timeout"), ("connect_timeout_ms", "connect_timeout"), ("leeway_ms", "leeway")):
@@ -188,9 +213,12 @@ class Runner:
             opts["default_throttle"] = retry["default_throttle_ms"] / 1000
         if "max_retry_after_s" in retry:
             opts["max_retry_after"] = retry["max_retry_after_s"]
+        self.secrets = []
         secret = opts["client_secret"]
         if isinstance(secret, str) and secret:
             self.secrets = [secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")]
+        if isinstance(spec.get("dpop_key"), str):
+            self.secrets += key_secrets(spec["dpop_key"])
         return opts
 
     def build(self, override: dict[str, Any] | None = None) -> TokenClient:
@@ -280,7 +308,7 @@ class Runner:
         if error is not None:
             for text in (str(error), repr(error), repr(error.__dict__)):
                 for s in self.secrets:
-                    assert s not in text, f"the client secret appears in {text!r}"
+                    assert s not in text, f"a secret appears in {text!r}"
         if "elapsed_ms_at_least" in expect:
             assert elapsed >= expect["elapsed_ms_at_least"], f"took {elapsed:.0f} ms"
         if "elapsed_ms_at_most" in expect:
@@ -305,7 +333,8 @@ class Runner:
             return
         _known(
             expect,
-            {"ok", "token_type", "expires_in_between", "scope", "extra", "same_token_as", "different_token_from", "status"}
+            {"ok", "token_type", "expires_in_between", "scope", "extra", "same_token_as", "different_token_from", "status",
+             "authorization_scheme"}
             | timing,
             "expectation(s)",
         )
@@ -316,7 +345,8 @@ class Runner:
         if isinstance(value, m2m_auth.ApiResponse):
             if "status" in expect:
                 assert value.status == expect["status"], f"API status {value.status}"
-            for k in ("token_type", "expires_in_between", "scope", "extra", "same_token_as", "different_token_from"):
+            for k in ("token_type", "expires_in_between", "scope", "extra", "same_token_as", "different_token_from",
+                      "authorization_scheme"):
                 if k in expect:
                     raise VectorError(f"{k} does not apply to call_api")
             return
@@ -327,6 +357,9 @@ class Runner:
         assert isinstance(value, Token), f"expected a token, got {value!r}"
         if "token_type" in expect:
             assert value.token_type == expect["token_type"]
+        if "authorization_scheme" in expect:
+            scheme = value.authorization_header().split(" ", 1)[0]
+            assert scheme == expect["authorization_scheme"], f"authorization scheme {scheme!r}"
         if "expires_in_between" in expect:
             lo, hi = expect["expires_in_between"]
             assert lo <= value.expires_in <= hi, f"expires_in {value.expires_in}"
@@ -342,7 +375,8 @@ class Runner:
             assert value.access_token != self.labels[expect["different_token_from"]], "the same token"
 
     def expect_request(self, spec: dict[str, Any]) -> None:
-        _known(spec, {"index", "form", "form_absent", "headers", "headers_absent"}, "expect_request field(s)")
+        _known(spec, {"index", "form", "form_absent", "headers", "headers_absent", "headers_present"},
+               "expect_request field(s)")
         s = self.server
         assert s is not None
         requests = s.requests()
@@ -362,6 +396,8 @@ class Runner:
             assert got == self.expand(want), f"header {k!r} is {got!r}"
         for k in spec.get("headers_absent") or []:
             assert k.lower() not in headers, f"header {k!r} is present"
+        for k in spec.get("headers_present") or []:
+            assert k.lower() in headers, f"header {k!r} is absent"
 
     def expand(self, value: Any) -> Any:
         if not isinstance(value, str):

@@ -37,22 +37,22 @@ def section(text: str, marker: str) -> tuple[int, int]:
     return start, text.index("\n## ", start)
 
 
-def split_readme() -> tuple[str, str]:
-    """python/README.md without its private-key and mutual-TLS sections
-    (their blocks need their own servers: the private-key one runs here,
-    the mutual-TLS one in test_mtls.py), and the private-key section."""
+# The sections whose blocks need a server set up for them, each run by its
+# own test: the private-key one and the DPoP one here, the mutual-TLS one in
+# test_mtls.py.
+SECTIONS = ("private-key-jwt", "mutual-tls", "dpop")
+
+
+def section_blocks(marker: str) -> list[str]:
+    """The ```python blocks of the section marked `<!-- marker`."""
     text = README.read_text()
-    pk = section(text, "<!-- private-key-jwt")
-    tls = section(text, "<!-- mutual-tls")
-    (a, b), (c, d) = sorted([pk, tls])
-    return text[:a] + text[b:c] + text[d:], text[pk[0] : pk[1]]
+    start, end = section(text, f"<!-- {marker}")
+    return blocks(text[start:end])
 
 
 def mutual_tls_blocks() -> list[str]:
     """The ```python blocks of the section "Authenticate with a certificate"."""
-    text = README.read_text()
-    start, end = section(text, "<!-- mutual-tls")
-    return blocks(text[start:end])
+    return section_blocks("mutual-tls")
 
 
 def blocks(markdown: str) -> list[str]:
@@ -60,13 +60,22 @@ def blocks(markdown: str) -> list[str]:
 
 
 def package_blocks() -> list[str]:
-    """Every ```python block of python/README.md but the private-key section's."""
-    return blocks(split_readme()[0])
+    """Every ```python block of python/README.md but those of `SECTIONS`."""
+    text = README.read_text()
+    for marker in SECTIONS:
+        start, end = section(text, f"<!-- {marker}")
+        text = text[:start] + text[end:]
+    return blocks(text)
 
 
 def private_key_blocks() -> list[str]:
     """The ```python blocks of the section "Authenticate with a private key"."""
-    return blocks(split_readme()[1])
+    return section_blocks("private-key-jwt")
+
+
+def dpop_blocks() -> list[str]:
+    """The ```python blocks of the section "Bind tokens to a key (DPoP)"."""
+    return section_blocks("dpop")
 
 
 # -- the README's tables, from tests/surface.json ------------------------------
@@ -101,6 +110,9 @@ METHODS = {
     "invalidate": "`invalidate(**params) -> None`",
     "invalidate_rejected": "`invalidate_rejected(token, **params) -> None`",
     "call_api": "`call_api(method, url, *, headers=None, body=None, **params) -> ApiResponse`",
+    "dpop_proof": "`dpop_proof(method, url, access_token=None) -> str`",
+    "dpop_response": "`dpop_response(url, status, www_authenticate=None, dpop_nonce=None) -> bool`",
+    "dpop_thumbprint": "`dpop_thumbprint` (property, `str` or `None`)",
     "stats": "`stats() -> Stats`",
     "client_id": "`client_id` (property, `str`)",
     "auth_method": "`auth_method` (property, `str`)",
@@ -252,6 +264,24 @@ def test_private_key_block_runs(server: DevServer, index: int) -> None:
     assert '"sub":"demo-pk-client"' in out.replace(" ", ""), out
     (body,) = [parse_qs(r["body"]) for r in server.requests()]
     assert body["client_assertion_type"] == [BEARER] and "client_secret" not in body
+
+
+def test_the_package_readme_has_a_dpop_quickstart() -> None:
+    (block,) = dpop_blocks()
+    assert "dpop=True" in block and "M2MAuth(client)" in block
+    assert "dpop_proof(" in block and "dpop_response(" in block
+
+
+@pytest.mark.parametrize("index", range(len(dpop_blocks())))
+def test_dpop_block_runs(server: DevServer, index: int) -> None:
+    # The API demands a DPoP nonce: the adapter's first request gets the
+    # challenge and is sent once more; the request by hand then carries the
+    # nonce the engine remembered.
+    server.dpop(nonce_api=True)
+    out = test_readme.run_block(server, dpop_blocks()[index])
+    assert re.search(r"^DPoP [\w-]{43}$", out, re.M), out
+    stats = server.stats()
+    assert (stats["dpop_token_requests"], stats["dpop_api_requests"]) == (1, 3), stats
 
 
 if __name__ == "__main__":

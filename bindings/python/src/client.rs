@@ -11,9 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use m2m_auth::TokenRequest;
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyType};
 
 use crate::aio::{self, Completion};
 use crate::hot::Memo;
@@ -239,20 +238,15 @@ impl TokenClient {
         self.check_open(py)?;
         let request = options::request(py, "invalidate_rejected", params)?;
         logs::refresh_level(py);
-        let result = if let Ok(t) = token.cast::<Token>() {
-            self.client
-                .invalidate_rejected(&request, t.get().token.access_token())
-        } else if let Ok(s) = token.cast::<PyString>() {
-            self.client.invalidate_rejected(&request, &s.to_cow()?)
-        } else {
-            return Err(PyTypeError::new_err("token must be a Token or a str"));
-        };
+        let token = convert::access_token(token, "token")?;
+        let result = self.client.invalidate_rejected(&request, &token);
         logs::flush();
         result.map_err(|e| errors::to_py(py, &e))
     }
 
-    /// Calls an API with `Authorization: Bearer <token>`. If the API answers
-    /// 401, the token is invalidated, a new one fetched, and the call made
+    /// Calls an API with `Authorization: Bearer <token>` (a DPoP token: `DPoP
+    /// <token>` and a proof; a `use_dpop_nonce` 401 gets one more call with
+    /// a new proof). If the API answers 401, the token is invalidated, a new one fetched, and the call made
     /// once more; whatever the API answers then is returned. `headers`: a
     /// mapping of extra request headers; `body`: `bytes` or `str`; further
     /// keywords: the request parameters. Redirects are not followed.
@@ -277,6 +271,59 @@ impl TokenClient {
         result
             .map(|response| ApiResponse { response })
             .map_err(|e| errors::to_py(py, &e))
+    }
+
+    /// A DPoP proof (RFC 9449) for one HTTP request `method url`, signed with
+    /// this client's DPoP key, for sending a DPoP token with any HTTP client:
+    /// `Authorization: DPoP <token>` plus `DPoP: <proof>`. With
+    /// `access_token` (a `Token` or its access token), the proof carries its
+    /// hash (`ath`); the nonce `url`'s server sent last is in it. Then hand
+    /// the answer to `dpop_response()`. `ConfigError` with `dpop` off.
+    #[pyo3(signature = (method, url, access_token=None))]
+    fn dpop_proof(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        url: &str,
+        access_token: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        self.check_open(py)?;
+        let token = match access_token {
+            Some(t) if !t.is_none() => Some(convert::access_token(t, "access_token")?),
+            _ => None,
+        };
+        logs::refresh_level(py);
+        // Signing (RSA: about a millisecond) runs without the GIL.
+        let proof = py.detach(|| self.client.dpop_proof(method, url, token.as_deref()));
+        logs::flush();
+        proof.map_err(|e| errors::to_py(py, &e))
+    }
+
+    /// Reads an API's answer to a request sent with a DPoP proof for `url`:
+    /// its status and its `WWW-Authenticate` and `DPoP-Nonce` headers.
+    /// Remembers the nonce for that server's next proofs; True when the
+    /// answer asks for the request once more with it (401
+    /// `use_dpop_nonce`): send it again with a new proof, once.
+    #[pyo3(signature = (url, status, www_authenticate=None, dpop_nonce=None))]
+    fn dpop_response(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        status: u16,
+        www_authenticate: Option<&str>,
+        dpop_nonce: Option<&str>,
+    ) -> PyResult<bool> {
+        self.check_open(py)?;
+        Ok(self
+            .client
+            .dpop_response(url, status, www_authenticate, dpop_nonce))
+    }
+
+    /// The RFC 7638 thumbprint of the DPoP key (the `cnf.jkt` of this
+    /// client's tokens), None with `dpop` off.
+    #[getter]
+    fn dpop_thumbprint(&self) -> Option<&str> {
+        self.client.dpop_thumbprint()
     }
 
     /// `get_token()` for asyncio: the token itself on a fresh cache hit, else

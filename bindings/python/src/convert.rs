@@ -4,6 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyList, PyString};
 
@@ -64,6 +65,17 @@ pub(crate) fn headers(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<
     crate::options::map(value)
         .map(|m| m.into_iter().collect())
         .ok_or_else(|| errors::config(py, "headers must be a mapping of str to str"))
+}
+
+/// A `Token` or a `str` as the access token it is or holds (`TypeError`
+/// for anything else): what `invalidate_rejected` and `dpop_proof` take.
+pub(crate) fn access_token(value: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    if let Ok(t) = value.cast::<crate::types::Token>() {
+        return Ok(t.get().token.access_token().to_owned());
+    }
+    value
+        .extract::<String>()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a Token or a str")))
 }
 
 /// A wall-clock instant as seconds since the epoch (Python's `time.time()`

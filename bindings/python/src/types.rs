@@ -40,7 +40,8 @@ impl Token {
             .clone_ref(py)
     }
 
-    /// The token type: `Bearer` (normalized from any case).
+    /// The token type: `Bearer`, or `DPoP` for a DPoP-bound token (normalized
+    /// from any case).
     #[getter]
     fn token_type(&self) -> &str {
         self.token.token_type()
@@ -86,7 +87,9 @@ impl Token {
         self.token.fingerprint()
     }
 
-    /// The value for an HTTP `Authorization` header: `Bearer <token>`.
+    /// The value for an HTTP `Authorization` header: `Bearer <token>`, or
+    /// `DPoP <token>` for a DPoP-bound token (send a `DPoP` proof with it:
+    /// `TokenClient.dpop_proof()`).
     fn authorization_header(&self, py: Python<'_>) -> Py<PyString> {
         self.header
             .get_or_init(py, || {
