@@ -358,7 +358,7 @@ fn apply(
 }
 
 /// The next line of standard input, without its line ending.
-fn read_secret_line(flag: &str) -> Result<Secret, Failure> {
+pub(crate) fn read_secret_line(flag: &str) -> Result<Secret, Failure> {
     let mut line = String::new();
     std::io::stdin()
         .lock()

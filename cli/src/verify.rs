@@ -3,17 +3,21 @@
 //! [`surface::VERIFIER_OPTIONS`] (one per option, named and spelled as the
 //! client options are in [`crate::options`]: durations in seconds, lists
 //! repeatable, PEM from `--ca-certs-file`), plus `--jwks-file FILE` (a
-//! static JWKS read from a file) and `--require-scope` (repeatable). Every
+//! static JWKS read from a file) and `--require-scope` (repeatable). A
+//! secret option (`dpop_nonce_secret`) is read from standard input
+//! (`--dpop-nonce-secret-stdin`), never from the command line. With
+//! `--url` (and `--method`, `--dpop-proof`) the `--authorization` header is
+//! verified as a request to that URL carried it, `Bearer` or `DPoP`. Every
 //! rule is the engine's; this file only reads flags and prints.
 
 use std::io::Read;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use m2m_auth::surface::{self, Item, ValueType};
-use m2m_auth::{OptionValue, Verifier};
+use m2m_auth::{HttpRequest, OptionValue, Verifier};
 
-use crate::failure::{io_failure, Failure};
-use crate::options::{long_flag, parser, value_name};
+use crate::failure::{config_failure, io_failure, Failure};
+use crate::options::{long_flag, parser, read_secret_line, value_name};
 use crate::output::write_stdout;
 
 /// The heading of the generated flags in `--help`.
@@ -42,6 +46,16 @@ pub struct VerifyArgs {
     /// space-separated); one missing fails with insufficient_scope
     #[arg(long, value_name = "SCOPE")]
     require_scope: Vec<String>,
+    /// With --authorization: the absolute URL the request was sent to; the
+    /// header is then verified as that request carried it, Bearer or DPoP
+    #[arg(long, value_name = "URL", requires = "authorization")]
+    url: Option<String>,
+    /// With --url: the request's method
+    #[arg(long, value_name = "METHOD", default_value = "GET", requires = "url")]
+    method: String,
+    /// With --url: the request's DPoP header (the proof)
+    #[arg(long, value_name = "PROOF", requires = "url")]
+    dpop_proof: Option<String>,
     #[command(flatten)]
     verifier: VerifierArgs,
 }
@@ -76,6 +90,15 @@ fn arg_of(item: &'static Item) -> Arg {
         .value_name(value_name(item))
         .value_parser(parser(item));
     match item.ty {
+        // A secret never on the command line: the flag says "read stdin".
+        ValueType::Secret => Arg::new(item.name)
+            .long(long_flag(item))
+            .help(format!(
+                "{} Read from the first line of standard input, never from the command line.",
+                item.doc
+            ))
+            .help_heading(HEADING)
+            .action(ArgAction::SetTrue),
         ValueType::Flag => arg
             .num_args(0..=1)
             .require_equals(true)
@@ -107,10 +130,18 @@ impl FromArgMatches for VerifierArgs {
 
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
         for item in surface::VERIFIER_OPTIONS {
-            let values: Vec<String> = m
-                .get_many::<String>(item.name)
-                .map(|v| v.cloned().collect())
-                .unwrap_or_default();
+            let values: Vec<String> = if item.ty == ValueType::Secret {
+                // Read when the verifier is built (a marker here).
+                if m.get_flag(item.name) {
+                    vec![String::new()]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                m.get_many::<String>(item.name)
+                    .map(|v| v.cloned().collect())
+                    .unwrap_or_default()
+            };
             self.given.retain(|(i, _)| i.name != item.name);
             if !values.is_empty() {
                 self.given.push((item, values));
@@ -121,6 +152,11 @@ impl FromArgMatches for VerifierArgs {
 }
 
 impl VerifierArgs {
+    /// Whether a secret option is to be read from standard input.
+    fn reads_stdin(&self) -> bool {
+        self.given.iter().any(|(i, _)| i.ty == ValueType::Secret)
+    }
+
     /// The verifier these flags (and `jwks`, the text of --jwks-file)
     /// describe; the engine checks every value.
     fn build(&self, jwks: Option<String>) -> Result<Verifier, Failure> {
@@ -128,6 +164,10 @@ impl VerifierArgs {
         for (item, values) in &self.given {
             match item.ty {
                 ValueType::List => b.set(item.name, OptionValue::List(values.clone()))?,
+                ValueType::Secret => {
+                    let secret = read_secret_line(&long_flag(item))?;
+                    b.set(item.name, OptionValue::Secret(secret))?;
+                }
                 ValueType::Pem => {
                     for path in values {
                         let pem = std::fs::read_to_string(path).map_err(|e| io_failure(path, e))?;
@@ -170,6 +210,12 @@ pub async fn verify(args: VerifyArgs) -> Result<u8, Failure> {
         None => None,
         Some(path) => Some(std::fs::read_to_string(path).map_err(|e| io_failure(path, e))?),
     };
+    // Standard input holds one thing: the token or a secret option.
+    if args.token.as_deref() == Some("-") && args.verifier.reads_stdin() {
+        return Err(config_failure(
+            "standard input holds the token (-) or a secret option, not both",
+        ));
+    }
     let verifier = args.verifier.build(jwks)?;
     let scopes: Vec<&str> = args
         .require_scope
@@ -178,6 +224,15 @@ pub async fn verify(args: VerifyArgs) -> Result<u8, Failure> {
         .filter(|s| !s.is_empty())
         .collect();
     let claims = match (&args.authorization, &args.token) {
+        (Some(header), _) if args.url.is_some() => {
+            let request = HttpRequest {
+                method: &args.method,
+                url: args.url.as_deref().unwrap_or_default(),
+                authorization: Some(header),
+                dpop: args.dpop_proof.as_deref(),
+            };
+            verifier.verify_http_request(&request, &scopes).await?
+        }
         (Some(header), _) => verifier.verify_request(Some(header), &scopes).await?,
         (None, Some(arg)) => {
             let token = read_token(arg)?;
