@@ -10,7 +10,8 @@ use super::{now_secs, reason, Claims, Inner};
 use crate::error::{Error, Result};
 
 /// An HTTP request as the API received it, for
-/// [`Verifier::verify_http_request`]: what a DPoP proof is checked against.
+/// [`Verifier::verify_http_request`](super::Verifier::verify_http_request):
+/// what a DPoP proof is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpRequest<'a> {
     /// The method, as sent (`GET`).
