@@ -21,6 +21,34 @@ fn example(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
+/// Runs client example `name` against `env`'s dev server the way a user
+/// runs it against their tenant (AUTH0_DOMAIN, API_AUDIENCE, API_URL, the
+/// client id and, unless `creds` replaces them, the secret); asserts it
+/// succeeded and returns what it printed.
+fn run_client_example(name: &str, env: &Env, creds: &[(&str, String)]) -> String {
+    let bin = example(name);
+    let mut c = Command::new(&bin);
+    c.env("AUTH0_DOMAIN", env.server.url()) // http:// is allowed for loopback only
+        .env("AUTH0_CLIENT_ID", &env.client_id)
+        .env("AUTH0_CLIENT_SECRET", &env.secret)
+        .env("API_AUDIENCE", "https://quickstarts/api")
+        .env("API_URL", env.server.api_url())
+        .env("NO_PROXY", "127.0.0.1");
+    for (k, v) in creds {
+        c.env(k, v);
+    }
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn readme_quotes_its_rust_examples_verbatim() {
     let readme = include_str!("../../README.md");
@@ -43,22 +71,7 @@ fn readme_quotes_its_rust_examples_verbatim() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quickstart_gets_a_token_and_calls_the_api() {
     let env = env().await;
-    let bin = example("quickstart");
-    let out = Command::new(&bin)
-        .env("AUTH0_DOMAIN", env.server.url()) // http:// is allowed for loopback only
-        .env("AUTH0_CLIENT_ID", &env.client_id)
-        .env("AUTH0_CLIENT_SECRET", &env.secret)
-        .env("API_AUDIENCE", "https://quickstarts/api")
-        .env("API_URL", env.server.api_url())
-        .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_client_example("quickstart", &env, &[]);
     assert!(stdout.contains("Bearer token, expires in"), "{stdout}");
     assert!(stdout.contains("API answered 200"), "{stdout}");
     assert!(
@@ -82,22 +95,15 @@ async fn the_private_key_jwt_quickstart_gets_a_token_and_calls_the_api() {
     let jwks = serde_json::json!({ "keys": [jwk] });
     env.server
         .add_client(ClientConfig::private_key_jwt("demo-pk-client", jwks));
-    let bin = example("private_key_jwt");
-    let out = Command::new(&bin)
-        .env("AUTH0_DOMAIN", env.server.url())
-        .env("AUTH0_CLIENT_ID", "demo-pk-client")
-        .env("AUTH0_PRIVATE_KEY_FILE", format!("{keys}/rsa2048.pem"))
-        .env("AUTH0_KEY_ID", "rsa-1")
-        .env("API_AUDIENCE", "https://quickstarts/api")
-        .env("API_URL", env.server.api_url())
-        .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_client_example(
+        "private_key_jwt",
+        &env,
+        &[
+            ("AUTH0_CLIENT_ID", "demo-pk-client".into()),
+            ("AUTH0_CLIENT_SECRET", String::new()),
+            ("AUTH0_PRIVATE_KEY_FILE", format!("{keys}/rsa2048.pem")),
+            ("AUTH0_KEY_ID", "rsa-1".into()),
+        ],
     );
     assert!(stdout.contains("Bearer token, expires in"), "{stdout}");
     assert!(stdout.contains("API answered 200"), "{stdout}");
@@ -116,22 +122,7 @@ async fn the_private_key_jwt_quickstart_gets_a_token_and_calls_the_api() {
 async fn the_dpop_quickstart_gets_a_bound_token_and_calls_the_api() {
     let env = env().await;
     env.server.set_dpop_nonce(true, true);
-    let bin = example("dpop");
-    let out = Command::new(&bin)
-        .env("AUTH0_DOMAIN", env.server.url())
-        .env("AUTH0_CLIENT_ID", &env.client_id)
-        .env("AUTH0_CLIENT_SECRET", &env.secret)
-        .env("API_AUDIENCE", "https://quickstarts/api")
-        .env("API_URL", env.server.api_url())
-        .env("NO_PROXY", "127.0.0.1")
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_client_example("dpop", &env, &[]);
     assert!(stdout.contains("DPoP token bound to key"), "{stdout}");
     assert!(stdout.contains("API answered 200"), "{stdout}");
     let s = env.server.stats();
