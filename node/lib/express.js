@@ -37,6 +37,9 @@ function requestUrl(req) {
  */
 function requireToken(verifier, opts = undefined) {
   const { scopes, realm } = adapterOptions(verifier, opts);
+  // A verifier in nonce mode always has a nonce to give, one without never:
+  // asked once here, so that other APIs pay no engine call per request.
+  const nonceMode = verifier.dpopNonce() !== null;
   const refuse = (req, res, next, err) => {
     if (!(err instanceof M2MAuthError)) {
       next(err);
@@ -50,8 +53,7 @@ function requireToken(verifier, opts = undefined) {
   const accept = (req, res, next, claims) => {
     req.auth = claims;
     // Nonce mode: the nonce to use next comes with every answer (RFC 9449 §8.2).
-    const nonce = verifier.dpopNonce();
-    if (nonce !== null) res.setHeader('DPoP-Nonce', nonce);
+    if (nonceMode) res.setHeader('DPoP-Nonce', verifier.dpopNonce());
     next();
   };
   return function m2mAuthRequireToken(req, res, next) {

@@ -35,6 +35,9 @@ function requestUrl(request) {
  */
 function requireToken(verifier, opts = undefined) {
   const { scopes, realm } = adapterOptions(verifier, opts);
+  // A verifier in nonce mode always has a nonce to give, one without never:
+  // asked once here, so that other APIs pay no engine call per request.
+  const nonceMode = verifier.dpopNonce() !== null;
   const refuse = (request, reply, err) => {
     if (!(err instanceof M2MAuthError)) throw err;
     const answer = verifier.challenge(err, { authorization: request.headers.authorization, realm });
@@ -53,8 +56,7 @@ function requireToken(verifier, opts = undefined) {
       return refuse(request, reply, e);
     }
     // Nonce mode: the nonce to use next comes with every answer (RFC 9449 §8.2).
-    const nonce = verifier.dpopNonce();
-    if (nonce !== null) reply.header('DPoP-Nonce', nonce);
+    if (nonceMode) reply.header('DPoP-Nonce', verifier.dpopNonce());
     return undefined;
   };
 }
