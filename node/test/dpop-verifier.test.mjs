@@ -312,6 +312,7 @@ test('Verifier: verifyHttpRequest, challenge and dpopNonce directly', async () =
     const secret = { dpopNonce: true, dpopNonceSecret: 's'.repeat(32), issuer: 'https://i.example/', audience: 'a', jwksUri: 'https://i.example/jwks.json' };
     assert.equal(new Verifier(secret).dpopNonce(), new Verifier(secret).dpopNonce());
     assert.notEqual(new Verifier(secret).dpopNonce(), verifiers.nonce.dpopNonce());
+    assert.ok(!inspect(new Verifier(secret), { showHidden: true, depth: 10 }).includes('s'.repeat(32)), 'the nonce secret shows');
   } finally {
     c.close();
   }
