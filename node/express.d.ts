@@ -10,15 +10,20 @@ export interface RequireTokenOptions {
 }
 
 /**
- * An Express middleware: verifies `Authorization: Bearer <token>` and
- * requires every scope; the Claims go to `req.auth`. A failure answers 401
- * (invalid or missing token), 403 (insufficient scope) or 503 (keys
- * unavailable) with the RFC 6750 `WWW-Authenticate` header and an empty body.
+ * An Express middleware: verifies the request's token (`Authorization:
+ * Bearer <token>`, or `DPoP <token>` with its `DPoP` proof of this request,
+ * as the verifier's `dpop` option allows) and requires every scope; the
+ * Claims go to `req.auth`. A failure answers `verifier.challenge(err, {
+ * authorization, realm })`: 401 (invalid or missing token, bad proof, nonce
+ * needed), 403 (insufficient scope) or 503 (keys unavailable), with
+ * `WWW-Authenticate`, `DPoP-Nonce` in nonce mode, and an empty body. The
+ * URL checked is `req.protocol://req.host` + `req.originalUrl`: behind a
+ * proxy, set `app.set('trust proxy', ...)`.
  */
 export declare function requireToken(
   verifier: Verifier,
   opts?: RequireTokenOptions,
-): (req: { headers: { authorization?: string } }, res: any, next: (err?: unknown) => void) => void
+): (req: any, res: any, next: (err?: unknown) => void) => void
 
 declare global {
   namespace Express {

@@ -16,10 +16,14 @@ export interface M2MAuthPluginOptions extends RequireTokenOptions {
 }
 
 /**
- * A Fastify hook (`onRequest` or `preHandler`): verifies
- * `Authorization: Bearer <token>`, requires every scope, puts the Claims on
- * `request.auth`. A failure answers 401, 403 or 503 with the RFC 6750
- * `WWW-Authenticate` header and an empty body.
+ * A Fastify hook (`onRequest` or `preHandler`): verifies the request's
+ * token (`Authorization: Bearer <token>`, or `DPoP <token>` with its `DPoP`
+ * proof of this request, as the verifier's `dpop` option allows), requires
+ * every scope, puts the Claims on `request.auth`. A failure answers
+ * `verifier.challenge(err, { authorization, realm })`: 401, 403 or 503 with
+ * `WWW-Authenticate`, `DPoP-Nonce` in nonce mode, and an empty body. The
+ * URL checked is `request.protocol://request.host` + `request.url`: behind
+ * a proxy, set the server's `trustProxy` option.
  */
 export declare function requireToken(
   verifier: Verifier,

@@ -269,6 +269,7 @@ export type InvalidTokenReason =
   | 'missing' | 'malformed' | 'too_large' | 'disallowed_algorithm' | 'unknown_key' | 'weak_key'
   | 'bad_signature' | 'bad_typ' | 'crit' | 'wrong_issuer' | 'wrong_audience' | 'expired'
   | 'not_yet_valid' | 'missing_claim' | 'bad_claim_type'
+  | 'dpop_proof' | 'dpop_replay' | 'dpop_nonce' | 'dpop_bound'
 /** (Verifier) a token failed validation (`M2M_INVALID_TOKEN`): `reason` says why. */
 export declare class InvalidTokenError extends M2MAuthError {
   code: 'M2M_INVALID_TOKEN'
@@ -326,10 +327,39 @@ export declare class Claims {
   toJSON(): Readonly<Record<string, unknown>>
 }
 
-/** Options of {@link Verifier.verifyRequest}. */
+/** Options of {@link Verifier.verifyRequest} and {@link Verifier.verifyHttpRequest}. */
 export interface VerifyRequestOptions {
   /** Scopes the token must all grant (a string is one scope). */
   scopes?: string | readonly string[]
+}
+
+/** A request as the API received it, for {@link Verifier.verifyHttpRequest}. */
+export interface HttpRequest {
+  /** The method as sent (`'GET'`). */
+  method: string
+  /**
+   * The absolute URL the client addressed (scheme, host, path; query and
+   * fragment are ignored). Behind a proxy, the public URL.
+   */
+  url: string | URL
+  /** The `Authorization` header, absent when none came. */
+  authorization?: string | null
+  /** The `DPoP` header; several (an array) are joined with ", " and refused. */
+  dpop?: string | readonly string[] | null
+}
+
+/** A verifier's answer to a failed verification (see {@link Verifier.challenge}). */
+export interface VerifierChallenge extends Challenge {
+  /** The `DPoP-Nonce` to send (nonce mode, 401 answers), else `null`. */
+  dpopNonce: string | null
+}
+
+/** Options of {@link Verifier.challenge}. */
+export interface VerifierChallengeOptions {
+  /** The request's `Authorization` header: the scheme it names decides the answer's. */
+  authorization?: string | null
+  /** The `realm` of the challenge, first when given. */
+  realm?: string
 }
 
 /** A verifier's counters. */
@@ -369,6 +399,26 @@ export declare class Verifier {
    * scope of `opts.scopes` ({@link InsufficientScopeError}).
    */
   verifyRequest(authorization: string | null | undefined, opts?: VerifyRequestOptions): Promise<Claims>
+  /**
+   * Verifies a request as it arrived, `Bearer` or `DPoP` (RFC 9449): a DPoP
+   * token must be bound to a key (`cnf.jkt`) and come with one proof of this
+   * request signed by that key, recent, never used before, with this API's
+   * nonce in nonce mode; a bound token sent as `Bearer` is refused; then
+   * every scope of `opts.scopes` is required. Rejects as `verifyRequest`
+   * does, with the reasons `dpop_proof`, `dpop_replay`, `dpop_nonce`,
+   * `dpop_bound` too.
+   */
+  verifyHttpRequest(request: HttpRequest, opts?: VerifyRequestOptions): Promise<Claims>
+  /**
+   * The answer to a failed verification with this verifier's DPoP options
+   * (what the Express and Fastify adapters send): a `DPoP` presentation is
+   * answered under the `DPoP` scheme with `algs` (`invalid_dpop_proof`,
+   * `use_dpop_nonce`, or the RFC 6750 errors), a request without a token is
+   * offered every scheme taken, and in nonce mode a 401 carries `dpopNonce`.
+   */
+  challenge(err: unknown, opts?: VerifierChallengeOptions): VerifierChallenge
+  /** The DPoP nonce to send now (`DPoP-Nonce`) with `dpopNonce: true`, else `null`. */
+  dpopNonce(): string | null
   /** The counters. */
   stats(): VerifierStats
 }
@@ -382,8 +432,9 @@ export interface Challenge {
 }
 
 /**
- * The RFC 6750 answer to an error from {@link Verifier}, the same as the
- * Express and Fastify adapters send: 401 with
+ * The RFC 6750 answer to an error from {@link Verifier}, Bearer only (a
+ * verifier that takes DPoP answers with {@link Verifier.challenge}, as the
+ * Express and Fastify adapters do): 401 with
  * `Bearer error="invalid_token", error_description="<reason>"` (a bare
  * `Bearer` when no token was sent), 403 with `error="insufficient_scope"`
  * and the required scope, 503 without a header for anything else. `realm`,
@@ -565,6 +616,18 @@ export interface VerifierOptions {
   caCerts?: string | string[] | Uint8Array
   /** Verified-token cache entries; 0 disables the cache. Default: 10000. */
   cacheSize?: number
+  /** DPoP (RFC 9449): allowed (Bearer tokens, and DPoP-bound ones with a proof), required (DPoP only) or off. Default: allowed. */
+  dpop?: string
+  /** Algorithms a DPoP proof may be signed with; none and HS* are refused. Default: ES256 ES384 EdDSA RS256 PS256. */
+  dpopAlgorithms?: string | string[]
+  /** How old a DPoP proof's iat may be (plus leeway). Milliseconds. Default: 60 s. */
+  dpopMaxAge?: number
+  /** Recent DPoP proofs remembered to refuse a replay; the oldest leave first. Default: 100000. */
+  dpopReplayCacheSize?: number
+  /** DPoP proofs must carry a nonce this API gave (use_dpop_nonce otherwise). Default: false. */
+  dpopNonce?: boolean
+  /** The secret DPoP nonces are made with (at least 32 bytes; the same in every process of the API). */
+  dpopNonceSecret?: string
 }
 
 /** Fields the engine reports with an error (docs/design.md §6); the constructors' second argument. */

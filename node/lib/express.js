@@ -1,52 +1,79 @@
 'use strict';
 // m2m-auth/express: an Express middleware that requires an access token
-// (and scopes) on a route. The answer to a failed verification is the
-// engine's (core's `challenge`, RFC 6750): 401/403 with WWW-Authenticate,
-// 503 when the keys cannot be fetched. The token is never echoed.
+// (and scopes) on a route, Bearer or DPoP (RFC 9449), verified from the
+// request itself (method, URL, Authorization and DPoP headers). The answer
+// to a failed verification is the engine's (core's Verifier::challenge):
+// 401/403 with WWW-Authenticate (and DPoP-Nonce in nonce mode), 503 when
+// the keys cannot be fetched. The token is never echoed.
 
-const { adapterOptions, challenge, kVerifyRequestNow } = require('./verifier');
+const { adapterOptions, adapterRequest, kVerifyHttpRequestNow } = require('./verifier');
 const { M2MAuthError } = require('./errors');
 
 /**
+ * The request as the client addressed it: Express's protocol and host
+ * (behind a proxy, what `app.set('trust proxy', ...)` lets it read from
+ * X-Forwarded-Proto and X-Forwarded-Host) and the original URL. Express 4's
+ * `req.host` drops the port (and is deprecated), so there the Host header
+ * is taken as it came; Express 4 still has `req.param`, which 5 removed.
+ */
+function requestUrl(req) {
+  const host = typeof req.param === 'function' ? req.get('host') : req.host;
+  return `${req.protocol}://${host}${req.originalUrl}`;
+}
+
+/**
  * `app.get('/things', requireToken(verifier, { scopes: ['read:things'] }), handler)`:
- * verifies `Authorization: Bearer <token>` and requires every scope; the
- * Claims go to `req.auth`. A failure answers at once (401 invalid or
- * missing token, 403 insufficient scope, 503 keys unavailable) with an
- * empty body and the RFC 6750 `WWW-Authenticate` header; an unexpected
- * error goes to `next(err)`.
+ * verifies the request's token (`Authorization: Bearer <token>`, or
+ * `DPoP <token>` with its `DPoP` proof, as the verifier's `dpop` option
+ * allows) and requires every scope; the Claims go to `req.auth`. A failure
+ * answers at once with `verifier.challenge(err, { authorization, realm })`:
+ * 401 (invalid or missing token, bad proof, nonce needed), 403
+ * (insufficient scope) or 503 (keys unavailable), an empty body, the
+ * `WWW-Authenticate` header and, in DPoP nonce mode, `DPoP-Nonce` (sent
+ * with every answer then, successes too); an unexpected error goes to
+ * `next(err)`.
  * @param {Verifier} verifier
  * @param {{ scopes?: string | string[], realm?: string }} [opts]
  */
 function requireToken(verifier, opts = undefined) {
   const { scopes, realm } = adapterOptions(verifier, opts);
-  const refuse = (res, next, err) => {
+  // A verifier in nonce mode always has a nonce to give, one without never:
+  // asked once here, so that other APIs pay no engine call per request.
+  const nonceMode = verifier.dpopNonce() !== null;
+  const refuse = (req, res, next, err) => {
     if (!(err instanceof M2MAuthError)) {
       next(err);
       return;
     }
-    const answer = challenge(err, { realm });
+    const answer = verifier.challenge(err, { authorization: req.headers.authorization, realm });
     if (answer.wwwAuthenticate !== null) res.setHeader('WWW-Authenticate', answer.wwwAuthenticate);
+    if (answer.dpopNonce !== null) res.setHeader('DPoP-Nonce', answer.dpopNonce);
     res.status(answer.status).end();
   };
+  const accept = (req, res, next, claims) => {
+    req.auth = claims;
+    // Nonce mode: the nonce to use next comes with every answer (RFC 9449 §8.2).
+    if (nonceMode) res.setHeader('DPoP-Nonce', verifier.dpopNonce());
+    next();
+  };
   return function m2mAuthRequireToken(req, res, next) {
-    const authorization = req.headers.authorization;
+    let request;
     let claims;
     try {
+      request = adapterRequest(req.method, requestUrl(req), req.headers);
       // Keys held or a cached token: no Promise, the route runs in this tick.
-      claims = verifier[kVerifyRequestNow](authorization, scopes);
+      claims = verifier[kVerifyHttpRequestNow](request, scopes);
     } catch (e) {
-      refuse(res, next, e);
+      refuse(req, res, next, e);
       return;
     }
     if (claims !== null) {
-      req.auth = claims;
-      next();
+      accept(req, res, next, claims);
       return;
     }
-    verifier.verifyRequest(authorization, { scopes }).then((c) => {
-      req.auth = c;
-      next();
-    }, (e) => refuse(res, next, e));
+    const [method, url, authorization, dpop] = request;
+    verifier.verifyHttpRequest({ method, url, authorization, dpop }, { scopes })
+      .then((c) => accept(req, res, next, c), (e) => refuse(req, res, next, e));
   };
 }
 

@@ -12,8 +12,8 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** The key that lets Verifier create Claims (user code cannot). */
 const kCreate = Symbol('m2m-auth.claims');
-/** The adapters' synchronous path (see Verifier[kVerifyRequestNow]). */
-const kVerifyRequestNow = Symbol('m2m-auth.verifyRequestNow');
+/** The adapters' synchronous path (see Verifier[kVerifyHttpRequestNow]). */
+const kVerifyHttpRequestNow = Symbol('m2m-auth.verifyHttpRequestNow');
 
 function deepFreeze(v) {
   if (v !== null && typeof v === 'object') {
@@ -95,11 +95,11 @@ class Claims {
 Object.defineProperty(Claims.prototype, Symbol.toStringTag, { value: 'Claims' });
 
 /** The scopes a request requires: a string (one scope), a list of strings, or none. */
-function scopeList(opts) {
+function scopeList(opts, method = 'verifyRequest') {
   if (opts == null) return [];
-  if (typeof opts !== 'object') throw configError('verifyRequest options must be an object');
+  if (typeof opts !== 'object') throw configError(`${method} options must be an object`);
   for (const key of Object.keys(opts)) {
-    if (key !== 'scopes' && opts[key] !== undefined) throw configError(`unknown verifyRequest option ${JSON.stringify(key)}`);
+    if (key !== 'scopes' && opts[key] !== undefined) throw configError(`unknown ${method} option ${JSON.stringify(key)}`);
   }
   const { scopes } = opts;
   if (scopes == null) return [];
@@ -109,10 +109,32 @@ function scopeList(opts) {
 }
 
 /** The header as the engine takes it: a string, or null when absent. */
-function header(authorization) {
+function header(authorization, name = 'Authorization') {
   if (authorization == null) return null;
-  if (typeof authorization !== 'string') throw configError('the Authorization header must be a string');
+  if (typeof authorization !== 'string') throw configError(`the ${name} header must be a string`);
   return authorization;
+}
+
+/**
+ * The `DPoP` header as the engine takes it: several (an array, as some
+ * frameworks give repeated headers) joined with ", ", which the engine
+ * refuses, rather than one picked here.
+ */
+function dpopHeader(dpop) {
+  if (Array.isArray(dpop) && dpop.every((d) => typeof d === 'string')) return dpop.length ? dpop.join(', ') : null;
+  return header(dpop, 'DPoP');
+}
+
+/** `{ method, url, authorization, dpop }` checked, as the engine's positional arguments. */
+function httpRequest(request) {
+  if (request == null || typeof request !== 'object') throw configError('verifyHttpRequest takes a request object');
+  const { method, url, authorization, dpop, ...rest } = request;
+  const unknown = Object.keys(rest).find((k) => rest[k] !== undefined);
+  if (unknown !== undefined) throw configError(`unknown verifyHttpRequest request field ${JSON.stringify(unknown)}`);
+  if (typeof method !== 'string') throw configError('the request method must be a string');
+  const href = url instanceof URL ? url.href : url;
+  if (typeof href !== 'string') throw configError('the request url must be a string or a URL');
+  return [method, href, header(authorization), dpopHeader(dpop)];
 }
 
 /**
@@ -184,18 +206,85 @@ class Verifier {
   }
 
   /**
-   * @internal For the adapters: the Claims at once when no I/O is needed,
-   * `null` when a JWKS fetch is due (then call verifyRequest); a failure
-   * throws. `scopes` is a checked list (see adapterOptions).
+   * Verifies a request as it arrived, `Bearer` or `DPoP` (RFC 9449): a
+   * DPoP token must be bound to a key (`cnf.jkt`) and come with one proof
+   * of this request (method, URL, the token's hash) signed by that key,
+   * recent, never used before (and carrying this API's nonce with
+   * `dpopNonce: true`); a bound token sent as `Bearer` is refused
+   * (`reason: 'dpop_bound'`); then every scope of `opts.scopes` is
+   * required. The `dpop` option says which schemes are taken. Rejects as
+   * verifyRequest does, with the DPoP reasons `dpop_proof`, `dpop_replay`,
+   * `dpop_nonce`, `dpop_bound`; {@link Verifier#challenge} is the answer.
+   * @param {{ method: string, url: string | URL, authorization?: string | null,
+   *   dpop?: string | string[] | null }} request  `url`: the absolute URL
+   *   the client addressed (behind a proxy, the public one); `dpop`: the
+   *   `DPoP` header (several are joined, and refused).
+   * @param {{ scopes?: string | string[] }} [opts]
+   * @returns {Promise<Claims>}
    */
-  [kVerifyRequestNow](authorization, scopes) {
+  verifyHttpRequest(request, opts = undefined) {
+    let args;
     let now;
     try {
-      now = native.verifierVerifyRequestNow(this.#handle, header(authorization), scopes);
+      args = [...httpRequest(request), scopeList(opts, 'verifyHttpRequest')];
+      now = native.verifierVerifyHttpRequestNow(this.#handle, ...args);
+    } catch (e) {
+      return Promise.reject(fromNative(e));
+    }
+    if (now != null) return Promise.resolve(new Claims(kCreate, now));
+    return native.verifierVerifyHttpRequest(this.#handle, ...args).then((h) => new Claims(kCreate, h), (e) => {
+      throw fromNative(e);
+    });
+  }
+
+  /**
+   * @internal For the adapters: verifyHttpRequest's Claims at once when no
+   * I/O is needed, `null` when a JWKS fetch is due; a failure throws.
+   * `request` is `[method, url, authorization, dpop]`, checked.
+   */
+  [kVerifyHttpRequestNow](request, scopes) {
+    let now;
+    try {
+      now = native.verifierVerifyHttpRequestNow(this.#handle, ...request, scopes);
     } catch (e) {
       throw fromNative(e);
     }
     return now == null ? null : new Claims(kCreate, now);
+  }
+
+  /**
+   * The answer to a failed verification, with this verifier's DPoP options
+   * (what the Express and Fastify adapters send): `{ status,
+   * wwwAuthenticate, dpopNonce }`. A request that presented `DPoP` (or any,
+   * with `dpop: 'required'`) is answered under the `DPoP` scheme with
+   * `algs`: `invalid_dpop_proof` for a bad or replayed proof,
+   * `use_dpop_nonce` with the nonce to send as `DPoP-Nonce`, else the
+   * RFC 6750 errors; a request without a token is offered every scheme
+   * taken (`Bearer, DPoP algs=...` by default); in nonce mode every 401
+   * carries `dpopNonce` (else `null`). 503 without a header for an error
+   * that is not the token's. Never echoes the token.
+   * @param {unknown} err
+   * @param {{ authorization?: string | null, realm?: string }} [opts]
+   *   `authorization`: the request's header, which names the scheme used.
+   */
+  challenge(err, opts = undefined) {
+    if (opts != null && typeof opts !== 'object') throw configError('challenge options must be an object');
+    const { authorization, realm, ...rest } = opts ?? {};
+    const unknown = Object.keys(rest).find((k) => rest[k] !== undefined);
+    if (unknown !== undefined) throw configError(`unknown challenge option ${JSON.stringify(unknown)}`);
+    if (realm != null && typeof realm !== 'string') throw configError('realm must be a string');
+    const [code, reason, requiredScope] = errorFields(err);
+    return native.verifierChallenge(this.#handle, code, reason, requiredScope, header(authorization), realm ?? null);
+  }
+
+  /**
+   * The DPoP nonce to send now (`DPoP-Nonce`) with `dpopNonce: true`, else
+   * `null`. Nonces are made from `dpopNonceSecret` (random per verifier
+   * when not given: give every process of an API the same one).
+   * @returns {string | null}
+   */
+  dpopNonce() {
+    return native.verifierDpopNonce(this.#handle);
   }
 
   /** The counters: `{ verified, cacheHits, jwksFetches, failures }`. */
@@ -211,6 +300,16 @@ class Verifier {
 }
 
 Object.defineProperty(Verifier.prototype, Symbol.toStringTag, { value: 'Verifier' });
+/**
+ * @internal The request an adapter verifies, as verifyHttpRequest takes it
+ * (`[method, url, authorization, dpop]`): `headers` are Node's (repeated
+ * `DPoP` headers arrive joined with ", "), `url` the absolute URL the
+ * framework says the client addressed.
+ */
+function adapterRequest(method, url, headers) {
+  return [method, url, header(headers.authorization), dpopHeader(headers.dpop)];
+}
+
 /** @internal The checked `{ scopes, realm }` of an adapter (m2m-auth/express, m2m-auth/fastify). */
 function adapterOptions(verifier, opts) {
   if (!(verifier instanceof Verifier)) throw configError('requireToken takes a Verifier');
@@ -236,9 +335,16 @@ function adapterOptions(verifier, opts) {
 function challenge(err, opts = undefined) {
   const realm = opts?.realm;
   if (realm != null && typeof realm !== 'string') throw configError('realm must be a string');
-  const fields = err ?? {};
-  const text = (v) => (typeof v === 'string' ? v : null);
-  return native.challenge(codeOf(err) ?? 'error', text(fields.reason), text(fields.requiredScope), realm ?? null);
+  return native.challenge(...errorFields(err), realm ?? null);
 }
 
-module.exports = { Verifier, Claims, adapterOptions, challenge, kVerifyRequestNow };
+/** What an answer depends on of an error: its code, `reason` and `requiredScope`. */
+function errorFields(err) {
+  const fields = err ?? {};
+  const text = (v) => (typeof v === 'string' ? v : null);
+  return [codeOf(err) ?? 'error', text(fields.reason), text(fields.requiredScope)];
+}
+
+module.exports = {
+  Verifier, Claims, adapterOptions, adapterRequest, challenge, kVerifyHttpRequestNow,
+};

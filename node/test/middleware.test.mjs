@@ -30,6 +30,8 @@ before(async () => {
   verifiers = {
     // Keys held from the start: the synchronous path.
     static: new Verifier({ issuer: VECTORS.issuer, audience, jwks: JSON.stringify(VECTORS.jwks) }),
+    // Bearer tokens only: the RFC 6750 answers alone.
+    off: new Verifier({ issuer: VECTORS.issuer, audience, jwks: JSON.stringify(VECTORS.jwks), dpop: 'off' }),
     // The dev server's JWKS: the first request waits for a fetch.
     dev: new Verifier({ issuer: server.urls.issuer, audience, jwksUri: server.urls.jwks_uri }),
     // Nothing listens there.
@@ -48,7 +50,7 @@ async function devToken(scope) {
 
 /** The routes every app has: `/<verifier>/read` needs read:things, `/<verifier>/admin` needs admin:things. */
 const ROUTES = [['static', 'read', ['read:things']], ['static', 'admin', ['admin:things']],
-  ['dev', 'read', ['read:data']], ['down', 'read', []]];
+  ['off', 'read', ['read:things']], ['dev', 'read', ['read:data']], ['down', 'read', []]];
 
 function expressApp() {
   const app = express();
@@ -117,11 +119,14 @@ for (const [framework, start] of Object.entries(FRAMEWORKS)) {
       assert.equal((await call('/static/read', `bearer   ${VALID}`)).status, 200);
     });
 
-    test('no token: 401 with a bare challenge', async () => {
+    test('no token: 401 offering both schemes (Bearer alone with dpop off), no error code', async () => {
       for (const auth of [undefined, '', 'Basic dXNlcjpwYXNz', 'Bearer ']) {
         const r = await call('/static/read', auth);
         assert.equal(r.status, 401, `${auth}`);
-        assert.equal(r.challenge, 'Bearer realm="api"');
+        assert.equal(r.challenge, 'Bearer realm="api", DPoP realm="api", algs="ES256 ES384 EdDSA RS256 PS256"');
+        const off = await call('/off/read', auth);
+        assert.equal(off.status, 401, `${auth}`);
+        assert.equal(off.challenge, 'Bearer realm="api"');
       }
     });
 

@@ -88,8 +88,8 @@ function splitPackageReadme(markers) {
   }
   return [text, sections];
 }
-const [packageReadme, { 'private-key-jwt': privateKeySection, dpop: dpopSection }] =
-  splitPackageReadme(['private-key-jwt', 'dpop']);
+const [packageReadme, { 'private-key-jwt': privateKeySection, dpop: dpopSection, 'dpop-api': dpopApiSection }] =
+  splitPackageReadme(['private-key-jwt', 'dpop', 'dpop-api']);
 
 test('node/README.md private_key_jwt quickstart gets a token and calls the API', async () => {
   const [code, ...more] = jsBlocks(privateKeySection);
@@ -137,6 +137,16 @@ test('node/README.md DPoP quickstart: a DPoP token, an API nonce challenge throu
   } finally {
     await server.dpop({ nonce_api: false });
   }
+});
+
+test('node/README.md DPoP API side: nonce retry through fetch, a replayed proof refused', async () => {
+  const [code, ...more] = jsBlocks(dpopApiSection);
+  assert.equal(more.length, 0);
+  assert.ok(code.includes("dpop: 'required'") && code.includes('m2m-auth/express'));
+  const out = await runBlock('node-readme-dpop-api', code, { DPOP_NONCE_SECRET: 'readme-nonce-secret-of-32-bytes-at-least' });
+  assert.match(out, /^200 \{\s+caller: 'demo-client',\s+key: '[\w-]{43}'\s+\}$/m);
+  assert.match(out, /^first 200$/m);
+  assert.match(out, /^replayed 401 DPoP error="invalid_dpop_proof", error_description="dpop_replay", algs="ES256 ES384 EdDSA RS256 PS256"$/m);
 });
 
 jsBlocks(packageReadme).forEach((code, i) => {

@@ -176,6 +176,8 @@ describe('parity with the surface (tests/surface.json)', () => {
   const SAMPLE = {
     issuer: { issuer: 'https://other.example/', jwks }, jwks_uri: { jwksUri: 'https://issuer.example/jwks.json' },
     jwks: { jwks }, audience: { audience: ['a', 'b'], jwks }, algorithms: { algorithms: ['ES256', 'ES384'], jwks },
+    dpop: { dpop: 'required', jwks }, dpop_algorithms: { dpopAlgorithms: ['ES256', 'EdDSA'], jwks },
+    dpop_nonce_secret: { dpopNonce: true, dpopNonceSecret: 'n'.repeat(32), jwks },
   };
   const BY_TYPE = { duration: 1500, flag: false, count: 20000, pem: [], list: ['x'], text: 'x' };
 

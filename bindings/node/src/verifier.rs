@@ -6,7 +6,7 @@
 //! `External`); JS reads their fields once, on first use.
 
 use m2m_auth::surface::{self, camel_case};
-use m2m_auth::{Claims, ErrorDetail, Verifier};
+use m2m_auth::{Claims, ErrorDetail, HttpRequest, Verifier};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -96,6 +96,104 @@ pub fn verifier_verify_request<'env>(
     })
 }
 
+/// A request as it arrived, owned (the async path moves it to a task):
+/// what the engine's `HttpRequest` borrows.
+struct OwnedRequest {
+    method: String,
+    url: String,
+    authorization: Option<String>,
+    /// Several `DPoP` headers joined by `, ` (the engine refuses them).
+    dpop: Option<String>,
+}
+
+impl OwnedRequest {
+    fn engine(&self) -> HttpRequest<'_> {
+        HttpRequest {
+            method: &self.method,
+            url: &self.url,
+            authorization: self.authorization.as_deref(),
+            dpop: self.dpop.as_deref(),
+        }
+    }
+}
+
+/// `verifyHttpRequest` without I/O: the claims, or `null` when a JWKS
+/// fetch is due (then call `verifierVerifyHttpRequest`).
+#[napi(skip_typescript)]
+pub fn verifier_verify_http_request_now(
+    verifier: &External<VerifierHandle>,
+    method: String,
+    url: String,
+    authorization: Option<String>,
+    dpop: Option<String>,
+    scopes: Vec<String>,
+) -> Result<Option<External<Claims>>> {
+    let request = OwnedRequest {
+        method,
+        url,
+        authorization,
+        dpop,
+    };
+    let outcome = verifier
+        .verifier
+        .verify_http_request_now(&request.engine(), &scope_refs(&scopes));
+    match outcome {
+        None => Ok(None),
+        Some(r) => r.map(|c| Some(External::new(c))).or_js(),
+    }
+}
+
+/// `verifyHttpRequest`, fetching the JWKS when due: a Promise of the claims.
+#[napi(skip_typescript)]
+pub fn verifier_verify_http_request<'env>(
+    env: &'env Env,
+    verifier: &External<VerifierHandle>,
+    method: String,
+    url: String,
+    authorization: Option<String>,
+    dpop: Option<String>,
+    scopes: Vec<String>,
+) -> Result<PromiseRaw<'env, External<Claims>>> {
+    let request = OwnedRequest {
+        method,
+        url,
+        authorization,
+        dpop,
+    };
+    let verifier = verifier.verifier.clone();
+    env.spawn_future(async move {
+        let outcome = verifier
+            .verify_http_request(&request.engine(), &scope_refs(&scopes))
+            .await;
+        outcome.map(External::new).or_js()
+    })
+}
+
+/// The verifier's answer (core's `Verifier::challenge`) to an error the JS
+/// side holds, for the request's `authorization` header:
+/// `{ status, wwwAuthenticate, dpopNonce }`.
+#[napi(skip_typescript)]
+pub fn verifier_challenge(
+    verifier: &External<VerifierHandle>,
+    code: String,
+    reason: Option<String>,
+    required_scope: Option<String>,
+    authorization: Option<String>,
+    realm: Option<String>,
+) -> Pairs {
+    let error = held_error(code, reason, required_scope);
+    let c = verifier
+        .verifier
+        .challenge(&error, authorization.as_deref(), realm.as_deref());
+    answer(c, true)
+}
+
+/// The DPoP nonce to send now (nonce mode), or `null`.
+#[napi(skip_typescript)]
+pub fn verifier_dpop_nonce(verifier: &External<VerifierHandle>) -> Option<String> {
+    verifier.verifier.dpop_nonce()
+}
+
 /// The verifier's counters: `{ verified, cacheHits, jwksFetches, failures }`.
 #[napi(skip_typescript)]
 pub fn verifier_stats(verifier: &External<VerifierHandle>) -> Pairs {
@@ -152,18 +250,15 @@ pub fn claims_json(claims: &External<Claims>) -> String {
     claims.to_json()
 }
 
-/// The RFC 6750 answer (core's `challenge`) for an error the JS side
-/// holds, rebuilt from its code and fields: `{ status, wwwAuthenticate }`.
-/// Only the code, `reason` and `requiredScope` matter to the answer; any
-/// other code is 503 without a header.
-#[napi(skip_typescript)]
-pub fn challenge(
+/// An error the JS side holds, rebuilt from its code and fields for the
+/// engine's answer: only the code, `reason` and `requiredScope` matter to
+/// it; any other code answers as an error that is not the token's (503).
+fn held_error(
     code: String,
     reason: Option<String>,
     required_scope: Option<String>,
-    realm: Option<String>,
-) -> Pairs {
-    let error: m2m_auth::Error = match code.as_str() {
+) -> m2m_auth::Error {
+    match code.as_str() {
         "invalid_token" => ErrorDetail::InvalidToken {
             reason: reason.unwrap_or_default(),
             message: String::new(),
@@ -173,13 +268,31 @@ pub fn challenge(
         },
         _ => ErrorDetail::Config { message: code },
     }
-    .into();
-    let c = m2m_auth::challenge(&error, realm.as_deref());
-    Pairs(vec![
+    .into()
+}
+
+/// `{ status, wwwAuthenticate }` of an answer, and `dpopNonce` when asked.
+fn answer(c: m2m_auth::Challenge, with_nonce: bool) -> Pairs {
+    let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
+    let mut pairs = vec![
         ("status".into(), c.status.into()),
-        (
-            "wwwAuthenticate".into(),
-            c.www_authenticate.map_or(Value::Null, Value::from),
-        ),
-    ])
+        ("wwwAuthenticate".into(), text(c.www_authenticate)),
+    ];
+    if with_nonce {
+        pairs.push(("dpopNonce".into(), text(c.dpop_nonce)));
+    }
+    Pairs(pairs)
+}
+
+/// The RFC 6750 answer (core's free `challenge`, Bearer only) for an error
+/// the JS side holds: `{ status, wwwAuthenticate }`.
+#[napi(skip_typescript)]
+pub fn challenge(
+    code: String,
+    reason: Option<String>,
+    required_scope: Option<String>,
+    realm: Option<String>,
+) -> Pairs {
+    let error = held_error(code, reason, required_scope);
+    answer(m2m_auth::challenge(&error, realm.as_deref()), false)
 }
