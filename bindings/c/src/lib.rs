@@ -54,6 +54,8 @@ mod stats;
 mod token;
 mod value;
 mod verifier;
+mod verifier_dpop_setters;
+mod verifier_http;
 mod verifier_option_setters;
 mod verifier_options;
 
@@ -72,6 +74,8 @@ pub use result::*;
 pub use stats::*;
 pub use token::*;
 pub use verifier::*;
+pub use verifier_dpop_setters::*;
+pub use verifier_http::*;
 pub use verifier_option_setters::*;
 pub use verifier_options::*;
 
@@ -112,6 +116,11 @@ mod tests {
             ("challenge.rs", include_str!("challenge.rs")),
             ("claims.rs", include_str!("claims.rs")),
             ("verifier.rs", include_str!("verifier.rs")),
+            (
+                "verifier_dpop_setters.rs",
+                include_str!("verifier_dpop_setters.rs"),
+            ),
+            ("verifier_http.rs", include_str!("verifier_http.rs")),
             (
                 "verifier_option_setters.rs",
                 include_str!("verifier_option_setters.rs"),
