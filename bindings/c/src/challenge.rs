@@ -48,9 +48,7 @@ pub extern "C" fn m2m_challenge(
         };
         let c = challenge(core, realm);
         write_out(status_out, c.status);
-        let header = c
-            .www_authenticate
-            .map_or(std::ptr::null(), |h| e.keep(&h));
+        let header = c.www_authenticate.map_or(std::ptr::null(), |h| e.keep(&h));
         write_out(www_authenticate_out, header);
         Ok(())
     })

@@ -14,7 +14,9 @@
 //!   `m2m_error **err_out` receives the detail of a failure;
 //! - `const` pointers are borrows the library only reads;
 //! - every string the library hands out is borrowed from a handle and lives
-//!   until that handle's `_free` (or is static): callers never `free()` it;
+//!   until that handle's `_free` (or is static): callers never `free()` it
+//!   (a DPoP proof and a DPoP nonce excepted: the caller's, each with its
+//!   own `_free`);
 //! - every `extern "C"` function runs inside a panic boundary and checks its
 //!   pointers;
 //! - handles are thread-safe; calls that wait for the network block on the
