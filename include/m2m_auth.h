@@ -16,7 +16,9 @@
  *   m2m_error_free.
  * - const pointers are borrows the library only reads.
  * - Every string the library returns is borrowed from a handle (valid until
- *   that handle's _free) or static: never free() it yourself.
+ *   that handle's _free) or static: never free() it yourself. Two are the
+ *   caller's: a DPoP proof (m2m_dpop_proof_free) and a DPoP nonce
+ *   (m2m_dpop_nonce_free).
  * - A NULL required argument returns M2M_NULL_ARGUMENT and a string that
  *   is not UTF-8 returns M2M_INVALID_UTF8; neither crashes. A panic inside
  *   the library returns M2M_PANIC.
@@ -775,8 +777,9 @@ const char *m2m_error_kind(const struct m2m_error *err);
  * `"malformed"`, `"too_large"`, `"disallowed_algorithm"`, `"unknown_key"`,
  * `"weak_key"`, `"bad_signature"`, `"bad_typ"`, `"crit"`,
  * `"wrong_issuer"`, `"wrong_audience"`, `"expired"`, `"not_yet_valid"`,
- * `"missing_claim"`, `"bad_claim_type"`). NULL for other errors. Borrowed
- * from `err`.
+ * `"missing_claim"`, `"bad_claim_type"`; DPoP: `"dpop_proof"`,
+ * `"dpop_replay"`, `"dpop_nonce"`, `"dpop_bound"`). NULL for other
+ * errors. Borrowed from `err`.
  */
 const char *m2m_error_reason(const struct m2m_error *err);
 
@@ -1331,6 +1334,124 @@ uint64_t m2m_verifier_counters_failures(const struct m2m_verifier_counters *coun
  * Frees a counters snapshot. NULL does nothing.
  */
 void m2m_verifier_counters_free(struct m2m_verifier_counters *counters);
+
+/**
+ * Which schemes the API takes [`"allowed"`]: `"allowed"` (Bearer tokens,
+ * and DPoP-bound tokens with a proof, through
+ * `m2m_verifier_verify_http_request`), `"required"` (DPoP-bound tokens
+ * only) or `"off"` (Bearer only; `Authorization: DPoP` is no token).
+ */
+m2m_result m2m_verifier_options_set_dpop(struct m2m_verifier_options *options, const char *value);
+
+/**
+ * Adds an algorithm a DPoP proof may be signed with [ES256 ES384 EdDSA
+ * RS256 PS256; the first call replaces that default]; `none` and HS* make
+ * `m2m_verifier_new` fail with `M2M_CONFIG`.
+ */
+m2m_result m2m_verifier_options_add_dpop_algorithms(struct m2m_verifier_options *options,
+                                                    const char *value);
+
+/**
+ * How old a proof's `iat` may be (plus the leeway), in milliseconds
+ * [60000].
+ */
+m2m_result m2m_verifier_options_set_dpop_max_age(struct m2m_verifier_options *options,
+                                                 uint64_t milliseconds);
+
+/**
+ * The number of recent proofs remembered to refuse a replay [100000]; the
+ * oldest leave first. Per verifier: processes of one API share nothing.
+ */
+m2m_result m2m_verifier_options_set_dpop_replay_cache_size(struct m2m_verifier_options *options,
+                                                           uint64_t value);
+
+/**
+ * Nonce mode [false]: a proof must carry a nonce this API gave
+ * (`m2m_verifier_dpop_nonce`, and the `DPoP-Nonce` of
+ * `m2m_verifier_challenge`); without one the answer is 401
+ * `use_dpop_nonce`.
+ */
+m2m_result m2m_verifier_options_set_dpop_nonce(struct m2m_verifier_options *options, bool value);
+
+/**
+ * The secret nonces are made with (at least 32 bytes) [random per
+ * verifier]: give every process of one API the same. Copied; never in an
+ * error or log record.
+ */
+m2m_result m2m_verifier_options_set_dpop_nonce_secret(struct m2m_verifier_options *options,
+                                                      const char *value);
+
+/**
+ * Verifies an HTTP request as the API received it: `method` (e.g.
+ * `"GET"`), `url` (the absolute URL the client addressed, e.g.
+ * `"https://api.example.com/orders?id=1"`: behind a proxy, the public one),
+ * its `Authorization` header and its `DPoP` header (NULL when absent;
+ * several `DPoP` headers joined with `", "`, which is refused), then
+ * requires every scope of `scopes` (space-separated; NULL or `""` for
+ * none). `Authorization: Bearer <token>` verifies as
+ * `m2m_verifier_verify_request` does; `Authorization: DPoP <token>` (unless
+ * the `dpop` option is `"off"`) needs a token bound to a key (`cnf.jkt`)
+ * and one proof of this request signed by that key, recent, never used
+ * before and, in nonce mode, carrying this API's nonce. A refusal is
+ * `M2M_INVALID_TOKEN` with the reason in `m2m_error_reason(err)`
+ * (`dpop_proof`, `dpop_replay`, `dpop_nonce`, `dpop_bound` among them) or
+ * `M2M_INSUFFICIENT_SCOPE`: pass the error to `m2m_verifier_challenge` for
+ * the answer. On success writes new claims to `*claims_out` (free them
+ * with `m2m_claims_free`). The request's strings may hold any bytes (not
+ * UTF-8: judged as malformed, a 401); `scopes` must be UTF-8. The strings
+ * stay the caller's; no token or proof appears in an error.
+ */
+m2m_result m2m_verifier_verify_http_request(const struct m2m_verifier *verifier,
+                                            const char *method,
+                                            const char *url,
+                                            const char *authorization,
+                                            const char *dpop,
+                                            const char *scopes,
+                                            struct m2m_claims **claims_out,
+                                            struct m2m_error **err_out);
+
+/**
+ * The answer to a request whose verification by `verifier` failed with
+ * `err`, as `m2m_challenge` gives it plus what DPoP adds: `authorization`
+ * is the request's `Authorization` header (NULL when absent), which
+ * decides the scheme. A refused proof (`dpop_proof`, `dpop_replay`): 401
+ * `DPoP error="invalid_dpop_proof"`; no nonce or a stale one
+ * (`dpop_nonce`): 401 `DPoP error="use_dpop_nonce"`; any other refusal of
+ * a `DPoP` request (or by a verifier with `dpop` `"required"`): the
+ * errors of `m2m_challenge` under the `DPoP` scheme; every `DPoP`
+ * challenge ends with `algs="..."`. No token: 401 offering every scheme
+ * taken (`Bearer, DPoP algs="..."` with `dpop` `"allowed"`). Another
+ * engine error: 503, no header; an error of the C library itself (100 and
+ * up): 500, no header.
+ *
+ * `*dpop_nonce_out` is the `DPoP-Nonce` header to send with the answer:
+ * set in nonce mode on a 401, NULL otherwise. The header values are
+ * borrowed from `err` and live until `m2m_error_free`; `realm` (NULL for
+ * none; first in the header when given) and `authorization` stay the
+ * caller's. No header holds the token.
+ */
+m2m_result m2m_verifier_challenge(const struct m2m_verifier *verifier,
+                                  const struct m2m_error *err,
+                                  const char *authorization,
+                                  const char *realm,
+                                  uint16_t *status_out,
+                                  const char **www_authenticate_out,
+                                  const char **dpop_nonce_out);
+
+/**
+ * The DPoP nonce to send now as `DPoP-Nonce` (in nonce mode, on any
+ * answer: successes too, so that clients keep a fresh one), or NULL
+ * without nonce mode. Nonces change every 300 s.
+ *
+ * Like a proof, `*nonce_out` belongs to the caller: free it with
+ * `m2m_dpop_nonce_free`, never `free()`. Fails only on a NULL argument.
+ */
+m2m_result m2m_verifier_dpop_nonce(const struct m2m_verifier *verifier, char **nonce_out);
+
+/**
+ * Frees a nonce from `m2m_verifier_dpop_nonce`. NULL does nothing.
+ */
+void m2m_dpop_nonce_free(char *nonce);
 
 /**
  * The issuer (required): a token's `iss` must equal it exactly (no

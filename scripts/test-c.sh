@@ -13,16 +13,20 @@
 # with tests/surface.json (tests/c/check_parity.py), the ABI checks, the
 # client tests (64 threads on a cold cache -> 1 request), every item of the
 # surface (test_surface), fork (test_fork), DPoP (test_dpop: bound tokens,
-# proofs checked with libcrypto, nonce round trips, the key's canary), the
+# proofs checked with libcrypto, nonce round trips, the key's canary; the API
+# side: verify_http_request, challenge and nonces on the client's proofs and
+# on libcrypto's, no token or proof in an error or log record), the
 # verifier (test_verifier: every
 # case of tests/verify/vectors.json, dev-server tokens through its JWKS, bad
-# input), interop with oidc-provider (test_interop: a token for every client
+# input, the DPoP options and functions against bad input), interop with oidc-provider (test_interop: a token for every client
 # of tests/interop/clients.json, verified through its discovery; mutual TLS
 # with its https listener, tokens bound to the certificate; DPoP-bound tokens,
 # with and without its nonces), every shared
 # conformance vector (tests/conformance) plus the runner's own smoke vectors,
 # the README's C example (bindings/c/examples/quickstart.c), the API-side
-# example of bindings/c/README.md (bindings/c/examples/verify.c), its
+# examples of bindings/c/README.md (bindings/c/examples/verify.c; verify_dpop.c,
+# its requests made by tests/c/dpop_headers: 200, a replay, a bound token as
+# Bearer, no token, a nonce round trip across two processes), its
 # private_key_jwt example (bindings/c/examples/private_key_jwt.c), its DPoP
 # example (bindings/c/examples/dpop.c, against the dev server's nonce mode), the CMake example
 # (bindings/c/cmake, with m2m_auth.pc made from bindings/c/m2m_auth.pc.in);
@@ -151,9 +155,9 @@ if ! cmp -s "$OUT/readme-example.c" bindings/c/examples/quickstart.c; then
   exit 1
 fi
 # bindings/c/README.md's examples are bindings/c/examples/NAME.c, verbatim (each
-# after its marker): the API side (verify.c) and private_key_jwt.c.
+# after its marker): the API side (verify.c, verify_dpop.c) and private_key_jwt.c.
 # (One awk, no pipe: a reader that exits early must not SIGPIPE a writer.)
-for example in verify:c-verify-example private_key_jwt:c-private-key-jwt-example; do
+for example in verify:c-verify-example verify_dpop:c-verify-dpop-example private_key_jwt:c-private-key-jwt-example; do
   name="${example%%:*}" src="$OUT/${example%%:*}-example.c"
   awk -v marker="<!-- ${example#*:}" 'index($0, marker) == 1 {on=1}
     on && /^```c$/{inside=1; next} inside && /^```$/{exit} inside' bindings/c/README.md >"$src"
@@ -166,6 +170,9 @@ for example in verify:c-verify-example private_key_jwt:c-private-key-jwt-example
     -Wl,-rpath,"$LIBDIR" -o "$OUT/dyn/$name-example"
   gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$src" "$STATIC_A" "${NATIVE_A[@]}" -o "$OUT/static/$name-example"
 done
+# The requests of the verify_dpop example's run: a DPoP token and its proof.
+gcc "${CFLAGS[@]}" "${PC_CFLAGS[@]}" tests/c/dpop_headers.c "${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR" \
+  -o "$OUT/dyn/dpop_headers"
 read -r -a CURL_FLAGS <<<"$(pkg-config --cflags --libs libcurl)"
 # Its DPoP example, bindings/c/examples/dpop.c verbatim, uses libcurl.
 awk -v marker="<!-- c-dpop-example" 'index($0, marker) == 1 {on=1}
@@ -257,6 +264,64 @@ print(json.load(urllib.request.urlopen(sys.argv[1], form, timeout=30))["access_t
     grep -q '^exit 3$' "$OUT/$name.log" && ! grep -qF "$token" "$OUT/$name.log"; then
     passed=$((passed + 1))
   else
+    failed=$((failed + 1))
+    problems+=("$name")
+  fi
+}
+
+# verify-dpop-example NAME BINARY HELPER: bindings/c/examples/verify_dpop.c
+# against a fresh dev server, its requests made by tests/c/dpop_headers (a
+# DPoP token of demo-client, bound to core's P-256 test key, and a proof):
+# the token and its proof get 200, the same proof again 401
+# invalid_dpop_proof (a replay), the token as Bearer 401 dpop_bound, no
+# header both schemes; in nonce mode (a secret shared by two runs, as by
+# two processes of one API) 401 use_dpop_nonce with a DPoP-Nonce, then the
+# proof with that nonce 200. No token or proof in what it printed.
+verify_dpop_example() {
+  local name="$1" bin="$2" helper="$3" rc=0 ok=1 url=https://api.example.com/orders?id=1
+  local key="$ROOT/core/tests/verify_keys/p256.pem" secret=0123456789abcdef0123456789abcdef-example
+  local log="$OUT/$name.log" first second third token nonce
+  echo "== $name"
+  start_devserver
+  {
+    first="$("$helper" "$DEV_TOKEN_URL" https://api.example.com "$key" GET "$url")" &&
+      token="$(cut -f1 <<<"$first")" && token="${token#DPoP }" &&
+      printf 'GET\t%s\t%s\nGET\t%s\t%s\nGET\t%s\tBearer %s\t-\nGET\t%s\t-\t-\n' \
+        "$url" "$first" "$url" "$first" "$url" "$token" "$url" |
+      ISSUER="$DEV_URL" API_AUDIENCE=https://api.example.com "$bin" || rc=$?
+    echo "exit $rc"
+    rc=0
+    second="$("$helper" "$DEV_TOKEN_URL" https://api.example.com "$key" GET "$url")" &&
+      printf 'GET\t%s\t%s\n' "$url" "$second" |
+      ISSUER="$DEV_URL" API_AUDIENCE=https://api.example.com DPOP_NONCE_SECRET="$secret" "$bin" || rc=$?
+    echo "exit $rc"
+    rc=0
+  } >"$log" 2>&1
+  nonce="$(sed -n 's/^DPoP-Nonce: //p' "$log" | head -n1)"
+  {
+    third="$("$helper" "$DEV_TOKEN_URL" https://api.example.com "$key" GET "$url" "$nonce")" &&
+      printf 'GET\t%s\t%s\n' "$url" "$third" |
+      ISSUER="$DEV_URL" API_AUDIENCE=https://api.example.com DPOP_NONCE_SECRET="$secret" "$bin" || rc=$?
+    echo "exit $rc"
+  } >>"$log" 2>&1
+  stop_devserver
+  cat "$log"
+  local algs='algs="ES256 ES384 EdDSA RS256 PS256"'
+  [ "$(grep -c '^hello, demo-client$' "$log")" = 2 ] || ok=0
+  grep -qxF 'WWW-Authenticate: DPoP realm="api", error="invalid_dpop_proof", error_description="dpop_replay", '"$algs" "$log" || ok=0
+  grep -qxF 'WWW-Authenticate: DPoP realm="api", error="invalid_token", error_description="dpop_bound", '"$algs" "$log" || ok=0
+  grep -qxF 'WWW-Authenticate: Bearer realm="api", DPoP realm="api", '"$algs" "$log" || ok=0
+  grep -qxF 'WWW-Authenticate: DPoP realm="api", error="use_dpop_nonce", error_description="dpop_nonce", '"$algs" "$log" || ok=0
+  # Two nonces given (the second may be of the next 300 s window).
+  [ -n "$nonce" ] && [ "$(grep -c '^DPoP-Nonce: ' "$log")" = 2 ] || ok=0
+  [ "$(grep -c '^exit ' "$log")" = 3 ] && [ "$(tail -n1 "$log")" = "exit 0" ] || ok=0
+  for secretish in "$token" "$(cut -f2 <<<"$first")" "$(cut -f2 <<<"$third")"; do
+    [ -n "$secretish" ] && ! grep -qF -- "${secretish##*.}" "$log" || ok=0
+  done
+  if [ "$ok" = 1 ]; then
+    passed=$((passed + 1))
+  else
+    echo "expected: 200, 401 dpop_replay, 401 dpop_bound, 401 both schemes; 401 use_dpop_nonce, 200 with that nonce; no token or proof"
     failed=$((failed + 1))
     problems+=("$name")
   fi
@@ -384,6 +449,8 @@ example dyn-readme-example "$OUT/dyn/readme-example"
 example static-readme-example "$OUT/static/readme-example"
 verify_example dyn-verify-example "$OUT/dyn/verify-example"
 verify_example static-verify-example "$OUT/static/verify-example"
+verify_dpop_example dyn-verify-dpop-example "$OUT/dyn/verify_dpop-example" "$OUT/dyn/dpop_headers"
+verify_dpop_example static-verify-dpop-example "$OUT/static/verify_dpop-example" "$OUT/dyn/dpop_headers"
 private_key_example dyn-private-key-example "$OUT/dyn/private_key_jwt-example"
 private_key_example static-private-key-example "$OUT/static/private_key_jwt-example"
 dpop_example dyn-dpop-example "$OUT/dyn/dpop-example"

@@ -81,6 +81,9 @@ static void free_null_does_nothing(void) {
   m2m_error_free(NULL);
   m2m_api_response_free(NULL);
   m2m_dpop_proof_free(NULL);
+  m2m_dpop_nonce_free(NULL);
+  m2m_verifier_options_free(NULL);
+  m2m_verifier_free(NULL);
 }
 
 static void error_getters_accept_null(void) {

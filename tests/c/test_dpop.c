@@ -5,7 +5,9 @@
  * and the nonce round trips at the token endpoint and at /api (through
  * m2m_client_call_api and by hand, as an HTTP client of one's own does),
  * dpop off, and no part of the DPoP key in an error or a log record at
- * TRACE.
+ * TRACE; and the API side (m2m_verifier_verify_http_request,
+ * m2m_verifier_challenge, m2m_verifier_dpop_nonce) on the dev server's
+ * bound tokens, with the client's proofs and with proofs made by libcrypto.
  *
  * This file: the program (main) and what the parts share; the tests are in
  * tests/c/test_dpop/. */
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_dpop/api.h"
 #include "test_dpop/dpop.h"
 
 devserver srv;
@@ -58,6 +61,13 @@ int main(int argc, char **argv) {
   RUN(the_api_nonce_through_call_api);
   RUN(the_api_nonce_by_hand);
   RUN(the_dpop_key_never_shows_at_trace);
+  RUN(api_dpop_token_and_its_proof_verify_once);
+  RUN(api_bound_token_as_bearer_is_refused);
+  RUN(api_nonce_mode_costs_the_client_one_retry);
+  RUN(api_dpop_modes_decide_the_schemes);
+  RUN(api_insufficient_scope_is_a_dpop_403);
+  RUN(api_proofs_made_with_libcrypto_verify);
+  RUN(api_no_token_or_proof_in_errors_or_logs);
   devserver_stop(&srv);
   return t_summary("test_dpop");
 }

@@ -2,7 +2,8 @@
  * (tests/verify/vectors.json, format in tests/verify/FORMAT.md) through the
  * C API, then (tests/c/test_verifier/) tokens of the dev server verified
  * through its JWKS, bad input (NULL, invalid UTF-8, huge tokens: typed
- * errors, no abort) and RFC 6750 challenges.
+ * errors, no abort), RFC 6750 challenges, and the DPoP options and
+ * functions against bad input (the DPoP round trips are in test_dpop).
  *
  * This file: the program (main) and the vectors' runner. */
 #define _GNU_SOURCE
@@ -314,6 +315,9 @@ int main(int argc, char **argv) {
   RUN(null_arguments_are_errors_never_crashes);
   RUN(invalid_utf8_is_a_typed_error);
   RUN(huge_tokens_are_too_large);
+  RUN(dpop_options_are_checked_when_built);
+  RUN(dpop_null_arguments_are_errors);
+  RUN(dpop_request_bytes_are_judged_not_rejected);
   RUN(dev_server_token_verifies_through_its_jwks);
   RUN(dev_server_token_verifies_through_discovery);
   RUN(concurrent_verifications_fetch_the_jwks_once);

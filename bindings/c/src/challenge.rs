@@ -2,11 +2,11 @@
 //! the engine's `challenge`, so that a C server answers exactly as every
 //! middleware does.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 use m2m_core::challenge;
 
-use crate::error::{m2m_error, text};
+use crate::error::m2m_error;
 use crate::ffi::{guard, out_arg, ref_arg, str_arg, write_out};
 use crate::result::m2m_result;
 
@@ -48,23 +48,7 @@ pub extern "C" fn m2m_challenge(
         };
         let c = challenge(core, realm);
         write_out(status_out, c.status);
-        let header = match c.www_authenticate {
-            None => std::ptr::null(),
-            Some(h) => {
-                let mut made = e.challenges.lock().unwrap_or_else(|p| p.into_inner());
-                let key = realm.map(str::to_string);
-                match made.iter().find(|(r, _)| *r == key) {
-                    Some((_, s)) => s.as_ptr(),
-                    None => {
-                        // A CString's bytes stay put when the list grows.
-                        let s: CString = text(&h);
-                        let p = s.as_ptr();
-                        made.push((key, s));
-                        p
-                    }
-                }
-            }
-        };
+        let header = c.www_authenticate.map_or(std::ptr::null(), |h| e.keep(&h));
         write_out(www_authenticate_out, header);
         Ok(())
     })

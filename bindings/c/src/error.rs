@@ -35,9 +35,10 @@ pub struct m2m_error {
     fields: Vec<(&'static str, Field)>,
     /// The engine's error, for `m2m_challenge`.
     pub(crate) core: Option<Error>,
-    /// The `WWW-Authenticate` values `m2m_challenge` handed out, by realm:
-    /// borrowed by the caller until `m2m_error_free`.
-    pub(crate) challenges: Mutex<Vec<(Option<String>, CString)>>,
+    /// The header values `m2m_challenge` and `m2m_verifier_challenge`
+    /// handed out (each distinct text once): borrowed by the caller until
+    /// `m2m_error_free`.
+    challenges: Mutex<Vec<CString>>,
 }
 
 impl m2m_error {
@@ -67,6 +68,20 @@ impl m2m_error {
             core: f.core,
             challenges: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// `value` as a C string that lives as long as this error: the same
+    /// pointer for the same text, so that asking again never grows it.
+    pub(crate) fn keep(&self, value: &str) -> *const c_char {
+        let mut kept = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        let value = text(value);
+        if let Some(s) = kept.iter().find(|s| **s == value) {
+            return s.as_ptr();
+        }
+        // A CString's bytes stay put when the list grows.
+        let p = value.as_ptr();
+        kept.push(value);
+        p
     }
 
     fn field(&self, name: &str) -> Option<&Field> {
@@ -164,8 +179,9 @@ pub extern "C" fn m2m_error_kind(err: *const m2m_error) -> *const c_char {
 /// `"malformed"`, `"too_large"`, `"disallowed_algorithm"`, `"unknown_key"`,
 /// `"weak_key"`, `"bad_signature"`, `"bad_typ"`, `"crit"`,
 /// `"wrong_issuer"`, `"wrong_audience"`, `"expired"`, `"not_yet_valid"`,
-/// `"missing_claim"`, `"bad_claim_type"`). NULL for other errors. Borrowed
-/// from `err`.
+/// `"missing_claim"`, `"bad_claim_type"`; DPoP: `"dpop_proof"`,
+/// `"dpop_replay"`, `"dpop_nonce"`, `"dpop_bound"`). NULL for other
+/// errors. Borrowed from `err`.
 #[no_mangle]
 pub extern "C" fn m2m_error_reason(err: *const m2m_error) -> *const c_char {
     text_field(err, "reason")

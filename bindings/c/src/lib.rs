@@ -14,7 +14,9 @@
 //!   `m2m_error **err_out` receives the detail of a failure;
 //! - `const` pointers are borrows the library only reads;
 //! - every string the library hands out is borrowed from a handle and lives
-//!   until that handle's `_free` (or is static): callers never `free()` it;
+//!   until that handle's `_free` (or is static): callers never `free()` it
+//!   (a DPoP proof and a DPoP nonce excepted: the caller's, each with its
+//!   own `_free`);
 //! - every `extern "C"` function runs inside a panic boundary and checks its
 //!   pointers;
 //! - handles are thread-safe; calls that wait for the network block on the
@@ -54,6 +56,8 @@ mod stats;
 mod token;
 mod value;
 mod verifier;
+mod verifier_dpop_setters;
+mod verifier_http;
 mod verifier_option_setters;
 mod verifier_options;
 
@@ -72,6 +76,8 @@ pub use result::*;
 pub use stats::*;
 pub use token::*;
 pub use verifier::*;
+pub use verifier_dpop_setters::*;
+pub use verifier_http::*;
 pub use verifier_option_setters::*;
 pub use verifier_options::*;
 
@@ -112,6 +118,11 @@ mod tests {
             ("challenge.rs", include_str!("challenge.rs")),
             ("claims.rs", include_str!("claims.rs")),
             ("verifier.rs", include_str!("verifier.rs")),
+            (
+                "verifier_dpop_setters.rs",
+                include_str!("verifier_dpop_setters.rs"),
+            ),
+            ("verifier_http.rs", include_str!("verifier_http.rs")),
             (
                 "verifier_option_setters.rs",
                 include_str!("verifier_option_setters.rs"),

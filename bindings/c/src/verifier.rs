@@ -20,7 +20,7 @@ use crate::verifier_options::m2m_verifier_options;
 /// `m2m_verifier_free` once no call is using it; claims it returned stay
 /// valid.
 pub struct m2m_verifier {
-    verifier: Verifier,
+    pub(crate) verifier: Verifier,
 }
 
 /// Builds a verifier from `options` (which stay the caller's). Every option
@@ -66,7 +66,7 @@ pub extern "C" fn m2m_verifier_free(verifier: *mut m2m_verifier) {
 ///
 /// # Safety
 /// `p` is non-NULL and points to a NUL-terminated string.
-unsafe fn untrusted<'a>(p: *const c_char) -> Cow<'a, str> {
+pub(crate) unsafe fn untrusted<'a>(p: *const c_char) -> Cow<'a, str> {
     // SAFETY: per this function's contract.
     let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
     // The validating check first: it runs word by word, where the lossy
@@ -79,7 +79,7 @@ unsafe fn untrusted<'a>(p: *const c_char) -> Cow<'a, str> {
 
 /// Runs one verification: at once when no I/O is needed, else on the
 /// engine's runtime.
-fn run(
+pub(crate) fn run(
     v: &Verifier,
     now: impl FnOnce(&Verifier) -> Option<m2m_core::Result<Claims>>,
     later: impl std::future::Future<Output = m2m_core::Result<Claims>>,

@@ -35,5 +35,9 @@ void null_arguments_are_errors_never_crashes(void);
 void invalid_utf8_is_a_typed_error(void);
 void huge_tokens_are_too_large(void);
 void challenges_follow_rfc_6750(void);
+/* dpop_input.c */
+void dpop_options_are_checked_when_built(void);
+void dpop_null_arguments_are_errors(void);
+void dpop_request_bytes_are_judged_not_rejected(void);
 
 #endif
