@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -164,3 +165,40 @@ def test_no_token_or_proof_shows(
     for secret in [token.access_token, *proofs]:
         for part in secret.split("."):
             assert part not in text
+
+
+def test_verify_http_request_waits_for_keys_without_holding_the_gil_or_the_loop() -> None:
+    # test_verifier.py's slow JWKS endpoint (a Python thread: it answers only
+    # while the verifying thread has released the GIL), its vector token.
+    from test_verifier import VALID, VECTORS, JwksServer, remote_verifier
+
+    bearer = "Bearer " + VALID["token"]
+    for run in ("sync", "async"):
+        slow = JwksServer(json.dumps(VECTORS["jwks"]).encode(), delay=0.3)
+        try:
+            verifier = remote_verifier(slow.url)
+            if run == "sync":
+                claims = verifier.verify_http_request("GET", URL, bearer, None, "read:things")
+                assert claims.jwt_id == "valid-rs256"
+                continue
+
+            async def main() -> int:
+                ticks = 0
+
+                async def count() -> None:
+                    nonlocal ticks
+                    while True:
+                        ticks += 1
+                        await asyncio.sleep(0.001)
+
+                counter = asyncio.ensure_future(count())
+                got = await asyncio.gather(*(verifier.verify_http_request_async("GET", URL, bearer) for _ in range(5)))
+                counter.cancel()
+                assert all(c.jwt_id == "valid-rs256" for c in got)
+                return ticks
+
+            # A blocked loop: 0 or 1 tick during the 0.3 s fetch.
+            assert asyncio.run(main()) > 10
+            assert slow.requests == 1
+        finally:
+            slow.stop()
