@@ -351,7 +351,8 @@ class VerifierStats:
 
 @disjoint_base
 class Verifier:
-    """Verifies RFC 9068 access tokens (JWTs) against an issuer's keys."""
+    """Verifies RFC 9068 access tokens (JWTs) against an issuer's keys: Bearer,
+    or DPoP-bound with their proof (`verify_http_request`)."""
 
     def __new__(cls, **options: Unpack[_VerifierOptions]) -> Self: ...
     def verify(self, token: str) -> Claims:

@@ -24,6 +24,9 @@ use crate::{errors, options};
 /// metadata). Thread-safe; usable from any number of threads and event loops
 /// at once. Verified tokens are cached (keyed by their SHA-256), so a repeated
 /// token costs a lookup; `exp`/`nbf` are checked against the clock each time.
+/// DPoP-bound tokens (RFC 9449) are taken with their proof through
+/// `verify_http_request`, as the `dpop*` options say; the engine holds every
+/// DPoP rule, this class only converts arguments.
 #[pyclass(
     frozen,
     subclass,
