@@ -120,7 +120,9 @@ class InvalidTokenError(M2MAuthError):
     (``missing``, ``malformed``, ``too_large``, ``disallowed_algorithm``,
     ``unknown_key``, ``weak_key``, ``bad_signature``, ``bad_typ``, ``crit``,
     ``wrong_issuer``, ``wrong_audience``, ``expired``, ``not_yet_valid``,
-    ``missing_claim``, ``bad_claim_type``). Never holds the token."""
+    ``missing_claim``, ``bad_claim_type``; DPoP: ``dpop_proof``,
+    ``dpop_replay``, ``dpop_nonce``, ``dpop_bound``). Never holds the token
+    or a proof."""
 
     code = "invalid_token"
 

@@ -120,6 +120,12 @@ class _VerifierOptions(TypedDict, total=False):
     timeout: _Duration | None
     ca_certs: _Pem | None
     cache_size: _Count | None
+    dpop: _Text | None
+    dpop_algorithms: _List | None
+    dpop_max_age: _Duration | None
+    dpop_replay_cache_size: _Count | None
+    dpop_nonce: _Flag | None
+    dpop_nonce_secret: _Secret | None
 
 @final
 class Token:
@@ -345,7 +351,8 @@ class VerifierStats:
 
 @disjoint_base
 class Verifier:
-    """Verifies RFC 9068 access tokens (JWTs) against an issuer's keys."""
+    """Verifies RFC 9068 access tokens (JWTs) against an issuer's keys: Bearer,
+    or DPoP-bound with their proof (`verify_http_request`)."""
 
     def __new__(cls, **options: Unpack[_VerifierOptions]) -> Self: ...
     def verify(self, token: str) -> Claims:
@@ -356,6 +363,31 @@ class Verifier:
     def _verify_request_async(
         self, authorization: str | None, scopes: str | Iterable[str] | None = None
     ) -> Claims | asyncio.Future[Claims]: ...
+    def verify_http_request(
+        self,
+        method: str,
+        url: str,
+        authorization: str | None,
+        dpop: str | None = None,
+        scopes: str | Iterable[str] | None = None,
+    ) -> Claims:
+        """Verifies a request as it arrived (method, absolute URL, `Authorization`,
+        `DPoP`), Bearer or DPoP, then requires `scopes` (GIL released)."""
+    def _verify_http_request_async(
+        self,
+        method: str,
+        url: str,
+        authorization: str | None,
+        dpop: str | None = None,
+        scopes: str | Iterable[str] | None = None,
+    ) -> Claims | asyncio.Future[Claims]: ...
+    def challenge(
+        self, error: BaseException, authorization: str | None = None, realm: str | None = None
+    ) -> tuple[int, str | None, str | None]:
+        """The answer to a failed verification with this verifier's DPoP options:
+        `(status, www_authenticate, dpop_nonce)`."""
+    def dpop_nonce(self) -> str | None:
+        """The `DPoP-Nonce` to send now (with `dpop_nonce` on), else None."""
     def stats(self) -> VerifierStats:
         """This verifier's counters."""
 

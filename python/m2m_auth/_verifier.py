@@ -30,6 +30,18 @@ class Verifier(_native.Verifier):
     ``typ: at+jwt``. Builds without I/O: an unknown keyword is a
     ``TypeError``, a bad option a ``ConfigError``.
 
+    DPoP (RFC 9449, docs/design.md §11): ``dpop`` is ``"allowed"`` (the
+    default: Bearer tokens, and DPoP-bound ones with their proof),
+    ``"required"`` (DPoP only) or ``"off"``; ``dpop_algorithms`` the proofs'
+    algorithms; ``dpop_max_age`` (seconds, default 60) how old a proof may be;
+    ``dpop_replay_cache_size`` how many proofs are remembered against replay;
+    ``dpop_nonce=True`` requires a nonce this API gave, made with
+    ``dpop_nonce_secret`` (at least 32 bytes, the same in every process).
+    ``verify_http_request(method, url, authorization, dpop, scopes)`` checks
+    a request as it arrived (Bearer or DPoP); ``challenge(error,
+    authorization, realm)`` gives its answer, ``dpop_nonce()`` the nonce to
+    send.
+
     ``verify(token)`` and ``verify_request(authorization, scopes)`` return
     :class:`Claims` or raise ``InvalidTokenError`` (``.reason``) or
     ``InsufficientScopeError`` (``.required_scope``); a JWKS that cannot be
@@ -58,6 +70,20 @@ class Verifier(_native.Verifier):
             return result
         return await result
 
+    async def verify_http_request_async(
+        self,
+        method: str,
+        url: str,
+        authorization: str | None,
+        dpop: str | None = None,
+        scopes: str | Iterable[str] | None = None,
+    ) -> Claims:
+        """``verify_http_request()`` for asyncio, as :meth:`verify_async`."""
+        result = self._verify_http_request_async(method, url, authorization, dpop, scopes)
+        if isinstance(result, Claims):
+            return result
+        return await result
+
 
 def challenge(error: BaseException, realm: str | None = None) -> tuple[int, str | None]:
     """The RFC 6750 answer to a failed verification: ``(status, www_authenticate)``.
@@ -68,6 +94,8 @@ def challenge(error: BaseException, realm: str | None = None) -> tuple[int, str 
     error="insufficient_scope", scope="<required>"``; anything else (the
     issuer's keys unreachable, ...) → 503 without a header. ``realm``, when
     given, comes first. Never echoes the token. The engine decides (the same
-    answer as every m2m-auth middleware in every language).
+    answer as every m2m-auth middleware in every language). For a verifier
+    that takes DPoP tokens, :meth:`Verifier.challenge` answers instead (its
+    triple adds the ``DPoP-Nonce``).
     """
     return _native.challenge(error, realm)

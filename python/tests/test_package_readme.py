@@ -284,6 +284,15 @@ def test_dpop_block_runs(server: DevServer, index: int) -> None:
     assert (stats["dpop_token_requests"], stats["dpop_api_requests"]) == (1, 3), stats
 
 
+def test_the_api_side_dpop_block_refuses_then_verifies(server: DevServer) -> None:
+    # The API side's DPoP example: the engine's challenge without a token,
+    # then the DPoP client's call through the nonce retry.
+    (block,) = [b for b in package_blocks() if 'dpop="required"' in b]
+    out = test_readme.run_block(server, block)
+    assert 'DPoP algs="ES256 ES384 EdDSA RS256 PS256"' in out and out.startswith("401 "), out
+    assert server.stats()["dpop_token_requests"] == 1
+
+
 if __name__ == "__main__":
     for name, text in tables().items():
         print(f"<!-- {name} -->\n{text}\n")

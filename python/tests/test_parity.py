@@ -361,6 +361,9 @@ def verifier_samples() -> dict[str, Any]:
         "jwks": JWKS,
         "audience": [VECTORS["audience"], "https://other.example/"],
         "algorithms": ["RS256", "ES256"],
+        "dpop": "required",
+        "dpop_algorithms": ["ES256", "EdDSA"],
+        "dpop_nonce_secret": "a-secret-of-at-least-32-bytes-for-nonces",
     }
     return {i["name"]: by_name.get(i["name"], by_type.get(i["type"])) for i in SURFACE["verifier_options"]}
 

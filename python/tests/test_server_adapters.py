@@ -32,6 +32,7 @@ from m2m_auth.fastapi import require_token as fastapi_require_token
 from m2m_auth.flask import require_token as flask_require_token
 
 SCOPE = "read:data"
+DPOP_ALGS = 'algs="ES256 ES384 EdDSA RS256 PS256"'
 
 
 # -- the three apps, each requiring SCOPE on GET /things -------------------------
@@ -165,11 +166,12 @@ def test_refusals_follow_rfc_6750(
     app = serve(kind, verifier)
     realm = REALM[kind]
 
-    # No token at all: a bare challenge (RFC 6750 §3.1: no error code).
+    # No token at all: a bare challenge (RFC 6750 §3.1: no error code), one
+    # for each scheme taken (dpop "allowed", the default: RFC 9449 §7.1).
     for authorization in (None, "", "Basic ZGVtbzpzZWNyZXQ=", "Bearer"):
         r = get(app.url, authorization)
         assert r.status_code == 401, (authorization, r.text)
-        assert r.headers["www-authenticate"] == ("Bearer " + realm).rstrip(", ")
+        assert r.headers["www-authenticate"] == ("Bearer " + realm).rstrip(", ") + f", DPoP {realm}{DPOP_ALGS}"
         assert "missing" in r.text
 
     # A bad token: invalid_token with the reason, never the token.

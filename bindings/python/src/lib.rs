@@ -31,6 +31,7 @@
 use pyo3::prelude::*;
 
 mod aio;
+mod challenge;
 mod claims;
 mod client;
 mod convert;
@@ -43,6 +44,7 @@ mod runtime;
 mod sync;
 mod types;
 mod verifier;
+mod verify_call;
 
 /// The package version (the engine's).
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -80,7 +82,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verifier::Verifier>()?;
     m.add_class::<claims::Claims>()?;
     m.add_class::<claims::VerifierStats>()?;
-    m.add_function(wrap_pyfunction!(verifier::challenge, m)?)?;
+    m.add_function(wrap_pyfunction!(challenge::challenge, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_before_fork, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_after_fork_parent, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_after_fork_child, m)?)?;

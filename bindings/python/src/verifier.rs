@@ -7,14 +7,14 @@
 //! JWKS fetch first does the call wait on the engine's runtime (sync) or
 //! hand the rest to the event loop (async, `aio.rs`).
 
-use m2m_auth::ErrorDetail;
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 
 use crate::aio::{self, Completion};
+use crate::challenge::engine_error;
 use crate::claims::{Claims, VerifierStats};
 use crate::runtime::block_on;
+use crate::verify_call::{http_request, optional_text, request, text, Call};
 use crate::{errors, options};
 
 /// Verifies RFC 9068 access tokens (JWTs) against an issuer's keys.
@@ -24,6 +24,9 @@ use crate::{errors, options};
 /// metadata). Thread-safe; usable from any number of threads and event loops
 /// at once. Verified tokens are cached (keyed by their SHA-256), so a repeated
 /// token costs a lookup; `exp`/`nbf` are checked against the clock each time.
+/// DPoP-bound tokens (RFC 9449) are taken with their proof through
+/// `verify_http_request`, as the `dpop*` options say; the engine holds every
+/// DPoP rule, this class only converts arguments.
 #[pyclass(
     frozen,
     subclass,
@@ -33,75 +36,6 @@ use crate::{errors, options};
 )]
 pub(crate) struct Verifier {
     verifier: m2m_auth::Verifier,
-}
-
-/// A call's verification: a bare token, or a request's header and scopes.
-#[derive(Clone)]
-enum Call {
-    Token(String),
-    Request(Option<String>, Vec<String>),
-}
-
-impl Call {
-    /// The engine's answer without awaiting; `None`: a JWKS fetch is due.
-    fn now(&self, v: &m2m_auth::Verifier) -> Option<m2m_auth::Result<m2m_auth::Claims>> {
-        match self {
-            Call::Token(t) => v.verify_now(t),
-            Call::Request(h, s) => {
-                let scopes: Vec<&str> = s.iter().map(String::as_str).collect();
-                v.verify_request_now(h.as_deref(), &scopes)
-            }
-        }
-    }
-
-    /// The engine's answer, fetching keys as needed.
-    async fn run(self, v: m2m_auth::Verifier) -> m2m_auth::Result<m2m_auth::Claims> {
-        match self {
-            Call::Token(t) => v.verify(&t).await,
-            Call::Request(h, s) => {
-                let scopes: Vec<&str> = s.iter().map(String::as_str).collect();
-                v.verify_request(h.as_deref(), &scopes).await
-            }
-        }
-    }
-}
-
-fn text(v: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    match v.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str"))),
-    }
-}
-
-/// `scopes`: a `str` (space-separated) or an iterable of `str`.
-fn scopes(v: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
-    let Some(v) = v.filter(|v| !v.is_none()) else {
-        return Ok(Vec::new());
-    };
-    if let Ok(s) = v.cast::<PyString>() {
-        return Ok(s
-            .to_cow()?
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect());
-    }
-    let mut out = Vec::new();
-    for item in v.try_iter()? {
-        out.push(text(&item?, "each scope")?);
-    }
-    Ok(out)
-}
-
-fn request(
-    authorization: Option<&Bound<'_, PyAny>>,
-    required: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Call> {
-    let header = match authorization.filter(|a| !a.is_none()) {
-        Some(a) => Some(text(a, "authorization")?),
-        None => None,
-    };
-    Ok(Call::Request(header, scopes(required)?))
 }
 
 impl Verifier {
@@ -192,6 +126,71 @@ impl Verifier {
         self.start(py, call)
     }
 
+    /// Verifies a request as the API received it, `Bearer` or `DPoP` (RFC
+    /// 9449): `method`, the absolute `url` the client addressed (behind a
+    /// proxy, the public one), the `Authorization` header and the `DPoP`
+    /// header (several joined with `, `, which the engine refuses), then
+    /// requires every scope of `scopes`. The `dpop` option decides which
+    /// schemes are taken; a refusal is `InvalidTokenError` (DPoP reasons
+    /// `dpop_proof`, `dpop_replay`, `dpop_nonce`, `dpop_bound`) or
+    /// `InsufficientScopeError`, answered by `challenge()`. GIL released.
+    #[pyo3(signature = (method, url, authorization, dpop=None, scopes=None))]
+    fn verify_http_request(
+        &self,
+        py: Python<'_>,
+        method: &Bound<'_, PyAny>,
+        url: &Bound<'_, PyAny>,
+        authorization: Option<&Bound<'_, PyAny>>,
+        dpop: Option<&Bound<'_, PyAny>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Claims> {
+        let call = http_request(method, url, authorization, dpop, scopes)?;
+        self.sync(py, call)
+    }
+
+    /// `verify_http_request()` for asyncio, as `_verify_async`. Use
+    /// `verify_http_request_async()`.
+    #[pyo3(signature = (method, url, authorization, dpop=None, scopes=None))]
+    fn _verify_http_request_async(
+        &self,
+        py: Python<'_>,
+        method: &Bound<'_, PyAny>,
+        url: &Bound<'_, PyAny>,
+        authorization: Option<&Bound<'_, PyAny>>,
+        dpop: Option<&Bound<'_, PyAny>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let call = http_request(method, url, authorization, dpop, scopes)?;
+        self.start(py, call)
+    }
+
+    /// The answer to a failed verification of a request whose
+    /// `Authorization` header was `authorization`, with this verifier's
+    /// DPoP options (the engine's `Verifier::challenge`):
+    /// `(status, www_authenticate, dpop_nonce)`, the free `challenge()`'s
+    /// pair plus the `DPoP-Nonce` to send (in nonce mode, on a 401). A DPoP
+    /// presentation or reason gets a `DPoP` challenge (`invalid_dpop_proof`,
+    /// `use_dpop_nonce`, `invalid_token`, with `algs`); never the token.
+    #[pyo3(signature = (error, authorization=None, realm=None))]
+    fn challenge(
+        &self,
+        error: &Bound<'_, PyAny>,
+        authorization: Option<&Bound<'_, PyAny>>,
+        realm: Option<String>,
+    ) -> PyResult<(u16, Option<String>, Option<String>)> {
+        let error = engine_error(error)?;
+        let authorization = optional_text(authorization, "authorization")?;
+        let c = self
+            .verifier
+            .challenge(&error, authorization.as_deref(), realm.as_deref());
+        Ok((c.status, c.www_authenticate, c.dpop_nonce))
+    }
+
+    /// The `DPoP-Nonce` to send now (with `dpop_nonce` on), else `None`.
+    fn dpop_nonce(&self) -> Option<String> {
+        self.verifier.dpop_nonce()
+    }
+
     /// This verifier's counters.
     fn stats(&self) -> VerifierStats {
         VerifierStats(self.verifier.stats())
@@ -200,41 +199,4 @@ impl Verifier {
     fn __repr__(&self) -> String {
         format!("{:?}", self.verifier)
     }
-}
-
-/// The RFC 6750 answer to a failed verification, from the engine
-/// (`m2m_auth::challenge`): `(status, www_authenticate)`: 401 with
-/// `Bearer error="invalid_token", error_description="<reason>"` (a bare
-/// `Bearer` when no token was sent), 403 with `error="insufficient_scope",
-/// scope="..."`, or 503 without a header for anything else (the issuer's keys
-/// unreachable, ...). `realm`, when given, comes first. Never the token.
-#[pyfunction]
-#[pyo3(signature = (error, realm=None))]
-pub(crate) fn challenge(
-    error: &Bound<'_, PyAny>,
-    realm: Option<String>,
-) -> PyResult<(u16, Option<String>)> {
-    // The engine's error again from the exception's fields (an exception may
-    // have been pickled, or raised by Python code): only the code and its
-    // field decide the answer.
-    let field = |name: &str| -> PyResult<Option<String>> {
-        match error.getattr(name) {
-            Ok(v) if !v.is_none() => Ok(v.cast::<PyString>().ok().map(|s| s.to_string())),
-            _ => Ok(None),
-        }
-    };
-    let detail = match field("code")?.as_deref() {
-        Some("invalid_token") => ErrorDetail::InvalidToken {
-            reason: field("reason")?.unwrap_or_default(),
-            message: String::new(),
-        },
-        Some("insufficient_scope") => ErrorDetail::InsufficientScope {
-            required_scope: field("required_scope")?.unwrap_or_default(),
-        },
-        _ => ErrorDetail::Config {
-            message: String::new(),
-        },
-    };
-    let c = m2m_auth::challenge(&detail.into(), realm.as_deref());
-    Ok((c.status, c.www_authenticate))
 }
