@@ -9,20 +9,15 @@
 // with node:crypto. Skipped, saying why, when tests/interop has no
 // node_modules (`npm ci` there).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { inspect } from 'node:util';
 
 import { OAuthError, TokenClient } from '../index.mjs';
-import { REPO } from './support/devserver.mjs';
+import { CONFIG, SKIP, startInteropServer } from './support/interop-server.mjs';
 
-const INTEROP = join(REPO, 'tests', 'interop');
-const CONFIG = JSON.parse(readFileSync(join(INTEROP, 'clients.json'), 'utf8'));
 const [TLS, SELF_SIGNED] = CONFIG.mtls_clients;
 // Every key format and the chain file of clients.json, by the names of its fields.
 const ACCEPTED = [
@@ -32,42 +27,16 @@ const ACCEPTED = [
   [SELF_SIGNED, 'certificate_file', 'key_file'],
   [SELF_SIGNED, 'certificate_file', 'legacy_key_file'],
 ];
-const SKIP = existsSync(join(INTEROP, 'node_modules', 'oidc-provider'))
-  ? false : 'oidc-provider is not installed (run `npm ci` in tests/interop)';
-const START_TIMEOUT_MS = 30_000;
-
-let child;
 let server; // the start line: issuer, mtls_token_endpoint, ca_file, certs_dir, ...
+let stop;
 
 before(async () => {
   if (SKIP) return;
-  // --exit-on-stdin-eof: the server exits with this process even if after() never runs.
-  child = spawn(process.execPath, [join(INTEROP, 'server.mjs'), '--exit-on-stdin-eof'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const line = once(createInterface({ input: child.stdout }), 'line').then(([l]) => l);
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`server.mjs printed no start line in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-  });
-  const exited = once(child, 'exit').then(([code]) => { throw new Error(`server.mjs exited with ${code} before its start line`); });
-  const failed = once(child, 'error').then(([e]) => { throw new Error(`cannot start server.mjs: ${e.message}`); });
-  // Handled here so that the exit in after() is not an unhandled rejection.
-  for (const p of [exited, failed]) p.catch(() => {});
-  try {
-    server = JSON.parse(await Promise.race([line, timeout, exited, failed]));
-  } finally {
-    clearTimeout(timer);
-  }
+  ({ info: server, stop } = await startInteropServer());
 });
 
 after(async () => {
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.stdin.end();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  if (stop) await stop();
 });
 
 const file = (name) => join(server.certs_dir, name);
