@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,11 @@ class Provider:
         line = b""
         for attempt in (1, 2):
             self.stderr = tempfile.TemporaryFile()
+            reports = tempfile.mkdtemp(prefix="m2m-node-report-")
             self.proc = subprocess.Popen(
-                ["node", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
+                # A report (JS and native stacks) on SIGUSR2: what a silent
+                # start was doing, printed before it is killed.
+                ["node", "--report-on-signal", f"--report-directory={reports}", str(INTEROP / "server.mjs"), "--exit-on-stdin-eof"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.stderr,
@@ -47,6 +52,12 @@ class Provider:
             line = self._first_line()
             if line:
                 break
+            self.proc.send_signal(signal.SIGUSR2)
+            time.sleep(3)
+            for report in Path(reports).glob("*.json"):
+                parts = json.loads(report.read_text())
+                shown = {k: parts.get(k) for k in ("javascriptStack", "nativeStack", "libuv")}
+                sys.stderr.write(f"oidc-provider's report: {json.dumps(shown)[:20000]}\n")
             self.proc.kill()
             self.proc.wait()
             self.stderr.seek(0)

@@ -13,6 +13,7 @@
  * scripts/test-c.sh installs oidc-provider (npm ci) before running this. */
 #define _GNU_SOURCE
 #include <m2m_auth.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,33 @@ char *read_file(const char *path) {
   return buf;
 }
 
+#define REPORTS "/tmp/m2m-c-node-reports"
+
+/* Starts server.mjs once; 0 with its start line in `line`. A start that
+ * prints no line in 30 s gets SIGUSR2 first (node's report: its JS and
+ * native stacks, printed here) and is stopped. */
+static int provider_spawn(char *line, size_t cap) {
+  char *argv[] = {"node", "--report-on-signal", "--report-directory=" REPORTS,
+                  "tests/interop/server.mjs", "--exit-on-stdin-eof", NULL};
+  if (server_spawn(&provider, argv, line, cap)) return -1;
+  if (line[0]) return 0;
+  if (provider.pid > 0) {
+    kill(provider.pid, SIGUSR2);
+    sleep_ms(3000);
+    fprintf(stderr, "oidc-provider printed no start line in 30 s; its report:\n");
+    fflush(stderr);
+    if (system("cat " REPORTS "/*.json 2>/dev/null | head -c 30000 >&2; rm -rf " REPORTS)) {
+      /* No report: nothing more to show. */
+    }
+  }
+  server_stop(&provider);
+  return -1;
+}
+
 static int provider_start(void) {
-  char *argv[] = {"node", "tests/interop/server.mjs", "--exit-on-stdin-eof", NULL};
   char line[4096], err[128];
-  if (server_spawn(&provider, argv, line, sizeof line)) return -1;
+  /* Once more after a silent start (seen rarely in CI; the report says where). */
+  if (provider_spawn(line, sizeof line) && provider_spawn(line, sizeof line)) return -1;
   jval *v = json_parse(line, err, sizeof err);
   const char *iss = v ? json_get_str(v, "issuer") : NULL;
   const char *te = v ? json_get_str(v, "token_endpoint") : NULL;
