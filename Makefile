@@ -19,6 +19,11 @@
 .NOTPARALLEL:
 
 export CARGO_TERM_COLOR ?= never
+# A fresh clone builds everything once: incremental data would only take
+# disk (gigabytes) and time.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL ?= 0
+endif
 CARGO ?= cargo
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
