@@ -83,3 +83,23 @@ pub fn form_field(body: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// A token of the dev server, from its public token endpoint.
+pub async fn dev_token(token_url: &str) -> String {
+    let mut c = cmd(&[
+        "token",
+        "--raw",
+        "--token-url",
+        token_url,
+        "--client-id",
+        "cli-client",
+        "--audience",
+        "https://api.example.com",
+        "--scope",
+        "read:data",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
