@@ -971,6 +971,13 @@ m2m_result m2m_client_options_set_leeway(struct m2m_client_options *options, uin
 m2m_result m2m_client_options_set_refresh_ratio(struct m2m_client_options *options, double value);
 
 /**
+ * Spreads a fleet's refreshes: up to this fraction of a token's lifetime,
+ * at random per token, is taken off its refresh point [0]; must be in
+ * [0, 1].
+ */
+m2m_result m2m_client_options_set_refresh_jitter(struct m2m_client_options *options, double value);
+
+/**
  * Lifetime assumed when a token response has no `expires_in`
  * [600000 ms].
  */

@@ -520,6 +520,8 @@ export interface TokenClientOptions {
   leeway?: number
   /** Fraction of a token's lifetime after which it is refreshed in the background. Default: 0.75. */
   refreshRatio?: number
+  /** Up to this fraction of a token's lifetime, at random per token, is taken off its refresh point (spreads a fleet's refreshes). Default: 0. */
+  refreshJitter?: number
   /** Lifetime assumed when a response has no expires_in. Milliseconds. Default: 600 s. */
   defaultExpiresIn?: number
   /** Attempts per token request, the first included. Default: 3. */

@@ -185,6 +185,14 @@ impl TokenClientBuilder {
         self
     }
 
+    /// Spreads refreshes across a fleet: each token's refresh point is moved
+    /// earlier by a random part of this fraction of its lifetime, chosen
+    /// anew for every token [0: none]. Between 0 and 1.
+    pub fn refresh_jitter(mut self, jitter: f64) -> Self {
+        self.settings.refresh_jitter = jitter;
+        self
+    }
+
     /// Retry and throttling policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.settings.retry = policy;
@@ -376,6 +384,9 @@ impl TokenClientBuilder {
         let s = &self.settings;
         if !(s.refresh_ratio > 0.0 && s.refresh_ratio <= 1.0) {
             return Err(Error::config("refresh_ratio must be in (0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&s.refresh_jitter) {
+            return Err(Error::config("refresh_jitter must be in [0, 1]"));
         }
         if s.timeout.is_zero() || s.connect_timeout.is_zero() {
             return Err(Error::config("timeouts must be greater than zero"));

@@ -366,7 +366,9 @@ impl Inner {
     /// (leeway at most half the lifetime), fresh until the refresh point,
     /// both counted from when the request was sent.
     pub(crate) fn to_cached(&self, f: Fetched, request: &Resolved) -> Cached {
-        let w = lifetime::windows(f.response.expires_in, &self.settings);
+        let lifetime = f.response.expires_in;
+        let planned = lifetime::windows(lifetime, f.response.refresh_in(), &self.settings);
+        let w = lifetime::jittered(planned, lifetime, &self.settings);
         let usable_until = f.sent_at.saturating_add(nanos(w.usable));
         let fresh_until = f.sent_at.saturating_add(nanos(w.fresh));
         let r = f.response;

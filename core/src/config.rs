@@ -143,6 +143,9 @@ pub(crate) struct Settings {
     pub timeout: Duration,
     pub leeway: Duration,
     pub refresh_ratio: f64,
+    /// Up to this fraction of a token's lifetime, chosen at random per
+    /// token, is taken off its refresh point [0: none].
+    pub refresh_jitter: f64,
     pub max_body: usize,
     pub response: ResponseRules,
     pub retry: RetryPolicy,
@@ -168,6 +171,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(30),
             leeway: Duration::from_secs(60),
             refresh_ratio: 0.75,
+            refresh_jitter: 0.0,
             max_body: 1024 * 1024,
             response: ResponseRules::default(),
             retry: RetryPolicy::default(),

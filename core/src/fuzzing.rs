@@ -74,7 +74,7 @@ pub fn windows(lifetime: Duration, leeway: Duration, refresh_ratio: f64) -> (Dur
         refresh_ratio,
         ..Settings::default()
     };
-    let w = crate::lifetime::windows(lifetime, &s);
+    let w = crate::lifetime::windows(lifetime, None, &s);
     (w.fresh, w.usable)
 }
 

@@ -204,6 +204,7 @@ impl TokenClientBuilder {
             ("lease_ttl", V::Duration(v)) => s.lease_ttl = v,
             ("store_timeout", V::Duration(v)) => s.store_timeout = v,
             ("refresh_ratio", V::Fraction(v)) => s.refresh_ratio = v,
+            ("refresh_jitter", V::Fraction(v)) => s.refresh_jitter = v,
             ("retry_jitter", V::Fraction(v)) => s.retry.jitter = v,
             (_, v) => {
                 // The request parameters' defaults.

@@ -48,6 +48,22 @@ pub struct TokenResponse {
     pub extra: Map<String, Value>,
 }
 
+impl TokenResponse {
+    /// The server's `refresh_in` (seconds after the request when the token
+    /// should be renewed, as some servers send it), when it is a positive
+    /// finite number.
+    pub fn refresh_in(&self) -> Option<Duration> {
+        refresh_in(&self.extra)
+    }
+}
+
+/// `refresh_in` of a response's other fields (see
+/// [`TokenResponse::refresh_in`]).
+pub(crate) fn refresh_in(extra: &Map<String, Value>) -> Option<Duration> {
+    let secs = extra.get("refresh_in")?.as_f64()?;
+    (secs > 0.0).then(|| Duration::try_from_secs_f64(secs).ok())?
+}
+
 /// Interprets one token endpoint response. `body_complete` is false when the
 /// body was cut at the size limit.
 pub fn parse_token_response(

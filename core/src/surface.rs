@@ -107,6 +107,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("no_proxy", Flag, "false", "Ignore the proxy environment variables."),
     item("leeway", Duration, "60 s", "A token is usable until its expiry minus this (at most half its lifetime)."),
     item("refresh_ratio", Fraction, "0.75", "Fraction of a token's lifetime after which it is refreshed in the background."),
+    item("refresh_jitter", Fraction, "0", "Up to this fraction of a token's lifetime, at random per token, is taken off its refresh point (spreads a fleet's refreshes)."),
     item("default_expires_in", Duration, "600 s", "Lifetime assumed when a response has no expires_in."),
     item("max_attempts", Count, "3", "Attempts per token request, the first included."),
     item("retry_base_delay", Duration, "1 s", "Backoff before the second attempt; doubled for each later one."),

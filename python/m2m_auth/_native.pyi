@@ -80,6 +80,7 @@ class _ClientOptions(TypedDict, total=False):
     no_proxy: _Flag | None
     leeway: _Duration | None
     refresh_ratio: _Fraction | None
+    refresh_jitter: _Fraction | None
     default_expires_in: _Duration | None
     max_attempts: _Count | None
     retry_base_delay: _Duration | None

@@ -203,6 +203,17 @@ pub extern "C" fn m2m_client_options_set_refresh_ratio(
     set_option(options, "refresh_ratio", CValue::Fraction(value))
 }
 
+/// Spreads a fleet's refreshes: up to this fraction of a token's lifetime,
+/// at random per token, is taken off its refresh point [0]; must be in
+/// [0, 1].
+#[no_mangle]
+pub extern "C" fn m2m_client_options_set_refresh_jitter(
+    options: *mut m2m_client_options,
+    value: f64,
+) -> m2m_result {
+    set_option(options, "refresh_jitter", CValue::Fraction(value))
+}
+
 /// Lifetime assumed when a token response has no `expires_in`
 /// [600000 ms].
 #[no_mangle]

@@ -13,7 +13,7 @@ use crate::client::{Fetched, Inner};
 use crate::clock::{self, nanos};
 use crate::error::Result;
 use crate::lifetime;
-use crate::response::TokenResponse;
+use crate::response::{refresh_in, TokenResponse};
 use crate::store::{SealedThrottle, SealedToken, SharedStore};
 
 /// How far ahead of this host's clock a value may be stamped (clocks of a
@@ -43,7 +43,7 @@ impl Inner {
         }
         let now = SystemTime::now();
         let lifetime = Duration::from_millis(t.lifetime_ms);
-        let w = lifetime::windows(lifetime, &self.settings);
+        let w = lifetime::windows(lifetime, refresh_in(&t.extra), &self.settings);
         let Some(age) = age(unix_ms(now), t.sent_at_ms, w.usable, stored.expires_in) else {
             debug!(target: "m2m_auth", "shared token stamped in the future: a miss");
             return Ok(None);
@@ -71,7 +71,7 @@ impl Inner {
     pub(super) async fn write_shared(&self, shared: &Shared<'_>, f: &Fetched) {
         let r = &f.response;
         let lifetime = r.expires_in;
-        let usable = lifetime::windows(lifetime, &self.settings).usable;
+        let usable = lifetime::windows(lifetime, None, &self.settings).usable;
         let ttl = (f.sent_wall + usable)
             .duration_since(SystemTime::now())
             .unwrap_or_default();
