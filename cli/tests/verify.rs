@@ -1,6 +1,7 @@
 //! `m2m-auth verify`, run as a user runs it: every case of the
 //! cross-language vectors (tests/verify/vectors.json, tests/verify/FORMAT.md)
-//! with their JWKS from `--jwks-file`, and tokens of an in-process dev
+//! with their JWKS from `--jwks-file` (of an `http_requests` case, its first
+//! request: one run is one verifier), and tokens of an in-process dev
 //! server (taken from its public token endpoint with `m2m-auth token`)
 //! verified through its JWKS and through discovery.
 
@@ -118,7 +119,7 @@ async fn every_vector_case() {
     let v = vectors();
     let default_jwks = temp_file("jwks.json", &v["jwks"].to_string());
     let cases = v["cases"].as_array().unwrap();
-    assert!(cases.len() >= 89);
+    assert!(cases.len() >= 141);
     let (mut ran, mut failed) = (0, Vec::new());
     for (i, case) in cases.iter().enumerate() {
         let name = case["name"].as_str().unwrap();
@@ -131,8 +132,26 @@ async fn every_vector_case() {
         args.push(jwks.to_str().unwrap().into());
         args.extend(option_flags(&case["options"]));
         let mut stdin = String::new();
-        match case.get("request") {
-            Some(r) => {
+        let mut expect = &case["expect"];
+        match (case.get("request"), case.get("http_requests")) {
+            (_, Some(steps)) => {
+                // Only the first request: a replay needs the verifier of the
+                // run before, and every run has its own.
+                let step = &steps[0];
+                expect = &step["expect"];
+                for (flag, field) in [("--url", "url"), ("--method", "method")] {
+                    args.extend([flag.into(), step[field].as_str().unwrap().into()]);
+                }
+                let header = step["authorization"].as_str().unwrap();
+                args.extend(["--authorization".into(), header.into()]);
+                if let Some(proof) = step["dpop"].as_str() {
+                    args.extend(["--dpop-proof".into(), proof.into()]);
+                }
+                for s in step["scopes"].as_array().unwrap() {
+                    args.extend(["--require-scope".into(), s.as_str().unwrap().into()]);
+                }
+            }
+            (Some(r), _) => {
                 let Some(header) = r["authorization"].as_str() else {
                     // No header at all: a command line always gives one.
                     continue;
@@ -143,22 +162,22 @@ async fn every_vector_case() {
                 }
             }
             // Long tokens through standard input, as `-`.
-            None if token.len() > 8192 => {
+            (None, None) if token.len() > 8192 => {
                 args.push("-".into());
                 stdin = format!("{token}\n");
             }
-            None => args.push(token.into()),
+            (None, None) => args.push(token.into()),
         }
         let out = run(cmd(&args), &stdin).await;
         // Every case runs; the failed ones are listed at the end.
         let checked = std::panic::catch_unwind(|| {
-            if case["expect"]["ok"] == Value::Bool(true) {
+            if expect["ok"] == Value::Bool(true) {
                 assert!(out.status.success(), "{name}: {}", text(&out.stderr));
                 let printed: Value = serde_json::from_slice(&out.stdout)
                     .unwrap_or_else(|e| panic!("{name}: {e}: {}", text(&out.stdout)));
-                check_claims(name, &printed, &case["expect"]["claims"]);
+                check_claims(name, &printed, &expect["claims"]);
             } else {
-                check_failure(name, &out, &case["expect"], token);
+                check_failure(name, &out, expect, token);
             }
         });
         if checked.is_err() {
@@ -166,7 +185,7 @@ async fn every_vector_case() {
         }
         ran += 1;
     }
-    assert!(ran >= 88, "ran {ran} cases");
+    assert!(ran >= 140, "ran {ran} cases");
     assert!(
         failed.is_empty(),
         "{} cases failed: {failed:?}",

@@ -1,16 +1,20 @@
 //! The cross-language verifier vectors (tests/verify/vectors.json, format in
 //! tests/verify/FORMAT.md), run against the Rust verifier: every case, with a
-//! static `jwks` option. Python, Node and C run the same file.
+//! static `jwks` option; an `http_requests` case (DPoP) runs its requests in
+//! order on one verifier. Python, Node and C run the same file.
 
 use std::time::{Duration, SystemTime};
 
-use m2m_auth::{Claims, OptionValue, Verifier, VerifierBuilder};
+use m2m_auth::{Claims, HttpRequest, OptionValue, Verifier, VerifierBuilder};
 use serde_json::Value;
 
 fn vectors() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/verify/vectors.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("vectors.json")).expect("JSON")
 }
+
+/// The options the vectors give in seconds.
+const DURATIONS: [&str; 2] = ["leeway", "dpop_max_age"];
 
 /// The verifier a case describes, or the error building it gave.
 fn build(case: &Value, jwks: &Value) -> m2m_auth::Result<Verifier> {
@@ -24,7 +28,7 @@ fn build(case: &Value, jwks: &Value) -> m2m_auth::Result<Verifier> {
                     .map(|x| x.as_str().expect("list of text").to_string())
                     .collect(),
             ),
-            Value::Number(n) if name == "leeway" => {
+            Value::Number(n) if DURATIONS.contains(&name.as_str()) => {
                 OptionValue::Duration(Duration::from_secs_f64(n.as_f64().unwrap()))
             }
             Value::Number(n) => OptionValue::Count(n.as_u64().expect("a count")),
@@ -55,6 +59,12 @@ fn claims_json(c: &Claims) -> Value {
     })
 }
 
+fn scopes(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap()).collect())
+        .unwrap_or_default()
+}
+
 /// What a case gave, spelled like its `expect`.
 async fn outcome(case: &Value, jwks: &Value) -> Value {
     let verifier = match build(case, jwks) {
@@ -63,16 +73,37 @@ async fn outcome(case: &Value, jwks: &Value) -> Value {
     };
     let result = match case.get("request") {
         Some(r) => {
-            let scopes: Vec<&str> = r["scopes"]
-                .as_array()
-                .map(|a| a.iter().map(|s| s.as_str().unwrap()).collect())
-                .unwrap_or_default();
             verifier
-                .verify_request(r["authorization"].as_str(), &scopes)
+                .verify_request(r["authorization"].as_str(), &scopes(&r["scopes"]))
                 .await
         }
         None => verifier.verify(case["token"].as_str().unwrap()).await,
     };
+    spelled(result)
+}
+
+/// What each request of an `http_requests` case gave, in order, on one
+/// verifier (a replay is refused only by the verifier that saw the proof).
+async fn http_outcomes(case: &Value, jwks: &Value) -> Vec<Value> {
+    let verifier = build(case, jwks).expect("an http_requests case builds");
+    let mut out = Vec::new();
+    for step in case["http_requests"].as_array().unwrap() {
+        let request = HttpRequest {
+            method: step["method"].as_str().unwrap(),
+            url: step["url"].as_str().unwrap(),
+            authorization: step["authorization"].as_str(),
+            dpop: step["dpop"].as_str(),
+        };
+        let result = verifier
+            .verify_http_request(&request, &scopes(&step["scopes"]))
+            .await;
+        out.push(spelled(result));
+    }
+    out
+}
+
+/// A result spelled like an `expect`.
+fn spelled(result: m2m_auth::Result<Claims>) -> Value {
     match result {
         Ok(c) => serde_json::json!({"ok": true, "claims": claims_json(&c)}),
         Err(e) => {
@@ -87,30 +118,44 @@ async fn outcome(case: &Value, jwks: &Value) -> Value {
     }
 }
 
+/// Whether `got` is `want` (of a failure, only the fields `want` names).
+fn same(got: &Value, want: &Value) -> bool {
+    if want["ok"] == Value::Bool(false) {
+        let got_same: serde_json::Map<String, Value> = want
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| (k.clone(), got.get(k).cloned().unwrap_or(Value::Null)))
+            .collect();
+        return Value::Object(got_same) == *want;
+    }
+    *got == serde_json::json!({"ok": true, "claims": want["claims"]})
+}
+
 #[tokio::test]
 async fn every_vector_gives_its_expected_outcome() {
     let v = vectors();
     let cases = v["cases"].as_array().unwrap();
-    assert!(cases.len() >= 80, "{} cases", cases.len());
+    assert!(cases.len() >= 141, "{} cases", cases.len());
     let mut failures = Vec::new();
     for case in cases {
         let jwks = case.get("jwks").unwrap_or(&v["jwks"]);
-        let got = outcome(case, jwks).await;
-        let mut want = case["expect"].clone();
-        // Only the fields the case names are compared.
-        if want["ok"] == Value::Bool(false) {
-            let keys: Vec<String> = want.as_object().unwrap().keys().cloned().collect();
-            let got_same: serde_json::Map<String, Value> = keys
-                .iter()
-                .map(|k| (k.clone(), got.get(k).cloned().unwrap_or(Value::Null)))
-                .collect();
-            if Value::Object(got_same) != want {
-                failures.push(format!("{}: want {want}, got {got}", case["name"]));
+        if let Some(steps) = case.get("http_requests") {
+            let got = http_outcomes(case, jwks).await;
+            for (i, (step, got)) in steps.as_array().unwrap().iter().zip(&got).enumerate() {
+                let want = &step["expect"];
+                if !same(got, want) {
+                    failures.push(format!(
+                        "{} request {i}: want {want}, got {got}",
+                        case["name"]
+                    ));
+                }
             }
             continue;
         }
-        want = serde_json::json!({"ok": true, "claims": want["claims"]});
-        if got != want {
+        let got = outcome(case, jwks).await;
+        let want = &case["expect"];
+        if !same(&got, want) {
             failures.push(format!("{}: want {want}, got {got}", case["name"]));
         }
     }

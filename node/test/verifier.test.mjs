@@ -1,5 +1,6 @@
 // The Verifier: every case of the cross-language vectors
-// (tests/verify/vectors.json, FORMAT.md) against a static `jwks`, then
+// (tests/verify/vectors.json, FORMAT.md) against a static `jwks` (the DPoP
+// cases' HTTP requests in order on one verifier each), then
 // tokens from the dev server verified through its JWKS (by jwksUri and by
 // discovery), the engine's fast path and cache, errors and what
 // util.inspect shows.
@@ -67,10 +68,38 @@ async function outcome(verifier, c) {
 describe('the cross-language vectors (tests/verify/vectors.json)', () => {
   test('the file is the format this runner knows', () => {
     assert.equal(VECTORS.format, 1);
-    assert.ok(VECTORS.cases.length >= 89, `${VECTORS.cases.length} cases`);
+    assert.ok(VECTORS.cases.length >= 141, `${VECTORS.cases.length} cases`);
+    assert.ok(VECTORS.cases.filter((c) => c.http_requests).length >= 47);
   });
 
-  for (const c of VECTORS.cases) {
+  for (const c of VECTORS.cases.filter((x) => x.http_requests)) {
+    test(c.name, async () => {
+      // One verifier for the requests in order: a replay is refused only
+      // by the verifier that took the proof.
+      const verifier = new Verifier(nodeOptions(c));
+      for (const [i, step] of c.http_requests.entries()) {
+        const name = `${c.name} (request ${i})`;
+        const request = { method: step.method, url: step.url, authorization: step.authorization, dpop: step.dpop };
+        const got = verifier.verifyHttpRequest(request, { scopes: step.scopes });
+        if (step.expect.ok) {
+          checkClaims(await got, step.expect.claims, name);
+          continue;
+        }
+        const e = await got.then(() => assert.fail(`${name}: expected ${JSON.stringify(step.expect)}`), (x) => x);
+        checkError(e, step.expect, name);
+        // Neither the token nor the proof (a private jwk member among them) is shown.
+        const shown = [e.message, inspect(e), JSON.stringify(e)].join('\n');
+        for (const part of `${step.authorization ?? ''} ${step.dpop ?? ''}`.split(/[ .,]+/)) {
+          assert.ok(part.length <= 16 || !shown.includes(part), `${name}: the request is in the error`);
+        }
+      }
+      const refused = c.http_requests.filter((s) => s.expect.code === 'invalid_token').length;
+      assert.equal(verifier.stats().failures, refused, c.name);
+      assert.equal(verifier.stats().jwksFetches, 0, 'a static JWKS is never fetched');
+    });
+  }
+
+  for (const c of VECTORS.cases.filter((x) => !x.http_requests)) {
     test(c.name, async () => {
       const options = nodeOptions(c);
       if (c.expect.code === 'config') {

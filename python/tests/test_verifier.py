@@ -1,6 +1,7 @@
 """The verifier (the API side): every conformance vector of tests/verify/vectors.json
-(tokens signed by an independent JOSE library; each CVE class is a vector),
-sync and async, and tokens from the dev server verified through its JWKS.
+(tokens signed by an independent JOSE library; each CVE class is a vector;
+DPoP requests with that library's proofs), sync and async, and tokens from
+the dev server verified through its JWKS.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from m2m_auth import (
 )
 
 VECTORS: dict[str, Any] = json.loads((REPO / "tests" / "verify" / "vectors.json").read_text())
-CASES: list[dict[str, Any]] = VECTORS["cases"]
+CASES: list[dict[str, Any]] = [c for c in VECTORS["cases"] if "http_requests" not in c]
+# The cases of HTTP requests (DPoP), run in order on one verifier each.
+HTTP_CASES: list[dict[str, Any]] = [c for c in VECTORS["cases"] if "http_requests" in c]
 CLAIM_FIELDS = ["issuer", "subject", "audience", "client_id", "scopes", "expires_at", "issued_at", "not_before", "jwt_id"]
 
 
@@ -91,8 +94,9 @@ async def run_async(case: dict[str, Any], verifier: Verifier) -> Claims | BaseEx
 
 def test_the_vectors_are_all_here() -> None:
     assert VECTORS["format"] == 1
-    names = [c["name"] for c in CASES]
-    assert len(names) == len(set(names)) == 89
+    names = [c["name"] for c in VECTORS["cases"]]
+    assert len(names) == len(set(names)) == 141
+    assert len(HTTP_CASES) == 47
 
 
 @pytest.mark.parametrize("case", [vector_param(c) for c in CASES])
@@ -128,6 +132,52 @@ def test_one_verifier_shared_across_cases() -> None:
     assert len(shared) > 50
     for case in shared + shared:
         check_outcome(case, run_sync(case, verifier))
+
+
+def check_step(case: dict[str, Any], i: int, outcome: Claims | BaseException) -> None:
+    """Request `i` of an http_requests case against its expect; neither the
+    token nor the proof (a private jwk member among them) in an error."""
+    step = case["http_requests"][i]
+    check_outcome({"name": f"{case['name']} request {i}", "expect": step["expect"], "token": case["token"]}, outcome)
+    if isinstance(outcome, BaseException):
+        text = f"{outcome} {outcome!r} {vars(outcome)}"
+        for header in (step["authorization"], step["dpop"]):
+            for part in (header or "").replace(",", " ").replace(".", " ").split():
+                assert len(part) <= 16 or part not in text, (case["name"], i)
+
+
+@pytest.mark.parametrize("case", [vector_param(c) for c in HTTP_CASES])
+def test_http_vector(case: dict[str, Any]) -> None:
+    verifier = vector_verifier(case)
+    for i, step in enumerate(case["http_requests"]):
+        try:
+            got: Claims | BaseException = verifier.verify_http_request(
+                step["method"], step["url"], step["authorization"], step["dpop"], step["scopes"]
+            )
+        except M2MAuthError as e:
+            got = e
+        check_step(case, i, got)
+    stats = verifier.stats()
+    refused = sum(s["expect"].get("code") == "invalid_token" for s in case["http_requests"])
+    assert (stats.failures, stats.jwks_fetches) == (refused, 0), case["name"]
+
+
+@pytest.mark.parametrize("case", [vector_param(c) for c in HTTP_CASES])
+def test_http_vector_async(case: dict[str, Any]) -> None:
+    # A verifier of its own: the proofs are new to it.
+    verifier = vector_verifier(case)
+
+    async def run() -> None:
+        for i, step in enumerate(case["http_requests"]):
+            try:
+                got: Claims | BaseException = await verifier.verify_http_request_async(
+                    step["method"], step["url"], step["authorization"], step["dpop"], step["scopes"]
+                )
+            except M2MAuthError as e:
+                got = e
+            check_step(case, i, got)
+
+    asyncio.run(run())
 
 
 # -- claims, errors, options ----------------------------------------------------

@@ -1,6 +1,8 @@
 /* The C verifier (issue #13): every case of the cross-language vectors
  * (tests/verify/vectors.json, format in tests/verify/FORMAT.md) through the
- * C API, then (tests/c/test_verifier/) tokens of the dev server verified
+ * C API (the DPoP cases' HTTP requests through
+ * m2m_verifier_verify_http_request, in order on one verifier), then
+ * (tests/c/test_verifier/) tokens of the dev server verified
  * through its JWKS, bad input (NULL, invalid UTF-8, huge tokens: typed
  * errors, no abort), RFC 6750 challenges, and the DPoP options and
  * functions against bad input (the DPoP round trips are in test_dpop).
@@ -66,6 +68,17 @@ static m2m_verifier_options *case_options(const char *name, const jval *options,
       rc = m2m_verifier_options_set_strict_typ(o, v->boolean);
     } else if (!strcmp(key, "max_token_bytes") && v->type == J_NUM) {
       rc = m2m_verifier_options_set_max_token_bytes(o, (uint64_t)v->num);
+    } else if (!strcmp(key, "dpop") && v->type == J_STR) {
+      rc = m2m_verifier_options_set_dpop(o, v->str);
+    } else if (!strcmp(key, "dpop_algorithms") && v->type == J_ARR) {
+      for (size_t j = 0; j < v->len && rc == M2M_OK; j++)
+        rc = m2m_verifier_options_add_dpop_algorithms(o, v->items[j].str);
+    } else if (!strcmp(key, "dpop_max_age") && v->type == J_NUM) {
+      rc = m2m_verifier_options_set_dpop_max_age(o, (uint64_t)(v->num * 1000.0 + 0.5));
+    } else if (!strcmp(key, "dpop_replay_cache_size") && v->type == J_NUM) {
+      rc = m2m_verifier_options_set_dpop_replay_cache_size(o, (uint64_t)v->num);
+    } else if (!strcmp(key, "dpop_nonce") && v->type == J_BOOL) {
+      rc = m2m_verifier_options_set_dpop_nonce(o, v->boolean);
     } else {
       CASE_FAIL(name, "option %s: unknown to the C runner", key);
     }
@@ -191,6 +204,51 @@ static int check_failure(const char *name, m2m_result rc, const m2m_error *err,
   return failed;
 }
 
+/* Runs the requests of an http_requests case in order on `v` (a replay is
+ * refused only by the verifier that took the proof); 1 on a failure. */
+static int run_http_requests(const char *name, m2m_verifier *v, const jval *steps,
+                             const char *token) {
+  int failed = 0;
+  size_t refused = 0;
+  for (size_t i = 0; steps && i < steps->len; i++) {
+    const jval *step = &steps->items[i], *expect = json_get(step, "expect");
+    const jval *ok = json_get(expect, "ok");
+    char *scopes = joined(json_get(step, "scopes"));
+    const char *dpop = json_get_str(step, "dpop");
+    m2m_claims *claims = NULL;
+    m2m_error *err = NULL;
+    m2m_result rc = m2m_verifier_verify_http_request(
+        v, json_get_str(step, "method"), json_get_str(step, "url"),
+        json_get_str(step, "authorization"), dpop, scopes, &claims, &err);
+    if (ok && ok->type == J_BOOL && ok->boolean) {
+      if (rc != M2M_OK)
+        CASE_FAIL(name, "request %zu: %s: %s (reason %s)", i, m2m_result_name(rc),
+                  m2m_error_message(err), m2m_error_reason(err));
+      else
+        failed |= check_claims(name, claims, json_get(expect, "claims"));
+    } else {
+      refused += json_get_str(expect, "reason") != NULL;
+      if (rc == M2M_OK) CASE_FAIL(name, "request %zu: verified, expected a failure", i);
+      else failed |= check_failure(name, rc, err, expect, token);
+      /* Nor the proof's signature (nor its private jwk member). */
+      const char *dot = dpop ? strrchr(dpop, '.') : NULL;
+      if (rc != M2M_OK && dot && strlen(dot) > 16 && strstr(m2m_error_message(err), dot + 1))
+        CASE_FAIL(name, "request %zu: the error message holds the proof", i);
+      if (claims) CASE_FAIL(name, "claims written on failure");
+    }
+    m2m_claims_free(claims);
+    m2m_error_free(err);
+    free(scopes);
+  }
+  m2m_verifier_counters *counters = NULL;
+  if (m2m_verifier_stats(v, &counters) != M2M_OK ||
+      m2m_verifier_counters_failures(counters) != refused)
+    CASE_FAIL(name, "failures counted: %llu, expected %zu",
+              (unsigned long long)m2m_verifier_counters_failures(counters), refused);
+  m2m_verifier_counters_free(counters);
+  return failed;
+}
+
 /* Runs one case; 1 on a failure. */
 static int run_case(const jval *c) {
   const char *name = json_get_str(c, "name");
@@ -216,6 +274,11 @@ static int run_case(const jval *c) {
   if (rc != M2M_OK) {
     CASE_FAIL(name, "m2m_verifier_new: %s", m2m_error_message(err));
     m2m_error_free(err);
+    return failed;
+  }
+  if (json_get(c, "http_requests")) {
+    failed |= run_http_requests(name, v, json_get(c, "http_requests"), token);
+    m2m_verifier_free(v);
     return failed;
   }
   const jval *request = json_get(c, "request");
@@ -251,7 +314,7 @@ static int run_case(const jval *c) {
 
 static void every_vector_case(void) {
   const jval *cases = json_get(vectors, "cases");
-  CHECK(cases && cases->type == J_ARR && cases->len >= 89);
+  CHECK(cases && cases->type == J_ARR && cases->len >= 141);
   size_t failures = 0, n = cases ? cases->len : 0;
   for (size_t i = 0; i < n; i++) failures += (size_t)run_case(&cases->items[i]);
   printf("  vectors: %zu cases, %zu failed\n", n, failures);

@@ -5,9 +5,10 @@
 
 It does not verify tokens (each language's runner does); it checks that the
 file is what FORMAT.md promises, so a runner can trust its shape: every case
-has name/token/options/expect, names are unique, options are verifier options
-of the right type, reasons come from the spec's list, and no JWK carries
-private members.
+has name/token/options and either expect or http_requests (steps of the
+right shape), names are unique, options are verifier options of the right
+type, reasons come from the spec's list and arise where they can, and no JWK
+carries private members.
 """
 
 import json
@@ -21,7 +22,12 @@ REASONS = {
     "missing", "malformed", "too_large", "disallowed_algorithm", "unknown_key",
     "weak_key", "bad_signature", "bad_typ", "crit", "wrong_issuer",
     "wrong_audience", "expired", "not_yet_valid", "missing_claim", "bad_claim_type",
+    "dpop_proof", "dpop_replay", "dpop_nonce", "dpop_bound",
 }
+# Reasons only a request can give: from `request` or `http_requests`, or
+# (the proof's) from `http_requests` only.
+REQUEST_REASONS = {"missing", "dpop_bound"}
+PROOF_REASONS = {"dpop_proof", "dpop_replay", "dpop_nonce"}
 CODES = {"invalid_token", "insufficient_scope", "config"}
 # Verifier option surface names a case may set, with the JSON type each takes.
 OPTIONS = {
@@ -31,6 +37,11 @@ OPTIONS = {
     "leeway": int,
     "strict_typ": bool,
     "max_token_bytes": int,
+    "dpop": str,
+    "dpop_algorithms": list,
+    "dpop_max_age": int,
+    "dpop_replay_cache_size": int,
+    "dpop_nonce": bool,
 }
 CLAIMS = {
     "issuer": (str,), "subject": (str, type(None)), "audience": (list,),
@@ -39,7 +50,9 @@ CLAIMS = {
 }
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-CASE_KEYS = {"name", "description", "token", "options", "jwks", "request", "expect"}
+CASE_KEYS = {"name", "description", "token", "options", "jwks", "request", "expect", "http_requests"}
+STEP_KEYS = {"method", "url", "authorization", "dpop", "scopes", "expect"}
+ABSOLUTE_URL = re.compile(r"^https?://[^/?#]+")
 
 
 def check_jwks(jwks, where, errors):
@@ -109,6 +122,34 @@ def check_request(request, where, errors):
         errors.append(f"{where}: request.scopes must list strings")
 
 
+def check_http_requests(steps, where, errors):
+    if not isinstance(steps, list) or not steps:
+        errors.append(f"{where}: http_requests must be a non-empty list")
+        return
+    for i, step in enumerate(steps):
+        at = f"{where} request {i}"
+        if not isinstance(step, dict) or set(step) != STEP_KEYS:
+            errors.append(f"{at}: must be {{{', '.join(sorted(STEP_KEYS))}}}")
+            continue
+        if not isinstance(step["method"], str) or not step["method"]:
+            errors.append(f"{at}: method must be a non-empty string")
+        if not isinstance(step["url"], str) or not ABSOLUTE_URL.match(step["url"]):
+            errors.append(f"{at}: url must be an absolute http(s) URL")
+        for header in ("authorization", "dpop"):
+            if not isinstance(step[header], (str, type(None))) or not (step[header] or "").isascii():
+                errors.append(f"{at}: {header} must be an ASCII string or null")
+        if not isinstance(step["scopes"], list) or not all(isinstance(v, str) for v in step["scopes"]):
+            errors.append(f"{at}: scopes must list strings")
+        check_expect(step["expect"], at, errors)
+        if isinstance(step["expect"], dict) and step["expect"].get("code") == "config":
+            errors.append(f"{at}: config is the verifier's, never a request's")
+
+
+def outcomes(case) -> list:
+    """Every expect of a case: its own, or its requests'."""
+    return [s.get("expect", {}) for s in case.get("http_requests", [])] or [case.get("expect", {})]
+
+
 def check(doc) -> list:
     errors = []
     if doc.get("format") != 1:
@@ -129,9 +170,12 @@ def check(doc) -> list:
         if not isinstance(case, dict):
             errors.append(f"{where}: not an object")
             continue
-        missing = {"name", "token", "options", "expect"} - case.keys()
+        missing = {"name", "token", "options"} - case.keys()
         if missing:
             errors.append(f"{where}: lacks {sorted(missing)}")
+            continue
+        if ("expect" in case) == ("http_requests" in case) or ("request" in case and "http_requests" in case):
+            errors.append(f"{where}: has either expect (and maybe request) or http_requests")
             continue
         if case.keys() - CASE_KEYS:
             errors.append(f"{where}: unknown members {sorted(case.keys() - CASE_KEYS)}")
@@ -146,10 +190,16 @@ def check(doc) -> list:
         check_options(case["options"], where, errors)
         if "jwks" in case:
             check_jwks(case["jwks"], where, errors)
+        if "http_requests" in case:
+            check_http_requests(case["http_requests"], where, errors)
+            continue
         if "request" in case:
             check_request(case["request"], where, errors)
-        elif case["expect"].get("code") in ("insufficient_scope",) or case["expect"].get("reason") == "missing":
-            errors.append(f"{where}: {case['expect'].get('code')}/missing only arise from a request case")
+        elif case["expect"].get("code") == "insufficient_scope" or case["expect"].get("reason") in REQUEST_REASONS:
+            errors.append(f"{where}: {case['expect'].get('code')}/{case['expect'].get('reason')}"
+                          " only arise from a request")
+        if case["expect"].get("reason") in PROOF_REASONS:
+            errors.append(f"{where}: {case['expect']['reason']} only arises from http_requests")
         check_expect(case["expect"], where, errors)
     return errors
 
@@ -162,8 +212,9 @@ def main() -> int:
         print(f"{path.name}: {e}", file=sys.stderr)
     if errors:
         return 1
-    reasons = {c["expect"].get("reason") for c in doc["cases"]} - {None}
-    print(f"{path.name}: {len(doc['cases'])} cases OK; reasons covered: {len(reasons)}/{len(REASONS)}"
+    reasons = {e.get("reason") for c in doc["cases"] for e in outcomes(c)} - {None}
+    steps = sum(len(c.get("http_requests", [])) for c in doc["cases"])
+    print(f"{path.name}: {len(doc['cases'])} cases ({steps} HTTP requests) OK; reasons covered: {len(reasons)}/{len(REASONS)}"
           f" (not covered: {', '.join(sorted(REASONS - reasons)) or 'none'})")
     return 0
 

@@ -4,7 +4,8 @@
     python -m venv /tmp/v && /tmp/v/bin/pip install -r tests/verify/requirements.txt
     /tmp/v/bin/python tests/verify/generate.py && python3 tests/verify/check.py
 
-Tokens are signed by joserfc (see jose_kit.py) with the test-only keys in
+Tokens, and the DPoP proofs of the HTTP request cases (dpop_cases.py), are
+signed by joserfc (see jose_kit.py) with the test-only keys in
 tests/verify/keys/ (created on the first run, reused after), so a re-run
 reproduces vectors.json byte for byte. The format is in FORMAT.md.
 """
@@ -18,6 +19,10 @@ import json
 import sys
 from pathlib import Path
 
+from joserfc.jwk import import_key
+from joserfc.jws import JWSRegistry
+
+from dpop_cases import build_dpop
 from jose_kit import JWKS_KEYS, KeyStore, Signer, b64, b64_json, der_from_fixed
 
 HERE = Path(__file__).resolve().parent
@@ -90,6 +95,12 @@ class Cases:
             case["request"] = request
         case["expect"] = expect
         self.items.append(case)
+
+    def add_http(self, name, token, http_requests, options=None, description=""):
+        """A case of HTTP requests run in order on one verifier (FORMAT.md)."""
+        self.items.append({"name": name, "description": description, "token": token,
+                           "options": {"issuer": ISS, "audience": [AUD], **(options or {})},
+                           "http_requests": http_requests})
 
     def signed(self, name, alg="RS256", key=None, kid=None, typ="at+jwt", extra_header=None, **changes):
         """A token for case `name`: header {alg, typ, kid, ...} and claims(name, **changes)."""
@@ -295,6 +306,9 @@ def build(signer: Signer, store: KeyStore) -> list:
                        ("config-algorithms-hs256", {"algorithms": ["HS256"]}),
                        ("config-audience-empty", {"audience": []})]:
         k.add(name, tok, fail(None, code="config"), opts, description="Refused when the verifier is built.")
+
+    # --- DPoP: verify_http_request with bound tokens and proofs ------------------------
+    build_dpop(k, expected, fail)
     return k.items
 
 
@@ -302,6 +316,11 @@ def self_check(signer: Signer, cases: list) -> None:
     """joserfc agrees: every ok case verifies with the key its kid names, and
     no bad_signature case does."""
     for case in cases:
+        if "http_requests" in case:
+            for step in case["http_requests"]:
+                if step["expect"]["ok"] and not proof_verifies(step["dpop"]):
+                    sys.exit(f"self-check: {case['name']}: joserfc disagrees about a proof")
+            continue
         ok, reason = case["expect"]["ok"], case["expect"].get("reason")
         if "request" in case:
             continue
@@ -311,10 +330,32 @@ def self_check(signer: Signer, cases: list) -> None:
                 sys.exit(f"self-check: {case['name']}: joserfc disagrees about the signature")
 
 
+def proof_verifies(proof: str | None) -> bool:
+    """joserfc's opinion of a DPoP proof, with the jwk of its own header."""
+    if proof is None:  # a Bearer request
+        return True
+    h, p, s = proof.split(".")
+    header = json.loads(base64.urlsafe_b64decode(h + "=="))
+    sig = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    return JWSRegistry.algorithms[header["alg"]].verify(f"{h}.{p}".encode(), sig, import_key(header["jwk"]))
+
+
+def old_signed(doc: dict) -> list:
+    """Every compact JWS of a previous vectors.json: tokens and proofs."""
+    out = []
+    for case in doc.get("cases", []):
+        out.append(case["token"])
+        for step in case.get("http_requests", []):
+            out.extend(p.strip() for p in (step["dpop"] or "").split(","))
+    return out
+
+
 def main() -> None:
     store = KeyStore()
-    old = json.loads(OUT.read_text()) if OUT.exists() and not store.created else {"cases": []}
-    signer = Signer(store, [c["token"] for c in old.get("cases", [])])
+    # The previous file even when a key was just created: the signer reuses
+    # an old signature only if it verifies with the key as it is now.
+    old = json.loads(OUT.read_text()) if OUT.exists() else {"cases": []}
+    signer = Signer(store, old_signed(old))
     cases = build(signer, store)
     self_check(signer, cases)
     doc = {

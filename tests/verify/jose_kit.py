@@ -33,6 +33,8 @@ KEY_SPECS = {
     "rsa-1024-weak": ("RSA", 1024),
     "attacker-rsa": ("RSA", 2048),
     "attacker-ec-p256": ("EC", "P-256"),
+    "dpop-ec-p256": ("EC", "P-256"),
+    "dpop-ed25519": ("OKP", "Ed25519"),
 }
 # Keys published in the vectors' JWKS; the others are never in it.
 JWKS_KEYS = ["rsa-2048", "ec-p256", "ec-p384", "ed25519"]
