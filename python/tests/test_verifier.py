@@ -95,7 +95,7 @@ async def run_async(case: dict[str, Any], verifier: Verifier) -> Claims | BaseEx
 def test_the_vectors_are_all_here() -> None:
     assert VECTORS["format"] == 1
     names = [c["name"] for c in VECTORS["cases"]]
-    assert len(names) == len(set(names)) == 141
+    assert len(names) == len(set(names)) >= 144
     assert len(HTTP_CASES) == 47
 
 

@@ -135,6 +135,11 @@ def build_dpop(k, expected, fail) -> None:
           " equal after normalization (RFC 3986 §6.2.2, §6.2.3).", htu="HTTPS://API.EXAMPLE:443/things")
     d.one("dpop-htu-dot-segments", "htu with a dot segment: equal after removing it (RFC 3986 §6.2.2.3).",
           htu="https://api.example/x/../things")
+    d.one("dpop-htu-percent-encoded-unreserved", "htu with an unreserved character percent-encoded (%69 = i):"
+          " equal after decoding it (RFC 3986 §6.2.2.2).", htu="https://api.example/th%69ngs")
+    d.one("dpop-htu-percent-hex-case", "htu and request URL with one reserved character encoded, hex in lower and"
+          " upper case: equal (RFC 3986 §6.2.2.1).", htu="https://api.example/a%2fb",
+          step={"url": "https://api.example/a%2Fb"})
 
     # --- the proof refused -----------------------------------------------------------
     P = "dpop_proof"
@@ -148,6 +153,8 @@ def build_dpop(k, expected, fail) -> None:
     d.one("dpop-wrong-htu-path", "htu of another path.", P, htu="https://api.example/other")
     d.one("dpop-htu-trailing-slash", "htu with a trailing slash the request URL has not.", P, htu=f"{URL}/")
     d.one("dpop-htu-http-scheme", "htu with http instead of https.", P, htu="http://api.example/things")
+    d.one("dpop-htu-encoded-slash", "htu with %2F where the request URL has /: a reserved character encoded is"
+          " another path.", P, htu="https://api.example/a%2Fb", step={"url": "https://api.example/a/b"})
     d.one("dpop-missing-ath", "No ath with an access token.", P, ath=None)
     d.one("dpop-wrong-ath", "ath of another token.", P, ath=b64(hashlib.sha256(b"another token").digest()))
     d.one("dpop-typ-jwt", "typ JWT instead of dpop+jwt.", P, header={"typ": "JWT"})

@@ -70,12 +70,48 @@ fn text<'a>(o: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
 }
 
 /// `url` without query and fragment, as `htu` is compared (RFC 9449 §4.3
-/// item 9: scheme and host case-insensitive, which parsing normalises).
+/// item 9, with RFC 3986 §6.2.2 syntax-based normalisation: scheme and
+/// host case, default port and dot segments by parsing; percent-encoding
+/// by [`normalize_percent`]).
 pub(crate) fn htu_of(url: &Url) -> Url {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
+    if u.path().contains('%') {
+        let path = normalize_percent(u.path());
+        u.set_path(&path);
+    }
     u
+}
+
+/// RFC 3986 §6.2.2.1 and §6.2.2.2: hex digits of a percent-encoding in
+/// upper case, and an encoded unreserved character (`A-Z a-z 0-9 - . _ ~`)
+/// decoded, so that `/th%69ngs` and `/things`, or `%2f` and `%2F`, are one
+/// path. Reserved characters stay encoded (`%2F` is not `/`).
+fn normalize_percent(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                let c = (h * 16 + l) as u8;
+                if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
+                    out.push(c as char);
+                } else {
+                    out.push('%');
+                    out.push_str(&format!("{c:02X}"));
+                }
+                i += 3;
+                continue;
+            }
+        }
+        // Anything else is copied: `path` is a parsed URL's, so ASCII.
+        out.push(b[i] as char);
+        i += 1;
+    }
+    out
 }
 
 /// Checks `proof` (the `DPoP` header) for `target` at `now`.
@@ -177,4 +213,29 @@ pub(crate) fn check(
         iat,
         nonce,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn htu_paths_compare_after_percent_normalisation() {
+        let htu = |s: &str| htu_of(&Url::parse(s).unwrap());
+        let things = htu("https://api.example/things");
+        assert_eq!(htu("https://api.example/th%69ngs"), things);
+        assert_eq!(htu("https://api.example/TH%69ngs?x#y").path(), "/THings");
+        assert_eq!(
+            htu("https://api.example/a%2fb"),
+            htu("https://api.example/a%2Fb")
+        );
+        assert_ne!(
+            htu("https://api.example/a%2Fb"),
+            htu("https://api.example/a/b")
+        );
+        assert_eq!(htu("https://api.example/%7e%5F%2d%2E").path(), "/~_-.");
+        // A lone or malformed percent sign is kept as it is.
+        assert_eq!(normalize_percent("/a%2"), "/a%2");
+        assert_eq!(normalize_percent("/a%zz%"), "/a%zz%");
+    }
 }
