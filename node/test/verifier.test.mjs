@@ -69,7 +69,7 @@ describe('the cross-language vectors (tests/verify/vectors.json)', () => {
   test('the file is the format this runner knows', () => {
     assert.equal(VECTORS.format, 1);
     assert.ok(VECTORS.cases.length >= 144, `${VECTORS.cases.length} cases`);
-    assert.ok(VECTORS.cases.filter((c) => c.http_requests).length >= 47);
+    assert.ok(VECTORS.cases.filter((c) => c.http_requests).length >= 50);
   });
 
   for (const c of VECTORS.cases.filter((x) => x.http_requests)) {
