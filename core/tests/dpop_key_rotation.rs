@@ -164,6 +164,10 @@ async fn tokens_and_proofs_follow_a_rotated_key() {
     let renewed = client.get_token(&default).await.unwrap();
     assert_eq!(cnf_jkt(renewed.access_token()), second.jkt);
     assert_eq!(api_status(&env, &client, &renewed).await, 200);
+    // A binding's copy (Node's) follows the new key's slot too.
+    let seen = epoch.get();
+    client.invalidate(&default).unwrap();
+    assert_ne!(epoch.get(), seen, "the epoch follows the new key's slot");
     // call_api sends the current token with a proof of the current key.
     let r = call_get(&client, &env.server.api_url()).await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -186,6 +190,34 @@ async fn tokens_and_proofs_follow_a_rotated_key() {
         let body = key.lines().nth(1).unwrap();
         assert!(!text.contains(body), "key material in the logs");
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_new_key_takes_effect_at_the_refresh_point_at_the_latest() {
+    let env = env().await;
+    let dir = temp_dir("refresh");
+    let file = dir.join("dpop.pem");
+    let (first, second) = (p256(), p256());
+    std::fs::write(&file, &first.pem).unwrap();
+    let client = env
+        .builder()
+        .dpop(true)
+        .dpop_key_file(file.display().to_string())
+        .memory_cache(MemoryCache::new(100))
+        .refresh_ratio(0.0001) // fresh for 360 ms of the hour
+        .build()
+        .unwrap();
+    let default = TokenRequest::default();
+    let old = client.get_token(&default).await.unwrap();
+    rotate(&file, &second.pem);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Past the refresh point, the still-usable old token is not served:
+    // the token request made there follows the new key.
+    let new = client.get_token(&default).await.unwrap();
+    assert_ne!(new.access_token(), old.access_token());
+    assert_eq!(cnf_jkt(new.access_token()), second.jkt);
+    assert_eq!(env.requests(), 2);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
