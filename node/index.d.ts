@@ -490,7 +490,7 @@ export interface TokenClientOptions {
   dpop?: boolean
   /** DPoP: the key, PEM (PKCS#8, PKCS#1 RSA, SEC1 EC) or a private JWK (JSON): ES256 (P-256), ES384, EdDSA, RS256 (PS256 by the JWK's alg); never printed. */
   dpopKey?: string
-  /** DPoP: a file holding the key, read when the client is built. */
+  /** DPoP: a file holding the key, re-read when it changes (at the next token request); tokens then follow the new key. */
   dpopKeyFile?: string
   /** DPoP: accept a server that answers token_type Bearer (else an invalid_response error). Default: false. */
   dpopAcceptBearer?: boolean

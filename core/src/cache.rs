@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use futures_util::future::{BoxFuture, Shared, WeakShared};
 
@@ -70,7 +70,13 @@ pub(crate) struct SlotState {
     pub rejected: Option<Secret>,
     /// Bumped whenever `cached` changes; mirrored in `Slot::word`.
     epoch: u64,
+    /// Epoch words of clients whose default slot this is now (a client
+    /// with `dpop_key_file`, whose default slot changes with its key):
+    /// bumped with `epoch`.
+    pub(crate) mirrors: Vec<Weak<AtomicU32>>,
 }
+
+pub use crate::epoch::CacheEpoch;
 
 /// One cache key's state.
 pub(crate) struct Slot {
@@ -82,41 +88,8 @@ pub(crate) struct Slot {
     /// a copy of is still the fresh one.
     word: AtomicU64,
     /// The low 32 bits of `SlotState::epoch`, for [`CacheEpoch`] readers.
-    epoch: AtomicU32,
+    pub(crate) epoch: AtomicU32,
     pub state: Mutex<SlotState>,
-}
-
-/// A cache key's epoch: a number that changes whenever the key's cached
-/// token does (a new token, a refresh, an invalidation, a 401 renewal).
-///
-/// For a binding that keeps its own copy of a token on a fast path (Node
-/// keeps one in JS): the copy is good while the epoch read *before* taking
-/// it is unchanged and its `refresh_at` has not passed. The word lives as
-/// long as this handle, so a binding may expose it as shared memory.
-#[derive(Clone)]
-pub struct CacheEpoch(Arc<Slot>);
-
-impl CacheEpoch {
-    pub(crate) fn new(slot: Arc<Slot>) -> CacheEpoch {
-        CacheEpoch(slot)
-    }
-
-    /// The current epoch.
-    pub fn get(&self) -> u32 {
-        self.0.epoch.load(Ordering::Acquire)
-    }
-
-    /// The epoch's word itself (4 bytes, native endian, updated with
-    /// release ordering), valid while this handle lives.
-    pub fn as_atomic(&self) -> &AtomicU32 {
-        &self.0.epoch
-    }
-}
-
-impl std::fmt::Debug for CacheEpoch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CacheEpoch({})", self.get())
-    }
 }
 
 const EPOCH_BITS: u32 = 24;
@@ -207,6 +180,7 @@ impl Slot {
             (units << EPOCH_BITS) | (st.epoch & EPOCH_MASK),
             Ordering::Release,
         );
+        st.bump_mirrors();
     }
 
     /// The token if it is fresh, from this thread's own copy; counts a hit.

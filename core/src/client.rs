@@ -16,6 +16,7 @@ use crate::builder::TokenClientBuilder;
 use crate::cache::{CacheEpoch, Cached, MemoryCache, Slot, DEFAULT_MAX_KEYS};
 use crate::clock::nanos;
 use crate::config::{AuthMethod, Endpoint, Settings};
+use crate::dpop::rotation::{Generation, KeyFileKeys};
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
@@ -60,6 +61,9 @@ pub(crate) struct Inner {
     pub(crate) identity_files: Option<crate::mtls::IdentityFiles>,
     /// DPoP (RFC 9449): the key and the servers' nonces, with `dpop` on.
     pub(crate) dpop: Option<crate::dpop::Dpop>,
+    /// With `dpop_key_file`: the cache keys of its current key, which
+    /// replace `key_base` and `default_slot` once the file holds another.
+    pub(crate) dpop_keys: Option<KeyFileKeys>,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -150,14 +154,11 @@ impl TokenClient {
                 &id.leaf_sha256,
             ]);
         }
+        let before_dpop = credentials;
         if let Some(d) = &dpop {
             // Tokens are bound to the DPoP key: another key, another cache
             // key, here and in a shared store (whose names derive from it).
-            credentials = sha256_parts([
-                b"m2m-auth/credentials/dpop/v1".as_slice(),
-                &credentials,
-                d.thumbprint().as_bytes(),
-            ]);
+            credentials = crate::dpop::rotation::credentials(&credentials, d.thumbprint());
         }
         let key_base = Arc::new(KeyBase {
             endpoint: endpoint.key(),
@@ -166,6 +167,14 @@ impl TokenClient {
             credentials,
         });
         let default_slot = cache.slot(CacheKey::new(key_base.clone(), defaults.clone()));
+        let dpop_keys = dpop.as_ref().filter(|d| d.file().is_some()).map(|d| {
+            let first = Generation {
+                key: d.key(),
+                key_base: key_base.clone(),
+                default_slot: default_slot.clone(),
+            };
+            KeyFileKeys::new(before_dpop, first)
+        });
         let redactor = auth.redactor(&client_id);
         let mut settings = b.settings;
         settings.client_identity = identity;
@@ -186,6 +195,7 @@ impl TokenClient {
                 store,
                 identity_files,
                 dpop,
+                dpop_keys,
             }),
         })
     }
@@ -198,36 +208,40 @@ impl TokenClient {
     /// The cache is consulted when this is called: a fresh token makes the
     /// returned future ready without any allocation, lock or shared write.
     pub fn get_token(&self, request: &TokenRequest) -> GetToken {
-        let slot = if request.is_default() {
-            if let Some(t) = self.inner.default_slot.fresh(&self.inner.stats) {
-                return GetToken::ready(Ok(t));
-            }
-            let slot = self.inner.default_slot.clone();
-            self.inner.cache.touch(&slot);
-            slot
-        } else {
-            match self.inner.slot_for(request) {
-                Ok(slot) => {
-                    if let Some(t) = slot.fresh(&self.inner.stats) {
-                        return GetToken::ready(Ok(t));
-                    }
-                    slot
+        let inner = &self.inner;
+        inner.with_keys(|key_base, default_slot| {
+            let slot = if request.is_default() {
+                if let Some(t) = default_slot.fresh(&inner.stats) {
+                    return GetToken::ready(Ok(t));
                 }
-                Err(e) => return GetToken::ready(Err(e)),
-            }
-        };
-        GetToken(GetTokenState::Slow(Box::pin(Inner::obtain(
-            self.inner.clone(),
-            slot,
-            false,
-        ))))
+                let slot = default_slot.clone();
+                inner.cache.touch(&slot);
+                slot
+            } else {
+                match inner.slot_in_keys(key_base, default_slot, request) {
+                    Ok(slot) => {
+                        if let Some(t) = slot.fresh(&inner.stats) {
+                            return GetToken::ready(Ok(t));
+                        }
+                        slot
+                    }
+                    Err(e) => return GetToken::ready(Err(e)),
+                }
+            };
+            GetToken(GetTokenState::Slow(Box::pin(Inner::obtain(
+                inner.clone(),
+                slot,
+                false,
+            ))))
+        })
     }
 
     /// A fresh token for `request` without I/O, if the cache holds one.
     /// For callers that must not wait (bindings' fast paths).
     pub fn cached_token(&self, request: &TokenRequest) -> Option<Token> {
         if request.is_default() {
-            return self.inner.default_slot.fresh(&self.inner.stats);
+            let stats = &self.inner.stats;
+            return self.inner.with_keys(|_, slot| slot.fresh(stats));
         }
         self.inner.slot_for(request).ok()?.fresh(&self.inner.stats)
     }
@@ -256,7 +270,7 @@ impl TokenClient {
     /// The epoch of `request`'s cache key (see [`CacheEpoch`]): changes
     /// whenever its cached token does.
     pub fn cache_epoch(&self, request: &TokenRequest) -> Result<CacheEpoch> {
-        Ok(CacheEpoch::new(self.inner.slot_for(request)?))
+        self.inner.epoch_for(request)
     }
 
     /// This client's counters.
@@ -349,19 +363,6 @@ impl fmt::Debug for TokenClient {
 }
 
 impl Inner {
-    pub(crate) fn slot_for(&self, request: &TokenRequest) -> Result<Arc<Slot>> {
-        if request.is_default() {
-            return Ok(self.default_slot.clone());
-        }
-        let resolved = self.defaults.merge(request)?;
-        if resolved == self.defaults {
-            return Ok(self.default_slot.clone());
-        }
-        Ok(self
-            .cache
-            .slot(CacheKey::new(self.key_base.clone(), resolved)))
-    }
-
     /// The cache entry for a fresh response: usable until `expires - leeway`
     /// (leeway at most half the lifetime), fresh until the refresh point,
     /// both counted from when the request was sent.

@@ -11,6 +11,7 @@ use crate::client::{Failure, Fetched, Inner};
 use crate::clock;
 use crate::config::{Endpoint, Settings};
 use crate::discovery;
+use crate::dpop::DpopKey;
 use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::http::Transport;
 use crate::redact::Redactor;
@@ -107,10 +108,11 @@ impl Inner {
     /// Requests a token: attempts with backoff inside the caller's overall
     /// `deadline` (which time spent waiting for another process's lease
     /// already counts against). Every error leaving here is scrubbed of the
-    /// credentials.
+    /// credentials. `dpop` signs the DPoP proofs (with `dpop` on).
     pub(crate) async fn request_token(
         &self,
         request: &Resolved,
+        dpop: Option<&DpopKey>,
         deadline: tokio::time::Instant,
     ) -> Result<Fetched, Failure> {
         let scrub = |e: Error| e.map_text(|t| self.redactor.scrub(t));
@@ -153,9 +155,9 @@ impl Inner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let proof = match &self.dpop {
-                Some(d) => Some(d.proof("POST", &url, None).map_err(scrub)?),
-                None => None,
+            let proof = match (&self.dpop, dpop) {
+                (Some(d), Some(key)) => Some(d.proof_with(key, "POST", &url, None).map_err(scrub)?),
+                _ => None,
             };
             let (body, authorization, assertion) = match &fixed {
                 // A reference to the same wiped buffer, not a copy.

@@ -14,6 +14,7 @@ use tracing::{info, warn};
 use crate::cache::{next_fetch_id, Inflight, InflightRecord, Slot, SlotState};
 use crate::client::{Failure, Inner};
 use crate::clock::{self, nanos};
+use crate::dpop::rotation::RequestKey;
 use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::secret::Secret;
 use crate::token::Token;
@@ -27,6 +28,9 @@ impl Inner {
                 "m2m-auth must be called from within a Tokio runtime",
             ));
         }
+        // With dpop_key_file: the key file is looked at here, and a new key
+        // means another slot (docs/design.md §11).
+        let (slot, key) = inner.follow_key_file(slot);
         let wait = {
             let mut st = slot.state.lock();
             let now = clock::precise();
@@ -43,7 +47,7 @@ impl Inner {
                     if now < c.usable_until {
                         let token = c.token.clone();
                         if now >= c.fresh_until {
-                            Inner::maybe_refresh(&inner, &slot, &mut st, now);
+                            Inner::maybe_refresh(&inner, &slot, &mut st, now, key);
                         }
                         inner.stats.hit_shared();
                         return Ok(token);
@@ -59,7 +63,7 @@ impl Inner {
             inner.stats.miss();
             match st.inflight() {
                 Some(f) => f,
-                None => Inner::start_fetch(&inner, &slot, &mut st, false),
+                None => Inner::start_fetch(&inner, &slot, &mut st, false, key),
             }
         };
         Waiter(Some(wait)).await
@@ -67,20 +71,27 @@ impl Inner {
 
     /// Starts a background refresh unless one is running, backing off, or
     /// throttled.
-    fn maybe_refresh(inner: &Arc<Inner>, slot: &Arc<Slot>, st: &mut SlotState, now: u64) {
+    fn maybe_refresh(
+        inner: &Arc<Inner>,
+        slot: &Arc<Slot>,
+        st: &mut SlotState,
+        now: u64,
+        key: RequestKey,
+    ) {
         if !st.is_inflight() && now >= st.next_refresh_at && now >= st.throttled_until {
             // The task runs on its own; nobody waits for a background refresh.
-            drop(Inner::start_fetch(inner, slot, st, true));
+            drop(Inner::start_fetch(inner, slot, st, true, key));
         }
     }
 
     /// Spawns the token request so that it completes (and is cached) even if
-    /// every caller gives up waiting.
+    /// every caller gives up waiting. `key` is the DPoP key it signs with.
     fn start_fetch(
         inner: &Arc<Inner>,
         slot: &Arc<Slot>,
         st: &mut SlotState,
         background: bool,
+        key: RequestKey,
     ) -> Inflight {
         let rejected = st.rejected.take();
         // The fetch ends its own record (and no other) by this id.
@@ -89,7 +100,7 @@ impl Inner {
         // cancelled before its first poll (its runtime shut down) still
         // ends its record, so the key is never "in flight" for ever.
         let guard = InflightGuard(Some((slot.clone(), id)));
-        let run = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id);
+        let run = Inner::run_fetch(inner.clone(), slot.clone(), background, rejected, id, key);
         let token = Arc::new(());
         let alive = Arc::downgrade(&token);
         let fetch = async move {
@@ -134,10 +145,17 @@ impl Inner {
         background: bool,
         rejected: Option<Secret>,
         id: u64,
+        key: RequestKey,
     ) -> Result<Token> {
-        let outcome = inner
-            .fetch_shared(&slot.key, rejected.as_ref(), background)
-            .await;
+        let outcome = match key {
+            Ok(key) => {
+                inner
+                    .fetch_shared(&slot.key, key.as_deref(), rejected.as_ref(), background)
+                    .await
+            }
+            // The DPoP key file cannot be used now: no request is sent.
+            Err(e) => Err(e.into()),
+        };
         let now = clock::precise();
         let mut st = slot.state.lock();
         st.end_inflight(id);

@@ -27,6 +27,11 @@ impl CacheKey {
         CacheKey(Arc::new((base, request)))
     }
 
+    /// The client's part of the key.
+    pub(crate) fn base(&self) -> &Arc<KeyBase> {
+        &self.0 .0
+    }
+
     /// The normalized request this key is for.
     pub(crate) fn request(&self) -> &Resolved {
         &self.0 .1

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use crate::client::{Failure, Fetched, Inner};
+use crate::dpop::DpopKey;
 use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::key::CacheKey;
 use crate::secret::Secret;
@@ -28,15 +29,17 @@ impl Inner {
     /// request. Waiting and fetching share one deadline (`timeout`).
     /// Without a store: a plain fetch. `rejected`: a token an API refused
     /// (or a forced fetch replaces), never to be taken from the store again.
+    /// `dpop`: the DPoP key a request signs its proofs with (`key`'s).
     pub(crate) async fn fetch_shared(
         &self,
         key: &CacheKey,
+        dpop: Option<&DpopKey>,
         rejected: Option<&Secret>,
         background: bool,
     ) -> Result<Fetched, Failure> {
         let deadline = Instant::now() + self.settings.timeout;
         let Some(store) = &self.store else {
-            return self.counted_request(key, background, deadline).await;
+            return self.counted_request(key, dpop, background, deadline).await;
         };
         let digest = key.digest();
         let skey = store::store_key(&digest);
@@ -53,21 +56,21 @@ impl Inner {
             match self.read_shared(&shared).await {
                 Ok(Some(f)) => return Ok(f),
                 Ok(None) => {}
-                Err(e) => return self.degraded(e, key, background, deadline).await,
+                Err(e) => return self.degraded(e, key, dpop, background, deadline).await,
             }
             match self.read_throttle(&shared).await {
                 Ok(Some(left)) => return Err(throttled(left)),
                 Ok(None) => {}
-                Err(e) => return self.degraded(e, key, background, deadline).await,
+                Err(e) => return self.degraded(e, key, dpop, background, deadline).await,
             }
             match store.try_lease(&skey, self.settings.lease_ttl).await {
                 Ok(Some(lease)) => {
                     return self
-                        .fetch_leased(&shared, lease, key, background, deadline)
+                        .fetch_leased(&shared, lease, key, dpop, background, deadline)
                         .await
                 }
                 Ok(None) => {}
-                Err(e) => return self.degraded(e, key, background, deadline).await,
+                Err(e) => return self.degraded(e, key, dpop, background, deadline).await,
             }
             // The holder renews its lease while its request runs, and that
             // request ends within its own deadline, which is before ours:
@@ -96,6 +99,7 @@ impl Inner {
         shared: &Shared<'_>,
         lease: Lease,
         key: &CacheKey,
+        dpop: Option<&DpopKey>,
         background: bool,
         deadline: Instant,
     ) -> Result<Fetched, Failure> {
@@ -105,7 +109,7 @@ impl Inner {
                 Ok(Some(left)) => Err(throttled(left)),
                 _ => {
                     let r = self
-                        .request_renewing(shared, &lease, key, background, deadline)
+                        .request_renewing(shared, &lease, key, dpop, background, deadline)
                         .await;
                     match &r {
                         Ok(f) => self.write_shared(shared, f).await,
@@ -133,6 +137,7 @@ impl Inner {
         shared: &Shared<'_>,
         lease: &Lease,
         key: &CacheKey,
+        dpop: Option<&DpopKey>,
         background: bool,
         deadline: Instant,
     ) -> Result<Fetched, Failure> {
@@ -156,7 +161,7 @@ impl Inner {
             std::future::pending().await
         };
         tokio::select! {
-            r = self.counted_request(key, background, deadline) => r,
+            r = self.counted_request(key, dpop, background, deadline) => r,
             r = renewing => r,
         }
     }
@@ -171,11 +176,12 @@ impl Inner {
     async fn counted_request(
         &self,
         key: &CacheKey,
+        dpop: Option<&DpopKey>,
         background: bool,
         deadline: Instant,
     ) -> Result<Fetched, Failure> {
         self.stats.fetch(background);
-        self.request_token(key.request(), deadline).await
+        self.request_token(key.request(), dpop, deadline).await
     }
 
     /// The store failed: fetch without it (or, in strict mode, fail).
@@ -183,6 +189,7 @@ impl Inner {
         &self,
         e: Error,
         key: &CacheKey,
+        dpop: Option<&DpopKey>,
         background: bool,
         deadline: Instant,
     ) -> Result<Fetched, Failure> {
@@ -190,7 +197,7 @@ impl Inner {
         if self.settings.cache_strict {
             return Err(e.into());
         }
-        self.counted_request(key, background, deadline).await
+        self.counted_request(key, dpop, background, deadline).await
     }
 }
 

@@ -337,7 +337,7 @@ async fn configuration_errors() {
         (env.builder().dpop(true).dpop_key(oct_jwk), "unsupported"),
         (
             env.builder().dpop(true).dpop_key_file("/nonexistent/k.pem"),
-            "cannot be read",
+            "cannot read",
         ),
         (
             env.builder()

@@ -4,7 +4,7 @@
 //! file that rotates). Checked when the client is built; a new assertion is
 //! signed for every attempt, retries included, and never kept.
 
-mod file;
+pub(crate) mod file;
 pub(crate) mod keys;
 mod options;
 pub(crate) mod provider;

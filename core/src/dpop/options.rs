@@ -2,8 +2,10 @@
 //! the checks `build()` makes (a `config` error for each misuse).
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::{Dpop, DpopKey};
+use crate::assertion::file::Watched;
 use crate::builder::TokenClientBuilder;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -48,27 +50,22 @@ impl DpopOptions {
             }
             return Ok(None);
         }
-        let key = match (key, file) {
+        let (key, watched) = match (key, file) {
             (Some(_), Some(_)) => {
                 return Err(Error::config(
                     "set at most one of dpop_key and dpop_key_file",
                 ))
             }
-            (Some(k), None) => DpopKey::parse(k.expose(), "dpop_key")?,
+            (Some(k), None) => (Arc::new(DpopKey::parse(k.expose(), "dpop_key")?), None),
             (None, Some(path)) => {
-                let text = std::fs::read_to_string(path)
-                    .map(zeroize::Zeroizing::new)
-                    .map_err(|e| {
-                        Error::config(format!(
-                            "dpop_key_file {path:?} cannot be read: {}",
-                            e.kind()
-                        ))
-                    })?;
-                DpopKey::parse(&text, &format!("dpop_key_file {path:?}"))?
+                // Read now (a bad file fails `build()`), and again on the
+                // slow path whenever it changes (`rotation.rs`).
+                let watched = Watched::open(path, "dpop_key_file", DpopKey::parse)?;
+                (watched.current()?, Some(watched))
             }
-            (None, None) => DpopKey::generate()?,
+            (None, None) => (Arc::new(DpopKey::generate()?), None),
         };
-        Ok(Some(Dpop::new(key, self.dpop_accept_bearer)))
+        Ok(Some(Dpop::new(key, watched, self.dpop_accept_bearer)))
     }
 }
 
@@ -88,7 +85,9 @@ impl TokenClientBuilder {
         self
     }
 
-    /// A file holding the DPoP key, read when the client is built.
+    /// A file holding the DPoP key, re-read when it changes (at the next
+    /// token request, never on the cached path); tokens then follow the
+    /// new key (docs/design.md §11).
     pub fn dpop_key_file(mut self, path: impl Into<String>) -> Self {
         self.dpop.dpop_key_file = Some(path.into());
         self
