@@ -690,8 +690,10 @@ m2m_result m2m_client_dpop_response(const struct m2m_client *client,
 
 /**
  * The RFC 7638 thumbprint of the client's DPoP key (base64url SHA-256: the
- * `cnf.jkt` of its tokens). Borrowed from `client`; NULL with `dpop` off or
- * when `client` is NULL.
+ * `cnf.jkt` of its tokens): the current key's, which changes when a
+ * `dpop_key_file` holding another key is picked up. Borrowed from
+ * `client` until `m2m_client_free` (an earlier key's string stays valid
+ * too); NULL with `dpop` off or when `client` is NULL.
  */
 const char *m2m_client_dpop_thumbprint(const struct m2m_client *client);
 

@@ -24,9 +24,30 @@ pub struct m2m_client {
     client: TokenClient,
     client_id: CString,
     auth_method: CString,
-    /// The DPoP key's thumbprint (`m2m_client_dpop_thumbprint`); None with
-    /// `dpop` off.
-    pub(crate) dpop_thumbprint: Option<CString>,
+    /// The DPoP key thumbprints handed out (`m2m_client_dpop_thumbprint`).
+    pub(crate) dpop_thumbprints: Thumbprints,
+}
+
+/// Every DPoP key thumbprint handed to C, kept until the client is freed: a
+/// rotated `dpop_key_file` gives a new one, and a pointer handed out
+/// earlier must stay valid. (A `CString`'s bytes do not move when the list
+/// grows.)
+#[derive(Default)]
+pub(crate) struct Thumbprints(std::sync::Mutex<Vec<CString>>);
+
+impl Thumbprints {
+    /// The C string of thumbprint `now`, made the first time it is seen.
+    pub(crate) fn pointer_to(&self, now: &str) -> *const std::ffi::c_char {
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = seen.iter().find(|s| s.as_bytes() == now.as_bytes()) {
+            return s.as_ptr();
+        }
+        seen.push(text(now));
+        seen.last().map_or(std::ptr::null(), |s| s.as_ptr())
+    }
 }
 
 impl m2m_client {
@@ -44,7 +65,7 @@ fn new_client(o: &m2m_client_options, client_out: *mut *mut m2m_client) -> Resul
     let c = m2m_client {
         client_id: text(client.client_id()),
         auth_method: text(client.auth_method().as_str()),
-        dpop_thumbprint: client.dpop_thumbprint().map(text),
+        dpop_thumbprints: Thumbprints::default(),
         client,
     };
     write_out(client_out, Box::into_raw(Box::new(c)));

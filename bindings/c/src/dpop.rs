@@ -105,14 +105,19 @@ pub extern "C" fn m2m_client_dpop_response(
 }
 
 /// The RFC 7638 thumbprint of the client's DPoP key (base64url SHA-256: the
-/// `cnf.jkt` of its tokens). Borrowed from `client`; NULL with `dpop` off or
-/// when `client` is NULL.
+/// `cnf.jkt` of its tokens): the current key's, which changes when a
+/// `dpop_key_file` holding another key is picked up. Borrowed from
+/// `client` until `m2m_client_free` (an earlier key's string stays valid
+/// too); NULL with `dpop` off or when `client` is NULL.
 #[no_mangle]
 pub extern "C" fn m2m_client_dpop_thumbprint(client: *const m2m_client) -> *const c_char {
     guard_value(std::ptr::null(), || {
         // SAFETY: NULL or a live handle.
-        unsafe { client.as_ref() }
-            .and_then(|c| c.dpop_thumbprint.as_ref())
-            .map_or(std::ptr::null(), |s| s.as_ptr())
+        let Some(c) = (unsafe { client.as_ref() }) else {
+            return std::ptr::null();
+        };
+        c.engine()
+            .dpop_thumbprint()
+            .map_or(std::ptr::null(), |now| c.dpop_thumbprints.pointer_to(now))
     })
 }

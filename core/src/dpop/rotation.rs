@@ -12,8 +12,10 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::process::Mutex;
+use arc_swap::{ArcSwap, Guard};
 use tracing::info;
+
+use crate::process::Mutex;
 
 use super::DpopKey;
 use crate::cache::{CacheEpoch, Slot};
@@ -43,7 +45,10 @@ pub(crate) struct Generation {
 pub(crate) struct KeyFileKeys {
     /// The client's credentials digest before the DPoP key is mixed in.
     credentials: [u8; 32],
-    current: Mutex<Arc<Generation>>,
+    /// Read on the cached path: lock-free, no shared write.
+    current: ArcSwap<Generation>,
+    /// Held while the key file is looked at: one rotation at a time.
+    rotating: Mutex<()>,
     /// The epoch bindings watch for the default request
     /// ([`CacheEpoch`]): bumped whenever the current default slot's token
     /// changes and on every new key, so a copy never outlives a rotation.
@@ -58,15 +63,16 @@ impl KeyFileKeys {
         first.default_slot.add_mirror(&epoch);
         KeyFileKeys {
             credentials,
-            current: Mutex::new(Arc::new(first)),
+            current: ArcSwap::from_pointee(first),
+            rotating: Mutex::new(()),
             epoch,
         }
     }
 
     /// The cache keys in use now.
     #[inline]
-    pub(crate) fn current(&self) -> Arc<Generation> {
-        self.current.lock().clone()
+    pub(crate) fn current(&self) -> Guard<Arc<Generation>> {
+        self.current.load()
     }
 
     /// The default request's epoch, for bindings' own copies.
@@ -91,14 +97,16 @@ impl Inner {
             return (slot, Ok(self.dpop.as_ref().map(|d| d.key())));
         };
         let file = dpop.file().expect("dpop_keys come with a key file");
-        let mut current = keys.current.lock();
+        let rotating = keys.rotating.lock();
+        let mut current = keys.current.load_full();
         let read = file.current();
         if let Ok(new) = &read {
             if new.thumbprint != current.key.thumbprint {
                 let old = current.key.thumbprint.clone();
                 current.default_slot.remove_mirror(&keys.epoch);
-                *current = Arc::new(self.generation(keys, new.clone()));
+                current = Arc::new(self.generation(keys, new.clone()));
                 current.default_slot.add_mirror(&keys.epoch);
+                keys.current.store(current.clone());
                 keys.epoch.fetch_add(1, Ordering::Release);
                 dpop.set_key(new.clone());
                 info!(
@@ -111,8 +119,8 @@ impl Inner {
                 );
             }
         }
-        let generation = current.clone();
-        drop(current);
+        drop(rotating);
+        let generation = current;
         // By value: a slot may have been made by another client with the
         // same key.
         let slot = if slot.key.base().credentials == generation.key_base.credentials {
