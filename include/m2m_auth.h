@@ -213,6 +213,15 @@ typedef struct m2m_error m2m_error;
 typedef struct m2m_request m2m_request;
 
 /**
+ * The headers that send a token with one HTTP request, from
+ * `m2m_client_request_headers`. Owned by the caller: free it with
+ * `m2m_request_headers_free`; both strings its getters return are borrowed
+ * from it, live until then, and are zeroed when it is freed (they are
+ * credentials). Immutable; may be read from any thread.
+ */
+typedef struct m2m_request_headers m2m_request_headers;
+
+/**
  * A snapshot of a client's counters, from `m2m_client_stats`; read with
  * the `m2m_stats_<name>` getters, free with `m2m_stats_free`. Immutable.
  * The counters are the client's over its whole life; in a child made by
@@ -649,9 +658,9 @@ const char *m2m_client_auth_method(const struct m2m_client *client);
  * client's DPoP key: `htu` is `url` without query and fragment, with `ath`
  * (the hash of `access_token`) when `access_token` is not NULL, and with
  * the nonce `url`'s server sent last (see `m2m_client_dpop_response`).
- * Send it as `DPoP: <proof>` next to `Authorization: DPoP <token>` (the
- * token's `m2m_token_authorization_header`); make a new one for every
- * request, retries included. `M2M_CONFIG` when `dpop` is off, `url` is not
+ * The explicit builder for any use: to send a token,
+ * `m2m_client_request_headers` makes both headers. Make a new proof for
+ * every request, retries included. `M2M_CONFIG` when `dpop` is off, `url` is not
  * an absolute URL or `method` is not an HTTP method.
  *
  * Unlike every other string of this library, `*proof_out` belongs to the
@@ -670,19 +679,21 @@ m2m_result m2m_client_dpop_proof(const struct m2m_client *client,
 void m2m_dpop_proof_free(char *proof);
 
 /**
- * Reads an API's answer to a request sent with a proof for `url`: its HTTP
+ * Reads an API's answer to a request for `url` sent with `token`: its HTTP
  * `status` and its `WWW-Authenticate` and `DPoP-Nonce` headers (NULL when
- * absent). Remembers the nonce, so that the next proof for that server
- * carries it, and sets `*retry_out` to true exactly when the answer is a
- * `use_dpop_nonce` challenge (401, `WWW-Authenticate: DPoP
+ * absent). For a DPoP token: remembers the nonce, so that the next proof
+ * for that server carries it, and sets `*retry_out` to true exactly when
+ * the answer is a `use_dpop_nonce` challenge (401, `WWW-Authenticate: DPoP
  * error="use_dpop_nonce"`, a non-empty `DPoP-Nonce`): then send the
- * request once more, with a new proof and the same token (not a renewal;
- * a 401 after that is the usual renewal case). Call it after every
- * answer. `*retry_out` is false with `dpop` off. Fails only on a NULL or
- * non-UTF-8 argument.
+ * request once more, with new headers (`m2m_client_request_headers`) and
+ * the same token (not a renewal; a 401 after that is the usual renewal
+ * case). Call it after every answer. `*retry_out` is false for a Bearer
+ * token (nothing is remembered then) and with `dpop` off. Fails only on a
+ * NULL or non-UTF-8 argument.
  */
 m2m_result m2m_client_dpop_response(const struct m2m_client *client,
                                     const char *url,
+                                    const struct m2m_token *token,
                                     uint16_t status,
                                     const char *www_authenticate,
                                     const char *dpop_nonce,
@@ -802,6 +813,44 @@ uint64_t m2m_error_retry_after(const struct m2m_error *err);
  * Frees an error and every string borrowed from it. NULL does nothing.
  */
 void m2m_error_free(struct m2m_error *err);
+
+/**
+ * The headers that send `token` with the HTTP request `method url` (e.g.
+ * `"GET"`, `"https://api.example.com/orders?id=1"`): `Authorization`
+ * (`"Bearer <token>"` or `"DPoP <token>"`) and, for a DPoP token only,
+ * `DPoP` (a new proof of this request, with `ath` and the nonce `url`'s
+ * server sent last). Make new ones for every request, retries included,
+ * then hand the answer to `m2m_client_dpop_response`. `M2M_CONFIG` for a
+ * URL that must not carry a token (https, or http to a loopback host; no
+ * user info, no fragment), and for a DPoP token when `dpop` is off or
+ * `method` is not an HTTP method. Free `*headers_out` with
+ * `m2m_request_headers_free`.
+ */
+m2m_result m2m_client_request_headers(const struct m2m_client *client,
+                                      const char *method,
+                                      const char *url,
+                                      const struct m2m_token *token,
+                                      struct m2m_request_headers **headers_out,
+                                      struct m2m_error **err_out);
+
+/**
+ * The `Authorization` value (`"Bearer <token>"` or `"DPoP <token>"`).
+ * Borrowed from `headers`; NULL when `headers` is NULL.
+ */
+const char *m2m_request_headers_authorization(const struct m2m_request_headers *headers);
+
+/**
+ * The `DPoP` value (a proof of the request) for a DPoP token; NULL for a
+ * Bearer token (send no `DPoP` header then) or when `headers` is NULL.
+ * Borrowed from `headers`.
+ */
+const char *m2m_request_headers_dpop(const struct m2m_request_headers *headers);
+
+/**
+ * Frees headers from `m2m_client_request_headers` (their strings are
+ * zeroed). NULL does nothing.
+ */
+void m2m_request_headers_free(struct m2m_request_headers *headers);
 
 /**
  * Sends the engine's log records at `level` or more severe (`M2M_LOG_WARN`

@@ -69,6 +69,14 @@ export interface CallApiOptions extends GetTokenOptions {
   body?: string | Uint8Array | ArrayBuffer
 }
 
+/** The headers that send a token with one HTTP request ({@link TokenClient.requestHeaders}). */
+export interface RequestHeaders {
+  /** The `Authorization` value: `Bearer <token>` or `DPoP <token>`. */
+  authorization: string
+  /** The `DPoP` value (a proof of this request), for a DPoP token only. */
+  dpop?: string
+}
+
 /** An API's answer to {@link TokenClient.callApi}. */
 export interface ApiResponse {
   /** The HTTP status. */
@@ -148,25 +156,35 @@ export declare class TokenClient {
    */
   fetch(input: string | URL | Request, init?: RequestInit, opts?: GetTokenOptions): Promise<Response>
   /**
-   * A DPoP proof (RFC 9449) for one HTTP request, signed with this client's
-   * DPoP key, for the `DPoP` header when sending a DPoP token with any HTTP
-   * client (next to `Authorization: token.authorizationHeader()`):
-   * `htm` = `method`, `htu` = `url` without query and fragment, with `ath`
-   * when `accessToken` (a Token or its access token) is given, and the
-   * nonce that server sent last. Then pass the answer to
+   * The headers that send `token` with the HTTP request `method url`, from
+   * the engine: `authorization` (`Bearer <token>` or `DPoP <token>`) and,
+   * for a DPoP token only, `dpop` (a new proof of this request, with `ath`
+   * and the nonce that server sent last). Then pass the answer to
    * {@link TokenClient.dpopResponse}.
+   * @throws {ConfigError} for a URL that must not carry a token (https, or
+   *   http to loopback; no user info, no fragment), or a DPoP token with
+   *   `dpop` off or a bad method
+   */
+  requestHeaders(method: string, url: string | URL, token: Token): RequestHeaders
+  /**
+   * A DPoP proof (RFC 9449) for one HTTP request, signed with this client's
+   * DPoP key: `htm` = `method`, `htu` = `url` without query and fragment,
+   * with `ath` when `accessToken` (a Token or its access token) is given,
+   * and the nonce that server sent last. The explicit builder for any use;
+   * to send a token, {@link TokenClient.requestHeaders} makes both headers.
    * @throws {ConfigError} with `dpop` off, or a bad method or URL
    */
   dpopProof(method: string, url: string | URL, accessToken?: Token | string | null): string
   /**
-   * Reads an API's answer to a request sent with a DPoP proof for `url`
-   * (its status, `WWW-Authenticate` and `DPoP-Nonce` headers): remembers the
-   * nonce for that server's next proofs, and returns true when the answer is
-   * a `use_dpop_nonce` challenge (401), the one case in which the request is
-   * sent once more with a new proof (not a renewal). False otherwise, and
-   * with `dpop` off.
+   * Reads an API's answer to a request for `url` sent with `token` (its
+   * status, `WWW-Authenticate` and `DPoP-Nonce` headers): for a DPoP token,
+   * remembers the nonce for that server's next proofs, and returns true when
+   * the answer is a `use_dpop_nonce` challenge (401), the one case in which
+   * the request is sent once more with new headers (not a renewal). False
+   * otherwise, for a Bearer token (nothing is remembered), and with `dpop`
+   * off.
    */
-  dpopResponse(url: string | URL, status: number, wwwAuthenticate?: string | null, dpopNonce?: string | null): boolean
+  dpopResponse(url: string | URL, token: Token, status: number, wwwAuthenticate?: string | null, dpopNonce?: string | null): boolean
   /** The RFC 7638 thumbprint of the DPoP key (its tokens' `cnf.jkt`), or `null` with `dpop` off. */
   readonly dpopThumbprint: string | null
   /** This client's counters. */

@@ -1,7 +1,6 @@
 //! Calling an API with the token (docs/design.md §4: one forced renewal on 401).
 
 use crate::config::check_url;
-use crate::dpop::is_nonce_challenge;
 use crate::error::Result;
 use crate::request::TokenRequest;
 use crate::{Token, TokenClient};
@@ -61,41 +60,39 @@ impl TokenClient {
             let body = body.clone();
             let url = &url;
             async move {
+                // One rule for which headers a token goes with (headers.rs).
+                let h = self.request_headers(method, url.as_str(), &token)?;
                 let mut all = headers.to_vec();
-                let dpop = self
-                    .inner
-                    .dpop
-                    .as_ref()
-                    .filter(|_| token.token_type() == "DPoP");
-                if let Some(d) = dpop {
+                if let Some(proof) = h.dpop {
                     all.retain(|(k, _)| !k.eq_ignore_ascii_case("dpop"));
-                    all.push((
-                        "DPoP".into(),
-                        d.proof(method, url, Some(token.access_token()))?,
-                    ));
+                    all.push(("DPoP".into(), proof));
                 }
-                let auth = token.authorization_header();
                 let r = transport
-                    .send_api(method, url, auth, &all, body, MAX_API_RESPONSE_BYTES)
+                    .send_api(
+                        method,
+                        url,
+                        &h.authorization,
+                        &all,
+                        body,
+                        MAX_API_RESPONSE_BYTES,
+                    )
                     .await?;
-                if dpop.is_some() {
-                    // Every answer's nonce is remembered (RFC 9449 §9).
-                    self.dpop_response(url.as_str(), r.status, None, r.header("dpop-nonce"));
-                }
-                Ok::<_, crate::Error>(r)
+                // Every answer's nonce is remembered (RFC 9449 §9); the
+                // one retry is decided below, for the first answer only.
+                let retry = self.dpop_response(
+                    url.as_str(),
+                    &token,
+                    r.status,
+                    r.header("www-authenticate"),
+                    r.header("dpop-nonce"),
+                );
+                Ok::<_, crate::Error>((r, retry))
             }
         };
-        let mut first = send(token.clone()).await?;
-        if token.token_type() == "DPoP"
-            && self.dpop_response(
-                url.as_str(),
-                first.status,
-                first.header("www-authenticate"),
-                first.header("dpop-nonce"),
-            )
-        {
+        let (mut first, retry) = send(token.clone()).await?;
+        if retry {
             tracing::debug!(target: "m2m_auth", "API asked for a DPoP nonce; calling once more with it");
-            first = send(token.clone()).await?;
+            first = send(token.clone()).await?.0;
         }
         if first.status != 401 {
             return Ok(first);
@@ -103,64 +100,6 @@ impl TokenClient {
         tracing::debug!(target: "m2m_auth", token = %token.fingerprint(), "API answered 401; renewing the token once");
         self.invalidate_rejected(request, token.access_token())?;
         let renewed = self.get_token(request).await?;
-        send(renewed).await
-    }
-
-    /// A DPoP proof (RFC 9449 §4) for an HTTP request `method url`, signed
-    /// with this client's DPoP key: with `ath` when `access_token` is given,
-    /// and the nonce `url`'s server sent last, if any. For sending a DPoP
-    /// token with another HTTP client: `Authorization: DPoP <token>` plus
-    /// `DPoP: <proof>`, then [`TokenClient::dpop_response`] with the answer.
-    /// A `config` error when `dpop` is off, `url` is not an absolute URL or
-    /// `method` is not an HTTP method.
-    pub fn dpop_proof(
-        &self,
-        method: &str,
-        url: &str,
-        access_token: Option<&str>,
-    ) -> Result<String> {
-        let dpop = self
-            .inner
-            .dpop
-            .as_ref()
-            .ok_or_else(|| crate::Error::config("dpop_proof needs dpop on (set dpop)"))?;
-        let url = url::Url::parse(url)
-            .map_err(|_| crate::Error::config("dpop_proof: url is not an absolute URL"))?;
-        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(crate::Error::config(
-                "dpop_proof: method must be an HTTP method",
-            ));
-        }
-        dpop.proof(method, &url, access_token)
-    }
-
-    /// Reads an API's answer to a request sent with a DPoP proof for `url`
-    /// (its status and its `WWW-Authenticate` and `DPoP-Nonce` headers):
-    /// remembers the nonce, so that the next proof for that server carries
-    /// it, and says whether the answer is a `use_dpop_nonce` challenge
-    /// (401, `WWW-Authenticate: DPoP error="use_dpop_nonce"`, with a nonce)
-    /// that the request should be sent once more for, with a new proof
-    /// (RFC 9449 §9). `call_api` and the HTTP adapters of every language
-    /// follow it; false for anything else and with `dpop` off.
-    pub fn dpop_response(
-        &self,
-        url: &str,
-        status: u16,
-        www_authenticate: Option<&str>,
-        dpop_nonce: Option<&str>,
-    ) -> bool {
-        let (Some(d), Ok(url)) = (&self.inner.dpop, url::Url::parse(url)) else {
-            return false;
-        };
-        d.remember_nonce(&url, dpop_nonce);
-        status == 401
-            && dpop_nonce.is_some_and(|n| !n.trim().is_empty())
-            && www_authenticate.is_some_and(is_nonce_challenge)
-    }
-
-    /// The RFC 7638 thumbprint of this client's DPoP key (the `cnf.jkt` of
-    /// its tokens), `None` with `dpop` off.
-    pub fn dpop_thumbprint(&self) -> Option<&str> {
-        self.inner.dpop.as_ref().map(|d| d.thumbprint())
+        Ok(send(renewed).await?.0)
     }
 }

@@ -42,6 +42,7 @@ mod fetch;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod headers;
 mod http;
 mod jose;
 mod key;
@@ -76,6 +77,7 @@ pub use client::{GetToken, TokenClient};
 pub use config::AuthMethod;
 pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
 pub use error_field::FieldValue;
+pub use headers::RequestHeaders;
 pub use options::{duration_from_millis, duration_from_secs, OptionValue};
 pub use process::runtime;
 pub use redact::fingerprint;

@@ -49,6 +49,23 @@ impl Token {
         }))
     }
 
+    /// A token rebuilt from its access token and type, for a binding whose
+    /// tokens cross into its language as plain values (Node) and come back
+    /// for [`crate::TokenClient::request_headers`] or
+    /// [`crate::TokenClient::dpop_response`]: only those two parts matter
+    /// there (its expiry reads as already past).
+    #[doc(hidden)]
+    pub fn from_parts(access_token: String, token_type: String) -> Token {
+        Token::new(
+            access_token,
+            token_type,
+            SystemTime::UNIX_EPOCH,
+            SystemTime::UNIX_EPOCH,
+            None,
+            serde_json::Map::new(),
+        )
+    }
+
     /// A copy that shares no memory with `self`: each thread's hot path keeps
     /// its own, so threads never contend on one reference count.
     pub(crate) fn deep_clone(&self) -> Token {

@@ -4,7 +4,7 @@
 //! bound tokens, nonces at the token endpoint and at `/api` (through
 //! `call_api`), a `Bearer` downgrade, the key in the cache key, a replayed
 //! proof, every key form, configuration errors. dpop_canary.rs: no key in
-//! any output.
+//! any output. dpop_headers.rs: `request_headers` and `dpop_response`.
 
 mod common;
 #[path = "support/thumbprint.rs"]
@@ -364,51 +364,4 @@ async fn configuration_errors() {
         .dpop_proof("GET", "http://x/", None)
         .unwrap_err();
     assert!(e.to_string().contains("dpop on"), "{e}");
-}
-
-/// `dpop_response`, the one rule every HTTP adapter follows: every nonce is
-/// remembered for its origin; only a 401 `use_dpop_nonce` DPoP challenge
-/// with a nonce asks for one more request.
-#[tokio::test]
-async fn dpop_response_remembers_nonces_and_names_the_one_retry() {
-    let env = env().await;
-    let client = dpop_builder(&env).build().unwrap();
-    let api = "http://127.0.0.1:9/data";
-    let challenge = Some(r#"DPoP error="use_dpop_nonce", algs="ES256""#);
-    assert!(client.dpop_response(api, 401, challenge, Some("n-1")));
-    let (_, claims) = check_proof(
-        &client.dpop_proof("GET", api, Some("t")).unwrap(),
-        "GET",
-        api,
-    );
-    assert_eq!(claims["nonce"], "n-1");
-    assert_eq!(
-        claims["ath"],
-        b64(ring::digest::digest(&ring::digest::SHA256, b"t").as_ref())
-    );
-    // Not a retry, though the nonce is kept: another status, another
-    // challenge, no nonce, an empty one.
-    assert!(!client.dpop_response(api, 200, None, Some("n-2")));
-    let (_, claims) = check_proof(&client.dpop_proof("POST", api, None).unwrap(), "POST", api);
-    assert_eq!(claims["nonce"], "n-2");
-    assert!(claims.get("ath").is_none());
-    assert!(!client.dpop_response(
-        api,
-        401,
-        Some(r#"Bearer error="invalid_token""#),
-        Some("n-3")
-    ));
-    assert!(!client.dpop_response(api, 401, challenge, None));
-    assert!(!client.dpop_response(api, 401, challenge, Some(" ")));
-    assert!(!client.dpop_response(api, 400, challenge, Some("n-4")));
-    // Another origin has its own nonce; a client without DPoP says no.
-    let other = "http://127.0.0.1:10/data";
-    let (_, claims) = check_proof(
-        &client.dpop_proof("GET", other, None).unwrap(),
-        "GET",
-        other,
-    );
-    assert!(claims.get("nonce").is_none());
-    assert!(!env.client().dpop_response(api, 401, challenge, Some("n-5")));
-    assert_eq!(env.client().dpop_thumbprint(), None);
 }

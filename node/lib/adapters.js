@@ -2,19 +2,26 @@
 // HTTP clients that carry the token: the global fetch (client.fetch) and
 // axios (attachAxios). The renewal on 401 stays where the HTTP call is, but
 // both adapters take the same steps from the engine (docs/design.md §4,
-// §11): `authorize` (the engine's URL rule, checked on every request, then
-// a token), for a DPoP token `proof` (the engine's dpopProof of this
-// request) and `nonceRetry` (the engine's dpopResponse: it remembers the
-// answer's nonce and names the one use_dpop_nonce retry), and `renew` (the
+// §11), and hold no rule about tokens of their own: `authorize` (the
+// engine's URL rule, checked on every request before a token is fetched),
+// `headers` (the
+// engine's requestHeaders: the URL rule, `Authorization`, and a `DPoP`
+// proof of this request for a DPoP token), `nonceRetry` (the engine's
+// dpopResponse: it remembers a DPoP answer's nonce and names the one
+// use_dpop_nonce retry; false for a Bearer token), and `renew` (the
 // engine's invalidateRejected: the refused token is dropped unless a
 // concurrent caller renewed it already). Per request: at most one retry
-// with a new proof for a nonce challenge, then at most one renewal, as
+// with new headers for a nonce challenge, then at most one renewal, as
 // call_api does.
 
 const native = require('./native');
-const { fromNative } = require('./errors');
+const { configError, fromNative } = require('./errors');
 
-/** Before a request: the engine's URL rule (https, or http to loopback), then a token. */
+/**
+ * Before a request: the engine's URL rule (https, or http to loopback), so
+ * that a refused URL costs no token request; then a token (requestHeaders
+ * checks the URL again, and each redirect's).
+ */
 async function authorize(client, opts, url) {
   try {
     native.checkUrl(String(url));
@@ -24,28 +31,22 @@ async function authorize(client, opts, url) {
   return client.getToken(opts);
 }
 
-/** A token the engine says is DPoP-bound: it goes with a proof of each request. */
-function isDpop(token) {
-  return token.tokenType === 'DPoP';
-}
-
-/** The `DPoP` header for sending `token` with `method url`, or null for a bearer token. */
-function proof(client, token, method, url) {
-  return isDpop(token) ? client.dpopProof(method, url, token) : null;
+/** The engine's headers for sending `token` with `method url` (it checks the URL first). */
+function headers(client, token, method, url) {
+  return client.requestHeaders(method, String(url), token);
 }
 
 /**
- * After an answer to a request sent with `token`: for a DPoP token the
- * engine reads it (and remembers its nonce); true when the request should
- * be sent once more with a new proof. `header(name)` reads the answer's.
+ * After an answer to a request sent with `token`: the engine reads it (for
+ * a DPoP token it remembers the nonce); true when the request should be
+ * sent once more with new headers. `header(name)` reads the answer's.
  */
 function nonceRetry(client, token, url, status, header) {
-  if (!isDpop(token)) return false;
   const text = (name) => {
     const v = header(name);
     return v == null ? null : Array.isArray(v) ? v.join(', ') : String(v);
   };
-  return client.dpopResponse(url, status, text('www-authenticate'), text('dpop-nonce'));
+  return client.dpopResponse(String(url), token, status, text('www-authenticate'), text('dpop-nonce'));
 }
 
 /** After a 401 answered to a request sent with `used`: the engine's decision to drop it. */
@@ -58,20 +59,36 @@ async function discard(response) {
   if (response.body) await response.body.cancel().catch(() => {});
 }
 
+/** Same scheme, host and port: the origin a token's headers may follow a redirect to. */
+function sameOrigin(a, b) {
+  return new URL(a).origin === new URL(b).origin;
+}
+
 /**
  * `client.fetch(input, init, opts)`: the global `fetch` with the token (and
  * a DPoP proof for a DPoP token), one more try for a DPoP nonce challenge,
  * and one renewal on 401. Redirects are not followed unless `init.redirect`
- * says so (the token would go with them).
+ * says so (the token would go with them). fetch follows a redirect inside
+ * one call, with the first request's headers, and cannot be asked to sign
+ * the new request: so `redirect: 'follow'` with headers that carry a DPoP
+ * proof (a proof names one URL) is refused with a ConfigError before
+ * anything is sent; with a Bearer token fetch follows as it does (the
+ * token to the same origin only).
  */
 async function fetchWith(client, input, init = undefined, opts = undefined) {
   const tokenOpts = opts ?? (init && init.signal ? { signal: init.signal } : undefined);
   const request = new Request(input, { redirect: 'manual', ...init });
   const send = async (token) => {
     const req = request.clone();
-    req.headers.set('authorization', token.authorizationHeader());
-    const dpop = proof(client, token, req.method, req.url);
-    if (dpop !== null) req.headers.set('dpop', dpop);
+    const h = headers(client, token, req.method, req.url);
+    if (h.dpop !== undefined && req.redirect === 'follow') {
+      throw configError(
+        "client.fetch: redirect 'follow' would send a DPoP proof to another URL; use redirect 'manual' (the default) and send a new request to the Location",
+      );
+    }
+    req.headers.set('authorization', h.authorization);
+    if (h.dpop !== undefined) req.headers.set('dpop', h.dpop);
+    else req.headers.delete('dpop');
     const response = await fetch(req);
     const retry = nonceRetry(client, token, req.url, response.status, (name) => response.headers.get(name));
     return [response, retry];
@@ -93,6 +110,7 @@ const RENEWED = Symbol('m2mAuthRenewed');
 const NONCE_RETRIED = Symbol('m2mAuthNonceRetried');
 const USED = Symbol('m2mAuthToken');
 const URL_SENT = Symbol('m2mAuthUrl');
+const RESIGN = Symbol('m2mAuthResign');
 
 /** The URL axios sends `config` to (its baseURL joined as axios joins it). */
 function axiosUrl(axios, config) {
@@ -108,6 +126,43 @@ function setHeader(config, name, value) {
   }
 }
 
+function deleteHeader(config, name) {
+  if (config.headers && typeof config.headers.delete === 'function') {
+    config.headers.delete(name);
+  } else if (config.headers) {
+    for (const k of Object.keys(config.headers)) if (k.toLowerCase() === name.toLowerCase()) delete config.headers[k];
+  }
+}
+
+/**
+ * axios's `beforeRedirect` (Node's http adapter, follow-redirects: called
+ * with the next request's options before it is sent): the token's headers
+ * are made anew for the new URL and method when it is on the first URL's
+ * origin (a DPoP proof names one URL), and removed when it is not (as
+ * follow-redirects removes Authorization across hosts; the DPoP header it
+ * would carry along). Then the caller's own `beforeRedirect`, if any.
+ */
+function resign(client, token, firstUrl, theirs) {
+  if (typeof theirs === 'function' && RESIGN in theirs) theirs = theirs[RESIGN];
+  const hook = (options, response) => {
+    const next = options.href ?? new URL(options.path ?? '/', `${options.protocol}//${options.host}`).href;
+    const names = Object.keys(options.headers ?? {});
+    for (const k of names) {
+      const lower = k.toLowerCase();
+      if (lower === 'authorization' || lower === 'dpop') delete options.headers[k];
+    }
+    if (sameOrigin(next, firstUrl)) {
+      const h = headers(client, token, String(options.method ?? 'GET').toUpperCase(), next);
+      options.headers = { ...options.headers, Authorization: h.authorization };
+      if (h.dpop !== undefined) options.headers.DPoP = h.dpop;
+    }
+    if (typeof theirs === 'function') theirs(options, response);
+  };
+  // A config sent again (nonce retry, renewal) keeps the caller's hook once.
+  hook[RESIGN] = theirs;
+  return hook;
+}
+
 /**
  * Makes an axios instance send `Authorization: <token>` from `client` on
  * every request (and `DPoP: <proof>` for a DPoP token), send a request once
@@ -120,12 +175,15 @@ function setHeader(config, name, value) {
 function attachAxios(axios, client, opts = undefined) {
   const onRequest = axios.interceptors.request.use(async (config) => {
     const url = axiosUrl(axios, config);
+    const method = String(config.method ?? 'get').toUpperCase();
     const token = await authorize(client, opts, url);
+    const h = headers(client, token, method, url);
     config[USED] = token;
     config[URL_SENT] = url;
-    setHeader(config, 'Authorization', token.authorizationHeader());
-    const dpop = proof(client, token, String(config.method ?? 'get').toUpperCase(), url);
-    if (dpop !== null) setHeader(config, 'DPoP', dpop);
+    setHeader(config, 'Authorization', h.authorization);
+    if (h.dpop !== undefined) setHeader(config, 'DPoP', h.dpop);
+    else deleteHeader(config, 'DPoP');
+    config.beforeRedirect = resign(client, token, url, config.beforeRedirect);
     return config;
   });
   // Every answer, whatever validateStatus says of it, is read for DPoP; the

@@ -259,19 +259,47 @@ class TokenClient {
   }
 
   /**
-   * Reads an API's answer to a request sent with a DPoP proof for `url`:
-   * the engine remembers its `DPoP-Nonce` for that server's next proofs,
-   * and answers true when it is a `use_dpop_nonce` challenge, the one case
-   * in which the request is sent once more with a new proof (not a
-   * renewal). False for anything else, and with `dpop` off.
+   * The headers that send `token` with the HTTP request `method url`, from
+   * the engine: `authorization` (`Bearer <token>` or `DPoP <token>`) and,
+   * for a DPoP token only, `dpop` (a new proof of this request, with `ath`
+   * and the last nonce of `url`'s server). A `ConfigError` for a URL that
+   * must not carry a token (https, or http to loopback; no user info, no
+   * fragment). Then hand the answer to `dpopResponse`.
+   * @param {string} method
    * @param {string | URL} url
+   * @param {Token} token
+   * @returns {{ authorization: string, dpop?: string }}
+   */
+  requestHeaders(method, url, token) {
+    if (typeof method !== 'string') throw configError('requestHeaders: method must be a string');
+    if (typeof url !== 'string' && !(url instanceof URL)) throw configError('requestHeaders: url must be a string or a URL');
+    if (!(token instanceof Token)) throw configError('requestHeaders: token must be a Token');
+    let authorization, dpop;
+    try {
+      [authorization, dpop] = native.clientRequestHeaders(this.#native(), method, String(url), token.accessToken, token.tokenType);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    return dpop == null ? { authorization } : { authorization, dpop };
+  }
+
+  /**
+   * Reads an API's answer to a request for `url` sent with `token`: for a
+   * DPoP token, the engine remembers its `DPoP-Nonce` for that server's
+   * next proofs, and answers true when it is a `use_dpop_nonce` challenge,
+   * the one case in which the request is sent once more with new headers
+   * (not a renewal). False for anything else, for a Bearer token (nothing
+   * is remembered then), and with `dpop` off.
+   * @param {string | URL} url
+   * @param {Token} token the token the request was sent with
    * @param {number} status
    * @param {string | null} [wwwAuthenticate] the `WWW-Authenticate` header
    * @param {string | null} [dpopNonce] the `DPoP-Nonce` header
    * @returns {boolean}
    */
-  dpopResponse(url, status, wwwAuthenticate = undefined, dpopNonce = undefined) {
+  dpopResponse(url, token, status, wwwAuthenticate = undefined, dpopNonce = undefined) {
     if (typeof url !== 'string' && !(url instanceof URL)) throw configError('dpopResponse: url must be a string or a URL');
+    if (!(token instanceof Token)) throw configError('dpopResponse: token must be a Token');
     if (!Number.isInteger(status) || status < 0) throw configError('dpopResponse: status must be an HTTP status');
     const header = (v, name) => {
       if (v == null) return undefined;
@@ -280,7 +308,15 @@ class TokenClient {
     };
     const www = header(wwwAuthenticate, 'wwwAuthenticate');
     const nonce = header(dpopNonce, 'dpopNonce');
-    return native.clientDpopResponse(this.#native(), String(url), Math.min(status, 0xffffffff), www, nonce);
+    return native.clientDpopResponse(
+      this.#native(),
+      String(url),
+      token.accessToken,
+      token.tokenType,
+      Math.min(status, 0xffffffff),
+      www,
+      nonce,
+    );
   }
 
   /** The RFC 7638 thumbprint of the DPoP key (its tokens' `cnf.jkt`), or `null` with `dpop` off. */

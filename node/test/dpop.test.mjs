@@ -121,28 +121,30 @@ test('nonce mode at the token endpoint: one more request with the nonce, then th
   }
 });
 
-test('dpopResponse: true only for a 401 use_dpop_nonce challenge with a nonce; every nonce is remembered', () => {
+test('dpopResponse: true only for a 401 use_dpop_nonce challenge with a nonce; every nonce is remembered', async () => {
   const client = dpopClient();
+  const token = await client.getToken();
   const url = `${server.urls.url}/resource`;
   const challenge = 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"';
   const nonceOf = () => decodeJwt(client.dpopProof('GET', url)).nonce;
   assert.equal(nonceOf(), undefined);
-  assert.equal(client.dpopResponse(url, 401, challenge, 'n-1'), true);
+  assert.equal(client.dpopResponse(url, token, 401, challenge, 'n-1'), true);
   assert.equal(nonceOf(), 'n-1');
-  assert.equal(client.dpopResponse(new URL(url), 200, null, 'n-2'), false);
+  assert.equal(client.dpopResponse(new URL(url), token, 200, null, 'n-2'), false);
   assert.equal(nonceOf(), 'n-2', 'a 200 nonce is remembered too');
-  assert.equal(client.dpopResponse(url, 401, 'DPoP error="invalid_token"', 'n-3'), false);
-  assert.equal(client.dpopResponse(url, 401, challenge, null), false, 'no nonce to retry with');
-  assert.equal(client.dpopResponse(url, 401, challenge), false);
-  assert.equal(client.dpopResponse(url, 400, challenge, 'n-4'), false);
-  assert.equal(client.dpopResponse(url, 401, 'Bearer error="invalid_token"', 'n-5'), false);
-  assert.throws(() => client.dpopResponse(url, '401', challenge, 'n'), ConfigError);
-  assert.throws(() => client.dpopResponse(url, 401, 42, 'n'), ConfigError);
+  assert.equal(client.dpopResponse(url, token, 401, 'DPoP error="invalid_token"', 'n-3'), false);
+  assert.equal(client.dpopResponse(url, token, 401, challenge, null), false, 'no nonce to retry with');
+  assert.equal(client.dpopResponse(url, token, 401, challenge), false);
+  assert.equal(client.dpopResponse(url, token, 400, challenge, 'n-4'), false);
+  assert.equal(client.dpopResponse(url, token, 401, 'Bearer error="invalid_token"', 'n-5'), false);
+  assert.throws(() => client.dpopResponse(url, token, '401', challenge, 'n'), ConfigError);
+  assert.throws(() => client.dpopResponse(url, token, 401, 42, 'n'), ConfigError);
+  assert.throws(() => client.dpopResponse(url, token.accessToken, 401, challenge, 'n'), ConfigError, 'a Token');
   client.close();
-  assert.throws(() => client.dpopResponse(url, 401, challenge, 'n'), ConfigError);
+  assert.throws(() => client.dpopResponse(url, token, 401, challenge, 'n'), ConfigError);
 });
 
-test('dpopProof refuses a bad method, URL or token; dpop off: a ConfigError, no thumbprint, nothing to retry', () => {
+test('dpopProof refuses a bad method, URL or token; dpop off: a ConfigError, no thumbprint, nothing to retry', async () => {
   const client = dpopClient();
   for (const args of [[42, server.urls.api_url], ['GET', 42], ['GET', 'not a url'], ['G ET', server.urls.api_url],
     ['', server.urls.api_url], ['GET', server.urls.api_url, 42]]) {
@@ -153,7 +155,8 @@ test('dpopProof refuses a bad method, URL or token; dpop off: a ConfigError, no 
   const off = new TokenClient({ tokenUrl: server.urls.token_url, ...DEMO });
   assert.throws(() => off.dpopProof('GET', server.urls.api_url), (e) => e instanceof ConfigError && /dpop/.test(e.message));
   assert.equal(off.dpopThumbprint, null);
-  assert.equal(off.dpopResponse(server.urls.api_url, 401, 'DPoP error="use_dpop_nonce"', 'n'), false);
+  const bearer = await off.getToken();
+  assert.equal(off.dpopResponse(server.urls.api_url, bearer, 401, 'DPoP error="use_dpop_nonce"', 'n'), false);
   off.close();
 });
 

@@ -36,8 +36,8 @@ class TokenClient(_native.TokenClient):
     DPoP key (RFC 9449: ``dpop_key`` or ``dpop_key_file``, PEM or private
     JWK, else one P-256 key generated per client; ``dpop_accept_bearer``
     accepts a server answering ``Bearer``; ``call_api`` and the adapters send
-    the proofs, ``dpop_proof`` and ``dpop_response`` let any HTTP client do
-    it). ``audience``, ``scope`` (str or list),
+    the proofs, ``request_headers`` and ``dpop_response`` let any HTTP client
+    do it). ``audience``, ``scope`` (str or list),
     ``organization``, ``resource`` (str or list) and ``extra`` (dict) are the
     default request parameters; every call may override them as keywords.
     Durations are seconds (float, or ``timedelta``); an unknown keyword is a

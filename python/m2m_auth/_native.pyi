@@ -253,12 +253,23 @@ class TokenClient:
         DPoP key: send it as the `DPoP` header with `Authorization: DPoP <token>`.
         With `access_token`, the proof carries its hash (`ath`). `ConfigError`
         with `dpop` off."""
+    def request_headers(self, method: str, url: str, token: Token) -> dict[str, str]:
+        """The headers that send `token` with the HTTP request `method url`:
+        `"Authorization"` and, for a DPoP token only, `"DPoP"` (a new proof of
+        this request). `ConfigError` for a URL that must not carry a token."""
     def dpop_response(
-        self, url: str, status: int, www_authenticate: str | None = None, dpop_nonce: str | None = None
+        self,
+        url: str,
+        token: Token,
+        status: int,
+        www_authenticate: str | None = None,
+        dpop_nonce: str | None = None,
     ) -> bool:
-        """Reads an API's answer to a DPoP request (its status, `WWW-Authenticate`
-        and `DPoP-Nonce`): remembers the nonce; True when the answer asks for the
-        request once more with it (send it again with a new proof, once)."""
+        """Reads an API's answer to a request sent with `token` (its status,
+        `WWW-Authenticate` and `DPoP-Nonce`): for a DPoP token, remembers the
+        nonce and is True when the answer asks for the request once more with
+        it (send it again with new `request_headers()`, once); False for a
+        Bearer token."""
     def _get_token_async(self, **params: Unpack[_RequestParameters]) -> Token | asyncio.Future[Token]: ...
     def _fetch_token_async(self, **params: Unpack[_RequestParameters]) -> asyncio.Future[Token]: ...
     def _call_api_async(

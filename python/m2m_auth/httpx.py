@@ -16,11 +16,23 @@ If the API answers 401, the token is invalidated (only if it is still the
 cached one: ``TokenClient.invalidate_rejected``), a new one fetched, and the
 request sent once more; whatever the API answers then is returned.
 
-With ``dpop=True`` on the client, a DPoP token goes as ``Authorization: DPoP
-<token>`` with a new ``DPoP`` proof (``TokenClient.dpop_proof``) on every
-request; every answer is handed to ``TokenClient.dpop_response`` (it keeps
-the server's nonce), and a 401 asking for a nonce (``use_dpop_nonce``) gets
-the request once more with a new proof, before the renewal on 401.
+The headers are the engine's (``TokenClient.request_headers``): with
+``dpop=True`` on the client, a DPoP token goes as ``Authorization: DPoP
+<token>`` with a new ``DPoP`` proof on every request; every answer is handed
+to ``TokenClient.dpop_response`` (it keeps the server's nonce), and a 401
+asking for a nonce (``use_dpop_nonce``) gets the request once more with new
+headers, before the renewal on 401.
+
+Redirects: httpx follows them (``follow_redirects=True``; off by default)
+inside one step of the auth flow, without asking the auth, with the first
+request's headers; it drops ``Authorization`` across origins itself. A DPoP
+proof names one URL and method, so when httpx followed a redirect on the
+first request's origin and the API refused the redirected request with a
+401, this auth sends that request once more with new headers for its own URL
+(then the nonce retry and the renewal apply to its answer). Across origins
+the redirected request carried no token (a proof without its token is of no
+use: it holds the token's hash); leave ``follow_redirects`` off to send
+nothing there at all.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ from __future__ import annotations
 import httpx
 
 from ._client import TokenClient
-from ._dpop import nonce_retry, sign
+from ._headers import nonce_retry, origin, sign
 from ._native import _check_url
 
 TYPE_CHECKING = False
@@ -49,8 +61,9 @@ class M2MAuth(httpx.Auth):
     ``organization``, ``resource``, ``extra``), overriding the client's
     defaults for the requests this auth signs.
 
-    Raises ``ConfigError`` for a URL that must not carry a token (core's rule,
-    checked for every request: ``https://``, or ``http://`` to a loopback
+    Raises ``ConfigError`` for a URL that must not carry a token (the engine's
+    rule, checked for every request before any token is fetched, and by
+    ``request_headers`` again: ``https://``, or ``http://`` to a loopback
     host; no user info, no fragment).
     """
 
@@ -73,33 +86,62 @@ class M2MAuth(httpx.Auth):
     def _nonce_retry(self, request: httpx.Request, token: Token, response: httpx.Response) -> bool:
         return nonce_retry(self.client, str(request.url), token, response.status_code, response.headers)
 
+    def _stale_redirect(self, signed: httpx.Request, first: httpx.Request, response: httpx.Response) -> bool:
+        """True when httpx followed a redirect from ``signed`` (the answer's
+        request is another) on ``first``'s origin with a DPoP proof made for
+        the first URL, and the API refused it (401): then the redirected
+        request is sent once more with its own headers."""
+        hop = response.request
+        return (
+            hop is not signed
+            and response.status_code == 401
+            and "DPoP" in hop.headers
+            and origin(str(hop.url)) == origin(str(first.url))
+        )
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Signs ``request``; on a DPoP nonce challenge, sends it once more with a
-        new proof; on a 401, renews the token and sends it once more."""
+        """Signs ``request``; re-signs a redirect httpx followed with a stale
+        DPoP proof; on a DPoP nonce challenge, sends it once more with new
+        headers; on a 401, renews the token and sends it once more."""
+        first = request
         _check_url(str(request.url))
         token = self._token()
         response = yield self._signed(request, token)
-        if self._nonce_retry(request, token, response):
+        if self._stale_redirect(request, first, response):
+            request = response.request
             response = yield self._signed(request, token)
-            self._nonce_retry(request, token, response)
+        if origin(str(response.request.url)) != origin(str(first.url)):
+            return  # httpx followed a redirect to another origin: no token goes there
+        if self._nonce_retry(response.request, token, response):
+            request = response.request
+            response = yield self._signed(request, token)
+            self._nonce_retry(response.request, token, response)
         if response.status_code == 401:
             self.client.invalidate_rejected(token, **self._params)
             token = self._token()
             response = yield self._signed(request, token)
-            self._nonce_retry(request, token, response)
+            self._nonce_retry(response.request, token, response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Signs ``request`` without blocking the event loop; on a DPoP nonce
-        challenge, sends it once more with a new proof; on a 401, renews the
+        """Signs ``request`` without blocking the event loop; re-signs a
+        redirect httpx followed with a stale DPoP proof; on a DPoP nonce
+        challenge, sends it once more with new headers; on a 401, renews the
         token and sends it once more."""
+        first = request
         _check_url(str(request.url))
         token = await self.client.get_token_async(**self._params)
         response = yield self._signed(request, token)
-        if self._nonce_retry(request, token, response):
+        if self._stale_redirect(request, first, response):
+            request = response.request
             response = yield self._signed(request, token)
-            self._nonce_retry(request, token, response)
+        if origin(str(response.request.url)) != origin(str(first.url)):
+            return  # httpx followed a redirect to another origin: no token goes there
+        if self._nonce_retry(response.request, token, response):
+            request = response.request
+            response = yield self._signed(request, token)
+            self._nonce_retry(response.request, token, response)
         if response.status_code == 401:
             self.client.invalidate_rejected(token, **self._params)
             token = await self.client.get_token_async(**self._params)
             response = yield self._signed(request, token)
-            self._nonce_retry(request, token, response)
+            self._nonce_retry(response.request, token, response)

@@ -73,7 +73,7 @@ def test_a_dpop_token_is_bound_to_the_key(
         r = http.get(server.api_url + "?page=2",
                      headers={"Authorization": token.authorization_header(), "DPoP": proof})
     assert r.status_code == 200 and r.json()["ok"] is True
-    assert client.dpop_response(server.api_url, r.status_code, r.headers.get("www-authenticate"),
+    assert client.dpop_response(server.api_url, token, r.status_code, r.headers.get("www-authenticate"),
                                 r.headers.get("dpop-nonce")) is False
     # Every proof is new; without a token, no ath; a str token works too.
     again = client.dpop_proof("GET", server.api_url, token.access_token)
@@ -87,8 +87,9 @@ def test_dpop_off(make_client: Callable[..., TokenClient], server: DevServer) ->
     assert client.dpop_thumbprint is None
     with pytest.raises(ConfigError, match="dpop"):
         client.dpop_proof("GET", server.api_url)
-    assert client.dpop_response(server.api_url, 401, NONCE_CHALLENGE, "n-1") is False
-    assert client.get_token().token_type == "Bearer"
+    token = client.get_token()
+    assert client.dpop_response(server.api_url, token, 401, NONCE_CHALLENGE, "n-1") is False
+    assert token.token_type == "Bearer"
     assert "dpop" not in server.requests()[0]["headers"]
 
 
@@ -100,7 +101,9 @@ def test_bad_arguments(make_client: Callable[..., TokenClient], server: DevServe
         client.dpop_proof("GE T", server.api_url)
     with pytest.raises(TypeError, match="access_token"):
         client.dpop_proof("GET", server.api_url, 42)  # type: ignore[arg-type]
-    assert client.dpop_response("not a url", 401, NONCE_CHALLENGE, "n") is False
+    assert client.dpop_response("not a url", client.get_token(), 401, NONCE_CHALLENGE, "n") is False
+    with pytest.raises(TypeError):
+        client.dpop_response(server.api_url, "a str", 401)  # type: ignore[arg-type]
     client.close()
     with pytest.raises(ConfigError, match="closed"):
         client.dpop_proof("GET", server.api_url)
@@ -108,14 +111,15 @@ def test_bad_arguments(make_client: Callable[..., TokenClient], server: DevServe
 
 def test_dpop_response_names_only_the_nonce_challenge(make_client: Callable[..., TokenClient], server: DevServer) -> None:
     client = make_client(dpop=True)
+    token = client.get_token()
     url = server.api_url
-    assert client.dpop_response(url, 401, NONCE_CHALLENGE, "n-1") is True
-    assert client.dpop_response(url, 401, NONCE_CHALLENGE, None) is False  # no nonce to retry with
-    assert client.dpop_response(url, 401, 'DPoP error="invalid_token"', "n-1") is False
-    assert client.dpop_response(url, 400, NONCE_CHALLENGE, "n-1") is False
-    assert client.dpop_response(url, 200) is False
+    assert client.dpop_response(url, token, 401, NONCE_CHALLENGE, "n-1") is True
+    assert client.dpop_response(url, token, 401, NONCE_CHALLENGE, None) is False  # no nonce to retry with
+    assert client.dpop_response(url, token, 401, 'DPoP error="invalid_token"', "n-1") is False
+    assert client.dpop_response(url, token, 400, NONCE_CHALLENGE, "n-1") is False
+    assert client.dpop_response(url, token, 200) is False
     # The nonce it was handed goes into the next proof for that server.
-    client.dpop_response(url, 200, None, "n-2")
+    client.dpop_response(url, token, 200, None, "n-2")
     assert verify_proof(client.dpop_proof("GET", url), "GET", url)[1]["nonce"] == "n-2"
 
 

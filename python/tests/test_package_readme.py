@@ -110,8 +110,9 @@ METHODS = {
     "invalidate": "`invalidate(**params) -> None`",
     "invalidate_rejected": "`invalidate_rejected(token, **params) -> None`",
     "call_api": "`call_api(method, url, *, headers=None, body=None, **params) -> ApiResponse`",
+    "request_headers": "`request_headers(method, url, token) -> dict[str, str]`",
     "dpop_proof": "`dpop_proof(method, url, access_token=None) -> str`",
-    "dpop_response": "`dpop_response(url, status, www_authenticate=None, dpop_nonce=None) -> bool`",
+    "dpop_response": "`dpop_response(url, token, status, www_authenticate=None, dpop_nonce=None) -> bool`",
     "dpop_thumbprint": "`dpop_thumbprint` (property, `str` or `None`)",
     "stats": "`stats() -> Stats`",
     "client_id": "`client_id` (property, `str`)",
@@ -269,7 +270,7 @@ def test_private_key_block_runs(server: DevServer, index: int) -> None:
 def test_the_package_readme_has_a_dpop_quickstart() -> None:
     (block,) = dpop_blocks()
     assert "dpop=True" in block and "M2MAuth(client)" in block
-    assert "dpop_proof(" in block and "dpop_response(" in block
+    assert "request_headers(" in block and "dpop_response(" in block
 
 
 @pytest.mark.parametrize("index", range(len(dpop_blocks())))

@@ -1,7 +1,7 @@
 /* For the run of bindings/c/examples/verify_dpop.c (scripts/test-c.sh): a
  * DPoP-bound token of the dev server's demo-client (its DPoP key from a
  * file, so that every run binds to the same key) and a proof of METHOD URL
- * for it, printed as "DPoP <token>\t<proof>", the request's headers. With
+ * for it (m2m_client_request_headers), printed as "DPoP <token>\t<proof>", the request's headers. With
  * NONCE, the proof carries it (as after a use_dpop_nonce answer).
  *   dpop_headers TOKEN_URL AUDIENCE KEY_FILE METHOD URL [NONCE] */
 #include <m2m_auth.h>
@@ -17,8 +17,7 @@ int main(int argc, char **argv) {
   m2m_client *c = NULL;
   m2m_token *t = NULL;
   m2m_error *err = NULL;
-  const char *header = NULL, *token = NULL;
-  char *proof = NULL;
+  m2m_request_headers *h = NULL;
   bool retry = false;
   m2m_client_options_new(&o);
   m2m_client_options_set_token_url(o, argv[1]);
@@ -28,14 +27,13 @@ int main(int argc, char **argv) {
   m2m_client_options_set_no_proxy(o, true);
   m2m_client_options_set_dpop(o, true);
   m2m_client_options_set_dpop_key_file(o, argv[3]);
-  int ok = m2m_client_new(o, &c, &err) == M2M_OK && m2m_client_get_token(c, NULL, &t, &err) == M2M_OK &&
-           m2m_token_authorization_header(t, &header) == M2M_OK && m2m_token_access_token(t, &token) == M2M_OK;
+  int ok = m2m_client_new(o, &c, &err) == M2M_OK && m2m_client_get_token(c, NULL, &t, &err) == M2M_OK;
   if (ok && argc > 6)
-    ok = m2m_client_dpop_response(c, url, 401, "DPoP error=\"use_dpop_nonce\"", argv[6], &retry) == M2M_OK;
-  ok = ok && m2m_client_dpop_proof(c, method, url, token, &proof, &err) == M2M_OK;
-  if (ok) printf("%s\t%s\n", header, proof);
-  else fprintf(stderr, "dpop_headers: %s\n", m2m_error_message(err));
-  m2m_dpop_proof_free(proof);
+    ok = m2m_client_dpop_response(c, url, t, 401, "DPoP error=\"use_dpop_nonce\"", argv[6], &retry) == M2M_OK;
+  ok = ok && m2m_client_request_headers(c, method, url, t, &h, &err) == M2M_OK && m2m_request_headers_dpop(h);
+  if (ok) printf("%s\t%s\n", m2m_request_headers_authorization(h), m2m_request_headers_dpop(h));
+  else fprintf(stderr, "dpop_headers: %s\n", err ? m2m_error_message(err) : "no DPoP proof");
+  m2m_request_headers_free(h);
   m2m_error_free(err);
   m2m_token_free(t);
   m2m_client_free(c);

@@ -57,6 +57,7 @@ int main(int argc, char **argv) {
   RUN(proofs_pass_an_independent_check);
   RUN(dpop_response_names_the_one_retry);
   RUN(with_dpop_off_there_is_no_proof);
+  RUN(request_headers_for_each_token);
   RUN(the_token_endpoint_nonce_costs_one_more_request);
   RUN(the_api_nonce_through_call_api);
   RUN(the_api_nonce_by_hand);

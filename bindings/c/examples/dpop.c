@@ -48,17 +48,15 @@ static size_t print_body(char *data, size_t size, size_t n, void *unused) {
 
 /* One GET of `url` with `token`; the HTTP status, or -1. */
 static long send_once(m2m_client *client, CURL *curl, const char *url, const m2m_token *token, answer *a) {
-  const char *authorization, *type, *access_token;
-  m2m_token_authorization_header(token, &authorization); /* "DPoP eyJ..." */
-  m2m_token_token_type(token, &type);
-  m2m_token_access_token(token, &access_token);
-  char *proof = NULL;
-  if (!strcmp(type, "DPoP") && m2m_client_dpop_proof(client, "GET", url, access_token, &proof, NULL) != M2M_OK)
-    return -1;
+  /* The engine's headers for this request: Authorization ("DPoP eyJ..."),
+   * and a new DPoP proof for a DPoP token (NULL for a Bearer token). */
+  m2m_request_headers *h = NULL;
+  if (m2m_client_request_headers(client, "GET", url, token, &h, NULL) != M2M_OK) return -1;
+  const char *authorization = m2m_request_headers_authorization(h), *proof = m2m_request_headers_dpop(h);
   char *auth_line = malloc(strlen(authorization) + 32), *proof_line = NULL;
   sprintf(auth_line, "authorization: %s", authorization);
   struct curl_slist *headers = curl_slist_append(NULL, auth_line);
-  if (proof) { /* a Bearer token (dpop off) goes without */
+  if (proof) {
     proof_line = malloc(strlen(proof) + 16);
     sprintf(proof_line, "dpop: %s", proof);
     headers = curl_slist_append(headers, proof_line);
@@ -74,7 +72,7 @@ static long send_once(m2m_client *client, CURL *curl, const char *url, const m2m
   curl_slist_free_all(headers);
   free(auth_line);
   free(proof_line);
-  m2m_dpop_proof_free(proof);
+  m2m_request_headers_free(h); /* zeroes both headers */
   return status;
 }
 
@@ -91,7 +89,7 @@ static long call_api(m2m_client *client, CURL *curl, const char *url) {
     printf("\nHTTP status %ld\n", status);
     bool retry = false; /* whether the answer asks for a nonce; remembers it either way */
     if (status > 0)
-      m2m_client_dpop_response(client, url, (uint16_t)status, a.www_authenticate[0] ? a.www_authenticate : NULL,
+      m2m_client_dpop_response(client, url, token, (uint16_t)status, a.www_authenticate[0] ? a.www_authenticate : NULL,
                                a.dpop_nonce[0] ? a.dpop_nonce : NULL, &retry);
     if (retry && !nonce_sent) {
       nonce_sent = 1; /* the same token, a new proof with the nonce */

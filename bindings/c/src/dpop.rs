@@ -9,6 +9,7 @@ use crate::client::m2m_client;
 use crate::error::m2m_error;
 use crate::ffi::{guard, guard_value, guard_void, out_arg, ref_arg, str_arg, write_out};
 use crate::result::{m2m_result, Failure};
+use crate::token::m2m_token;
 
 /// An optional string argument: NULL is `None`.
 ///
@@ -27,9 +28,9 @@ unsafe fn optional_str<'a>(p: *const c_char, name: &str) -> Result<Option<&'a st
 /// client's DPoP key: `htu` is `url` without query and fragment, with `ath`
 /// (the hash of `access_token`) when `access_token` is not NULL, and with
 /// the nonce `url`'s server sent last (see `m2m_client_dpop_response`).
-/// Send it as `DPoP: <proof>` next to `Authorization: DPoP <token>` (the
-/// token's `m2m_token_authorization_header`); make a new one for every
-/// request, retries included. `M2M_CONFIG` when `dpop` is off, `url` is not
+/// The explicit builder for any use: to send a token,
+/// `m2m_client_request_headers` makes both headers. Make a new proof for
+/// every request, retries included. `M2M_CONFIG` when `dpop` is off, `url` is not
 /// an absolute URL or `method` is not an HTTP method.
 ///
 /// Unlike every other string of this library, `*proof_out` belongs to the
@@ -70,35 +71,39 @@ pub extern "C" fn m2m_dpop_proof_free(proof: *mut c_char) {
     })
 }
 
-/// Reads an API's answer to a request sent with a proof for `url`: its HTTP
+/// Reads an API's answer to a request for `url` sent with `token`: its HTTP
 /// `status` and its `WWW-Authenticate` and `DPoP-Nonce` headers (NULL when
-/// absent). Remembers the nonce, so that the next proof for that server
-/// carries it, and sets `*retry_out` to true exactly when the answer is a
-/// `use_dpop_nonce` challenge (401, `WWW-Authenticate: DPoP
+/// absent). For a DPoP token: remembers the nonce, so that the next proof
+/// for that server carries it, and sets `*retry_out` to true exactly when
+/// the answer is a `use_dpop_nonce` challenge (401, `WWW-Authenticate: DPoP
 /// error="use_dpop_nonce"`, a non-empty `DPoP-Nonce`): then send the
-/// request once more, with a new proof and the same token (not a renewal;
-/// a 401 after that is the usual renewal case). Call it after every
-/// answer. `*retry_out` is false with `dpop` off. Fails only on a NULL or
-/// non-UTF-8 argument.
+/// request once more, with new headers (`m2m_client_request_headers`) and
+/// the same token (not a renewal; a 401 after that is the usual renewal
+/// case). Call it after every answer. `*retry_out` is false for a Bearer
+/// token (nothing is remembered then) and with `dpop` off. Fails only on a
+/// NULL or non-UTF-8 argument.
 #[no_mangle]
 pub extern "C" fn m2m_client_dpop_response(
     client: *const m2m_client,
     url: *const c_char,
+    token: *const m2m_token,
     status: u16,
     www_authenticate: *const c_char,
     dpop_nonce: *const c_char,
     retry_out: *mut bool,
 ) -> m2m_result {
     guard(std::ptr::null_mut(), || {
-        // SAFETY: NULL or a live handle / NUL-terminated strings.
+        // SAFETY: NULL or live handles / NUL-terminated strings.
         let c = unsafe { ref_arg(client, "client") }?;
         let url = unsafe { str_arg(url, "url") }?;
+        let t = unsafe { ref_arg(token, "token") }?;
         let challenge = unsafe { optional_str(www_authenticate, "www_authenticate") }?;
         let nonce = unsafe { optional_str(dpop_nonce, "dpop_nonce") }?;
         out_arg(retry_out, "retry_out")?;
         write_out(
             retry_out,
-            c.engine().dpop_response(url, status, challenge, nonce),
+            c.engine()
+                .dpop_response(url, t.engine_token(), status, challenge, nonce),
         );
         Ok(())
     })

@@ -18,11 +18,11 @@ use crate::ffi::{guard, guard_void, out_arg, ref_arg, write_out};
 use crate::result::{m2m_result, Failure};
 
 /// A NUL-terminated copy of a secret, zeroed when dropped.
-struct SecretCString(Box<[u8]>);
+pub(crate) struct SecretCString(Box<[u8]>);
 
 impl SecretCString {
     /// None when `s` holds a NUL byte.
-    fn new(s: &str) -> Option<SecretCString> {
+    pub(crate) fn new(s: &str) -> Option<SecretCString> {
         if s.as_bytes().contains(&0) {
             return None;
         }
@@ -32,7 +32,7 @@ impl SecretCString {
         Some(SecretCString(v.into_boxed_slice()))
     }
 
-    fn as_ptr(&self) -> *const c_char {
+    pub(crate) fn as_ptr(&self) -> *const c_char {
         self.0.as_ptr().cast()
     }
 }
@@ -58,6 +58,11 @@ pub struct m2m_token {
 }
 
 impl m2m_token {
+    /// The engine's token this handle holds.
+    pub(crate) fn engine_token(&self) -> &Token {
+        &self.token
+    }
+
     fn new(token: Token) -> m2m_token {
         m2m_token {
             access_token: SecretCString::new(token.access_token()),

@@ -216,20 +216,41 @@ pub fn client_dpop_proof(
     )
 }
 
-/// `dpopResponse`: the engine reads an API's answer to a DPoP request
-/// (remembers its nonce) and says whether to send it once more.
+/// `requestHeaders`: the engine's headers for sending a token (its access
+/// token and type, as the JS `Token` holds them) with `method url`:
+/// `[authorization, dpop]`, `dpop` null for a Bearer token.
+#[napi(skip_typescript)]
+pub fn client_request_headers(
+    client: &External<Client>,
+    method: String,
+    url: String,
+    access_token: String,
+    token_type: String,
+) -> Result<Vec<Option<String>>> {
+    let token = m2m_auth::Token::from_parts(access_token, token_type);
+    let h = settle(client.client.request_headers(&method, &url, &token))?;
+    Ok(vec![Some(h.authorization), h.dpop])
+}
+
+/// `dpopResponse`: the engine reads an API's answer to a request sent with
+/// a token (for a DPoP token: remembers its nonce) and says whether to send
+/// it once more; false for a Bearer token.
 #[napi(skip_typescript)]
 pub fn client_dpop_response(
     client: &External<Client>,
     url: String,
+    access_token: String,
+    token_type: String,
     status: u32,
     www_authenticate: Option<String>,
     dpop_nonce: Option<String>,
 ) -> bool {
     // Not an HTTP status: nothing to follow (the nonce is still remembered).
     let status = u16::try_from(status).unwrap_or(0);
+    let token = m2m_auth::Token::from_parts(access_token, token_type);
     client.client.dpop_response(
         &url,
+        &token,
         status,
         www_authenticate.as_deref(),
         dpop_nonce.as_deref(),

@@ -299,24 +299,58 @@ impl TokenClient {
         proof.map_err(|e| errors::to_py(py, &e))
     }
 
-    /// Reads an API's answer to a request sent with a DPoP proof for `url`:
-    /// its status and its `WWW-Authenticate` and `DPoP-Nonce` headers.
-    /// Remembers the nonce for that server's next proofs; True when the
-    /// answer asks for the request once more with it (401
-    /// `use_dpop_nonce`): send it again with a new proof, once.
-    #[pyo3(signature = (url, status, www_authenticate=None, dpop_nonce=None))]
+    /// The headers that send `token` with the HTTP request `method url`, as
+    /// a dict: `"Authorization"` (`Bearer <token>` or `DPoP <token>`) and,
+    /// for a DPoP token only, `"DPoP"` (a new proof of this request, with
+    /// `ath` and the last nonce of `url`'s server). `ConfigError` for a URL
+    /// that must not carry a token (`https://`, or `http://` to loopback; no
+    /// user info, no fragment). Then hand the answer to `dpop_response()`.
+    fn request_headers<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        url: &str,
+        token: &Bound<'py, crate::types::Token>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.check_open(py)?;
+        let token = token.get().token.clone();
+        logs::refresh_level(py);
+        // Signing (RSA: about a millisecond) runs without the GIL.
+        let headers = py.detach(|| self.client.request_headers(method, url, &token));
+        logs::flush();
+        let headers = headers.map_err(|e| errors::to_py(py, &e))?;
+        let out = PyDict::new(py);
+        out.set_item("Authorization", headers.authorization.as_str())?;
+        if let Some(proof) = &headers.dpop {
+            out.set_item("DPoP", proof.as_str())?;
+        }
+        Ok(out)
+    }
+
+    /// Reads an API's answer to a request for `url` sent with `token`: its
+    /// status and its `WWW-Authenticate` and `DPoP-Nonce` headers. For a
+    /// DPoP token: remembers the nonce for that server's next proofs; True
+    /// when the answer asks for the request once more with it (401
+    /// `use_dpop_nonce`): send it again with new `request_headers()`, once.
+    /// For a Bearer token: False, nothing remembered.
+    #[pyo3(signature = (url, token, status, www_authenticate=None, dpop_nonce=None))]
     fn dpop_response(
         &self,
         py: Python<'_>,
         url: &str,
+        token: &Bound<'_, crate::types::Token>,
         status: u16,
         www_authenticate: Option<&str>,
         dpop_nonce: Option<&str>,
     ) -> PyResult<bool> {
         self.check_open(py)?;
-        Ok(self
-            .client
-            .dpop_response(url, status, www_authenticate, dpop_nonce))
+        Ok(self.client.dpop_response(
+            url,
+            &token.get().token,
+            status,
+            www_authenticate,
+            dpop_nonce,
+        ))
     }
 
     /// The RFC 7638 thumbprint of the DPoP key (the `cnf.jkt` of this

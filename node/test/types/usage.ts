@@ -5,7 +5,8 @@ import {
   attachAxios, errorClasses, setLogger,
 } from 'm2m-auth';
 import type {
-  ApiResponse, CallApiOptions, GetTokenOptions, LogLevel, TokenClientOptions, TokenClientStats, TokenRequestOptions,
+  ApiResponse, CallApiOptions, GetTokenOptions, LogLevel, RequestHeaders, TokenClientOptions, TokenClientStats,
+  TokenRequestOptions,
 } from 'm2m-auth';
 
 const options: TokenClientOptions = {
@@ -54,8 +55,12 @@ export async function use(): Promise<string> {
   const dpopToken: Token = await dpop.getToken();
   const proof: string = dpop.dpopProof('GET', new URL('https://api.example.com/data'), dpopToken)
     + dpop.dpopProof('POST', 'https://auth.example.com/token') + dpop.dpopProof('GET', 'https://a.example/', null);
-  const again: boolean = dpop.dpopResponse('https://api.example.com/data', 401, 'DPoP error="use_dpop_nonce"', null)
-    || dpop.dpopResponse(new URL('https://api.example.com/data'), 200);
+  const again: boolean = dpop.dpopResponse('https://api.example.com/data', dpopToken, 401, 'DPoP error="use_dpop_nonce"', null)
+    || dpop.dpopResponse(new URL('https://api.example.com/data'), dpopToken, 200);
+  const sent: RequestHeaders = dpop.requestHeaders('GET', new URL('https://api.example.com/data'), dpopToken);
+  const dpopHeader: string | undefined = sent.dpop;
+  const authorization: string = sent.authorization;
+  console.log(dpopHeader, authorization);
   const jkt: string | null = dpop.dpopThumbprint;
   console.log(proof, again, jkt);
   try {

@@ -175,7 +175,7 @@ static answer send_request(m2m_client *c, m2m_verifier *v, const m2m_token *t) {
     char *proof = proof_of(c, t, "GET");
     const char *canary[] = {tc_access_token(t), proof, NULL};
     a = api_serve(v, "GET", API_URL, auth, proof, NULL, canary);
-    CHECK_EQ_INT(m2m_client_dpop_response(c, API_URL, (uint16_t)a.status, a.www_authenticate[0] ? a.www_authenticate : NULL,
+    CHECK_EQ_INT(m2m_client_dpop_response(c, API_URL, t, (uint16_t)a.status, a.www_authenticate[0] ? a.www_authenticate : NULL,
                                           a.dpop_nonce[0] ? a.dpop_nonce : NULL, &retry),
                  M2M_OK);
     m2m_dpop_proof_free(proof);

@@ -55,6 +55,8 @@ void tokens_are_bound_to_the_clients_key(void);
 void proofs_pass_an_independent_check(void);
 void dpop_response_names_the_one_retry(void);
 void with_dpop_off_there_is_no_proof(void);
+/* headers.c */
+void request_headers_for_each_token(void);
 /* nonce.c */
 void the_token_endpoint_nonce_costs_one_more_request(void);
 void the_api_nonce_through_call_api(void);

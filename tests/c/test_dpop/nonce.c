@@ -122,7 +122,7 @@ static int send_by_hand(m2m_client *c, const m2m_token *t, int *retry_out, char 
   int status = http_exchange(srv.port, "GET", "/api", NULL, headers, &head, NULL);
   char *challenge = http_header(head, "www-authenticate"), *nonce = http_header(head, "dpop-nonce");
   bool retry = false;
-  CHECK_EQ_INT(m2m_client_dpop_response(c, srv.api_url, (uint16_t)status, challenge, nonce, &retry), M2M_OK);
+  CHECK_EQ_INT(m2m_client_dpop_response(c, srv.api_url, t, (uint16_t)status, challenge, nonce, &retry), M2M_OK);
   *retry_out = retry;
   free(challenge);
   free(nonce);
@@ -155,7 +155,7 @@ void the_api_nonce_by_hand(void) {
   CHECK_EQ_INT(status, 401);
   char *challenge = http_header(head, "www-authenticate");
   bool again = true;
-  CHECK_EQ_INT(m2m_client_dpop_response(c, srv.api_url, (uint16_t)status, challenge, NULL, &again), M2M_OK);
+  CHECK_EQ_INT(m2m_client_dpop_response(c, srv.api_url, t, (uint16_t)status, challenge, NULL, &again), M2M_OK);
   CHECK(!again);
   free(challenge);
   free(head);
