@@ -60,6 +60,9 @@ pub(crate) struct Inner {
     pub(crate) identity_files: Option<crate::mtls::IdentityFiles>,
     /// DPoP (RFC 9449): the key and the servers' nonces, with `dpop` on.
     pub(crate) dpop: Option<crate::dpop::Dpop>,
+    /// The token quota the endpoint last reported (the client's and its
+    /// organization's, not a key's).
+    pub(crate) quota: crate::quota::QuotaState,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -67,6 +70,9 @@ pub(crate) struct Fetched {
     pub(crate) response: TokenResponse,
     pub(crate) sent_at: u64,
     pub(crate) sent_wall: SystemTime,
+    /// How long the key is throttled although this request succeeded: a
+    /// quota bucket it reported is exhausted (docs/design.md §5).
+    pub(crate) throttle: Option<Duration>,
 }
 
 /// A token request that failed, and for how long to stop asking.
@@ -186,6 +192,7 @@ impl TokenClient {
                 store,
                 identity_files,
                 dpop,
+                quota: Default::default(),
             }),
         })
     }
@@ -262,6 +269,14 @@ impl TokenClient {
     /// This client's counters.
     pub fn stats(&self) -> Stats {
         self.inner.stats.snapshot()
+    }
+
+    /// The token quota the token endpoint last reported for this client
+    /// (Auth0's `Auth0-Client-Quota-Limit` and
+    /// `Auth0-Organization-Quota-Limit` headers): its buckets whose window
+    /// has not reset yet, empty if the server sends none.
+    pub fn quota(&self) -> Vec<crate::quota::QuotaBucket> {
+        self.inner.quota.current(SystemTime::now())
     }
 
     /// The client id.
@@ -368,7 +383,12 @@ impl Inner {
     pub(crate) fn to_cached(&self, f: Fetched, request: &Resolved) -> Cached {
         let lifetime = f.response.expires_in;
         let planned = lifetime::windows(lifetime, f.response.refresh_in(), &self.settings);
-        let w = lifetime::jittered(planned, lifetime, &self.settings);
+        let mut w = lifetime::jittered(planned, lifetime, &self.settings);
+        if self.quota.is_low(SystemTime::now()) {
+            // docs/design.md §4: with little quota left, each token serves
+            // as long as it can, so fewer are requested.
+            w.fresh = w.usable;
+        }
         let usable_until = f.sent_at.saturating_add(nanos(w.usable));
         let fresh_until = f.sent_at.saturating_add(nanos(w.fresh));
         let r = f.response;

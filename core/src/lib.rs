@@ -51,6 +51,7 @@ mod options;
 mod process;
 #[cfg(test)]
 mod proptests;
+mod quota;
 mod redact;
 mod request;
 mod response;
@@ -76,6 +77,7 @@ pub use error::{Error, ErrorDetail, ErrorKind, Result, TransportKind};
 pub use error_field::FieldValue;
 pub use options::{duration_from_millis, duration_from_secs, OptionValue};
 pub use process::runtime;
+pub use quota::QuotaBucket;
 pub use redact::fingerprint;
 pub use request::TokenRequest;
 pub use response::{
