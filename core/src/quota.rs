@@ -89,7 +89,11 @@ impl QuotaState {
     /// The buckets whose window has not reset yet.
     pub(crate) fn current(&self, now: SystemTime) -> Vec<QuotaBucket> {
         let buckets = self.buckets.lock();
-        buckets.iter().filter(|b| b.reset_at > now).cloned().collect()
+        buckets
+            .iter()
+            .filter(|b| b.reset_at > now)
+            .cloned()
+            .collect()
     }
 
     /// Whether a current bucket is low: then tokens are refreshed as late
@@ -103,7 +107,11 @@ impl QuotaState {
 /// The buckets of one header value, and whether any part of it was
 /// malformed (that part is ignored). Unknown attributes and bucket names
 /// are ignored silently, as Auth0 may add some.
-pub(crate) fn parse(scope: &'static str, value: &str, received: SystemTime) -> (Vec<QuotaBucket>, bool) {
+pub(crate) fn parse(
+    scope: &'static str,
+    value: &str,
+    received: SystemTime,
+) -> (Vec<QuotaBucket>, bool) {
     if value.len() > MAX_HEADER_BYTES {
         return (Vec::new(), true);
     }
@@ -154,9 +162,7 @@ fn parse_bucket(
     match (bucket, q, r, t) {
         (Some(None), ..) => Ok(None), // a bucket this version does not know
         (Some(Some(bucket)), Some(quota), Some(remaining), Some(t)) => {
-            let reset_at = received
-                .checked_add(Duration::from_secs(t))
-                .ok_or(())?;
+            let reset_at = received.checked_add(Duration::from_secs(t)).ok_or(())?;
             Ok(Some(QuotaBucket {
                 scope,
                 bucket,
@@ -192,7 +198,12 @@ mod tests {
     #[test]
     fn malformed_parts_are_dropped_and_flagged() {
         let now = SystemTime::UNIX_EPOCH;
-        for v in ["b=per_hour;q=x;r=1;t=1", "garbage", "b=per_hour;q=1", &"a".repeat(2000)] {
+        for v in [
+            "b=per_hour;q=x;r=1;t=1",
+            "garbage",
+            "b=per_hour;q=1",
+            &"a".repeat(2000),
+        ] {
             let (b, bad) = parse("client", v, now);
             assert!(b.is_empty() && bad, "{v}");
         }

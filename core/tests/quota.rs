@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use m2m_auth::{ErrorDetail, TokenRequest};
+use m2m_auth_devserver::TokenQuota;
 use serde_json::json;
 
 const CLIENT: &str = "b=per_hour;q=100;r=99;t=3000,b=per_day;q=1000;r=999;t=80000";
@@ -93,10 +94,7 @@ async fn exhausted_bucket_throttles_the_key_until_its_reset_and_sends_nothing() 
     let env = env_with(120, None, None).await;
     let client = env.client();
     env.faults(
-        headers(
-            "b=per_hour;q=100;r=0;t=40,b=per_day;q=1000;r=0;t=900",
-            None,
-        ),
+        headers("b=per_hour;q=100;r=0;t=40,b=per_day;q=1000;r=0;t=900", None),
         false,
     );
     let first = client.get_token(&TokenRequest::default()).await.unwrap();
@@ -139,17 +137,9 @@ async fn exhausted_throttle_is_shared_through_the_store() {
     one.get_token(&TokenRequest::default()).await.unwrap();
     // Another process (a client with its own memory cache) reads the
     // token, and a forced fetch there meets the shared throttle.
-    let two = env
-        .builder()
-        .cache(url)
-        .max_cache_keys(10)
-        .build()
-        .unwrap();
+    let two = env.builder().cache(url).max_cache_keys(10).build().unwrap();
     two.get_token(&TokenRequest::default()).await.unwrap();
-    let e = two
-        .fetch_token(&TokenRequest::default())
-        .await
-        .unwrap_err();
+    let e = two.fetch_token(&TokenRequest::default()).await.unwrap_err();
     assert_eq!(e.code(), "throttled", "{e}");
     assert_eq!(env.requests(), 1);
     let _ = std::fs::remove_dir_all(&dir);
@@ -181,7 +171,11 @@ async fn low_quota_refreshes_at_the_usable_point() {
 #[tokio::test]
 async fn dev_server_counts_and_enforces_its_quota() {
     let mut c = ClientConfig::new("quota-client", "quota-secret");
-    c.token_quota = Some(TokenQuota { per_hour: Some(2), per_day: Some(5), enforce: true });
+    c.token_quota = Some(TokenQuota {
+        per_hour: Some(2),
+        per_day: Some(5),
+        enforce: true,
+    });
     let server = DevServer::start(ServerConfig::with_clients(vec![c]))
         .await
         .unwrap();
@@ -210,7 +204,11 @@ async fn dev_server_counts_and_enforces_its_quota() {
         matches!(e.detail(), ErrorDetail::OAuth { error, .. } if error == "too_many_requests"),
         "{e:?}"
     );
-    assert_eq!(server.stats().token_requests, 3, "no retry of a spent quota");
+    assert_eq!(
+        server.stats().token_requests,
+        3,
+        "no retry of a spent quota"
+    );
     let e = client.get_token(&other).await.unwrap_err();
     assert_eq!(e.code(), "throttled");
     assert_eq!(server.stats().token_requests, 3);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use m2m_auth::{ApiResponse, RetryPolicy, TokenClient, TokenClientBuilder, TokenRequest};
-pub use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target, TokenQuota};
+pub use m2m_auth_devserver::{ClientConfig, DevServer, FaultStep, ServerConfig, Target};
 
 mod trace_capture;
 use serde_json::Value;

@@ -59,7 +59,8 @@ impl Quotas {
     pub(super) fn refuse(&mut self, client: &str, q: &TokenQuota) -> Option<Reply> {
         let (u, _) = self.used(client);
         let u = *u;
-        let spent = q.per_hour.is_some_and(|n| u.hour >= n) || q.per_day.is_some_and(|n| u.day >= n);
+        let spent =
+            q.per_hour.is_some_and(|n| u.hour >= n) || q.per_day.is_some_and(|n| u.day >= n);
         if !(q.enforce && spent) {
             return None;
         }
@@ -88,11 +89,17 @@ impl Quotas {
         let mut parts = Vec::new();
         if let Some(n) = q.per_hour {
             let t = HOUR - elapsed % HOUR;
-            parts.push(format!("b=per_hour;q={n};r={};t={t}", n.saturating_sub(u.hour)));
+            parts.push(format!(
+                "b=per_hour;q={n};r={};t={t}",
+                n.saturating_sub(u.hour)
+            ));
         }
         if let Some(n) = q.per_day {
             let t = DAY - elapsed % DAY;
-            parts.push(format!("b=per_day;q={n};r={};t={t}", n.saturating_sub(u.day)));
+            parts.push(format!(
+                "b=per_day;q={n};r={};t={t}",
+                n.saturating_sub(u.day)
+            ));
         }
         if let Ok(v) = HeaderValue::from_str(&parts.join(",")) {
             reply.headers.insert(HeaderName::from_static(HEADER), v);

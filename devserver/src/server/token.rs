@@ -102,12 +102,24 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
     };
     let client = &client.config;
     let Some(quota) = &client.token_quota else {
-        return grant(shared, client, &params, resources, (jkt, peer.leaf_sha256()));
+        return grant(
+            shared,
+            client,
+            &params,
+            resources,
+            (jkt, peer.leaf_sha256()),
+        );
     };
     if let Some(refusal) = shared.quotas.lock().refuse(&client.client_id, quota) {
         return refusal;
     }
-    let reply = grant(shared, client, &params, resources, (jkt, peer.leaf_sha256()));
+    let reply = grant(
+        shared,
+        client,
+        &params,
+        resources,
+        (jkt, peer.leaf_sha256()),
+    );
     shared.quotas.lock().spend(&client.client_id, quota, reply)
 }
 
