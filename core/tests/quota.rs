@@ -58,6 +58,7 @@ async fn both_headers_are_read_into_quota_with_both_buckets() {
 
 #[tokio::test]
 async fn malformed_headers_are_ignored_and_fail_nothing() {
+    let log = TraceCapture::install();
     let env = env().await;
     let client = env
         .builder()
@@ -77,6 +78,14 @@ async fn malformed_headers_are_ignored_and_fail_nothing() {
         client.fetch_token(&TokenRequest::default()).await.unwrap();
         assert!(client.quota().is_empty(), "{bad}");
     }
+    // Logged at debug once per client, never its value.
+    let text = log.text();
+    assert_eq!(
+        text.matches("malformed token quota header").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("q=ten"));
     // Unknown buckets and attributes are skipped, the known ones kept.
     env.faults(
         headers("b=per_week;q=1;r=0;t=9,b=per_day;q=10;r=5;t=60;z=1", None),
