@@ -301,6 +301,33 @@ typedef void (*m2m_log_callback)(void *user_data,
                                  const char *message);
 
 /**
+ * One token quota bucket as the token endpoint last reported it, filled by
+ * `m2m_client_quota_bucket`. The strings are static: never free them.
+ */
+typedef struct m2m_quota_bucket {
+  /**
+   * Whose quota: `"client"` or `"organization"`.
+   */
+  const char *scope;
+  /**
+   * Which window: `"per_hour"` or `"per_day"`.
+   */
+  const char *bucket;
+  /**
+   * Tokens allowed in the window.
+   */
+  uint64_t quota;
+  /**
+   * Tokens left in the window when the response came.
+   */
+  uint64_t remaining;
+  /**
+   * When the window resets, in milliseconds since the Unix epoch.
+   */
+  int64_t reset_at;
+} m2m_quota_bucket;
+
+/**
  * No records (as a threshold).
  */
 #define M2M_LOG_OFF 0
@@ -1139,6 +1166,22 @@ m2m_result m2m_client_options_set(struct m2m_client_options *options,
  * `M2M_CONFIG`, naming the option.
  */
 m2m_result m2m_client_options_from_env(struct m2m_client_options *options);
+
+/**
+ * How many quota buckets `client`'s token endpoint last reported (those
+ * not yet reset; Auth0's `Auth0-Client-Quota-Limit` and
+ * `Auth0-Organization-Quota-Limit` headers); 0 for none, or NULL.
+ */
+size_t m2m_client_quota_count(const struct m2m_client *client);
+
+/**
+ * Fills `*bucket_out` with quota bucket `index` (from 0, below
+ * `m2m_client_quota_count`). M2M_NOT_FOUND when there is no such bucket
+ * (a response since the count may have changed them).
+ */
+m2m_result m2m_client_quota_bucket(const struct m2m_client *client,
+                                   size_t index,
+                                   struct m2m_quota_bucket *bucket_out);
 
 /**
  * Creates a request with no overrides.

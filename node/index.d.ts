@@ -189,6 +189,12 @@ export declare class TokenClient {
   readonly dpopThumbprint: string | null
   /** This client's counters. */
   stats(): TokenClientStats
+  /**
+   * The token quota the token endpoint last reported for this client
+   * (Auth0's `Auth0-Client-Quota-Limit` and `Auth0-Organization-Quota-Limit`
+   * headers): the buckets not yet reset; empty if the server sends none.
+   */
+  quota(): QuotaBucket[]
   /** The client id. */
   readonly clientId: string
   /** The client authentication method: `'client_secret_post'` or `'client_secret_basic'`. */
@@ -459,6 +465,21 @@ export interface Challenge {
  * when given, comes first. Never echoes the token.
  */
 export declare function challenge(err: unknown, opts?: { realm?: string }): Challenge
+
+/** One token quota bucket as the token endpoint last reported it (`client.quota()`). */
+export interface QuotaBucket {
+  /** Whose quota: the client's or its organization's. */
+  scope: 'client' | 'organization'
+  /** Which window. */
+  bucket: 'per_hour' | 'per_day'
+  /** Tokens allowed in the window. */
+  quota: number
+  /** Tokens left in the window when the response came. */
+  remaining: number
+  /** When the window resets, in ms since the epoch (as `Date.now()`). */
+  resetAt: number
+}
+
 
 /**
  * Options of `new TokenClient(options)` (docs/design.md §1, §9): every client

@@ -47,14 +47,15 @@ pub struct CallArgs {
     client: ClientArgs,
 }
 
-/// Requests a token and prints it (JSON, `--raw` or `--metadata`).
+/// Requests a token and prints it (JSON, `--raw` or `--metadata`, which
+/// also shows the token quota the server reported).
 pub async fn token(args: TokenArgs) -> Result<u8, Failure> {
     let client = args.client.build(false)?;
     let token = client.get_token(&TokenRequest::default()).await?;
     let out = if args.raw {
         format!("{}\n", token.access_token())
     } else if args.metadata {
-        pretty(&metadata(&token))
+        pretty(&metadata(&token, &client.quota()))
     } else {
         pretty(&token_response(&token))
     };

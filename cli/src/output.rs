@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use m2m_auth::Token;
+use m2m_auth::{QuotaBucket, Token};
 use serde_json::{json, Value};
 
 use crate::failure::{io_failure, Failure};
@@ -29,10 +29,12 @@ pub fn token_response(t: &Token) -> Vec<(String, Value)> {
 }
 
 /// What is safe to show: never the token, nor the values of fields the
-/// engine does not know (a server may send other credentials there).
-pub fn metadata(t: &Token) -> Vec<(String, Value)> {
+/// engine does not know (a server may send other credentials there); then
+/// the token quota the server reported, if it did (`reset_at` in seconds
+/// since the epoch, as `expires_at`).
+pub fn metadata(t: &Token, quota: &[QuotaBucket]) -> Vec<(String, Value)> {
     let unix = |at: SystemTime| at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    vec![
+    let mut fields = vec![
         ("token_type".into(), json!(t.token_type())),
         ("expires_in".into(), json!(t.expires_in().as_secs())),
         ("expires_at".into(), json!(unix(t.expires_at()))),
@@ -42,7 +44,18 @@ pub fn metadata(t: &Token) -> Vec<(String, Value)> {
             "other_fields".into(),
             json!(t.extra().keys().collect::<Vec<_>>()),
         ),
-    ]
+    ];
+    if !quota.is_empty() {
+        let buckets: Vec<Value> = quota
+            .iter()
+            .map(|b| {
+                json!({"scope": b.scope, "bucket": b.bucket, "quota": b.quota,
+                       "remaining": b.remaining, "reset_at": unix(b.reset_at)})
+            })
+            .collect();
+        fields.push(("quota".into(), Value::Array(buckets)));
+    }
+    fields
 }
 
 /// A JSON object with its fields in this order, one per line.

@@ -118,6 +118,39 @@ async fn metadata_never_prints_the_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_shows_the_quota_the_server_reported() {
+    let s = server().await;
+    let step: FaultStep = serde_json::from_value(serde_json::json!({"headers": {
+        "Auth0-Client-Quota-Limit": "b=per_hour;q=100;r=7;t=3000"
+    }}))
+    .unwrap();
+    s.set_faults(Target::Token, vec![step], false);
+    let mut c = cmd(&[
+        "token",
+        "--metadata",
+        "--token-url",
+        &s.token_url(),
+        "--client-id",
+        "cli-client",
+    ]);
+    c.env("M2M_AUTH_CLIENT_SECRET", SECRET);
+    let out = run(c, "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let q = &v["quota"][0];
+    assert_eq!(
+        (&q["scope"], &q["bucket"], &q["quota"], &q["remaining"]),
+        (
+            &serde_json::json!("client"),
+            &serde_json::json!("per_hour"),
+            &serde_json::json!(100),
+            &serde_json::json!(7)
+        )
+    );
+    assert!(q["reset_at"].as_u64().unwrap() > v["expires_at"].as_u64().unwrap() - 3600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_from_stdin_with_basic_auth() {
     let s = server().await;
     let c = cmd(&[

@@ -13,14 +13,12 @@ use url::Url;
 
 use crate::auth::{client_auth, ClientAuth};
 use crate::builder::TokenClientBuilder;
-use crate::cache::{CacheEpoch, Cached, MemoryCache, Slot, DEFAULT_MAX_KEYS};
-use crate::clock::nanos;
+use crate::cache::{CacheEpoch, MemoryCache, Slot, DEFAULT_MAX_KEYS};
 use crate::config::{AuthMethod, Endpoint, Settings};
 use crate::dpop::rotation::{Generation, KeyFileKeys};
 use crate::error::{Error, Result};
 use crate::http::Transport;
 use crate::key::{CacheKey, KeyBase};
-use crate::lifetime;
 use crate::mtls::ClientIdentity;
 use crate::process::{self, PerProcess};
 use crate::redact::{sha256_parts, Redactor};
@@ -64,6 +62,9 @@ pub(crate) struct Inner {
     /// With `dpop_key_file`: the cache keys of its current key, which
     /// replace `key_base` and `default_slot` once the file holds another.
     pub(crate) dpop_keys: Option<KeyFileKeys>,
+    /// The token quota the endpoint last reported (the client's and its
+    /// organization's, not a key's).
+    pub(crate) quota: crate::quota::QuotaState,
 }
 
 /// A token request that succeeded, with when it was sent.
@@ -71,6 +72,9 @@ pub(crate) struct Fetched {
     pub(crate) response: TokenResponse,
     pub(crate) sent_at: u64,
     pub(crate) sent_wall: SystemTime,
+    /// How long the key is throttled although this request succeeded: a
+    /// quota bucket it reported is exhausted (docs/design.md §5).
+    pub(crate) throttle: Option<Duration>,
 }
 
 /// A token request that failed, and for how long to stop asking.
@@ -196,6 +200,7 @@ impl TokenClient {
                 identity_files,
                 dpop,
                 dpop_keys,
+                quota: Default::default(),
             }),
         })
     }
@@ -276,6 +281,14 @@ impl TokenClient {
     /// This client's counters.
     pub fn stats(&self) -> Stats {
         self.inner.stats.snapshot()
+    }
+
+    /// The token quota the token endpoint last reported for this client
+    /// (Auth0's `Auth0-Client-Quota-Limit` and
+    /// `Auth0-Organization-Quota-Limit` headers): its buckets whose window
+    /// has not reset yet, empty if the server sends none.
+    pub fn quota(&self) -> Vec<crate::quota::QuotaBucket> {
+        self.inner.quota.current(SystemTime::now())
     }
 
     /// The client id.
@@ -359,35 +372,5 @@ impl fmt::Debug for TokenClient {
             .field("credentials", &"***")
             .field("defaults", &self.inner.defaults)
             .finish()
-    }
-}
-
-impl Inner {
-    /// The cache entry for a fresh response: usable until `expires - leeway`
-    /// (leeway at most half the lifetime), fresh until the refresh point,
-    /// both counted from when the request was sent.
-    pub(crate) fn to_cached(&self, f: Fetched, request: &Resolved) -> Cached {
-        let lifetime = f.response.expires_in;
-        let planned = lifetime::windows(lifetime, f.response.refresh_in(), &self.settings);
-        let w = lifetime::jittered(planned, lifetime, &self.settings);
-        let usable_until = f.sent_at.saturating_add(nanos(w.usable));
-        let fresh_until = f.sent_at.saturating_add(nanos(w.fresh));
-        let r = f.response;
-        let scope = r.scope.or_else(|| request.scope_string());
-        let refresh_at = f.sent_wall + w.fresh;
-        let expires_at = f.sent_wall + r.expires_in;
-        let token = Token::new(
-            r.access_token,
-            r.token_type,
-            expires_at,
-            refresh_at,
-            scope,
-            r.extra,
-        );
-        Cached {
-            token,
-            usable_until,
-            fresh_until,
-        }
     }
 }

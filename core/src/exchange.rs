@@ -180,6 +180,9 @@ impl Inner {
                     if let Some(d) = &self.dpop {
                         d.remember_nonce(&url, raw.dpop_nonce.as_deref());
                     }
+                    let quota_throttle =
+                        self.quota
+                            .record(&raw.quota, SystemTime::now(), retry.max_retry_after);
                     let scrub_body = |t| {
                         let t = self.redactor.scrub_body(t, raw.complete);
                         match &assertion {
@@ -201,6 +204,7 @@ impl Inner {
                                 response,
                                 sent_at,
                                 sent_wall,
+                                throttle: quota_throttle,
                             })
                         }
                         Err(e)
@@ -216,7 +220,14 @@ impl Inner {
                             let ra = raw.retry_after.as_deref().and_then(|v| {
                                 parse_retry_after(v, SystemTime::now(), retry.max_retry_after)
                             });
-                            (scrub(e), ra)
+                            let error = scrub(e);
+                            if let Some(q) = quota_throttle {
+                                // No retry can succeed before the bucket
+                                // resets (docs/design.md §5).
+                                let throttle = Some(ra.map_or(q, |ra| ra.max(q)));
+                                return Err(Failure { error, throttle });
+                            }
+                            (error, ra)
                         }
                     }
                 }

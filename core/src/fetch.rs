@@ -161,6 +161,7 @@ impl Inner {
         st.end_inflight(id);
         match outcome {
             Ok(fetched) => {
+                let throttle = fetched.throttle;
                 let cached = inner.to_cached(fetched, slot.key.request());
                 if cached.usable_until <= now {
                     // docs/design.md §4: an unusable token is never handed out.
@@ -180,7 +181,9 @@ impl Inner {
                     background,
                     "token received"
                 );
-                st.throttled_until = 0;
+                // An exhausted quota throttles the key although this
+                // token came (docs/design.md §5): it is served meanwhile.
+                st.throttled_until = throttle.map_or(0, |d| now.saturating_add(nanos(d)));
                 st.refresh_failures = 0;
                 st.next_refresh_at = 0;
                 slot.set_cached(&mut st, Some(cached));

@@ -21,6 +21,8 @@ pub(crate) struct RawResponse {
     pub cache_control: Option<String>,
     /// The `DPoP-Nonce` header (RFC 9449 §8).
     pub dpop_nonce: Option<String>,
+    /// Auth0's token quota headers (docs/design.md §5).
+    pub quota: crate::quota::QuotaHeaders,
     pub body: Vec<u8>,
     /// False when the body went past the cap and was cut.
     pub complete: bool,
@@ -162,6 +164,16 @@ impl Transport {
             .get("dpop-nonce")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let quota = crate::quota::QuotaHeaders {
+            client: header(crate::quota::CLIENT_HEADER),
+            organization: header(crate::quota::ORGANIZATION_HEADER),
+        };
         let declared = resp.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(declared.min(self.max_body).min(64 * 1024));
         let mut complete = true;
@@ -179,6 +191,7 @@ impl Transport {
             retry_after,
             cache_control,
             dpop_nonce,
+            quota,
             body,
             complete,
         })

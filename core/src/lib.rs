@@ -53,6 +53,7 @@ mod options;
 mod process;
 #[cfg(test)]
 mod proptests;
+mod quota;
 mod redact;
 mod request;
 mod response;
@@ -80,6 +81,7 @@ pub use error_field::FieldValue;
 pub use headers::RequestHeaders;
 pub use options::{duration_from_millis, duration_from_secs, OptionValue};
 pub use process::runtime;
+pub use quota::QuotaBucket;
 pub use redact::fingerprint;
 pub use request::TokenRequest;
 pub use response::{

@@ -7,9 +7,14 @@
 //! process's refresh point of each token earlier at random, so that a fleet
 //! without a shared cache does not refresh all at once.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use crate::cache::Cached;
+use crate::client::{Fetched, Inner};
+use crate::clock::nanos;
 use crate::config::Settings;
+use crate::request::Resolved;
+use crate::token::Token;
 
 /// How long after its request was sent a token is fresh, and usable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,41 @@ pub(crate) fn jittered(w: Windows, lifetime: Duration, s: &Settings) -> Windows 
     Windows {
         fresh: w.fresh.saturating_sub(cut),
         ..w
+    }
+}
+
+impl Inner {
+    /// The cache entry for a fresh response: usable until `expires - leeway`
+    /// (leeway at most half the lifetime), fresh until the refresh point,
+    /// both counted from when the request was sent.
+    pub(crate) fn to_cached(&self, f: Fetched, request: &Resolved) -> Cached {
+        let lifetime = f.response.expires_in;
+        let planned = windows(lifetime, f.response.refresh_in(), &self.settings);
+        let mut w = jittered(planned, lifetime, &self.settings);
+        if self.quota.is_low(SystemTime::now()) {
+            // docs/design.md §4: with little quota left, each token serves
+            // as long as it can, so fewer are requested.
+            w.fresh = w.usable;
+        }
+        let usable_until = f.sent_at.saturating_add(nanos(w.usable));
+        let fresh_until = f.sent_at.saturating_add(nanos(w.fresh));
+        let r = f.response;
+        let scope = r.scope.or_else(|| request.scope_string());
+        let refresh_at = f.sent_wall + w.fresh;
+        let expires_at = f.sent_wall + r.expires_in;
+        let token = Token::new(
+            r.access_token,
+            r.token_type,
+            expires_at,
+            refresh_at,
+            scope,
+            r.extra,
+        );
+        Cached {
+            token,
+            usable_until,
+            fresh_until,
+        }
     }
 }
 

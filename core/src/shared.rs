@@ -112,7 +112,12 @@ impl Inner {
                         .request_renewing(shared, &lease, key, dpop, background, deadline)
                         .await;
                     match &r {
-                        Ok(f) => self.write_shared(shared, f).await,
+                        Ok(f) => {
+                            self.write_shared(shared, f).await;
+                            if let Some(d) = f.throttle {
+                                self.write_throttle(shared, d).await;
+                            }
+                        }
                         Err(Failure {
                             throttle: Some(d), ..
                         }) => self.write_throttle(shared, *d).await,

@@ -187,6 +187,7 @@ pub const CLIENT_METHODS: &[Item] = &[
     item("dpop_response", Text, "", "Reads an API's answer to a request sent with a token: for a DPoP token, remembers its DPoP-Nonce and is true when it asks for one retry with that nonce; false for Bearer."),
     item("dpop_thumbprint", Text, "", "The RFC 7638 thumbprint of the DPoP key in use (the cnf.jkt of the tokens); none with dpop off."),
     item("stats", Text, "", "The client's counters."),
+    item("quota", Text, "", "The token quota the endpoint last reported (Auth0's quota headers): buckets with scope, bucket, quota, remaining, reset_at."),
     item("client_id", Text, "", "The client id."),
     item("auth_method", Text, "", "The authentication method."),
 ];

@@ -85,6 +85,26 @@ pub struct ClientConfig {
     /// allowed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_certificate_sha256: Option<Vec<String>>,
+    /// A token quota (as Auth0's `token_quota.client_credentials`): counted
+    /// and reported in `Auth0-Client-Quota-Limit` on every token response,
+    /// enforced with `enforce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<TokenQuota>,
+}
+
+/// A client's token quota (PROTOCOL.md, Token quota).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenQuota {
+    /// Tokens per hour (windows counted from the server's start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_hour: Option<u64>,
+    /// Tokens per day (windows counted from the server's start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<u64>,
+    /// Refuse token requests with 429 `too_many_requests` once a bucket is spent.
+    #[serde(default)]
+    pub enforce: bool,
 }
 
 impl ClientConfig {

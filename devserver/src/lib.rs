@@ -43,7 +43,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 pub use config::{
-    ClientConfig, ServerConfig, AUTH_METHODS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT,
+    ClientConfig, ServerConfig, TokenQuota, AUTH_METHODS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT,
     CLIENT_SECRET_POST, DEFAULT_TOKEN_LIFETIME, JWT_BEARER_ASSERTION_TYPE, PRIVATE_KEY_JWT,
     SELF_SIGNED_TLS_CLIENT_AUTH, TLS_CLIENT_AUTH,
 };

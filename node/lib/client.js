@@ -331,6 +331,16 @@ class TokenClient {
     return s;
   }
 
+  /**
+   * The token quota the token endpoint last reported for this client
+   * (Auth0's quota headers): `[{ scope, bucket, quota, remaining, resetAt }]`
+   * for the buckets not yet reset (`resetAt` in ms since the epoch); empty if
+   * the server sends none.
+   */
+  quota() {
+    return native.clientQuota(this.#native());
+  }
+
   /** The client id. */
   get clientId() {
     return native.clientIdentity(this.#native())[0];

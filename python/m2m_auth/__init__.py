@@ -45,7 +45,7 @@ from ._errors import (
     ThrottledError,
     TransportError,
 )
-from ._native import ApiResponse, Claims, Stats, Token, VerifierStats
+from ._native import ApiResponse, Claims, QuotaBucket, Stats, Token, VerifierStats
 from ._provider import AssertionRequest
 from ._verifier import Verifier, challenge
 
@@ -55,6 +55,7 @@ __all__ = [
     "TokenClient",
     "AssertionRequest",
     "Token",
+    "QuotaBucket",
     "Stats",
     "ApiResponse",
     "M2MAuthError",

@@ -4,7 +4,7 @@ Use the `m2m_auth` package, not this module."""
 import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, TypedDict, final
+from typing import Any, ClassVar, Literal, TypedDict, final
 
 from typing_extensions import Self, Unpack, disjoint_base
 
@@ -15,6 +15,7 @@ __all__ = [
     "TokenClient",
     "Token",
     "Stats",
+    "QuotaBucket",
     "ApiResponse",
     "Verifier",
     "Claims",
@@ -197,6 +198,28 @@ class Stats:
         """Every counter by name, in the engine's order."""
 
 @final
+class QuotaBucket:
+    """One token quota bucket as the token endpoint last reported it
+    (`TokenClient.quota()`); `repr()` shows every field."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def scope(self) -> Literal["client", "organization"]:
+        """Whose quota: the client's or its organization's."""
+    @property
+    def bucket(self) -> Literal["per_hour", "per_day"]:
+        """Which window."""
+    @property
+    def quota(self) -> int:
+        """Tokens allowed in the window."""
+    @property
+    def remaining(self) -> int:
+        """Tokens left in the window when the response came."""
+    @property
+    def reset_at(self) -> float:
+        """When the window resets, in seconds since the epoch."""
+
+@final
 class ApiResponse:
     """An API's answer to `TokenClient.call_api()`."""
 
@@ -283,6 +306,9 @@ class TokenClient:
     ) -> asyncio.Future[ApiResponse]: ...
     def stats(self) -> Stats:
         """This client's counters."""
+    def quota(self) -> list[QuotaBucket]:
+        """The token quota the endpoint last reported (Auth0's quota
+        headers): the buckets not yet reset; empty if none was sent."""
     def close(self) -> None:
         """Closes the client: later calls raise `ConfigError`."""
     @property

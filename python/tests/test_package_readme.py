@@ -115,6 +115,7 @@ METHODS = {
     "dpop_response": "`dpop_response(url, token, status, www_authenticate=None, dpop_nonce=None) -> bool`",
     "dpop_thumbprint": "`dpop_thumbprint` (property, `str` or `None`)",
     "stats": "`stats() -> Stats`",
+    "quota": "`quota() -> list[QuotaBucket]`",
     "client_id": "`client_id` (property, `str`)",
     "auth_method": "`auth_method` (property, `str`)",
 }

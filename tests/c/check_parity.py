@@ -108,12 +108,14 @@ for item in surface["token_fields"]:
         problems.append(f"token field {item['name']}: no {name}(const struct m2m_token *token, ...)")
     elif item["type"] in TOKEN_OUT and not got.endswith(TOKEN_OUT[item["type"]]):
         problems.append(f"{name}({got}): expected {TOKEN_OUT[item['type']]}")
+# A method returning a list is a count and an item getter in C.
+LISTS = {"quota": ("m2m_client_quota_count", "m2m_client_quota_bucket")}
 for item in surface["client_methods"]:
     count += 1
-    name = f"m2m_client_{item['name']}"
-    got = functions.get(name)
-    if got is None or "m2m_client *client" not in got:
-        problems.append(f"client method {item['name']}: no {name}(... m2m_client *client ...)")
+    for name in LISTS.get(item["name"], (f"m2m_client_{item['name']}",)):
+        got = functions.get(name)
+        if got is None or "m2m_client *client" not in got:
+            problems.append(f"client method {item['name']}: no {name}(... m2m_client *client ...)")
 
 for item in surface["verifier_options"]:
     count += 1

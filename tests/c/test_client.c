@@ -234,6 +234,43 @@ static void client_secret_basic_sends_an_authorization_header(void) {
   m2m_token_free(t);
   m2m_client_free(c);
 }
+/* m2m_client_quota_count / _bucket: the buckets the server's quota
+ * headers reported (docs/design.md §5, "Token quotas"). */
+static void quota_returns_the_buckets_the_server_sent(void) {
+  m2m_client *c = client_for(tc_audience("quota"));
+  CHECK_EQ_INT(m2m_client_quota_count(c), 0);
+  CHECK_EQ_INT(ctl_faults(&srv, NULL,
+                          "[{\"headers\": {\"Auth0-Client-Quota-Limit\":"
+                          " \"b=per_hour;q=100;r=99;t=3000,b=per_day;q=1000;r=999;t=80000\","
+                          " \"Auth0-Organization-Quota-Limit\": \"b=per_hour;q=500;r=400;t=1200\"}}]",
+                          0),
+               0);
+  m2m_token *t = tc_get(c, NULL);
+  int64_t issued = 0;
+  CHECK_EQ_INT(m2m_token_expires_at(t, &issued), M2M_OK);
+  issued -= 3600 * 1000; /* the dev server's 3600 s tokens: about now */
+  CHECK_EQ_INT(m2m_client_quota_count(c), 3);
+  m2m_quota_bucket b;
+  CHECK_EQ_INT(m2m_client_quota_bucket(c, 0, &b), M2M_OK);
+  CHECK_STR(b.scope, "client");
+  CHECK_STR(b.bucket, "per_hour");
+  CHECK_EQ_INT(b.quota, 100);
+  CHECK_EQ_INT(b.remaining, 99);
+  CHECK(b.reset_at - issued > 2990 * 1000 && b.reset_at - issued < 3010 * 1000);
+  CHECK_EQ_INT(m2m_client_quota_bucket(c, 1, &b), M2M_OK);
+  CHECK_STR(b.bucket, "per_day");
+  CHECK_EQ_INT(b.quota, 1000);
+  CHECK_EQ_INT(m2m_client_quota_bucket(c, 2, &b), M2M_OK);
+  CHECK_STR(b.scope, "organization");
+  CHECK_EQ_INT(b.remaining, 400);
+  CHECK_EQ_INT(m2m_client_quota_bucket(c, 3, &b), M2M_NOT_FOUND);
+  CHECK_EQ_INT(m2m_client_quota_bucket(c, 0, NULL), M2M_NULL_ARGUMENT);
+  CHECK_EQ_INT(m2m_client_quota_bucket(NULL, 0, &b), M2M_NULL_ARGUMENT);
+  CHECK_EQ_INT(m2m_client_quota_count(NULL), 0);
+  m2m_token_free(t);
+  m2m_client_free(c);
+}
+
 int main(int argc, char **argv) {
   t_select(argc, argv);
   if (devserver_start(&srv, CLIENTS, NULL)) {
@@ -258,6 +295,7 @@ int main(int argc, char **argv) {
   RUN(a_provider_callback_supplies_every_attempt);
   RUN(a_failing_provider_callback_is_a_config_error_and_no_request);
   RUN(mutual_tls_with_certificate_files);
+  RUN(quota_returns_the_buckets_the_server_sent);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

@@ -50,6 +50,7 @@ mod mtls_setters;
 mod option_cell;
 mod option_setters;
 mod options;
+mod quota;
 mod request;
 mod result;
 mod runtime;

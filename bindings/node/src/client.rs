@@ -17,7 +17,7 @@ use crate::errors::{aborted, OrJs};
 use crate::js::JsVal;
 use crate::logs::flush;
 use crate::options;
-use crate::out::{ApiOut, StatsOut, TokenOut};
+use crate::out::{ApiOut, QuotaOut, StatsOut, TokenOut};
 
 /// Native memory one client handle holds, as reported to V8.
 const CLIENT_NATIVE_BYTES: usize = 6 * 1024;
@@ -274,6 +274,12 @@ pub fn check_url(url: String) -> Result<()> {
 #[napi(skip_typescript)]
 pub fn client_stats(client: &External<Client>) -> StatsOut {
     StatsOut(client.client.stats())
+}
+
+/// The token quota the endpoint last reported for this client.
+#[napi(skip_typescript)]
+pub fn client_quota(client: &External<Client>) -> QuotaOut {
+    QuotaOut(client.client.quota())
 }
 
 /// What `util.inspect` shows of the client: the endpoint option, `clientId`,

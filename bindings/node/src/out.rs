@@ -1,10 +1,10 @@
 //! Engine values on their way to JS, converted on the JS thread: tokens,
-//! stats, API responses. Durations and instants in milliseconds.
+//! stats, quota buckets, API responses. Durations and instants in milliseconds.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use m2m_auth::surface::camel_case;
-use m2m_auth::{ApiResponse, Stats, Token};
+use m2m_auth::{ApiResponse, QuotaBucket, Stats, Token};
 use napi::bindgen_prelude::*;
 use napi::sys;
 
@@ -47,6 +47,27 @@ impl ToNapiValue for StatsOut {
             obj.set(camel_case(name), n as f64)?;
         }
         Ok(obj.raw())
+    }
+}
+
+/// A client's token quota: `[{ scope, bucket, quota, remaining, resetAt }]`
+/// (`resetAt` in ms since the epoch, as a token's instants).
+pub struct QuotaOut(pub(crate) Vec<QuotaBucket>);
+
+impl ToNapiValue for QuotaOut {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut list = env.create_array(val.0.len() as u32)?;
+        for (i, b) in val.0.iter().enumerate() {
+            let mut obj = Object::new(&env)?;
+            obj.set("scope", b.scope)?;
+            obj.set("bucket", b.bucket)?;
+            obj.set("quota", b.quota as f64)?;
+            obj.set("remaining", b.remaining as f64)?;
+            obj.set("resetAt", epoch_ms(b.reset_at))?;
+            list.set(i as u32, obj)?;
+        }
+        Ok(list.coerce_to_object()?.raw())
     }
 }
 

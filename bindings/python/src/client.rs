@@ -17,7 +17,7 @@ use pyo3::types::{PyDict, PyType};
 use crate::aio::{self, Completion};
 use crate::hot::Memo;
 use crate::runtime::block_on;
-use crate::types::{ApiResponse, Stats, Token};
+use crate::types::{ApiResponse, QuotaBucket, Stats, Token};
 use crate::{convert, errors, logs, options};
 
 /// An OAuth 2.0 client credentials client with a process-wide token cache.
@@ -411,6 +411,13 @@ impl TokenClient {
     /// from the parent's counts at the fork).
     fn stats(&self) -> Stats {
         Stats(self.client.stats())
+    }
+
+    /// The token quota the token endpoint last reported for this client
+    /// (Auth0's quota headers): its buckets not yet reset, oldest scope
+    /// first; empty if the server sends none.
+    fn quota(&self) -> Vec<QuotaBucket> {
+        self.client.quota().into_iter().map(QuotaBucket).collect()
     }
 
     /// Closes the client: later calls raise `ConfigError`. Cached tokens stay

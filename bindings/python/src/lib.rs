@@ -77,6 +77,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hot::install_get_token(&m.py().get_type::<client::TokenClient>())?;
     m.add_class::<types::Token>()?;
     m.add_class::<types::Stats>()?;
+    m.add_class::<types::QuotaBucket>()?;
     types::install_stats(&m.py().get_type::<types::Stats>())?;
     m.add_class::<types::ApiResponse>()?;
     m.add_class::<verifier::Verifier>()?;

@@ -1,5 +1,5 @@
 //! The engine's value types as Python classes: `Token`, `Stats`,
-//! `ApiResponse`. Durations are seconds and instants seconds since the epoch
+//! `QuotaBucket`, `ApiResponse`. Durations are seconds and instants seconds since the epoch
 //! (floats), as everywhere in Python.
 
 use pyo3::exceptions::PyAttributeError;
@@ -209,6 +209,56 @@ impl ApiResponse {
             "ApiResponse(status={}, body=<{} bytes>)",
             self.response.status,
             self.response.body.len()
+        )
+    }
+}
+
+/// One token quota bucket as the token endpoint last reported it
+/// (`TokenClient.quota()`; docs/design.md §5, "Token quotas").
+#[pyclass(frozen, eq, module = "m2m_auth._native", name = "QuotaBucket")]
+#[derive(PartialEq, Eq)]
+pub(crate) struct QuotaBucket(pub(crate) m2m_auth::QuotaBucket);
+
+#[pymethods]
+impl QuotaBucket {
+    /// Whose quota: `"client"` or `"organization"`.
+    #[getter]
+    fn scope(&self) -> &'static str {
+        self.0.scope
+    }
+
+    /// Which window: `"per_hour"` or `"per_day"`.
+    #[getter]
+    fn bucket(&self) -> &'static str {
+        self.0.bucket
+    }
+
+    /// Tokens allowed in the window.
+    #[getter]
+    fn quota(&self) -> u64 {
+        self.0.quota
+    }
+
+    /// Tokens left in the window when the response came.
+    #[getter]
+    fn remaining(&self) -> u64 {
+        self.0.remaining
+    }
+
+    /// When the window resets, in seconds since the epoch.
+    #[getter]
+    fn reset_at(&self) -> f64 {
+        convert::epoch_seconds(self.0.reset_at)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "QuotaBucket(scope={:?}, bucket={:?}, quota={}, remaining={}, reset_at={:.0})",
+            self.0.scope,
+            self.0.bucket,
+            self.0.quota,
+            self.0.remaining,
+            convert::epoch_seconds(self.0.reset_at),
         )
     }
 }

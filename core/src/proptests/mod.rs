@@ -1,8 +1,9 @@
-//! Property tests: token-response parsing, `expires_in`, `Retry-After`, and
+//! Property tests: token-response parsing, `expires_in`, `Retry-After`, quota headers, and
 //! the secret canary (no credential spelling survives into a scrubbed error).
 //! The generators live here; each file below holds one family of properties.
 
 mod canary;
+mod quota;
 mod response;
 mod retry_after;
 

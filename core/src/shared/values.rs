@@ -63,6 +63,7 @@ impl Inner {
             response,
             sent_at: clock::precise().saturating_sub(nanos(age)),
             sent_wall: now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH),
+            throttle: None,
         }))
     }
 

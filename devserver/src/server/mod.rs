@@ -8,6 +8,7 @@
 //!   mutual-TLS methods; [`assertion`]: checking a JWT client assertion
 //!   (`client_secret_jwt`, `private_key_jwt`); [`replay`]: the `jti`s of
 //!   accepted assertions;
+//! - [`quota`]: clients' token quotas (counted, reported, enforced);
 //! - [`api`]: the protected `/api`;
 //! - [`control`]: the control API (`/_control/...`); [`guard`]: who may use
 //!   it (the `Host` check and the control token);
@@ -23,6 +24,7 @@ mod dpop;
 mod fault_steps;
 mod guard;
 mod mtls_auth;
+mod quota;
 mod replay;
 mod reply;
 mod routing;

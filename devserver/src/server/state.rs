@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) control_token: String,
     pub clients: RwLock<HashMap<String, Arc<Client>>>,
     pub(super) token_faults: Mutex<FaultScript>,
+    /// Tokens counted against clients' `token_quota`.
+    pub(super) quotas: Mutex<super::quota::Quotas>,
     pub(super) api_faults: Mutex<FaultScript>,
     pub(super) token_requests: AtomicU64,
     pub(super) api_requests: AtomicU64,
@@ -140,6 +142,7 @@ impl Shared {
                     .collect(),
             ),
             token_faults: Mutex::default(),
+            quotas: Mutex::default(),
             api_faults: Mutex::default(),
             token_requests: AtomicU64::new(0),
             api_requests: AtomicU64::new(0),

@@ -101,7 +101,38 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
         Err(reply) => return *reply,
     };
     let client = &client.config;
+    let Some(quota) = &client.token_quota else {
+        return grant(
+            shared,
+            client,
+            &params,
+            resources,
+            (jkt, peer.leaf_sha256()),
+        );
+    };
+    if let Some(refusal) = shared.quotas.lock().refuse(&client.client_id, quota) {
+        return refusal;
+    }
+    let reply = grant(
+        shared,
+        client,
+        &params,
+        resources,
+        (jkt, peer.leaf_sha256()),
+    );
+    shared.quotas.lock().spend(&client.client_id, quota, reply)
+}
 
+/// The grant for an authenticated client: scope, audience, the token.
+fn grant(
+    shared: &Shared,
+    client: &ClientConfig,
+    params: &HashMap<String, String>,
+    resources: Vec<String>,
+    // `bound`: a certificate presented on the https listener binds the token
+    // to it (RFC 8705 §3), whatever the client authentication method.
+    (jkt, bound): (Option<String>, Option<[u8; 32]>),
+) -> Reply {
     // Scope.
     let requested: Vec<&str> = params
         .get("scope")
@@ -175,9 +206,6 @@ pub(super) fn token_endpoint(shared: &Shared, parts: &Parts, peer: &Peer, body: 
     let org = params.get("organization").cloned();
 
     let lifetime = client.lifetime();
-    // A certificate presented on the https listener binds the token to it
-    // (RFC 8705 §3), whatever the client authentication method.
-    let bound = peer.leaf_sha256();
     let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
     let claims = Claims {
         auds,
