@@ -109,3 +109,18 @@ pub fn check_url(url: &str) -> Result<()> {
     }
     config::check_url(url, "URL").map(|_| ())
 }
+
+/// Whether a redirect from `first` to `next` may carry the token's headers
+/// (docs/design.md §4, redirects): only to the first request's origin
+/// (scheme, host and port, the default port made explicit; RFC 6454). False
+/// when either is not an absolute URL. For the bindings' HTTP adapters, so
+/// that every language draws the line in the same place.
+pub fn same_origin(first: &str, next: &str) -> bool {
+    match (url::Url::parse(first), url::Url::parse(next)) {
+        (Ok(a), Ok(b)) => {
+            let (a, b) = (a.origin(), b.origin());
+            a.is_tuple() && a == b
+        }
+        _ => false,
+    }
+}

@@ -221,3 +221,28 @@ async fn dpop_response_with_a_bearer_token_is_false_and_remembers_nothing() {
     assert!(!plain.dpop_response(api, &dpop, 401, Some(NONCE_CHALLENGE), Some("n")));
     assert_eq!(plain.dpop_thumbprint(), None);
 }
+
+/// The redirect rule the adapters of every language ask the engine for:
+/// a token's headers follow a redirect to the first request's origin only.
+#[test]
+fn redirects_carry_the_headers_to_the_same_origin_only() {
+    use m2m_auth::same_origin;
+    let first = "https://api.example.com/things?page=1";
+    assert!(same_origin(first, "https://api.example.com/other#x"));
+    assert!(same_origin(first, "https://API.example.com:443/"));
+    assert!(same_origin(
+        "http://127.0.0.1:8080/a",
+        "http://127.0.0.1:8080/b"
+    ));
+    for other in [
+        "http://api.example.com/things",
+        "https://api.example.com:8443/things",
+        "https://evil.example.com/things",
+        "https://api.example.com.evil.example/",
+        "/relative",
+        "not a url",
+    ] {
+        assert!(!same_origin(first, other), "{other}");
+    }
+    assert!(!same_origin("data:text/plain,x", "data:text/plain,x"));
+}

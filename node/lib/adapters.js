@@ -59,9 +59,9 @@ async function discard(response) {
   if (response.body) await response.body.cancel().catch(() => {});
 }
 
-/** Same scheme, host and port: the origin a token's headers may follow a redirect to. */
+/** The engine's rule: a token's headers follow a redirect to the first request's origin only. */
 function sameOrigin(a, b) {
-  return new URL(a).origin === new URL(b).origin;
+  return native.sameOrigin(String(a), String(b));
 }
 
 /**

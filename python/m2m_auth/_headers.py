@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from ._native import _same_origin
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, MutableMapping
@@ -40,15 +42,6 @@ def nonce_retry(client: TokenClient, url: str, token: Token, status: int, header
     return client.dpop_response(url, token, status, headers.get("www-authenticate"), headers.get("dpop-nonce"))
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
-    """The origin of ``url``: scheme, host and port (the default port made
-    explicit), as the Fetch standard and RFC 6454 compare them."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
-
-
 def resign_redirect(
     client: TokenClient, headers: MutableMapping[str, str], method: str, url: str, first_url: str, token: Token
 ) -> None:
@@ -59,5 +52,5 @@ def resign_redirect(
     to only). The fragment is never sent, so it is left out."""
     for name in _NAMES:
         headers.pop(name, None)
-    if origin(url) == origin(first_url):
+    if _same_origin(first_url, url):
         sign(client, headers, method, urlunsplit(urlsplit(url)._replace(fragment="")), token)

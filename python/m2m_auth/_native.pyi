@@ -26,6 +26,7 @@ __all__ = [
     "_after_fork_child",
     "_flush_logs",
     "_check_url",
+    "_same_origin",
 ]
 
 __version__: str
@@ -437,6 +438,9 @@ def _after_fork_parent() -> None: ...
 def _after_fork_child() -> None: ...
 def _check_url(url: str) -> None:
     """Raises `ConfigError` unless `url` may carry a token."""
+
+def _same_origin(first: str, next: str) -> bool:
+    """Whether a redirect from `first` to `next` may carry the token's headers."""
 
 def _flush_logs() -> None:
     """Delivers every queued engine log record to Python logging now."""

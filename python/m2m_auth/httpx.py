@@ -40,8 +40,8 @@ from __future__ import annotations
 import httpx
 
 from ._client import TokenClient
-from ._headers import nonce_retry, origin, sign
-from ._native import _check_url
+from ._headers import nonce_retry, sign
+from ._native import _check_url, _same_origin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class M2MAuth(httpx.Auth):
             hop is not signed
             and response.status_code == 401
             and "DPoP" in hop.headers
-            and origin(str(hop.url)) == origin(str(first.url))
+            and _same_origin(str(first.url), str(hop.url))
         )
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -110,7 +110,7 @@ class M2MAuth(httpx.Auth):
         if self._stale_redirect(request, first, response):
             request = response.request
             response = yield self._signed(request, token)
-        if origin(str(response.request.url)) != origin(str(first.url)):
+        if not _same_origin(str(first.url), str(response.request.url)):
             return  # httpx followed a redirect to another origin: no token goes there
         if self._nonce_retry(response.request, token, response):
             request = response.request
@@ -134,7 +134,7 @@ class M2MAuth(httpx.Auth):
         if self._stale_redirect(request, first, response):
             request = response.request
             response = yield self._signed(request, token)
-        if origin(str(response.request.url)) != origin(str(first.url)):
+        if not _same_origin(str(first.url), str(response.request.url)):
             return  # httpx followed a redirect to another origin: no token goes there
         if self._nonce_retry(response.request, token, response):
             request = response.request

@@ -270,6 +270,13 @@ pub fn check_url(url: String) -> Result<()> {
     m2m_auth::check_url(&url).or_js()
 }
 
+/// The engine's rule for redirects: the token's headers follow a redirect
+/// to the first request's origin only.
+#[napi(skip_typescript)]
+pub fn same_origin(first: String, next: String) -> bool {
+    m2m_auth::same_origin(&first, &next)
+}
+
 /// The engine's counters of this client.
 #[napi(skip_typescript)]
 pub fn client_stats(client: &External<Client>) -> StatsOut {

@@ -56,6 +56,14 @@ fn _check_url(py: Python<'_>, url: &str) -> PyResult<()> {
     m2m_auth::check_url(url).map_err(|e| errors::to_py(py, &e))
 }
 
+/// Whether a redirect from `first` to `next` may carry the token's headers:
+/// same origin only (the engine's rule, docs/design.md §4). For the HTTP
+/// client adapters.
+#[pyfunction]
+fn _same_origin(first: &str, next: &str) -> bool {
+    m2m_auth::same_origin(first, next)
+}
+
 /// Native part of m2m_auth: the engine's types, errors and async for Python.
 /// Use the `m2m_auth` package, not this module.
 #[pymodule]
@@ -89,5 +97,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sync::_after_fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(logs::_flush_logs, m)?)?;
     m.add_function(wrap_pyfunction!(_check_url, m)?)?;
+    m.add_function(wrap_pyfunction!(_same_origin, m)?)?;
     Ok(())
 }
