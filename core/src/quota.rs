@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 use tracing::debug;
 
 /// The client quota header (Auth0).
