@@ -18,21 +18,21 @@
 //!   open file description that carries the lock (a `flock` lives as long as
 //!   any process refers to it).
 
-use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
-use std::time::Duration;
 
 use parking_lot::lock_api::RawRwLock as _;
-use parking_lot::{RwLock, RwLockReadGuard};
+use parking_lot::RwLock as RawForkLock;
 
 use crate::error::{Error, Result, TransportKind};
 
+mod lock;
 mod withheld;
+pub(crate) use lock::{Mutex, RwLock};
 pub(crate) use withheld::{return_to_child, withhold_from_child};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-static FORK_GUARD: RwLock<()> = RwLock::new(());
+static FORK_GUARD: RawForkLock<()> = RawForkLock::new(());
 
 /// Registers the fork hooks (once per process; a child inherits them).
 pub(crate) fn install_fork_hooks() {
@@ -68,63 +68,6 @@ extern "C" fn child() {
 /// engine (0 there). Changes only in a forked child.
 pub(crate) fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
-}
-
-/// A mutex that no fork can leave locked (see the module doc).
-pub(crate) struct Mutex<T> {
-    inner: parking_lot::Mutex<T>,
-}
-
-/// The guard of a [`Mutex`]; derefs to the value.
-pub(crate) struct MutexGuard<'a, T> {
-    // Dropped first (fields drop in order): the value, then the fork guard.
-    value: parking_lot::MutexGuard<'a, T>,
-    _fork: RwLockReadGuard<'static, ()>,
-}
-
-impl<T> Mutex<T> {
-    pub(crate) const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            inner: parking_lot::Mutex::new(value),
-        }
-    }
-
-    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        // Recursive: a thread already inside a critical section may take
-        // another engine lock even while a fork is waiting.
-        let fork = FORK_GUARD.read_recursive();
-        MutexGuard {
-            value: self.inner.lock(),
-            _fork: fork,
-        }
-    }
-
-    pub(crate) fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        let fork = FORK_GUARD.try_read_recursive_for(timeout)?;
-        Some(MutexGuard {
-            value: self.inner.try_lock_for(timeout)?,
-            _fork: fork,
-        })
-    }
-}
-
-impl<T: Default> Default for Mutex<T> {
-    fn default() -> Self {
-        Mutex::new(T::default())
-    }
-}
-
-impl<T> Deref for MutexGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T> DerefMut for MutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
-    }
 }
 
 /// A value of this process only: built on first use, and built anew in a

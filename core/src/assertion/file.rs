@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};

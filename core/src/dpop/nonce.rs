@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 use url::Url;
 
 /// At most this many origins are remembered (a client talks to a few).

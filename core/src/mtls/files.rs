@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 
 use super::{identity, parse_chain, parse_key, ClientIdentity};
 use crate::error::{Error, Result};

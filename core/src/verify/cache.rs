@@ -15,7 +15,7 @@ use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 use zeroize::Zeroize;
 
 use super::claims::Claims;

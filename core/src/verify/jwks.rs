@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, RwLock};
+use crate::process::{Mutex, RwLock};
 use url::Url;
 
 use super::keys::KeySet;

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use parking_lot::Mutex;
+use crate::process::Mutex;
 
 /// SHA-256 of key thumbprint and `jti`, truncated: a fixed size per entry
 /// whatever the client sent.
