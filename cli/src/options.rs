@@ -31,17 +31,6 @@ use crate::failure::{config_failure, io_failure, Failure};
 /// others' variables, so `--token-url` wins over `M2M_AUTH_DOMAIN`.
 const ENDPOINT: [&str; 3] = ["token_url", "domain", "issuer"];
 
-/// The options that authenticate the client instead of a client secret
-/// (`private_key_jwt`, and a client certificate for mutual TLS).
-const KEY_OPTIONS: [&str; 6] = [
-    "private_key",
-    "private_key_file",
-    "client_assertion",
-    "client_assertion_file",
-    "client_certificate",
-    "client_certificate_file",
-];
-
 /// The secrets read whole from standard input (PEM spans several lines);
 /// every other secret is its first line.
 const MULTI_LINE: [&str; 3] = ["private_key", "client_key", "dpop_key"];
@@ -298,7 +287,9 @@ impl ClientArgs {
         });
         // Only the client secret is ever required, and only when no key or
         // assertion stands in for it (flag or variable).
-        let keyed = KEY_OPTIONS.iter().any(|n| self.given_or_env(n));
+        let keyed = surface::SECRET_STAND_INS
+            .iter()
+            .any(|n| self.given_or_env(n));
         for item in surface::CLIENT_OPTIONS {
             if item.name == "client_secret" && !keyed && !self.has(item.name) && env_is_empty(item)
             {

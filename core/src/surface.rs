@@ -122,6 +122,22 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("max_cache_keys", Count, "10000", "Bound of the in-memory cache (a client with another bound gets its own)."),
 ];
 
+/// The options that stand in for a client secret: with one of them set (and
+/// no `auth_method` saying otherwise), no client secret is required, as
+/// the credential is a key, an assertion or a client certificate
+/// (`private_key_jwt` or `tls_client_auth` by default). Front ends that
+/// check for a missing secret early (the CLI) use this list, so they never
+/// disagree with the engine; `client_assertion_provider` is code, set only
+/// through a language's API, so it is not here.
+pub const SECRET_STAND_INS: &[&str] = &[
+    "private_key",
+    "private_key_file",
+    "client_assertion",
+    "client_assertion_file",
+    "client_certificate",
+    "client_certificate_file",
+];
+
 /// The per-call request parameters (each also a client option: its default).
 #[rustfmt::skip]
 pub const REQUEST_PARAMETERS: &[Item] = &[

@@ -245,3 +245,55 @@ fn every_verifier_option_is_settable_by_name() {
         "config"
     );
 }
+
+/// Each option the CLI (and any front end) takes as standing in for a client
+/// secret does so in the engine: with it and no secret, build() does not ask
+/// for a secret; with none of them, it does.
+#[test]
+fn secret_stand_ins_are_what_the_engine_accepts_instead_of_a_secret() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let key_file = dir.join("assertion_keys/p256.sec1.pem");
+    let cert_file = dir.join("mtls_keys/client.pem");
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let base = || {
+        let mut b = TokenClient::builder();
+        b.set_text("token_url", "https://a.example/oauth/token")
+            .unwrap();
+        b.set_text("client_id", "id").unwrap();
+        b
+    };
+    let missing = base().build().unwrap_err();
+    assert!(
+        missing.to_string().contains("client_secret is required"),
+        "{missing}"
+    );
+    for name in surface::SECRET_STAND_INS {
+        let mut b = base();
+        match *name {
+            "private_key" => b.set_text(name, &read(&key_file)),
+            "private_key_file" => b.set_text(name, key_file.to_str().unwrap()),
+            "client_assertion" => b.set_text(name, "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"),
+            "client_assertion_file" => b.set_text(name, key_file.to_str().unwrap()),
+            "client_certificate" | "client_certificate_file" => {
+                let value = if *name == "client_certificate" {
+                    read(&cert_file)
+                } else {
+                    cert_file.to_str().unwrap().into()
+                };
+                b.set_text(name, &value).unwrap();
+                b.set_text(
+                    "client_key_file",
+                    dir.join("mtls_keys/client.key").to_str().unwrap(),
+                )
+            }
+            other => panic!("no sample for {other}"),
+        }
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Err(e) = b.build() {
+            assert!(
+                !e.to_string().contains("client_secret is required"),
+                "{name}: {e}"
+            );
+        }
+    }
+}
