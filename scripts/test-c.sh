@@ -55,7 +55,7 @@ fi
 
 OUT="$ROOT/target/c-tests"
 mkdir -p "$OUT"/{dyn,static,asan,vg-logs,pkgconfig}
-SUPPORT=(tests/c/support/testlib.c tests/c/support/http.c tests/c/support/json.c tests/c/support/clients.c)
+SUPPORT=(tests/c/support/testlib.c tests/c/support/http.c tests/c/support/json.c tests/c/support/clients.c tests/c/support/canary.c)
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Itests/c)
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 

@@ -55,19 +55,6 @@ static double ns_per_verify(m2m_verifier *v, const char *token, long n) {
   return best;
 }
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  size_t got = fread(s, 1, (size_t)n, f);
-  fclose(f);
-  s[got] = 0;
-  return s;
-}
-
 int main(int argc, char **argv) {
   long cached_n = argc > 1 ? atol(argv[1]) : 2000000, uncached_n = cached_n / 200 + 1;
   devserver srv;
@@ -92,7 +79,7 @@ int main(int argc, char **argv) {
   char jwks_uri[128];
   snprintf(jwks_uri, sizeof jwks_uri, "%s/.well-known/jwks.json", srv.url);
 
-  char *text = read_file("tests/verify/vectors.json"), err[128];
+  char *text = t_read_file("tests/verify/vectors.json"), err[128];
   jval *vectors = text ? json_parse(text, err, sizeof err) : NULL;
   const char *es256 = NULL;
   const jval *cases = json_get(vectors, "cases");

@@ -45,19 +45,6 @@ void vfail(vec *v, const char *fmt, ...) {
   va_end(ap);
 }
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  size_t got = fread(s, 1, (size_t)n, f);
-  fclose(f);
-  s[got] = 0;
-  return s;
-}
-
 /* Runs one vector: 0 passed, 1 failed, 2 skipped (prints its line). */
 static int run_vector(const char *path) {
   double t0 = now_ms();
@@ -65,7 +52,7 @@ static int run_vector(const char *path) {
   memset(&v, 0, sizeof v);
   v.file = path;
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  char *text = read_file(path);
+  char *text = t_read_file(path);
   char err[256] = "";
   jval *root = text ? json_parse(text, err, sizeof err) : NULL;
   if (!root) {

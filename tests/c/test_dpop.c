@@ -33,17 +33,8 @@ m2m_client *dpop_client(const char *key) {
 }
 
 char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    t_fail(__FILE__, __LINE__, "cannot read %s (run from the repository root)", path);
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *s = malloc(cap);
-  for (size_t r; (r = fread(s + n, 1, cap - n - 1, f)) > 0;)
-    if ((n += r) + 1 >= cap) s = realloc(s, cap *= 2);
-  fclose(f);
-  s[n] = 0;
+  char *s = t_read_file(path);
+  if (!s) t_fail(__FILE__, __LINE__, "cannot read %s (run from the repository root)", path);
   return s;
 }
 

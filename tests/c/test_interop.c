@@ -29,16 +29,6 @@ char ca_file[512], certs_dir[512];
 static char *clients_text;
 jval *clients;
 
-char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = malloc(65536);
-  size_t n = buf ? fread(buf, 1, 65535, f) : 0;
-  fclose(f);
-  if (buf) buf[n] = 0;
-  return buf;
-}
-
 #define REPORTS "/tmp/m2m-c-node-reports"
 
 /* Starts server.mjs once; 0 with its start line in `line`. A start that
@@ -320,7 +310,7 @@ static void every_assertion_method_gets_tokens(void) {
 
 int main(int argc, char **argv) {
   t_select(argc, argv);
-  clients_text = read_file("tests/interop/clients.json");
+  clients_text = t_read_file("tests/interop/clients.json");
   char err[128];
   clients = clients_text ? json_parse(clients_text, err, sizeof err) : NULL;
   if (!clients) {

@@ -22,19 +22,6 @@
 
 const jval *vectors;
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  size_t got = fread(s, 1, (size_t)n, f);
-  fclose(f);
-  s[got] = 0;
-  return s;
-}
-
 /* Reports a failure of case `name` (t_fail, with the case named). */
 #define CASE_FAIL(name, ...)                                  \
   do {                                                        \
@@ -363,7 +350,7 @@ void tv_check_challenge(const m2m_error *err, int status, const char *needle) {
 
 int main(int argc, char **argv) {
   t_select(argc, argv);
-  char *text = read_file(VECTORS_PATH);
+  char *text = t_read_file(VECTORS_PATH);
   char err[256] = "";
   jval *root = text ? json_parse(text, err, sizeof err) : NULL;
   if (!root) {

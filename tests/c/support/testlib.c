@@ -235,3 +235,19 @@ void devserver_stop(devserver *s) {
   free(s->tls_ca_pem);
   s->tls_ca_pem = NULL;
 }
+
+char *t_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *s = malloc(cap);
+  for (size_t r; s && (r = fread(s + n, 1, cap - n - 1, f)) > 0;)
+    if ((n += r) + 1 >= cap) {
+      char *grown = realloc(s, cap *= 2);
+      if (!grown) free(s);
+      s = grown;
+    }
+  fclose(f);
+  if (s) s[n] = 0;
+  return s;
+}

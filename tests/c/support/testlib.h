@@ -49,6 +49,10 @@ int t_summary(const char *suite);
 /* Whether the suite runs under valgrind (slow): M2M_TEST_SLOW=1. */
 int t_slow(void);
 /* Milliseconds on a monotonic clock. */
+/* The whole file at `path` (relative paths: from the repository root),
+ * NUL-terminated, malloc'd; NULL if it cannot be read. */
+char *t_read_file(const char *path);
+
 double now_ms(void);
 void sleep_ms(long ms);
 

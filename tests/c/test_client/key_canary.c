@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "support/canary.h"
 
 /* core/tests/verify_keys/ed25519.pem, the same key as a private JWK
  * (core/tests/assertion_keys/ed25519.jwk.json), test keys only. */
@@ -63,22 +64,11 @@ static void check_error(const m2m_error *err) {
   }
 }
 
-typedef struct {
-  pthread_mutex_t lock;
-  int count, debug, shown;
-  char first_shown[512];
-} canary_sink;
-
-static void on_log(void *user_data, m2m_log_level level, const char *target, const char *message) {
-  canary_sink *s = user_data;
-  (void)target;
-  pthread_mutex_lock(&s->lock);
-  s->count++;
-  if (level >= M2M_LOG_DEBUG) s->debug++;
-  int shows = has_jwt(message);
-  for (const char *const *n = NEEDLES; *n; n++) shows |= strstr(message, *n) != NULL;
-  if (shows && s->shown++ == 0) snprintf(s->first_shown, sizeof s->first_shown, "%s", message);
-  pthread_mutex_unlock(&s->lock);
+/* Whether a log record shows a needle or a JWT. */
+static int shows(const char *text) {
+  int found = has_jwt(text);
+  for (const char *const *n = NEEDLES; *n; n++) found |= strstr(text, *n) != NULL;
+  return found;
 }
 
 /* Options for `id` (no secret), with an audience (a cache key) of its own. */
@@ -145,14 +135,14 @@ static void failing_fetches(m2m_client *c, int sent) {
 }
 
 void keys_and_assertions_never_show_at_trace(void) {
-  static canary_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  static canary_sink sink = CANARY_SINK(shows);
   CHECK_EQ_INT(ctl_add_client(&srv, "{\"client_id\": \"c-canary\", \"auth_methods\": [\"private_key_jwt\"],"
                                     " \"jwks\": " ED_JWKS "}"),
                0);
   CHECK_EQ_INT(ctl_add_client(&srv, "{\"client_id\": \"c-canary-refusing\","
                                     " \"auth_methods\": [\"private_key_jwt\"], \"jwks\": " P256_JWKS "}"),
                0);
-  CHECK_EQ_INT(m2m_set_log_callback(on_log, &sink, M2M_LOG_TRACE), M2M_OK);
+  CHECK_EQ_INT(m2m_set_log_callback(canary_on_log, &sink, M2M_LOG_TRACE), M2M_OK);
   char path[] = "/tmp/m2m-c-canary-XXXXXX", assertion_path[] = "/tmp/m2m-c-canary-a-XXXXXX";
   int fd = mkstemp(path), afd = mkstemp(assertion_path);
   CHECK(fd >= 0 && afd >= 0);

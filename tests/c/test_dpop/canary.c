@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dpop.h"
+#include "support/canary.h"
 
 /* What must never show: each PEM body line, and the JWK's d. */
 static char *needles[16];
@@ -21,22 +22,6 @@ static int shows(const char *text) {
   for (char **n = needles; text && *n; n++)
     if (strstr(text, *n)) return 1;
   return 0;
-}
-
-typedef struct {
-  pthread_mutex_t lock;
-  int count, debug, shown;
-  char first_shown[512];
-} canary_sink;
-
-static void on_log(void *user_data, m2m_log_level level, const char *target, const char *message) {
-  canary_sink *s = user_data;
-  (void)target;
-  pthread_mutex_lock(&s->lock);
-  s->count++;
-  if (level >= M2M_LOG_DEBUG) s->debug++;
-  if (shows(message) && s->shown++ == 0) snprintf(s->first_shown, sizeof s->first_shown, "%s", message);
-  pthread_mutex_unlock(&s->lock);
 }
 
 /* Fails a check if a text field of `err` shows a needle. */
@@ -92,7 +77,7 @@ static void use(const char *key) {
 }
 
 void the_dpop_key_never_shows_at_trace(void) {
-  static canary_sink sink = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  static canary_sink sink = CANARY_SINK(shows);
   char *pem = read_text("core/tests/verify_keys/p256.pem");
   char *jwk = read_text("core/tests/assertion_keys/p256.jwk.json");
   if (!pem || !jwk) {
@@ -111,7 +96,7 @@ void the_dpop_key_never_shows_at_trace(void) {
   json_free(parsed);
   free(lines);
 
-  CHECK_EQ_INT(m2m_set_log_callback(on_log, &sink, M2M_LOG_TRACE), M2M_OK);
+  CHECK_EQ_INT(m2m_set_log_callback(canary_on_log, &sink, M2M_LOG_TRACE), M2M_OK);
   use(pem);
   use(jwk);
   /* Keys refused when the client is built: cut short, a JWK whose d does

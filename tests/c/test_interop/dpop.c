@@ -61,8 +61,8 @@ void dpop_tokens_are_bound_to_the_key_with_and_without_nonces(void) {
   const jval *list = json_get(clients, "dpop_clients");
   const char *resource = json_get_str(clients, "resource");
   CHECK(list && list->type == J_ARR && list->len >= 2 && resource);
-  char *p256_jwk = read_file("core/tests/assertion_keys/p256.jwk.json");
-  char *ed25519_pem = read_file("core/tests/verify_keys/ed25519.pem");
+  char *p256_jwk = t_read_file("core/tests/assertion_keys/p256.jwk.json");
+  char *ed25519_pem = t_read_file("core/tests/verify_keys/ed25519.pem");
   CHECK(p256_jwk && ed25519_pem);
   const char *keys[] = {NULL, p256_jwk, ed25519_pem};
   char want[3][64] = {""};

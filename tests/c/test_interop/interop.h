@@ -16,8 +16,6 @@ extern char ca_file[512], certs_dir[512];
 /* tests/interop/clients.json. */
 extern jval *clients;
 
-/* Reads a whole (small) file, NUL-terminated (malloc'd), or NULL. */
-char *read_file(const char *path);
 /* Segment `n` of a compact JWS (0: JOSE header, 1: claims), base64url
  * decoded and NUL-terminated (malloc'd), or NULL. */
 char *jwt_segment(const char *token, int n);

@@ -100,7 +100,7 @@ static const jval *mtls_client(const char *method) {
 static m2m_client *tls_client(const char *id, const char *method, const char *cert,
                               const char *key) {
   char cert_path[640], key_path[640];
-  char *ca = read_file(ca_file);
+  char *ca = t_read_file(ca_file);
   CHECK(ca && strstr(ca, "BEGIN CERTIFICATE"));
   m2m_client_options *o = NULL;
   CHECK_EQ_INT(m2m_client_options_new(&o), M2M_OK);
