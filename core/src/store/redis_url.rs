@@ -46,8 +46,8 @@ pub(crate) fn is_multi(spec: &str) -> bool {
 
 fn bad(topology: Topology, what: &str) -> Error {
     let example = match topology {
-        Topology::Cluster => "redis+cluster://[user:pass@]host:port,host:port",
-        Topology::Sentinel => "redis+sentinel://[user:pass@]host:port,host:port/master-name[/db]",
+        Topology::Cluster => "redis+cluster://host:port,host:port",
+        Topology::Sentinel => "redis+sentinel://host:port,host:port/master-name[/db]",
     };
     Error::config(format!(
         "cache URL is not valid: {what} (expected {example})"
