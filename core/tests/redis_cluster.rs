@@ -70,3 +70,32 @@ async fn cluster_urls_are_accepted_and_malformed_ones_are_config_errors() {
         assert!(!format!("{e:?}").contains("hunter2"), "{url}: {e:?}");
     }
 }
+
+/// With the cluster or the sentinels unreachable, calls still get tokens
+/// (the store degrades), and the logs, at every level and from every
+/// crate, name the nodes and the master but never the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_topologies_degrade_and_logs_never_show_the_password() {
+    let logs = TraceCapture::install();
+    let env = env().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for cache in [
+        format!("redis+cluster://u:hunter2@127.0.0.1:{port}"),
+        format!("redis+sentinel://u:hunter2@127.0.0.1:{port}/m2m-master"),
+    ] {
+        let client = scenario::process_like(&env, &cache);
+        client
+            .get_token(&m2m_auth::TokenRequest::default())
+            .await
+            .unwrap_or_else(|e| panic!("{cache}: {e}"));
+        assert!(client.stats().store_errors > 0, "{cache}");
+    }
+    let text = logs.text();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(text.contains("m2m-master"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
