@@ -120,6 +120,7 @@ start_redis() {
 # REDIS_CLUSTER_URL or REDIS_SENTINEL_URL; it is stopped on exit.
 start_redis_topology() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
   local kind=$1 out pid i url=
   out="$(mktemp)"
   python3 "$ROOT/tests/cross/redis_topology.py" "$kind" >"$out" &

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 apt_install gcc libc6-dev
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
 c_build
 node_build
 python=${M2M_PYTHON:-}
