@@ -575,7 +575,7 @@ export interface TokenClientOptions {
   defaultThrottle?: number
   /** Cap on any Retry-After the server asks for. Milliseconds. Default: 3600 s. */
   maxRetryAfter?: number
-  /** Token cache: memory, file:/dir, redis://host:port/db or rediss://... Default: memory. */
+  /** Token cache: memory, file:/dir, redis://host:port/db, redis+cluster://h1:p1,h2:p2, redis+sentinel://h1:p1,h2:p2/master or rediss… Default: memory. */
   cache?: string
   /** With a shared cache: fail with a cache error instead of degrading. Default: false. */
   cacheStrict?: boolean

@@ -10,5 +10,8 @@ fi
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   rustup component add rustfmt clippy
 fi
-# Debian packages: redis-server for the shared-cache tests.
+# Debian packages: redis-server for the shared-cache tests (it also runs the
+# sentinels, `redis-server CONF --sentinel`; redis-cli, from redis-tools, a
+# dependency, builds the test clusters).
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools

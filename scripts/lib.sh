@@ -11,6 +11,8 @@
 #   apt_install PKG...        install the Debian packages that are not installed
 #   free_port                 print a free TCP port on 127.0.0.1
 #   start_redis               a throwaway redis-server: REDIS_URL, REDIS_PID
+#   start_redis_topology cluster|sentinel   a throwaway Redis Cluster or
+#                             Sentinel set: REDIS_CLUSTER_URL / REDIS_SENTINEL_URL
 #   build_devserver [--release]   build the dev server; M2M_AUTH_DEVSERVER
 #   start_devserver [ARG...]  start it: DEV_URL, DEV_TOKEN_URL, DEV_API_URL,
 #                             DEV_CONTROL_URL, DEV_CONTROL_TOKEN
@@ -110,6 +112,31 @@ start_redis() {
     sleep 0.05
   done
   export REDIS_URL="redis://127.0.0.1:$port/0"
+}
+
+# start_redis_topology cluster|sentinel: starts a Redis Cluster (3 masters, 3
+# replicas) or a Sentinel set (master, replica, 3 sentinels) on free ports
+# (tests/cross/redis_topology.py), waits until it is ready, exports
+# REDIS_CLUSTER_URL or REDIS_SENTINEL_URL; it is stopped on exit.
+start_redis_topology() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+  local kind=$1 out pid i url=
+  out="$(mktemp)"
+  python3 "$ROOT/tests/cross/redis_topology.py" "$kind" >"$out" &
+  pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -f '$out'"
+  for i in $(seq 600); do
+    url="$(head -n1 "$out")"
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || { echo "$SCRIPT_NAME: the redis $kind did not start" >&2; return 1; }
+    sleep 0.05
+  done
+  [ -n "$url" ] || { echo "$SCRIPT_NAME: the redis $kind did not start in 30 s" >&2; return 1; }
+  case $kind in
+    cluster) export REDIS_CLUSTER_URL="$url" ;;
+    sentinel) export REDIS_SENTINEL_URL="$url" ;;
+  esac
 }
 
 # ---- the dev server ------------------------------------------------------------------

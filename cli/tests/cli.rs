@@ -222,6 +222,20 @@ async fn missing_secret_and_bad_options_are_config_errors() {
     // Usage errors are clap's: status 2.
     let out = run(cmd(&["token", "--no-such-flag"]), "").await;
     assert_eq!(out.status.code(), Some(2));
+
+    // A malformed Redis Cluster or Sentinel URL: config, password unshown.
+    for cache in [
+        "redis+cluster://u:hunter2@h1:7000,,h2:7001",
+        "redis+sentinel://u:hunter2@h1:26379",
+    ] {
+        let mut c = cmd(&["token", "--token-url", &s.token_url(), "--client-id", "x"]);
+        c.args(["--cache", cache])
+            .env("M2M_AUTH_CLIENT_SECRET", SECRET);
+        let out = run(c, "").await;
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("cache URL is not valid"));
+        assert!(!text(&out.stderr).contains("hunter2"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

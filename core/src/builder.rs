@@ -231,7 +231,10 @@ impl TokenClientBuilder {
 
     /// The token cache: `"memory"` (the default: process-wide), or a cache
     /// shared by processes in front of it: `"file:/some/dir"` (one host) or
-    /// `"redis://host:port/db"` / `"rediss://..."` (a fleet).
+    /// `"redis://host:port/db"` / `"rediss://..."`, Redis Cluster
+    /// `"redis+cluster://h1:p1,h2:p2"` or Sentinel
+    /// `"redis+sentinel://h1:p1,h2:p2/master-name[/db]"` (`rediss+…` for
+    /// TLS) (a fleet; docs/design.md §4).
     pub fn cache(mut self, spec: impl Into<String>) -> Self {
         self.cache = Some(spec.into());
         self

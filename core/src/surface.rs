@@ -115,7 +115,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("retry_jitter", Fraction, "0.1", "Random spread of each backoff, as a fraction."),
     item("default_throttle", Duration, "5 s", "How long a key is throttled after 429/5xx without Retry-After."),
     item("max_retry_after", Duration, "3600 s", "Cap on any Retry-After the server asks for."),
-    item("cache", Text, "memory", "Token cache: memory, file:/dir, redis://host:port/db or rediss://..."),
+    item("cache", Text, "memory", "Token cache: memory, file:/dir, redis://host:port/db, redis+cluster://h1:p1,h2:p2, redis+sentinel://h1:p1,h2:p2/master or rediss…"),
     item("cache_strict", Flag, "false", "With a shared cache: fail with a cache error instead of degrading."),
     item("lease_ttl", Duration, "10 s", "With a shared cache: how long a key's fetch lease outlives a holder that died (a live holder renews it while its request runs)."),
     item("store_timeout", Duration, "0.5 s", "With a shared cache: deadline of one store operation."),

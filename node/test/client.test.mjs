@@ -285,6 +285,8 @@ describe('errors', () => {
       [{ tokenUrl: server.urls.token_url, ...DEMO, caCerts: Buffer.from('not a certificate') }, /ca_certs|certificate/i],
       [{ tokenUrl: server.urls.token_url, ...DEMO, refreshRatio: 2 }, /refresh_ratio/],
       [{ tokenUrl: server.urls.token_url, ...DEMO, cache: 'memcached://x' }, /unknown cache/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, cache: 'redis+cluster://u:hunter2@h1:7000,,h2:7001' }, /cache URL is not valid(?!.*hunter2)/],
+      [{ tokenUrl: server.urls.token_url, ...DEMO, cache: 'redis+sentinel://u:hunter2@h1:26379' }, /cache URL is not valid(?!.*hunter2)/],
     ];
     for (const [opts, message] of cases) {
       assert.throws(() => new TokenClient(opts), (e) => {
@@ -295,6 +297,11 @@ describe('errors', () => {
       });
     }
     assert.throws(() => new TokenClient('https://x'), ConfigError);
+    // Redis Cluster and Sentinel URLs build (no connection yet).
+    for (const cache of ['redis+cluster://127.0.0.1:7000,127.0.0.1:7001',
+      'redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/0']) {
+      new TokenClient({ tokenUrl: server.urls.token_url, ...DEMO, cache }).close();
+    }
     assert.throws(() => new TokenClient({ tokenUrl: server.urls.token_url, clientId: 'x', clientSecret: 12345 }),
       (e) => e instanceof ConfigError && !e.message.includes('12345'));
     const client = fresh();

@@ -246,6 +246,28 @@ def test_values_of_the_wrong_shape_are_config_errors(
         make_client(**options)
 
 
+@pytest.mark.parametrize(
+    "cache",
+    [
+        "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+        "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/0",
+    ],
+)
+def test_redis_cluster_and_sentinel_urls_are_accepted(make_client: Callable[..., TokenClient], cache: str) -> None:
+    make_client(cache=cache).close()  # no connection before the first miss
+
+
+@pytest.mark.parametrize(
+    "cache", ["redis+cluster://u:hunter2@h1:7000,,h2:7001", "redis+sentinel://u:hunter2@h1:26379"]
+)
+def test_malformed_cluster_and_sentinel_urls_are_config_errors(
+    make_client: Callable[..., TokenClient], cache: str
+) -> None:
+    with pytest.raises(ConfigError, match="cache URL is not valid") as info:
+        make_client(cache=cache)
+    assert "hunter2" not in str(info.value) and "hunter2" not in repr(info.value)
+
+
 def test_retry_options_are_flat(server: DevServer, make_client: Callable[..., TokenClient]) -> None:
     assert not hasattr(m2m_auth, "RetryPolicy")
     server.faults([{"status": 503}], repeat_last=True)

@@ -1,11 +1,13 @@
 """Issue #7 across languages: 8 processes (3 Python, 3 Node, 2 C), 16
 concurrent callers each, a cold shared cache and a token endpoint that takes
-300 ms: exactly one token request, one token everywhere. Once with Redis, once
-with the file store. Prints 'N passed, N failed'.
+300 ms: exactly one token request, one token everywhere. Once with Redis, a
+Redis Cluster, a Redis Sentinel set (issue #16) and the file store. Prints
+'N passed, N failed'.
 
 usage: run.py C_WORKER PYTHON
 The dev server: $M2M_AUTH_DEVSERVER [target/debug/m2m-auth-devserver]."""
 
+import contextlib
 import json
 import os
 import socket
@@ -14,6 +16,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import redis_topology
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 c_worker, python = sys.argv[1:3]
@@ -82,6 +86,7 @@ def main():
     port = free_port()
     redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    topologies = contextlib.ExitStack()
     try:
         deadline = time.time() + 5
         while True:
@@ -93,6 +98,8 @@ def main():
                     raise
                 time.sleep(0.05)
         cases = [("redis", f"redis://127.0.0.1:{port}/0"),
+                 ("redis cluster", topologies.enter_context(redis_topology.start("cluster"))),
+                 ("redis sentinel", topologies.enter_context(redis_topology.start("sentinel"))),
                  ("file", "file:" + tempfile.mkdtemp(prefix="m2m-auth-cross-"))]
         for name, cache in cases:
             if run_case(name, cache, urls):
@@ -100,6 +107,7 @@ def main():
             else:
                 failed += 1
     finally:
+        topologies.close()
         redis.kill()
         server.stdin.close()
         server.wait(timeout=10)

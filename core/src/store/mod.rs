@@ -1,5 +1,5 @@
 //! Shared token caches (docs/design.md §4 "Shared cache"): one host (`file:`) or a
-//! fleet (`redis://`). The in-process cache stays in front; a store is asked
+//! fleet (`redis://`, `redis+cluster://`, `redis+sentinel://`). The in-process cache stays in front; a store is asked
 //! only when a process would otherwise fetch, and the fetch itself happens
 //! under a lease so that a fleet makes one request per key per refresh.
 //!
@@ -12,6 +12,8 @@
 mod file;
 mod file_io;
 mod redis;
+mod redis_conn;
+mod redis_url;
 mod seal;
 
 use std::sync::Arc;
@@ -96,11 +98,14 @@ fn new_store(spec: &str, op_timeout: Duration) -> Result<Arc<dyn SharedStore>> {
     if let Some(dir) = spec.strip_prefix("file:") {
         return Ok(Arc::new(file::FileStore::new(dir, op_timeout)?));
     }
-    if spec.starts_with("redis://") || spec.starts_with("rediss://") {
+    if spec.starts_with("redis://") || spec.starts_with("rediss://") || redis_url::is_multi(spec) {
         return Ok(Arc::new(redis::RedisStore::new(spec, op_timeout)?));
     }
+    // Error::config masks a URL's user info.
     Err(Error::config(format!(
-        "unknown cache {spec:?}: use \"memory\", \"file:/dir\" or \"redis://host:port/db\""
+        "unknown cache {spec:?}: use \"memory\", \"file:/dir\", \"redis://host:port/db\", \
+         \"redis+cluster://host:port,host:port\" or \
+         \"redis+sentinel://host:port,host:port/master-name\" (or rediss…)"
     )))
 }
 

@@ -1,10 +1,14 @@
-//! `redis://` / `rediss://`: tokens shared by a fleet. The lease is
+//! `redis://` / `rediss://`, and Redis Cluster and Sentinel
+//! (`redis+cluster://`, `redis+sentinel://`, their `rediss+…` forms; how
+//! each is reached is in `redis_conn`): tokens shared by a fleet. The lease is
 //! `SET <key>:lease <owner> NX PX <ttl>` (a lease without expiry, or expiring
 //! later than any holder sets, is stale: deleted and taken in the same
 //! script), renewed by its owner while it fetches (compare-and-`PEXPIRE`),
 //! deleted only by its owner (compare-and-delete), or expiring if the owner
 //! dies. Values are read with their `PTTL` atomically and written by
-//! compare-and-set. Every command has a short deadline: a slow or absent
+//! compare-and-set. Every command is one script or command on one key
+//! (`KEYS[1]`), so each runs on the one cluster node that owns the key's
+//! slot; no operation spans two keys. Every command has a short deadline: a slow or absent
 //! Redis degrades to the in-process cache instead of slowing callers.
 
 use std::time::{Duration, Instant};
@@ -13,19 +17,18 @@ use futures_util::future::BoxFuture;
 use futures_util::FutureExt as _;
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
-
+use super::redis_conn::{Conn, Target};
 use super::{Lease, SharedStore, Stored};
 use crate::error::{ErrorDetail, Result};
 use crate::process::{Mutex, PerProcess};
 
 pub(crate) struct RedisStore {
-    client: redis::Client,
+    target: Target,
     described: String,
     op_timeout: Duration,
     /// The connection, per process: a forked child connects anew (the
     /// parent's connection and its driver task are not in the child).
-    conn: PerProcess<Arc<tokio::sync::Mutex<Option<ConnectionManager>>>>,
+    conn: PerProcess<Arc<tokio::sync::Mutex<Option<Conn>>>>,
     /// After a failed connect, no new attempt before this instant.
     retry_at: Mutex<Option<Instant>>,
 }
@@ -45,6 +48,11 @@ const TAKE: &str = "local t = redis.call('pttl', KEYS[1]) \
 if t == -1 or t > tonumber(ARGV[3]) then redis.call('del', KEYS[1]) end \
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 else return 0 end";
 
+/// The value and its `PTTL` in one atomic step (a script rather than
+/// `MULTI`, which a cluster client cannot route): `{}` if there is none.
+const GET: &str = "local v = redis.call('get', KEYS[1]) \
+if not v then return {} end return {v, redis.call('pttl', KEYS[1])}";
+
 /// Sets the value (ARGV: value, ttl ms, "1" if a current value is
 /// expected, that value) only if the current one is what the writer read.
 const PUT_IF: &str = "local cur = redis.call('get', KEYS[1]) \
@@ -60,13 +68,9 @@ fn cache_error(message: impl Into<String>) -> crate::error::Error {
 
 impl RedisStore {
     pub(crate) fn new(url: &str, op_timeout: Duration) -> Result<RedisStore> {
-        let client = redis::Client::open(url)
-            .map_err(|e| crate::error::Error::config(format!("cache URL is not valid: {e}")))?;
-        let info = client.get_connection_info();
-        // Host and db only: never the password.
-        let described = format!("{}/{}", info.addr, info.redis.db);
+        let (target, described) = Target::parse(url, op_timeout)?;
         Ok(RedisStore {
-            client,
+            target,
             described,
             op_timeout,
             conn: PerProcess::new(),
@@ -74,13 +78,13 @@ impl RedisStore {
         })
     }
 
-    fn conn(&self) -> Arc<tokio::sync::Mutex<Option<ConnectionManager>>> {
+    fn conn(&self) -> Arc<tokio::sync::Mutex<Option<Conn>>> {
         self.conn
             .get_or_try_init(|| Ok(Arc::default()))
             .unwrap_or_default()
     }
 
-    async fn connection(&self) -> Result<ConnectionManager> {
+    async fn connection(&self) -> Result<Conn> {
         let conn = self.conn();
         let mut conn = conn.lock().await;
         if let Some(c) = &*conn {
@@ -94,16 +98,7 @@ impl RedisStore {
                 )));
             }
         }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(self.op_timeout)
-            .set_response_timeout(self.op_timeout)
-            .set_number_of_retries(1);
-        match tokio::time::timeout(
-            self.op_timeout,
-            ConnectionManager::new_with_config(self.client.clone(), config),
-        )
-        .await
-        {
+        match tokio::time::timeout(self.op_timeout, self.target.connect(self.op_timeout)).await {
             Ok(Ok(c)) => {
                 *conn = Some(c.clone());
                 *self.retry_at.lock() = None;
@@ -130,13 +125,6 @@ impl RedisStore {
         self.finish(query).await
     }
 
-    /// Runs one transaction with the store's deadline.
-    async fn run_pipe<T: redis::FromRedisValue>(&self, pipe: redis::Pipeline) -> Result<T> {
-        let mut conn = self.connection().await?;
-        let query = async move { pipe.query_async::<T>(&mut conn).await };
-        self.finish(query).await
-    }
-
     /// Awaits a query with the store's deadline; on failure the connection
     /// is dropped.
     async fn finish<T>(
@@ -158,10 +146,20 @@ impl RedisStore {
 impl SharedStore for RedisStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
         async move {
-            // GET and PTTL in one transaction: the expiry is the value's.
-            let mut pipe = redis::pipe();
-            pipe.atomic().cmd("GET").arg(key).cmd("PTTL").arg(key);
-            let (value, pttl): (Option<Vec<u8>>, i64) = self.run_pipe(pipe).await?;
+            let mut got: Vec<redis::Value> = self
+                .run(redis::cmd("EVAL").arg(GET).arg(1).arg(key).clone())
+                .await?;
+            let value = match got.len() {
+                0 => None,
+                _ => Some(
+                    redis::from_redis_value::<Vec<u8>>(&got.remove(0))
+                        .map_err(|e| cache_error(format!("redis {}: {e}", self.described)))?,
+                ),
+            };
+            let pttl: i64 = match got.first() {
+                Some(v) => redis::from_redis_value(v).unwrap_or(-2),
+                None => -2,
+            };
             Ok(value.map(|value| Stored {
                 value,
                 // -1: no expiry (not one this engine wrote); -2: gone since.

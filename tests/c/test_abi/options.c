@@ -100,6 +100,31 @@ void bad_options_are_config_errors_before_io(void) {
   m2m_client_options_set_cache(o, "memcached://127.0.0.1:11211");
   expect_config(o, "cache", __LINE__);
 
+  /* Redis Cluster and Sentinel URLs build (no connection yet); a malformed
+     one is a config error that never shows its password. */
+  const char *good[] = {"redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+                        "redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster/0"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    m2m_client *c = NULL;
+    o = base_options();
+    m2m_client_options_set_cache(o, good[i]);
+    CHECK_EQ_INT(m2m_client_new(o, &c, NULL), M2M_OK);
+    m2m_client_free(c);
+    m2m_client_options_free(o);
+  }
+  const char *bad[] = {"redis+cluster://u:hunter2@h1:7000,,h2:7001",
+                       "redis+sentinel://u:hunter2@h1:26379"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    m2m_client *c = NULL;
+    m2m_error *err = NULL;
+    o = base_options();
+    m2m_client_options_set_cache(o, bad[i]);
+    CHECK_EQ_INT(m2m_client_new(o, &c, &err), M2M_CONFIG);
+    CHECK(err && strstr(m2m_error_message(err), "cache URL") && !strstr(m2m_error_message(err), "hunter2"));
+    m2m_error_free(err);
+    m2m_client_options_free(o);
+  }
+
   o = base_options();
   m2m_client_options_add_extra(o, "client_secret", SECRET);
   expect_config(o, "extra", __LINE__);
