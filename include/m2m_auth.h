@@ -1102,7 +1102,9 @@ m2m_result m2m_client_options_set_max_retry_after(struct m2m_client_options *opt
 /**
  * The token cache: `"memory"` (the default, process-wide), or a shared
  * store spelled as in every language (`"file:/dir"`,
- * `"redis://host:port/db"`, `"rediss://..."`). One this engine does not
+ * `"redis://host:port/db"`, `"redis+cluster://h1:p1,h2:p2"`,
+ * `"redis+sentinel://h1:p1,h2:p2/master-name"`, `"rediss..."`). One this
+ * engine does not
  * support fails at `m2m_client_new` with `M2M_CONFIG`.
  */
 m2m_result m2m_client_options_set_cache(struct m2m_client_options *options, const char *value);
