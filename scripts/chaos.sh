@@ -49,7 +49,7 @@ FWD_PORT="$(free_port)"
 python3 "$ROOT/tests/fleet/forward.py" "$FWD_PORT" "$REDIS_REAL_PORT" >"$FLEET_WORK/fwd.out" &
 FWD_PID=$!
 on_exit "kill $FWD_PID 2>/dev/null; wait $FWD_PID 2>/dev/null"
-for _ in $(seq 100); do grep -q ready "$FLEET_WORK/fwd.out" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs ready "$FLEET_WORK/fwd.out" && break; sleep 0.05; done
 CACHE="redis://127.0.0.1:$FWD_PORT/0"
 
 SKEW=1
@@ -63,7 +63,12 @@ LIBFAKETIME="$(dpkg -L libfaketime 2>/dev/null | grep '/libfaketime.so.1$' | hea
 SCENARIOS=(baseline redis-restart redis-pause redis-partition server-slow server-5xx server-429)
 [ -n "$SKEW" ] && SCENARIOS+=(skew-ahead skew-behind)
 SCENARIOS+=(over-quota)
-TOTAL=$(((${#SCENARIOS[@]}) * (FAULT + SETTLE) + 15))
+# CHAOS_SCENARIOS="a b": only those (to look into one); CHAOS_LOGS=DIR: the
+# drivers' logs and the phases are copied there.
+[ -z "${CHAOS_SCENARIOS:-}" ] || read -ra SCENARIOS <<<"$CHAOS_SCENARIOS"
+# The drivers outlive the scenarios (stopped after the last one), so that
+# no scenario sees the load thin out.
+TOTAL=$(((${#SCENARIOS[@]}) * (FAULT + SETTLE) + 120))
 DRIVER_ARGS=(--cache "$CACHE" --keys "$KEYS" --workers "$WORKERS" --threads 1
   --interval-ms 10 --leeway "$LEEWAY" --refresh-ratio 0.5)
 for i in $(seq "$PROCS"); do
@@ -128,5 +133,6 @@ for s in "${SCENARIOS[@]}"; do
     "$s" "$start" "$(now_ms)" "$(($(token_requests) - before))" >>"$PHASES"
 done
 
-for p in "${FLEET_PIDS[@]}"; do wait "$p" || true; done
+for p in "${FLEET_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+[ -z "${CHAOS_LOGS:-}" ] || { mkdir -p "$CHAOS_LOGS" && cp "$FLEET_WORK"/*.jsonl "$PHASES" "$CHAOS_LOGS/"; }
 python3 "$ROOT/tests/fleet/chaos_report.py" "$PHASES" "$LEEWAY" "$FLEET_WORK"/*.jsonl

@@ -35,17 +35,28 @@ def main() -> int:
     lines = []
     for path in sys.argv[3:]:
         for l in open(path):
-            if l.strip():
-                lines.append(json.loads(l))
+            try:
+                rec = json.loads(l)
+            except ValueError:
+                continue  # the line a driver was writing when it was stopped
+            rec["log"] = path.rsplit("/", 1)[-1]
+            lines.append(rec)
     # Every token anyone was served: key -> fingerprint -> [first_seen, exp].
     tokens: dict = {}
     for line in lines:
         for key, fp, seen, exp in line.get("tokens", []):
-            t = tokens.setdefault(key, {}).setdefault(fp, [seen, exp])
-            t[0] = min(t[0], seen)
+            t = tokens.setdefault(key, {}).setdefault(fp, [seen, exp, line["log"]])
+            if seen < t[0]:
+                t[0], t[2] = seen, line["log"]
 
-    def usable(key: int, ms: int) -> bool:
-        return any(s <= ms < e - leeway_ms for s, e in tokens.get(key, {}).values())
+    def usable(key: int, ms: int):
+        """A token of key usable at ms: (fingerprint, first seen, exp, where)."""
+        for fp, (s, e, log) in tokens.get(key, {}).items():
+            if s <= ms < e - leeway_ms:
+                return fp, s, e, log
+        return None
+
+    examples = []
 
     head = ("scenario", "secs", "calls", "failed", "failed w/ usable",
             "token reqs", "max ms", "p99 ms", "stale/expired served")
@@ -72,8 +83,11 @@ def main() -> int:
             for ms, key, code in line["fail"]:
                 failed += 1
                 codes[code] = codes.get(code, 0) + 1
-                if usable(key, ms):
+                found = usable(key, ms)
+                if found:
                     with_usable += 1
+                    if len(examples) < 10:
+                        examples.append((p["name"], line["log"], ms - start, key, code, found))
         bad += with_usable
         codes_txt = ",".join(f"{c}:{n}" for c, n in sorted(codes.items()))
         rows.append((p["name"], f"{(end - start) / 1000:.0f}", str(calls),
@@ -86,6 +100,10 @@ def main() -> int:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for name, log, at, key, code, (fp, seen, exp, where) in examples:
+        print(f"  {name}: {log} key {key} failed ({code}) {at} ms in; token {fp} "
+              f"first seen by {where} {at - (seen - start)} ms earlier, exp in "
+              f"{exp - start - at} ms", file=sys.stderr)
     if bad:
         print(f"chaos: {bad} call(s) failed while a usable token existed", file=sys.stderr)
         return 1
