@@ -87,7 +87,7 @@ def main() -> int:
                 if found:
                     with_usable += 1
                     if len(examples) < 10:
-                        examples.append((p["name"], line["log"], ms - start, key, code, found))
+                        examples.append((p["name"], line["log"], ms, key, code, found))
         bad += with_usable
         codes_txt = ",".join(f"{c}:{n}" for c, n in sorted(codes.items()))
         rows.append((p["name"], f"{(end - start) / 1000:.0f}", str(calls),
@@ -100,10 +100,9 @@ def main() -> int:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for name, log, at, key, code, (fp, seen, exp, where) in examples:
-        print(f"  {name}: {log} key {key} failed ({code}) {at} ms in; token {fp} "
-              f"first seen by {where} {at - (seen - start)} ms earlier, exp in "
-              f"{exp - start - at} ms", file=sys.stderr)
+    for name, log, ms, key, code, (fp, seen, exp, where) in examples:
+        print(f"  {name}: {log} key {key} failed ({code}); token {fp} first seen by "
+              f"{where} {ms - seen} ms before, its exp {exp - ms} ms after", file=sys.stderr)
     if bad:
         print(f"chaos: {bad} call(s) failed while a usable token existed", file=sys.stderr)
         return 1
