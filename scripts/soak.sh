@@ -60,4 +60,6 @@ done
 sample
 for p in "${FLEET_PIDS[@]}"; do wait "$p" || true; done
 requests=$(($(token_requests) - before))
+# SOAK_LOGS=DIR: the samples and the drivers' logs are copied there.
+[ -z "${SOAK_LOGS:-}" ] || { mkdir -p "$SOAK_LOGS" && cp "$SAMPLES" "$FLEET_WORK"/driver-*.jsonl "$SOAK_LOGS/"; }
 python3 "$ROOT/tests/fleet/soak_report.py" "$SAMPLES" "$requests" "$FLEET_WORK"/driver-*.jsonl
