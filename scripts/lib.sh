@@ -10,7 +10,7 @@
 #   on_exit COMMAND           run COMMAND (a shell string) when the script exits
 #   apt_install PKG...        install the Debian packages that are not installed
 #   free_port                 print a free TCP port on 127.0.0.1
-#   start_redis               a throwaway redis-server: REDIS_URL, REDIS_PID
+#   start_redis [ARG...]      a throwaway redis-server: REDIS_URL, REDIS_PORT, REDIS_PID
 #   start_redis_topology cluster|sentinel   a throwaway Redis Cluster or
 #                             Sentinel set: REDIS_CLUSTER_URL / REDIS_SENTINEL_URL
 #   build_devserver [--release]   build the dev server; M2M_AUTH_DEVSERVER
@@ -97,13 +97,15 @@ free_port() {
 
 # start_redis: starts a redis-server without persistence on a free port in
 # the background (installing redis-server if needed), waits until it accepts
-# connections, exports REDIS_URL (redis://127.0.0.1:PORT/0) and sets REDIS_PID;
-# it is stopped on exit.
+# connections, exports REDIS_URL (redis://127.0.0.1:PORT/0) and sets REDIS_PORT
+# and REDIS_PID; it is stopped on exit. ARGs go to redis-server (e.g.
+# --enable-debug-command local). With START_REDIS_PORT set, that port is
+# used (scripts/chaos.sh restarts a Redis where its clients expect it).
 start_redis() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
   local port i
-  port="$(free_port)"
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+  port="${START_REDIS_PORT:-$(free_port)}"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no "$@" >/dev/null &
   REDIS_PID=$!
   on_exit "kill $REDIS_PID 2>/dev/null; wait $REDIS_PID 2>/dev/null || true"
   for i in $(seq 100); do
@@ -112,6 +114,7 @@ start_redis() {
     sleep 0.05
   done
   export REDIS_URL="redis://127.0.0.1:$port/0"
+  REDIS_PORT=$port
 }
 
 # start_redis_topology cluster|sentinel: starts a Redis Cluster (3 masters, 3
