@@ -43,7 +43,7 @@ ROWS = [
     ("load: added RSS, MiB", "load_rss_mib", None, None, None, 1, True),
 ]
 FLOORS = {
-    "rust": {"hot_ns": "RwLock<Option<Token>>", "cold_us": "wrk -t1 -c1"},
+    "rust": {"cold_us": "wrk -t1 -c1"},
     "python": {"hot_ns": "dict lookup", "cold_us": "wrk -t1 -c1", "api_per_s": "requests GET + header"},
     "node": {
         "hot_ns": "await Map.get",
