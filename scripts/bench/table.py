@@ -36,7 +36,7 @@ def ratio(a: float | None, b: float | None) -> str:
 ROWS = [
     ("hot: cached token, ns/call", "hot_ns", "floor_hot_ns", "peer_hot_ns", "hot_ns", 0, True),
     ("cold: one token request, µs", "cold_us", "wrk_us", "peer_cold_us", "cold_us", 0, True),
-    ("herd: requests for 64 cold callers", "herd", None, "peer_herd", "herd", 0, True),
+    ("herd: token requests, cold stampede (64 threads; Node 10,000 promises)", "herd", None, "peer_herd", "herd", 0, True),
     ("API loop: token + GET /api, calls/s", "api_per_s", "floor_api_per_s", "peer_api_per_s", "api_per_s", 0, False),
     ("Node callApi loop, calls/s", "call_api_per_s", "node_http_per_s", None, "api_per_s", 0, False),
     ("load (import/require), ms", "load_ms", None, None, None, 1, True),
