@@ -46,7 +46,7 @@ if wants node; then
 fi
 if wants c; then
   M2M_C_PROFILE=release c_build
-  gcc -std=c11 -Wall -Wextra -Werror -O2 -D_GNU_SOURCE -Iinclude -Itests/c scripts/bench/cold.c \
+  gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -Itests/c scripts/bench/cold.c \
     tests/c/support/*.c "$TARGET_DIR/release/libm2m_auth.a" -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc \
     -o "$OUT/bench-c"
 fi

@@ -6,6 +6,7 @@
  * Writes one JSON object to the file named by argv[1].
  *
  *   bench-c OUT.json      (needs $M2M_AUTH_DEVSERVER, like the C tests) */
+#define _GNU_SOURCE /* popen */
 #include <m2m_auth.h>
 #include <stdio.h>
 #include <stdlib.h>
