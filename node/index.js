@@ -2,7 +2,7 @@
 // m2m-auth for Node.js: the CommonJS entry point (index.mjs is the ESM one,
 // index.d.ts the types). The engine (Rust, core/) decides everything about
 // tokens; the addon (bindings/node/) translates; lib/ gives it JS shape:
-// (api, adapters and logger are loaded on first use)
+// (api, adapters, logger and the verifier are loaded on first use)
 //
 //   lib/native.js    loading the addon
 //   lib/errors.js    M2MAuthError and its subclasses
@@ -19,7 +19,6 @@
 const errors = require('./lib/errors');
 const { Token } = require('./lib/token');
 const { TokenClient } = require('./lib/client');
-const { Verifier, Claims, challenge } = require('./lib/verifier');
 
 // What not every app uses is loaded on first use (loading stays cheap).
 
@@ -36,11 +35,23 @@ function setLogger(logger, options = undefined) {
 module.exports = {
   TokenClient,
   Token,
-  Verifier,
-  Claims,
-  challenge,
   ...errors.classes,
   errorClasses: errors.byCode,
   attachAxios,
   setLogger,
 };
+
+// The API side (Verifier, Claims, challenge) is loaded when first named: an
+// app that only gets tokens never parses it (require stays cheap). The
+// getters replace themselves with the value, so later reads are plain.
+for (const name of ['Verifier', 'Claims', 'challenge']) {
+  Object.defineProperty(module.exports, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = require('./lib/verifier')[name];
+      Object.defineProperty(module.exports, name, { value, enumerable: true, writable: false, configurable: false });
+      return value;
+    },
+  });
+}

@@ -6,6 +6,11 @@
 //!   same request to the same endpoint.
 //!
 //! Run with `scripts/bench-core.sh` (builds release binaries, installs wrk).
+//! With `M2M_BENCH_JSON=FILE` the figures are also written to FILE as one
+//! JSON object (scripts/bench.sh reads it). With `M2M_BENCH_COLD_ONLY=N`
+//! it makes 20 warm-up token requests then N more and exits (for
+//! `valgrind --tool=callgrind` / `perf stat`: compare N=0 with N=200 for
+//! the cost of one request).
 
 #[path = "support/devserver.rs"]
 mod devserver;
@@ -37,6 +42,13 @@ fn main() {
         .unwrap();
     let req = TokenRequest::default();
     let token = rt.block_on(client.get_token(&req)).unwrap();
+    if let Ok(n) = std::env::var("M2M_BENCH_COLD_ONLY") {
+        for _ in 0..20 + n.parse::<usize>().unwrap() {
+            black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+        }
+        server.stop();
+        return;
+    }
 
     println!("== hot path: get_token on a fresh cached token ({HOT_ITERS} calls per thread)");
     // As an app holds it: one request value, reused.
@@ -135,6 +147,36 @@ fn main() {
         );
     } else {
         println!("wrk not found: install the Debian package `wrk` for the comparison");
+    }
+    // The API loop: call_api (cached token + GET /api), calls/s, best of 3.
+    let api_url = token_url.replace("/oauth/token", "/api");
+    let call = || {
+        let r = rt
+            .block_on(client.call_api(&req, "GET", &api_url, &[], None))
+            .unwrap();
+        assert_eq!(r.status, 200);
+    };
+    for _ in 0..200 {
+        call();
+    }
+    let mut api_per_s = 0f64;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for _ in 0..n {
+            call();
+        }
+        api_per_s = api_per_s.max(n as f64 / started.elapsed().as_secs_f64());
+    }
+    println!("m2m-auth call_api loop (GET /api): {api_per_s:.0} calls/s (best of 3 x {n})");
+    if let Ok(path) = std::env::var("M2M_BENCH_JSON") {
+        let wrk = if wrk_best < f64::MAX { wrk_best } else { -1.0 };
+        std::fs::write(
+            path,
+            format!(
+                "{{\"hot_ns\":{ours_1:.2},\"cached_ns\":{sync_1:.2},\"peer_hot_ns\":{peer_1:.2},\"cold_us\":{ours_cold:.2},\"wrk_us\":{wrk:.2},\"api_per_s\":{api_per_s:.0}}}\n"
+            ),
+        )
+        .unwrap();
     }
     server.stop();
 }

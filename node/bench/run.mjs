@@ -3,14 +3,18 @@
 // in --cheap-tokens mode, so that RSA signing is not what is measured).
 //
 //   npm run build:release && cargo build --release -p m2m-auth-devserver
-//   node bench/run.mjs [--quick]
+//   node bench/run.mjs [--quick] [--only=hot,cold,concurrency,load,api] [--json FILE]
 //
 // Prints ns/call and ratios for: the hot path (a fresh cached token) next to
 // the await floor and the peers; a cold token request next to `wrk -t1 -c1`
 // POSTing the same request; 10,000 concurrent callers on a cold cache; and
-// what loading the package costs (time, RSS).
+// what loading the package costs (time, RSS); the API loop (token + GET
+// /api) next to plain `fetch` and `node:http` with the header set. With
+// `--json FILE` the headline figures are also written to FILE
+// (scripts/bench.sh reads it).
 import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +27,9 @@ const TARGET = process.env.CARGO_TARGET_DIR || join(REPO, 'target');
 process.env.M2M_AUTH_NODE_ADDON ||= join(PACKAGE, 'bench', '.release', 'm2m-auth.node');
 process.env.M2M_AUTH_DEVSERVER ||= join(TARGET, 'release', 'm2m-auth-devserver');
 const QUICK = process.argv.includes('--quick');
-const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '--only=hot,cold,concurrency,load').slice(7).split(',');
+const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '--only=hot,cold,concurrency,load,api').slice(7).split(',');
+const JSON_OUT = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
+const figures = {};
 
 const { TokenClient } = await import('../index.mjs');
 const { startServer, DEMO } = await import('../test/support/devserver.mjs');
@@ -196,6 +202,40 @@ async function benchLoad() {
   return result;
 }
 
+// ---- API loop ------------------------------------------------------------
+
+async function benchApi() {
+  const apiUrl = `${url}/api`;
+  const header = (await ours.getToken()).authorizationHeader();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const nodeHttp = () => new Promise((resolve, reject) => {
+    http.get(apiUrl, { agent, headers: { authorization: header } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${res.statusCode}`))));
+    }).on('error', reject);
+  });
+  const ok = (r) => { if (r.status !== 200) throw new Error(`GET /api: ${r.status}`); };
+  const loops = {
+    'm2m-auth client.fetch': async () => { const r = await ours.fetch(apiUrl); ok(r); await r.arrayBuffer(); },
+    'm2m-auth client.callApi': async () => { ok(await ours.callApi('GET', apiUrl)); },
+    '@badgateway/oauth2-client OAuth2Fetch.fetch': async () => { const r = await badgatewayFetch.fetch(apiUrl); ok(r); await r.arrayBuffer(); },
+    'floor: fetch with the header': async () => { const r = await fetch(apiUrl, { headers: { authorization: header } }); ok(r); await r.arrayBuffer(); },
+    'floor: node:http keep-alive with the header': nodeHttp,
+  };
+  const n = QUICK ? 300 : 2000;
+  const samples = Object.fromEntries(Object.keys(loops).map((k) => [k, []]));
+  for (const f of Object.values(loops)) for (let i = 0; i < 200; i++) await f();
+  for (let r = 0; r < (QUICK ? 3 : 5); r++) {
+    for (const [name, f] of Object.entries(loops)) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) await f();
+      samples[name].push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+    }
+  }
+  agent.destroy();
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
+}
+
 // ---- report -------------------------------------------------------------
 
 const fmt = (x) => x.toFixed(0).padStart(7);
@@ -209,6 +249,10 @@ try {
     console.log('| | ns/call | vs await floor |');
     console.log('|---|---:|---:|');
     for (const [name, xs] of Object.entries(hotSamples)) console.log(`| ${name} | ${fmt(median(xs))} | ${ratio(median(xs), floorNs)} |`);
+    const peers = Object.entries(hotSamples).filter(([k]) => !k.startsWith('await floor') && !k.startsWith('m2m-auth'));
+    figures.hot_ns = median(hotSamples['m2m-auth await client.getToken()']);
+    figures.floor_hot_ns = floorNs;
+    figures.peer_hot_ns = Math.min(...peers.map(([, xs]) => median(xs)));
   }
   if (ONLY.includes('cold')) {
     const { samples: coldSamples, wrk: wrkSamples } = await benchCold();
@@ -218,17 +262,37 @@ try {
     console.log('|---|---:|---:|');
     console.log(`| wrk -t1 -c1 POST (same request) | ${fmt(wrkNs)} | 1.00× |`);
     for (const [name, xs] of Object.entries(coldSamples)) console.log(`| ${name} | ${fmt(Math.min(...xs))} | ${ratio(Math.min(...xs), wrkNs)} |`);
+    figures.cold_us = Math.min(...coldSamples['m2m-auth await client.fetchToken()']) / 1e3;
+    figures.wrk_us = wrkNs / 1e3;
+    figures.peer_cold_us = Math.min(...Object.entries(coldSamples).filter(([k]) => !k.startsWith('m2m-auth')).map(([, xs]) => Math.min(...xs))) / 1e3;
   }
   if (ONLY.includes('concurrency')) {
     const c = await benchConcurrent();
     console.log(`\n10,000 concurrent getToken() on a cold cache: ${c.requests} token request(s), ${c.distinct} distinct token(s), ${c.ms.toFixed(0)} ms`);
+    figures.herd = c.requests;
   }
   if (ONLY.includes('load')) {
     const load = await benchLoad();
     console.log(`Loading the package (require, release addon, median of ${QUICK ? 5 : 21} processes): ` +
       `${load.warm.ms.toFixed(2)} ms, +${load.warm.rss.toFixed(2)} MiB RSS in an app (module loader warm); ` +
       `${load.first.ms.toFixed(2)} ms, +${load.first.rss.toFixed(2)} MiB as the process's first require`);
+    figures.load_ms = load.warm.ms;
+    figures.load_rss_mib = load.warm.rss;
   }
+  if (ONLY.includes('api')) {
+    const api = await benchApi();
+    console.log('\nAPI loop: token + GET /api, sequential (median of rounds)\n');
+    console.log('| | calls/s | vs plain fetch |');
+    console.log('|---|---:|---:|');
+    const plain = api['floor: fetch with the header'];
+    for (const [name, rate] of Object.entries(api)) console.log(`| ${name} | ${fmt(rate)} | ${ratio(rate, plain)} |`);
+    figures.api_per_s = api['m2m-auth client.fetch'];
+    figures.call_api_per_s = api['m2m-auth client.callApi'];
+    figures.floor_api_per_s = plain;
+    figures.node_http_per_s = api['floor: node:http keep-alive with the header'];
+    figures.peer_api_per_s = api['@badgateway/oauth2-client OAuth2Fetch.fetch'];
+  }
+  if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(figures)}\n`);
 } finally {
   await server.stop();
 }

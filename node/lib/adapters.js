@@ -77,6 +77,9 @@ function sameOrigin(a, b) {
  */
 async function fetchWith(client, input, init = undefined, opts = undefined) {
   const tokenOpts = opts ?? (init && init.signal ? { signal: init.signal } : undefined);
+  if ((typeof input === 'string' || input instanceof URL) && resendable(init)) {
+    return fetchUrl(client, input, init, tokenOpts);
+  }
   const request = new Request(input, { redirect: 'manual', ...init });
   const send = async (token) => {
     const req = request.clone();
@@ -103,6 +106,63 @@ async function fetchWith(client, input, init = undefined, opts = undefined) {
   await discard(response);
   renew(client, tokenOpts, token);
   token = await authorize(client, tokenOpts, request.url);
+  return (await send(token))[0];
+}
+
+/** Whether `init`'s body can be sent again as it is (no one-shot stream). */
+function resendable(init) {
+  const body = init == null ? null : init.body;
+  return (
+    body == null ||
+    typeof body === 'string' ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof URLSearchParams ||
+    body instanceof Blob ||
+    body instanceof FormData
+  );
+}
+
+/** The methods fetch normalizes to upper case (the Fetch standard's list). */
+const NORMALIZED = /^(?:delete|get|head|options|post|put)$/i;
+
+/**
+ * fetchWith for a URL (string or URL) and a body that can be sent again:
+ * the same steps without building a Request and cloning it for each send
+ * (fetch builds its own from the URL and init): the cost that kept
+ * client.fetch behind a plain fetch with the header set.
+ */
+async function fetchUrl(client, input, init, tokenOpts) {
+  const url = input instanceof URL ? input.href : new URL(input).href;
+  const method = init != null && init.method != null ? String(init.method) : 'GET';
+  const upper = NORMALIZED.test(method) ? method.toUpperCase() : method;
+  // As `{ redirect: 'manual', ...init }` reads: an explicit undefined is fetch's default.
+  const redirect = init != null && 'redirect' in init ? (init.redirect ?? 'follow') : 'manual';
+  const sent = new Headers(init == null ? undefined : init.headers);
+  const send = async (token) => {
+    const h = headers(client, token, upper, url);
+    if (h.dpop !== undefined && redirect === 'follow') {
+      throw configError(
+        "client.fetch: redirect 'follow' would send a DPoP proof to another URL; use redirect 'manual' (the default) and send a new request to the Location",
+      );
+    }
+    sent.set('authorization', h.authorization);
+    if (h.dpop !== undefined) sent.set('dpop', h.dpop);
+    else sent.delete('dpop');
+    const response = await fetch(url, { ...init, method: upper, redirect, headers: sent });
+    const retry = nonceRetry(client, token, url, response.status, (name) => response.headers.get(name));
+    return [response, retry];
+  };
+  let token = await authorize(client, tokenOpts, url);
+  let [response, retry] = await send(token);
+  if (retry) {
+    await discard(response);
+    [response] = await send(token);
+  }
+  if (response.status !== 401) return response;
+  await discard(response);
+  renew(client, tokenOpts, token);
+  token = await authorize(client, tokenOpts, url);
   return (await send(token))[0];
 }
 

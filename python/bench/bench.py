@@ -10,7 +10,11 @@ Prints a table (markdown) of:
 - the cold path: sequential token requests (µs/request) next to
   `wrk -t1 -c1` POSTing the same request to the same endpoint;
 - 64 threads on a cold cache: token requests made;
-- `import m2m_auth`: time and added RSS.
+- `import m2m_auth`: time and added RSS;
+- the API loop: `call_api` (token + GET /api) calls/s next to a plain
+  `requests.Session` GET with the header set.
+
+`--json FILE` also writes the headline figures to FILE (scripts/bench.sh).
 
 Not a test: run `python/bench/run.sh` (release build, peers installed).
 """
@@ -292,6 +296,29 @@ def cold_threads(server: Server) -> list[tuple[str, int]]:
     return results
 
 
+def api_loop(server: Server) -> list[tuple[str, float]]:
+    """calls/s of a sequential API loop (best of 3 alternating rounds)."""
+    import requests
+
+    api_url = server.token_url.replace("/oauth/token", "/api")
+    client = ours(server)
+    header = client.get_token().authorization_header()
+    session = requests.Session()
+    session.trust_env = False
+
+    def m2m() -> None:
+        assert client.call_api("GET", api_url).status == 200
+
+    def plain() -> None:
+        assert session.get(api_url, headers={"Authorization": header}).status_code == 200
+
+    best: dict[str, float] = {}
+    for _ in range(3):
+        for name, fn in (("m2m_auth `call_api()`", m2m), ("floor: requests.Session GET with the header", plain)):
+            best[name] = max(best.get(name, 0.0), 1e6 / us_per_request(fn, 1000))
+    return list(best.items())
+
+
 def import_cost() -> tuple[float, float]:
     code = (
         "import time, sys\n"
@@ -317,6 +344,7 @@ def main() -> None:
         hot = hot_path(server)
         cold = cold_path(server)
         threads = cold_threads(server)
+        api = api_loop(server)
     finally:
         server.stop()
     ms, mib = import_cost()
@@ -356,6 +384,31 @@ def main() -> None:
 
     print("\n## import m2m_auth (median of 15 fresh interpreters)\n")
     print(f"{ms:.1f} ms, {mib:.2f} MiB added RSS (targets ≤ 15 ms, ≤ 8 MiB)")
+
+    print("\n## API loop: token + GET /api, sequential (best of 3 rounds)\n")
+    print("| | calls/s |")
+    print("|---|---:|")
+    for name, rate in api:
+        print(f"| {name} | {rate:.0f} |")
+
+    if "--json" in sys.argv:
+        hot_d, cold_d, thr_d, api_d = dict(hot), dict(cold), dict(threads), dict(api)
+        peer_cold = [v for k, v in cold_d.items() if not k.startswith(("m2m_auth", "wrk"))]
+        out = {
+            "hot_ns": ours_ns,
+            "floor_hot_ns": floor,
+            "peer_hot_ns": fastest_peer,
+            "cold_us": cold_d["m2m_auth `fetch_token()`"],
+            "wrk_us": wrk or -1,
+            "peer_cold_us": min(peer_cold),
+            "herd": thr_d["m2m_auth `get_token()`"],
+            "peer_herd": min(v for k, v in thr_d.items() if not k.startswith("m2m_auth")),
+            "api_per_s": api_d["m2m_auth `call_api()`"],
+            "floor_api_per_s": api_d["floor: requests.Session GET with the header"],
+            "load_ms": ms,
+            "load_rss_mib": mib,
+        }
+        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(json.dumps(out) + "\n")
 
 
 if __name__ == "__main__":
