@@ -203,8 +203,9 @@ impl TokenClient {
                 quota: Default::default(),
             }),
         };
+        crate::telemetry::register(&client.inner);
         #[cfg(feature = "opentelemetry")]
-        crate::telemetry::otel::register(&client.inner);
+        crate::telemetry::otel::init();
         Ok(client)
     }
 

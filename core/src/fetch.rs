@@ -164,7 +164,7 @@ impl Inner {
         };
         let (outcome, trace) = Trace::scope(request).await;
         let result = Inner::settle(&inner, &slot, id, background, outcome);
-        // After the slot's lock is released (docs/design.md §14).
+        // After the slot's lock is released (docs/design.md §12).
         telemetry::emit(TokenRequestRecord {
             endpoint: trace
                 .endpoint()

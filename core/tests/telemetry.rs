@@ -1,4 +1,4 @@
-//! docs/design.md §14, telemetry: a record per token request delivered to
+//! docs/design.md §12, telemetry: a record per token request delivered to
 //! a sink (never a secret, token or assertion), the `throttles` and
 //! `quota_remaining` stats, and with the `opentelemetry` feature the spans
 //! and metrics, read back through the SDK's in-memory exporters.

@@ -1,4 +1,4 @@
-//! Token request records for telemetry (docs/design.md §14): each token
+//! Token request records for telemetry (docs/design.md §12): each token
 //! request (one fetch with its attempts) ends in a [`TokenRequestRecord`],
 //! delivered to a binding's [`TelemetrySink`] by the rules `logs.rs` uses for
 //! log records, and (with the `opentelemetry` cargo feature) turned into an
@@ -17,6 +17,7 @@
 #[cfg(feature = "opentelemetry")]
 pub mod otel;
 mod queue;
+mod registry;
 
 pub mod names;
 
@@ -27,6 +28,8 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 pub use queue::{dropped, flush, set_sink};
+pub use registry::live_stats;
+pub(crate) use registry::register;
 
 /// One token request, when it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The OpenTelemetry names every language uses (docs/design.md §14): one
+//! The OpenTelemetry names every language uses (docs/design.md §12): one
 //! table, exported to `tests/surface.json` (`telemetry`) so that the Python
 //! and Node parity tests check their own against it.
 

@@ -1,5 +1,5 @@
 //! The `opentelemetry` cargo feature: token requests as spans and metrics
-//! through the OpenTelemetry API's global providers (docs/design.md §14).
+//! through the OpenTelemetry API's global providers (docs/design.md §12).
 //! The library brings no SDK: without one installed by the application,
 //! every call here is a no-op of the API.
 //!
@@ -10,7 +10,7 @@
 //! client's stats when the SDK collects, so the cached path does nothing
 //! more.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::OnceLock;
 
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 use opentelemetry::trace::{Span, SpanKind, Status, Tracer};
@@ -19,7 +19,6 @@ use url::Url;
 
 use super::names::*;
 use super::TokenRequestRecord;
-use crate::client::Inner;
 use crate::stats::Stats;
 
 struct Instruments {
@@ -28,23 +27,12 @@ struct Instruments {
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
-/// Every client built, for the observable instruments (dead ones pruned on
-/// each registration).
-static CLIENTS: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
-
-fn clients() -> Vec<Arc<Inner>> {
-    let list = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
-    list.iter().filter_map(Weak::upgrade).collect()
-}
 
 /// Reads one stat of every live client, by client id.
 fn observe(stat: fn(&Stats) -> Option<u64>) -> Vec<(u64, [KeyValue; 1])> {
-    clients()
-        .iter()
-        .filter_map(|c| {
-            let value = stat(&c.stats_now())?;
-            Some((value, [KeyValue::new(ATTR_CLIENT_ID, c.client_id.clone())]))
-        })
+    super::live_stats()
+        .into_iter()
+        .filter_map(|(id, s)| Some((stat(&s)?, [KeyValue::new(ATTR_CLIENT_ID, id)])))
         .collect()
 }
 
@@ -109,12 +97,10 @@ fn instruments() -> &'static Instruments {
     })
 }
 
-/// A client was built: its stats are observed from now on.
-pub(crate) fn register(inner: &Arc<Inner>) {
+/// A client was built: the instruments are made now if not yet (from the
+/// global meter provider of this moment).
+pub(crate) fn init() {
     instruments();
-    let mut list = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
-    list.retain(|w| w.strong_count() > 0);
-    list.push(Arc::downgrade(inner));
 }
 
 /// A token request ended: its span, and its count and duration.
