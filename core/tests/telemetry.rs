@@ -112,6 +112,24 @@ async fn a_refused_secret_never_reaches_a_record() {
 }
 
 #[tokio::test]
+async fn a_client_assertion_never_reaches_a_record() {
+    setup();
+    let env = env().await;
+    let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZWxlbWV0cnkifQ.c2lnbmF0dXJlLWNhbmFyeQ";
+    let client = builder_for(&env.server, &env.client_id)
+        .client_assertion(assertion)
+        .build()
+        .unwrap();
+    // The server refuses it (not a key it knows): a record is made anyway.
+    let _ = client.get_token(&TokenRequest::default()).await;
+    let records = records_of(&env.client_id);
+    assert_eq!(records.len(), 1, "{records:?}");
+    let shown = format!("{records:?}");
+    assert!(!shown.contains("c2lnbmF0dXJlLWNhbmFyeQ"), "{shown}");
+    assert!(!shown.contains("eyJzdWIiOiJ0ZWxlbWV0cnkifQ"), "{shown}");
+}
+
+#[tokio::test]
 async fn throttled_calls_and_the_lowest_quota_are_in_stats() {
     setup();
     let env = env().await;
