@@ -112,6 +112,40 @@ async fn a_refused_secret_never_reaches_a_record() {
 }
 
 #[tokio::test]
+async fn a_background_refresh_is_delivered_by_the_forwarder() {
+    setup();
+    // Lifetime 4 s, leeway 1 s, refresh at 50 %: fresh until 2 s.
+    let env = env_with(4, None, None).await;
+    let client = env
+        .builder()
+        .leeway(Duration::from_secs(1))
+        .refresh_ratio(0.5)
+        .build()
+        .unwrap();
+    client.get_token(&TokenRequest::default()).await.unwrap();
+    telemetry::flush();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    client.get_token(&TokenRequest::default()).await.unwrap();
+    // No flush: the forwarder delivers the refresh's record (~50 ms).
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let background: Vec<_> = RECORDS
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.client_id == env.client_id && r.background)
+            .cloned()
+            .collect();
+        if let [r] = background.as_slice() {
+            assert_eq!((r.outcome, r.attempts), ("ok", 1));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{background:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_client_assertion_never_reaches_a_record() {
     setup();
     let env = env().await;
