@@ -86,7 +86,8 @@ if hasattr(_os, "register_at_fork"):
     )
 
 # OpenTelemetry spans and metrics when `opentelemetry-api` is installed
-# (docs/design.md §12); nothing otherwise.
+# (docs/design.md §12; looked for at the first token request); nothing
+# otherwise.
 from . import _telemetry  # noqa: E402
 
 _telemetry.install()

@@ -17,10 +17,15 @@ starts at its start; its parent is the context active where it is delivered.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional, Tuple
-from urllib.parse import urlsplit
+import _thread
 
 from . import _native
+
+# `typing` only for type checkers: `import m2m_auth` stays cheap (it pulls in
+# neither typing nor opentelemetry; python/tests/test_api.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 #: The instrumentation scope (tracer and meter name).
 SCOPE = "m2m_auth"
@@ -56,8 +61,6 @@ METRICS = (
     ("m2m_auth.quota.remaining", "gauge", "quota_remaining"),
 )
 
-Record = Tuple[str, str, str, int, str, Optional[int], int, int, bool]
-
 
 def _observer(stat: str, observation: Any) -> Callable[[Any], Iterable[Any]]:
     def callback(_options: Any) -> Iterable[Any]:
@@ -71,14 +74,42 @@ def _observer(stat: str, observation: Any) -> Callable[[Any], Iterable[Any]]:
     return callback
 
 
-def install() -> bool:
-    """Routes token request records to OpenTelemetry if its API is
-    importable; returns whether it is. Called once, at import."""
+_lock = _thread.allocate_lock()
+_sink: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]]], None] | None = None
+
+
+def _first_batch(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
+    """The sink until the first records arrive: then the API is looked for
+    (importing it at `import m2m_auth` would make that slow), and the real
+    sink installed, or none."""
+    global _sink
+    with _lock:
+        if _sink is None:
+            _sink = _make_sink() or _discard
+            _native._set_telemetry_sink(None if _sink is _discard else _sink)
+    _sink(batch)
+
+
+def _discard(_batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
+    pass
+
+
+def install() -> None:
+    """Called once, at import: the first batch of records looks for
+    ``opentelemetry``; without it the engine stops making records."""
+    _native._set_telemetry_sink(_first_batch)
+
+
+def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]]], None] | None:
+    """A sink making spans and metrics through the OpenTelemetry API, or
+    None when it is not importable."""
     try:
         from opentelemetry import metrics, trace
         from opentelemetry.metrics import Observation
     except ImportError:
-        return False
+        return None
+    from urllib.parse import urlsplit
+
     tracer = trace.get_tracer(SCOPE)
     meter = metrics.get_meter(SCOPE)
     requests = meter.create_counter(METRICS[0][0], description="Token requests, by outcome.")
@@ -92,7 +123,7 @@ def install() -> bool:
         else:
             meter.create_observable_counter(name, callbacks=callbacks)
 
-    def sink(batch: list[Record]) -> None:
+    def sink(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
         for endpoint, client_id, fingerprint, attempts, outcome, status, start, end, background in batch:
             attributes: dict[str, Any] = {
                 ATTR_URL: endpoint,
@@ -116,5 +147,4 @@ def install() -> bool:
             requests.add(1, {ATTR_OUTCOME: outcome})
             duration.record((end - start) / 1e9, {ATTR_OUTCOME: outcome})
 
-    _native._set_telemetry_sink(sink)
-    return True
+    return sink
