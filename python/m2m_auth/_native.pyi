@@ -454,7 +454,7 @@ def _flush_logs() -> None:
     """Delivers every queued engine log record to Python logging now."""
 
 def _set_telemetry_sink(
-    callback: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]]], object] | None,
+    callback: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], object] | None,
 ) -> None:
     """Sets the callable receiving token request records (None removes it)."""
 

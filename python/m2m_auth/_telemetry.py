@@ -75,22 +75,32 @@ def _observer(stat: str, observation: Any) -> Callable[[Any], Iterable[Any]]:
 
 
 _lock = _thread.allocate_lock()
-_sink: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]]], None] | None = None
+_sink: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], None] | None = None
+# Records the engine's forwarder thread brought before any caller's did.
+_pending: list[tuple[str, str, str, int, str, int | None, int, int, bool]] = []
 
 
-def _first_batch(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
-    """The sink until the first records arrive: then the API is looked for
-    (importing it at `import m2m_auth` would make that slow), and the real
-    sink installed, or none."""
+def _first_batch(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], forwarder: bool) -> None:
+    """The sink until the first records arrive on a caller's thread: then the
+    API is looked for (importing it at `import m2m_auth` would make that
+    slow), and the real sink installed, or none. Not on the engine's
+    forwarder thread: a slow import there could be overtaken by interpreter
+    shutdown; its records wait for a caller's."""
     global _sink
+    if _sink is None and forwarder:
+        _pending.extend(batch)
+        return
     with _lock:
         if _sink is None:
             _sink = _make_sink() or _discard
             _native._set_telemetry_sink(None if _sink is _discard else _sink)
-    _sink(batch)
+    if _pending:
+        batch = _pending + batch
+        _pending.clear()
+    _sink(batch, forwarder)
 
 
-def _discard(_batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
+def _discard(_batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], _forwarder: bool) -> None:
     pass
 
 
@@ -100,7 +110,7 @@ def install() -> None:
     _native._set_telemetry_sink(_first_batch)
 
 
-def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]]], None] | None:
+def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], None] | None:
     """A sink making spans and metrics through the OpenTelemetry API, or
     None when it is not importable."""
     try:
@@ -123,7 +133,7 @@ def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, in
         else:
             meter.create_observable_counter(name, callbacks=callbacks)
 
-    def sink(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]]) -> None:
+    def sink(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], _forwarder: bool) -> None:
         for endpoint, client_id, fingerprint, attempts, outcome, status, start, end, background in batch:
             attributes: dict[str, Any] = {
                 ATTR_URL: endpoint,

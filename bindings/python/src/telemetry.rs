@@ -51,7 +51,8 @@ fn as_tuple(r: &TokenRequestRecord) -> RecordTuple {
 }
 
 /// Sets (or with None, removes) the callable that receives each batch of
-/// records as a list of tuples. An exception it raises is printed by
+/// records as a list of tuples, and whether the engine's forwarder thread
+/// delivers it. An exception it raises is printed by
 /// Python's unraisable hook and the batch dropped.
 #[pyfunction]
 #[pyo3(signature = (callback))]
@@ -64,7 +65,11 @@ pub(crate) fn _set_telemetry_sink(callback: Option<Py<PyAny>>) {
     engine::set_sink(Some(Arc::new(move |records: &[TokenRequestRecord]| {
         let _ = Python::try_attach(|py| {
             let batch: Vec<RecordTuple> = records.iter().map(as_tuple).collect();
-            if let Err(e) = callback.bind(py).call1((batch,)) {
+            // Whether this is the engine's forwarder thread (not a thread of
+            // the application): `_telemetry` does no slow first-time work
+            // there, which interpreter shutdown could overtake.
+            let forwarder = std::thread::current().name() == Some(engine::FORWARDER_THREAD);
+            if let Err(e) = callback.bind(py).call1((batch, forwarder)) {
                 e.write_unraisable(py, None);
             }
         });

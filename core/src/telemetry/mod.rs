@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-pub use queue::{dropped, flush, set_sink};
+pub use queue::{dropped, flush, set_sink, FORWARDER_THREAD};
 pub use registry::live_stats;
 pub(crate) use registry::register;
 

@@ -13,6 +13,9 @@ use super::{TelemetrySink, TokenRequestRecord};
 /// How long the forwarder leaves records to the call that caused them.
 const FORWARD_DELAY: Duration = Duration::from_millis(50);
 
+/// The forwarder thread's name (a binding may tell its deliveries apart).
+pub const FORWARDER_THREAD: &str = "m2m-auth-telemetry";
+
 /// Records waiting beyond this many are dropped (and counted).
 const MAX_QUEUED: usize = 10_000;
 
@@ -95,7 +98,7 @@ pub(super) fn push(record: TokenRequestRecord) {
     let was_empty = q.records.is_empty();
     q.records.push_back(record);
     if !q.forwarder {
-        let thread = std::thread::Builder::new().name("m2m-auth-telemetry".into());
+        let thread = std::thread::Builder::new().name(FORWARDER_THREAD.into());
         q.forwarder = thread.spawn(forward).is_ok();
     }
     drop(q);
