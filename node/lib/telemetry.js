@@ -10,7 +10,8 @@
 // read each live client's `stats()` when the SDK collects: the cached path
 // does no telemetry work. The API's metrics have no proxy provider, so the
 // instruments are made again whenever the global meter provider changes
-// (checked at each client and each batch).
+// (checked at each client and each batch). Clients are observed only when a
+// meter provider is configured when they are built.
 
 const native = require('./native');
 
@@ -39,6 +40,7 @@ const METRICS = [
 
 let api; // the API module, null when it cannot be required
 const clients = new Set(); // WeakRefs of live clients
+let sweepAt = 1024;
 let meterProvider;
 let instruments;
 
@@ -138,7 +140,17 @@ function onClient(client) {
     }
   }
   if (!api) return;
+  // Observed only with a meter provider configured: a WeakRef per client
+  // delays its collection, which an application that makes a client per
+  // request and records no metrics should not pay.
+  if (api.metrics.getMeter(SCOPE).constructor === api.createNoopMeter().constructor) return;
   clients.add(new WeakRef(client));
+  if (clients.size >= sweepAt) {
+    // Dropped clients leave their refs behind: swept when the set has
+    // doubled, so an application making and dropping clients stays flat.
+    for (const ref of clients) if (!ref.deref()) clients.delete(ref);
+    sweepAt = Math.max(1024, clients.size * 2);
+  }
   meterInstruments();
 }
 
