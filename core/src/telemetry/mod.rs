@@ -2,7 +2,7 @@
 //! request (one fetch with its attempts) ends in a [`TokenRequestRecord`],
 //! delivered to a binding's [`TelemetrySink`] by the rules `logs.rs` uses for
 //! log records, and (with the `opentelemetry` cargo feature) turned into an
-//! OpenTelemetry span and metrics ([`otel`]).
+//! OpenTelemetry span and metrics (`otel.rs`).
 //!
 //! Delivery: records are queued where the request ends and reach the sink
 //! from a thread that holds no engine lock, at the end of the binding call
