@@ -44,8 +44,10 @@ test-rust: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -q -p m2m-auth --features fuzzing --all-targets -- -D warnings
+	$(CARGO) clippy -q -p m2m-auth --features opentelemetry --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace
 	$(CARGO) test --workspace
+	$(CARGO) test -p m2m-auth --features opentelemetry --test telemetry
 	python3 tests/verify/check.py
 	python3 scripts/check-versions.py
 	CARGO="$(CARGO)" scripts/test-shared-stores.sh

@@ -1284,6 +1284,18 @@ uint64_t m2m_stats_shared_hits(const struct m2m_stats *stats);
 uint64_t m2m_stats_store_errors(const struct m2m_stats *stats);
 
 /**
+ * Calls refused as throttled without a request (`Retry-After`, rate limit
+ * or exhausted quota).
+ */
+uint64_t m2m_stats_throttles(const struct m2m_stats *stats);
+
+/**
+ * The lowest remaining token quota over the current buckets; `UINT64_MAX`
+ * when the server reports none (or for NULL).
+ */
+uint64_t m2m_stats_quota_remaining(const struct m2m_stats *stats);
+
+/**
  * Frees a stats snapshot. NULL does nothing.
  */
 void m2m_stats_free(struct m2m_stats *stats);

@@ -621,6 +621,10 @@ export interface TokenClientStats {
   sharedHits: number
   /** Shared cache operations that failed. */
   storeErrors: number
+  /** Calls refused as throttled without a request (Retry-After, rate limit or exhausted quota). */
+  throttles: number
+  /** The lowest remaining token quota over the current buckets (absent when the server reports none). */
+  quotaRemaining: number | null
 }
 
 /**

@@ -2,7 +2,8 @@
 # Builds, installs and tests the Python package (python/): installs what it
 # needs into python/.venv (maturin, pytest, httpx, requests, mypy,
 # types-requests; fastapi, flask, uvicorn for the server adapters; pyjwt and
-# cryptography, the independent JOSE library the DPoP tests check proofs with) and
+# cryptography, the independent JOSE library the DPoP tests check proofs with;
+# opentelemetry-api and -sdk for the telemetry tests' in-memory exporters) and
 # oidc-provider (tests/interop, if npm is there), builds
 # the package from source with pip (a debug build of bindings/python), then
 # runs mypy.stubtest (python/m2m_auth/_native.pyi against the module), mypy
@@ -29,7 +30,7 @@ fi
 
 # The test tools (pinned loosely; skipped when already installed), then the
 # package built from source and installed into the venv.
-python_build pytest httpx requests mypy types-requests fastapi flask uvicorn pyjwt cryptography
+python_build pytest httpx requests mypy types-requests fastapi flask uvicorn pyjwt cryptography opentelemetry-api opentelemetry-sdk
 
 # From the repository root (not python/): the installed package is tested.
 echo "== mypy.stubtest m2m_auth"

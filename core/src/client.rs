@@ -182,7 +182,7 @@ impl TokenClient {
         let redactor = auth.redactor(&client_id);
         let mut settings = b.settings;
         settings.client_identity = identity;
-        Ok(TokenClient {
+        let client = TokenClient {
             inner: Arc::new(Inner {
                 endpoint,
                 discovered: tokio::sync::OnceCell::new(),
@@ -202,7 +202,11 @@ impl TokenClient {
                 dpop_keys,
                 quota: Default::default(),
             }),
-        })
+        };
+        crate::telemetry::register(&client.inner);
+        #[cfg(feature = "opentelemetry")]
+        crate::telemetry::otel::init();
+        Ok(client)
     }
 
     /// A usable token for `request`: from the cache when it holds one, else
@@ -280,7 +284,7 @@ impl TokenClient {
 
     /// This client's counters.
     pub fn stats(&self) -> Stats {
-        self.inner.stats.snapshot()
+        self.inner.stats_now()
     }
 
     /// The token quota the token endpoint last reported for this client

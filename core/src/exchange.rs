@@ -19,6 +19,7 @@ use crate::request::Resolved;
 use crate::response::{parse_retry_after, parse_token_response_scrubbed, Accept};
 use crate::retry::{classify, Verdict};
 use crate::secret::SecretBytes;
+use crate::telemetry::Trace;
 
 /// One attempt's body, Basic header, and assertion scrubber.
 type Attempt<'a> = (bytes::Bytes, Option<&'a HeaderValue>, Option<Redactor>);
@@ -172,11 +173,13 @@ impl Inner {
             };
             let sent_at = clock::precise();
             let sent_wall = SystemTime::now();
+            Trace::attempt(&url);
             let post = transport.post_form(&url, authorization, proof.as_deref(), body);
             let (error, retry_after) = match within_deadline(deadline, self.settings.timeout, post)
                 .await
             {
                 Ok(raw) => {
+                    Trace::status(raw.status);
                     if let Some(d) = &self.dpop {
                         d.remember_nonce(&url, raw.dpop_nonce.as_deref());
                     }

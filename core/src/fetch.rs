@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt as _;
 use tracing::{info, warn};
@@ -17,6 +17,7 @@ use crate::clock::{self, nanos};
 use crate::dpop::rotation::RequestKey;
 use crate::error::{Error, ErrorDetail, Result, TransportKind};
 use crate::secret::Secret;
+use crate::telemetry::{self, TokenRequestRecord, Trace};
 use crate::token::Token;
 
 impl Inner {
@@ -55,6 +56,7 @@ impl Inner {
                 }
             }
             if st.throttled_until > now {
+                inner.stats.throttled();
                 return Err(ErrorDetail::Throttled {
                     retry_after: Duration::from_nanos(st.throttled_until - now),
                 }
@@ -159,15 +161,47 @@ impl Inner {
         id: u64,
         key: RequestKey,
     ) -> Result<Token> {
-        let outcome = match key {
-            Ok(key) => {
-                inner
-                    .fetch_shared(&slot.key, key.as_deref(), rejected.as_ref(), background)
-                    .await
+        let started_at = SystemTime::now();
+        let started = Instant::now();
+        let request = async {
+            match key {
+                Ok(key) => {
+                    inner
+                        .fetch_shared(&slot.key, key.as_deref(), rejected.as_ref(), background)
+                        .await
+                }
+                // The DPoP key file cannot be used now: no request is sent.
+                Err(e) => Err(e.into()),
             }
-            // The DPoP key file cannot be used now: no request is sent.
-            Err(e) => Err(e.into()),
         };
+        let (outcome, trace) = Trace::scope(request).await;
+        let result = Inner::settle(&inner, &slot, id, background, outcome);
+        // After the slot's lock is released (docs/design.md §12).
+        telemetry::emit(TokenRequestRecord {
+            endpoint: trace
+                .endpoint()
+                .map_or_else(|| inner.endpoint_for_telemetry(), str::to_owned),
+            client_id: inner.client_id.clone(),
+            key_fingerprint: telemetry::key_fingerprint(&slot.key.digest()),
+            attempts: trace.attempts(),
+            outcome: result.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+            status: trace.last_status(),
+            started_at,
+            duration: started.elapsed(),
+            background,
+        });
+        result
+    }
+
+    /// Records a token request's outcome in its slot, and returns what its
+    /// waiters get.
+    fn settle(
+        inner: &Arc<Inner>,
+        slot: &Arc<Slot>,
+        id: u64,
+        background: bool,
+        outcome: std::result::Result<crate::client::Fetched, Failure>,
+    ) -> Result<Token> {
         let now = clock::precise();
         let mut st = slot.state.lock();
         st.end_inflight(id);

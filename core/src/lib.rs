@@ -64,6 +64,7 @@ mod slots;
 mod stats;
 mod store;
 pub mod surface;
+pub mod telemetry;
 mod token;
 pub mod verify;
 

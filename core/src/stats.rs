@@ -5,8 +5,13 @@
 //! once, at worst a few hits short beyond that.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::SystemTime;
+
+use crate::client::Inner;
 
 /// A snapshot of a client's counters.
+/// Counters only grow; `quota_remaining` is a reading, absent (`None`,
+/// null in the bindings, `UINT64_MAX` in C) when there is none.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Calls answered from the cache (fresh, or usable while refreshing).
@@ -23,26 +28,41 @@ pub struct Stats {
     pub shared_hits: u64,
     /// Shared cache operations that failed (the call went on without it).
     pub store_errors: u64,
+    /// Calls refused as `throttled` without sending anything: the key was
+    /// held by a `Retry-After`, a rate limit or an exhausted quota
+    /// (docs/design.md §5). Background refreshes skipped meanwhile are not
+    /// counted.
+    pub throttles: u64,
+    /// The lowest `remaining` over the current quota buckets
+    /// ([`crate::TokenClient::quota`]); `None` when the server reports none.
+    pub quota_remaining: Option<u64>,
 }
 
 impl Stats {
     /// Every counter with its name, in the order of [`crate::surface::STATS`]
-    /// (bindings build their stats objects from this).
-    pub fn fields(&self) -> [(&'static str, u64); 7] {
+    /// (bindings build their stats objects from this); only
+    /// `quota_remaining` can be `None`.
+    pub fn fields(&self) -> [(&'static str, Option<u64>); 9] {
         [
-            ("hits", self.hits),
-            ("misses", self.misses),
-            ("fetches", self.fetches),
-            ("refreshes", self.refreshes),
-            ("failures", self.failures),
-            ("shared_hits", self.shared_hits),
-            ("store_errors", self.store_errors),
+            ("hits", Some(self.hits)),
+            ("misses", Some(self.misses)),
+            ("fetches", Some(self.fetches)),
+            ("refreshes", Some(self.refreshes)),
+            ("failures", Some(self.failures)),
+            ("shared_hits", Some(self.shared_hits)),
+            ("store_errors", Some(self.store_errors)),
+            ("throttles", Some(self.throttles)),
+            ("quota_remaining", self.quota_remaining),
         ]
     }
 
-    /// The counter called `name`.
+    /// The item called `name` (`None` for an unknown name or an absent
+    /// reading).
     pub fn get(&self, name: &str) -> Option<u64> {
-        self.fields().iter().find(|(n, _)| *n == name).map(|f| f.1)
+        self.fields()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|f| f.1)
     }
 }
 
@@ -66,6 +86,7 @@ pub(crate) struct Counters {
     failures: AtomicU64,
     shared_hits: AtomicU64,
     store_errors: AtomicU64,
+    throttles: AtomicU64,
 }
 
 impl Counters {
@@ -97,6 +118,10 @@ impl Counters {
     pub(crate) fn store_error(&self) {
         self.store_errors.fetch_add(1, Relaxed);
     }
+    pub(crate) fn throttled(&self) {
+        self.throttles.fetch_add(1, Relaxed);
+    }
+    /// The counters (`quota_remaining` is the client's to fill in).
     pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             hits: self.hits.iter().map(|h| h.0.load(Relaxed)).sum(),
@@ -106,6 +131,22 @@ impl Counters {
             failures: self.failures.load(Relaxed),
             shared_hits: self.shared_hits.load(Relaxed),
             store_errors: self.store_errors.load(Relaxed),
+            throttles: self.throttles.load(Relaxed),
+            quota_remaining: None,
         }
+    }
+}
+
+impl Inner {
+    /// The client's stats now: its counters and its quota reading.
+    pub(crate) fn stats_now(&self) -> Stats {
+        let mut stats = self.stats.snapshot();
+        stats.quota_remaining = self
+            .quota
+            .current(SystemTime::now())
+            .iter()
+            .map(|b| b.remaining)
+            .min();
+        stats
     }
 }

@@ -158,6 +158,8 @@ pub const STATS: &[Item] = &[
     item("failures", Count, "", "Token requests that ended in an error."),
     item("shared_hits", Count, "", "Tokens taken from the shared cache."),
     item("store_errors", Count, "", "Shared cache operations that failed."),
+    item("throttles", Count, "", "Calls refused as throttled without a request (Retry-After, rate limit or exhausted quota)."),
+    item("quota_remaining", Count, "", "The lowest remaining token quota over the current buckets (absent when the server reports none)."),
 ];
 
 /// The fields of an error ([`crate::Error::field`]); absent ones are null.
@@ -321,6 +323,7 @@ pub fn to_json() -> String {
         claims_fields: Vec<Entry>,
         verifier_methods: Vec<Entry>,
         verifier_stats: Vec<Entry>,
+        telemetry: &'static crate::telemetry::names::Names,
     }
     #[derive(Serialize)]
     struct Entry {
@@ -351,6 +354,7 @@ pub fn to_json() -> String {
         claims_fields: entries(CLAIMS_FIELDS, false),
         verifier_methods: entries(VERIFIER_METHODS, false),
         verifier_stats: entries(VERIFIER_STATS, false),
+        telemetry: &crate::telemetry::names::NAMES,
     };
     let mut json = serde_json::to_string_pretty(&surface).expect("the surface serializes");
     json.push('\n');

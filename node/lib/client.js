@@ -8,6 +8,7 @@ const { checkOptions, checkSignal, wait } = require('./call');
 const { configError, fromNative } = require('./errors');
 const { Token, kCreate } = require('./token');
 const { wrapProvider } = require('./provider');
+const { onClient } = require('./telemetry');
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const kFromEnv = Symbol('m2m-auth.fromEnv');
@@ -99,6 +100,8 @@ class TokenClient {
     } catch (e) {
       throw fromNative(e);
     }
+    // OpenTelemetry, when the application has @opentelemetry/api.
+    onClient(this);
   }
 
   /**

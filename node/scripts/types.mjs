@@ -35,13 +35,13 @@ function note(item) {
   return [unit, dflt].filter(Boolean).join(' ');
 }
 
-function members(items, { optional, nullable = false, required = [] }) {
+function members(items, { optional, nullable = false, required = [], nullableNames = [] }) {
   return items.map((item) => {
     const ty = TS_TYPES[item.type];
     if (!ty) throw new Error(`no TypeScript type for ${item.name} (${item.type})`);
     const doc = [item.doc, note(item)].filter(Boolean).join(' ');
     const mark = optional && !required.includes(item.name) ? '?' : '';
-    return `  /** ${doc} */\n  ${item.js}${mark}: ${nullable ? `${ty} | null` : ty}\n`;
+    return `  /** ${doc} */\n  ${item.js}${mark}: ${nullable || nullableNames.includes(item.name) ? `${ty} | null` : ty}\n`;
   }).join('');
 }
 
@@ -69,7 +69,7 @@ ${members(surface.request_parameters, { optional: true })}}
 
 /** A client's counters (\`client.stats()\`). */
 export interface TokenClientStats {
-${members(surface.stats, { optional: false })}}
+${members(surface.stats, { optional: false, nullableNames: ['quota_remaining'] })}}
 
 /**
  * Options of \`new Verifier(options)\`: every verifier option of the surface,

@@ -84,3 +84,10 @@ if hasattr(_os, "register_at_fork"):
         after_in_parent=_native._after_fork_parent,
         after_in_child=_native._after_fork_child,
     )
+
+# OpenTelemetry spans and metrics when `opentelemetry-api` is installed
+# (docs/design.md §12; looked for at the first token request); nothing
+# otherwise.
+from . import _telemetry  # noqa: E402
+
+_telemetry.install()

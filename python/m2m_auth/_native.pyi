@@ -25,6 +25,8 @@ __all__ = [
     "_after_fork_parent",
     "_after_fork_child",
     "_flush_logs",
+    "_set_telemetry_sink",
+    "_live_stats",
     "_check_url",
     "_same_origin",
 ]
@@ -195,6 +197,12 @@ class Stats:
     @property
     def store_errors(self) -> int:
         """Shared cache operations that failed."""
+    @property
+    def throttles(self) -> int:
+        """Calls refused as throttled without a request (Retry-After, rate limit or exhausted quota)."""
+    @property
+    def quota_remaining(self) -> int | None:
+        """The lowest remaining token quota over the current buckets (absent when the server reports none)."""
     def as_dict(self) -> dict[str, int]:
         """Every counter by name, in the engine's order."""
 
@@ -444,3 +452,11 @@ def _same_origin(first: str, next: str) -> bool:
 
 def _flush_logs() -> None:
     """Delivers every queued engine log record to Python logging now."""
+
+def _set_telemetry_sink(
+    callback: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], object] | None,
+) -> None:
+    """Sets the callable receiving token request records (None removes it)."""
+
+def _live_stats() -> list[tuple[str, Stats]]:
+    """Every live client's stats by client id."""

@@ -41,7 +41,17 @@ def test_get_token_then_cache(server: DevServer, client: TokenClient) -> None:
     assert stats.hits >= 100
     assert client.stats() == client.stats()
     assert stats.as_dict()["fetches"] == 1
-    assert list(stats.as_dict()) == ["hits", "misses", "fetches", "refreshes", "failures", "shared_hits", "store_errors"]
+    assert list(stats.as_dict()) == [
+        "hits",
+        "misses",
+        "fetches",
+        "refreshes",
+        "failures",
+        "shared_hits",
+        "store_errors",
+        "throttles",
+        "quota_remaining",
+    ]
     assert repr(stats).startswith("Stats(hits=")
 
 

@@ -53,8 +53,9 @@ def in_child(fn: Callable[[], None]) -> int:
         time.sleep(0.02)
 
 
-def plus(stats: dict[str, int], **more: int) -> dict[str, int]:
-    return {name: value + more.get(name, 0) for name, value in stats.items()}
+def plus(stats: dict[str, int | None], **more: int) -> dict[str, int | None]:
+    # quota_remaining is a reading (None here), not a counter.
+    return {name: value if value is None else value + more.get(name, 0) for name, value in stats.items()}
 
 
 def test_child_forked_while_the_parent_holds_a_cached_token(

@@ -105,6 +105,8 @@ static void error_getters_accept_null(void) {
   CHECK_EQ_INT(m2m_stats_failures(NULL), 0);
   CHECK_EQ_INT(m2m_stats_shared_hits(NULL), 0);
   CHECK_EQ_INT(m2m_stats_store_errors(NULL), 0);
+  CHECK_EQ_INT(m2m_stats_throttles(NULL), 0);
+  CHECK(m2m_stats_quota_remaining(NULL) == UINT64_MAX);
   CHECK(m2m_client_client_id(NULL) == NULL);
   CHECK(m2m_client_auth_method(NULL) == NULL);
   CHECK(m2m_client_dpop_thumbprint(NULL) == NULL);

@@ -107,6 +107,9 @@ static void the_second_call_is_served_from_the_cache(void) {
   CHECK_EQ_INT(m2m_stats_fetches(st), 1);
   CHECK_EQ_INT(m2m_stats_misses(st), 1);
   CHECK(m2m_stats_hits(st) >= 2);
+  CHECK_EQ_INT(m2m_stats_throttles(st), 0);
+  /* No quota reported: the reading is absent. */
+  CHECK(m2m_stats_quota_remaining(st) == UINT64_MAX);
   m2m_stats_free(st);
   m2m_token_free(a);
   m2m_client_free(c);

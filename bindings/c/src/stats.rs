@@ -85,6 +85,25 @@ pub extern "C" fn m2m_stats_store_errors(stats: *const m2m_stats) -> u64 {
     stat(stats, "store_errors")
 }
 
+/// Calls refused as throttled without a request (`Retry-After`, rate limit
+/// or exhausted quota).
+#[no_mangle]
+pub extern "C" fn m2m_stats_throttles(stats: *const m2m_stats) -> u64 {
+    stat(stats, "throttles")
+}
+
+/// The lowest remaining token quota over the current buckets; `UINT64_MAX`
+/// when the server reports none (or for NULL).
+#[no_mangle]
+pub extern "C" fn m2m_stats_quota_remaining(stats: *const m2m_stats) -> u64 {
+    guard_value(u64::MAX, || {
+        // SAFETY: NULL or a live handle.
+        unsafe { stats.as_ref() }
+            .and_then(|s| s.stats.quota_remaining)
+            .unwrap_or(u64::MAX)
+    })
+}
+
 /// Frees a stats snapshot. NULL does nothing.
 #[no_mangle]
 pub extern "C" fn m2m_stats_free(stats: *mut m2m_stats) {

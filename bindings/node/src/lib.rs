@@ -27,6 +27,7 @@ pub mod logs;
 mod options;
 pub mod out;
 mod provider;
+pub mod telemetry;
 pub mod verifier;
 
 /// The runtime napi-rs runs the engine's futures on: one worker thread.

@@ -25,6 +25,9 @@ pub(crate) fn flush() {
     if ON.load(Ordering::Relaxed) {
         logs::flush();
     }
+    // Token request records follow the same rule (telemetry.rs); a no-op
+    // without a sink.
+    m2m_auth::telemetry::flush();
 }
 
 /// A batch of records on its way to JS: an array of

@@ -44,7 +44,8 @@ impl ToNapiValue for StatsOut {
         let env = Env::from_raw(raw_env);
         let mut obj = Object::new(&env)?;
         for (name, n) in val.0.fields() {
-            obj.set(camel_case(name), n as f64)?;
+            // An absent reading (quotaRemaining) is null.
+            obj.set(camel_case(name), n.map(|n| n as f64))?;
         }
         Ok(obj.raw())
     }

@@ -42,6 +42,7 @@ mod options;
 mod provider;
 mod runtime;
 mod sync;
+mod telemetry;
 mod types;
 mod verifier;
 mod verify_call;
@@ -96,6 +97,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sync::_after_fork_parent, m)?)?;
     m.add_function(wrap_pyfunction!(sync::_after_fork_child, m)?)?;
     m.add_function(wrap_pyfunction!(logs::_flush_logs, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry::_set_telemetry_sink, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry::_live_stats, m)?)?;
     m.add_function(wrap_pyfunction!(_check_url, m)?)?;
     m.add_function(wrap_pyfunction!(_same_origin, m)?)?;
     Ok(())

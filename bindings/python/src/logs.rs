@@ -31,6 +31,8 @@ pub(crate) fn install() {
 /// engine lock held; the GIL may be held: the sink takes it re-entrantly).
 pub(crate) fn flush() {
     engine::flush();
+    // Token request records follow the same delivery rule (telemetry.rs).
+    m2m_auth::telemetry::flush();
 }
 
 /// Python's `logging` level number for an engine level.

@@ -2,7 +2,6 @@
 //! `QuotaBucket`, `ApiResponse`. Durations are seconds and instants seconds since the epoch
 //! (floats), as everywhere in Python.
 
-use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyCFunction, PyDict, PyString, PyTuple, PyType};
@@ -135,7 +134,10 @@ impl Stats {
             .0
             .fields()
             .iter()
-            .map(|(name, value)| format!("{name}={value}"))
+            .map(|(name, value)| match value {
+                Some(v) => format!("{name}={v}"),
+                None => format!("{name}=None"),
+            })
             .collect();
         format!("Stats({})", fields.join(", "))
     }
@@ -152,14 +154,14 @@ pub(crate) fn install_stats(ty: &Bound<'_, PyType>) -> PyResult<()> {
             py,
             None,
             None,
-            move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<u64> {
+            move |args: &Bound<'_, PyTuple>,
+                  _: Option<&Bound<'_, PyDict>>|
+                  -> PyResult<Option<u64>> {
                 let stats = args.get_item(0)?;
                 let stats = stats.cast::<Stats>()?;
-                stats
-                    .get()
-                    .0
-                    .get(name)
-                    .ok_or_else(|| PyAttributeError::new_err(name))
+                // Absent (None): a reading with nothing to read
+                // (quota_remaining before any quota was reported).
+                Ok(stats.get().0.get(name))
             },
         )?;
         ty.setattr(name, property.call1((get, py.None(), py.None(), item.doc))?)?;

@@ -1,0 +1,74 @@
+//! Telemetry glue (docs/design.md §12): core's token request records fed to
+//! one process-wide JS function (`node/lib/telemetry.js`, which makes
+//! OpenTelemetry spans and metrics of them when `@opentelemetry/api` can be
+//! required) through a napi threadsafe function, by the log records' rules:
+//! non-blocking, unref'd, delivered outside every engine lock.
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use m2m_auth::telemetry::{self, TokenRequestRecord};
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+/// A batch of records on its way to JS: an array of `{ endpoint, clientId,
+/// keyFingerprint, attempts, outcome, status, startMs, endMs, background }`
+/// (`status` null when no response came; times in ms since the epoch,
+/// fractional).
+pub struct Batch(Vec<TokenRequestRecord>);
+
+impl ToNapiValue for Batch {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut list = env.create_array(val.0.len() as u32)?;
+        for (i, r) in val.0.into_iter().enumerate() {
+            let start = r
+                .started_at
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0;
+            let mut obj = Object::new(&env)?;
+            obj.set("endpoint", r.endpoint)?;
+            obj.set("clientId", r.client_id)?;
+            obj.set("keyFingerprint", r.key_fingerprint)?;
+            obj.set("attempts", r.attempts)?;
+            obj.set("outcome", r.outcome)?;
+            obj.set("status", r.status.map(u32::from))?;
+            obj.set("startMs", start)?;
+            obj.set("endMs", start + r.duration.as_secs_f64() * 1000.0)?;
+            obj.set("background", r.background)?;
+            list.set(i as u32, obj)?;
+        }
+        // SAFETY: the array was created in this environment.
+        unsafe { Array::to_napi_value(raw_env, list) }
+    }
+}
+
+type Deliver = ThreadsafeFunction<Batch, Unknown<'static>, Batch, Status, false, true>;
+
+/// Sends every token request record to `dispatch` (a JS function taking an
+/// array of records), or none when `dispatch` is `null`. Process-wide.
+#[napi(skip_typescript)]
+pub fn telemetry_set(dispatch: Option<Function<'_, Batch, Unknown<'static>>>) -> Result<()> {
+    let Some(dispatch) = dispatch else {
+        telemetry::set_sink(None);
+        return Ok(());
+    };
+    let deliver: Arc<Deliver> = Arc::new(
+        dispatch
+            .build_threadsafe_function::<Batch>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build()?,
+    );
+    telemetry::set_sink(Some(Arc::new(move |records: &[TokenRequestRecord]| {
+        deliver.call(
+            Batch(records.to_vec()),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    })));
+    Ok(())
+}

@@ -1,0 +1,160 @@
+"""OpenTelemetry spans and metrics of token requests (docs/design.md §12).
+
+When ``opentelemetry`` (the ``opentelemetry-api`` package) is importable,
+the package sends every token request through the global tracer and meter
+providers: a span ``m2m_auth.token_request``, the counter
+``m2m_auth.token_requests`` and the histogram
+``m2m_auth.token_request.duration``, and observable instruments that read
+every live client's stats when the SDK collects (so the cached path does no
+telemetry work). With no provider configured by the application, the API's
+no-op providers make all of it free. Never a required dependency.
+
+Records come from the engine by the log records' rule: at the end of the
+call that caused them, or from its forwarder thread for background
+refreshes, never under an engine lock. A span ends at its request's end and
+starts at its start; its parent is the context active where it is delivered.
+"""
+
+from __future__ import annotations
+
+import _thread
+
+from . import _native
+
+# `typing` only for type checkers: `import m2m_auth` stays cheap (it pulls in
+# neither typing nor opentelemetry; python/tests/test_api.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
+
+#: The instrumentation scope (tracer and meter name).
+SCOPE = "m2m_auth"
+#: The span of one token request.
+SPAN = "m2m_auth.token_request"
+ATTR_SERVER_ADDRESS = "server.address"
+ATTR_URL = "url.full"
+ATTR_CLIENT_ID = "m2m_auth.client_id"
+ATTR_KEY_FINGERPRINT = "m2m_auth.key_fingerprint"
+ATTR_ATTEMPT = "m2m_auth.attempt"
+ATTR_OUTCOME = "m2m_auth.outcome"
+ATTR_STATUS = "http.response.status_code"
+ATTR_BACKGROUND = "m2m_auth.background"
+#: The span's attributes, in the engine's order (tests/surface.json).
+ATTRIBUTES = (
+    ATTR_SERVER_ADDRESS,
+    ATTR_URL,
+    ATTR_CLIENT_ID,
+    ATTR_KEY_FINGERPRINT,
+    ATTR_ATTEMPT,
+    ATTR_OUTCOME,
+    ATTR_STATUS,
+    ATTR_BACKGROUND,
+)
+#: Every metric: (name, kind, the stat it reads or "").
+METRICS = (
+    ("m2m_auth.token_requests", "counter", ""),
+    ("m2m_auth.token_request.duration", "histogram", ""),
+    ("m2m_auth.cache.hits", "observable_counter", "hits"),
+    ("m2m_auth.cache.misses", "observable_counter", "misses"),
+    ("m2m_auth.store.errors", "observable_counter", "store_errors"),
+    ("m2m_auth.throttles", "observable_counter", "throttles"),
+    ("m2m_auth.quota.remaining", "gauge", "quota_remaining"),
+)
+
+
+def _observer(stat: str, observation: Any) -> Callable[[Any], Iterable[Any]]:
+    def callback(_options: Any) -> Iterable[Any]:
+        out = []
+        for client_id, stats in _native._live_stats():
+            value = getattr(stats, stat)
+            if value is not None:
+                out.append(observation(value, {ATTR_CLIENT_ID: client_id}))
+        return out
+
+    return callback
+
+
+_lock = _thread.allocate_lock()
+_sink: Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], None] | None = None
+# Records the engine's forwarder thread brought before any caller's did.
+_pending: list[tuple[str, str, str, int, str, int | None, int, int, bool]] = []
+
+
+def _first_batch(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], forwarder: bool) -> None:
+    """The sink until the first records arrive on a caller's thread: then the
+    API is looked for (importing it at `import m2m_auth` would make that
+    slow), and the real sink installed, or none. Not on the engine's
+    forwarder thread: a slow import there could be overtaken by interpreter
+    shutdown; its records wait for a caller's."""
+    global _sink
+    if _sink is None and forwarder:
+        _pending.extend(batch)
+        return
+    with _lock:
+        if _sink is None:
+            _sink = _make_sink() or _discard
+            _native._set_telemetry_sink(None if _sink is _discard else _sink)
+    if _pending:
+        batch = _pending + batch
+        _pending.clear()
+    _sink(batch, forwarder)
+
+
+def _discard(_batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], _forwarder: bool) -> None:
+    pass
+
+
+def install() -> None:
+    """Called once, at import: the first batch of records looks for
+    ``opentelemetry``; without it the engine stops making records."""
+    _native._set_telemetry_sink(_first_batch)
+
+
+def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, int, int, bool]], bool], None] | None:
+    """A sink making spans and metrics through the OpenTelemetry API, or
+    None when it is not importable."""
+    try:
+        from opentelemetry import metrics, trace
+        from opentelemetry.metrics import Observation
+    except ImportError:
+        return None
+    from urllib.parse import urlsplit
+
+    tracer = trace.get_tracer(SCOPE)
+    meter = metrics.get_meter(SCOPE)
+    requests = meter.create_counter(METRICS[0][0], description="Token requests, by outcome.")
+    duration = meter.create_histogram(
+        METRICS[1][0], unit="s", description="Token request duration, attempts and backoff included."
+    )
+    for name, kind, stat in METRICS[2:]:
+        callbacks = [_observer(stat, Observation)]
+        if kind == "gauge":
+            meter.create_observable_gauge(name, callbacks=callbacks)
+        else:
+            meter.create_observable_counter(name, callbacks=callbacks)
+
+    def sink(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], _forwarder: bool) -> None:
+        for endpoint, client_id, fingerprint, attempts, outcome, status, start, end, background in batch:
+            attributes: dict[str, Any] = {
+                ATTR_URL: endpoint,
+                ATTR_CLIENT_ID: client_id,
+                ATTR_KEY_FINGERPRINT: fingerprint,
+                ATTR_ATTEMPT: attempts,
+                ATTR_OUTCOME: outcome,
+                ATTR_BACKGROUND: background,
+            }
+            host = urlsplit(endpoint).hostname
+            if host:
+                attributes[ATTR_SERVER_ADDRESS] = host
+            if status is not None:
+                attributes[ATTR_STATUS] = status
+            span = tracer.start_span(
+                SPAN, kind=trace.SpanKind.CLIENT, start_time=start, attributes=attributes
+            )
+            if outcome != "ok":
+                span.set_status(trace.Status(trace.StatusCode.ERROR, outcome))
+            span.end(end_time=end)
+            requests.add(1, {ATTR_OUTCOME: outcome})
+            duration.record((end - start) / 1e9, {ATTR_OUTCOME: outcome})
+
+    return sink
