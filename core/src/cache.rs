@@ -61,6 +61,8 @@ pub(crate) struct SlotState {
     inflight_generation: u64,
     /// No token request before this instant (Retry-After, repeated 5xx).
     pub throttled_until: u64,
+    /// While throttled: no look in the shared store before this instant.
+    pub next_store_look: u64,
     /// Failed background refreshes in a row, for their backoff.
     pub refresh_failures: u32,
     /// No background refresh before this instant.

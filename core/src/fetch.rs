@@ -20,6 +20,19 @@ use crate::secret::Secret;
 use crate::telemetry::{self, TokenRequestRecord, Trace};
 use crate::token::Token;
 
+/// How often a key this process holds throttled looks in the shared store
+/// for a token another process fetched (the lease wait's poll interval).
+const STORE_LOOK: Duration = Duration::from_millis(25);
+
+/// What the slow path does once the slot's lock is released.
+enum Next {
+    /// Waits for the key's token request (in flight, or just started).
+    Wait(Inflight),
+    /// Looks in the shared store for a throttled key (the token a request
+    /// there might have rejected, and the throttle's time left).
+    Look(Option<Secret>, Duration),
+}
+
 impl Inner {
     /// The slow path: a usable cached token, a shared in-flight request, or a
     /// new one. `force` skips the cached token.
@@ -32,7 +45,7 @@ impl Inner {
         // With dpop_key_file: the key file is looked at here, and a new key
         // means another slot (docs/design.md §11).
         let (slot, key) = inner.follow_key_file(slot);
-        let wait = {
+        let next = {
             let mut st = slot.state.lock();
             let now = clock::precise();
             if force {
@@ -56,19 +69,63 @@ impl Inner {
                 }
             }
             if st.throttled_until > now {
-                inner.stats.throttled();
-                return Err(ErrorDetail::Throttled {
-                    retry_after: Duration::from_nanos(st.throttled_until - now),
+                let left = Duration::from_nanos(st.throttled_until - now);
+                // Another process may have put a token in the shared store
+                // while this one holds the key throttled (its throttle was
+                // not shared: the store was down when the answer came, or
+                // has lost it since): look there before failing, at most
+                // once per STORE_LOOK per key.
+                if inner.store.is_some() && now >= st.next_store_look {
+                    st.next_store_look = now.saturating_add(nanos(STORE_LOOK));
+                    Next::Look(st.rejected.clone(), left)
+                } else {
+                    inner.stats.throttled();
+                    return Err(ErrorDetail::Throttled { retry_after: left }.into());
                 }
-                .into());
-            }
-            inner.stats.miss();
-            match st.inflight() {
-                Some(f) => f,
-                None => Inner::start_fetch(&inner, &slot, &mut st, false, key),
+            } else {
+                inner.stats.miss();
+                Next::Wait(match st.inflight() {
+                    Some(f) => f,
+                    None => Inner::start_fetch(&inner, &slot, &mut st, false, key),
+                })
             }
         };
-        Waiter(Some(wait)).await
+        match next {
+            Next::Wait(wait) => Waiter(Some(wait)).await,
+            Next::Look(rejected, left) => {
+                Inner::look_while_throttled(&inner, &slot, rejected, left).await
+            }
+        }
+    }
+
+    /// A throttled key's last look (docs/design.md §5): a fresh token in the
+    /// shared store is cached and served; else the call fails `throttled`.
+    /// Nothing is sent to the token endpoint either way, and the throttle
+    /// stays: this process sends no request for the key until it ends.
+    async fn look_while_throttled(
+        inner: &Arc<Inner>,
+        slot: &Arc<Slot>,
+        rejected: Option<Secret>,
+        left: Duration,
+    ) -> Result<Token> {
+        if let Some(fetched) = inner.read_shared_only(&slot.key, rejected.as_ref()).await {
+            let cached = inner.to_cached(fetched, slot.key.request());
+            let now = clock::precise();
+            let mut st = slot.state.lock();
+            if let Some(c) = st.cached.as_ref().filter(|c| now < c.usable_until) {
+                // Another caller got here first.
+                inner.stats.hit_shared();
+                return Ok(c.token.clone());
+            }
+            if now < cached.usable_until {
+                let token = cached.token.clone();
+                inner.stats.miss();
+                slot.set_cached(&mut st, Some(cached));
+                return Ok(token);
+            }
+        }
+        inner.stats.throttled();
+        Err(ErrorDetail::Throttled { retry_after: left }.into())
     }
 
     /// Starts a background refresh unless one is running, backing off, or

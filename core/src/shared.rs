@@ -91,6 +91,37 @@ impl Inner {
         }
     }
 
+    /// A fresh token another process put in the shared store for `key`,
+    /// read without a lease and without sending anything: the last look of
+    /// a key this process holds throttled before it fails the call
+    /// (docs/design.md §5). `None` without a store, on a miss, or if the
+    /// store fails (counted in `store_errors`).
+    pub(crate) async fn read_shared_only(
+        &self,
+        key: &CacheKey,
+        rejected: Option<&Secret>,
+    ) -> Option<Fetched> {
+        let store = self.store.as_ref()?;
+        let digest = key.digest();
+        let skey = store::store_key(&digest);
+        let throttle_key = store::throttle_key(&skey);
+        let sealer = Sealer::new(self.auth.sealing_secret().unwrap_or_default(), &digest);
+        let shared = Shared {
+            store: &**store,
+            key: &skey,
+            throttle_key: &throttle_key,
+            sealer: &sealer,
+            rejected,
+        };
+        match self.read_shared(&shared).await {
+            Ok(found) => found,
+            Err(e) => {
+                self.store_failed(&e);
+                None
+            }
+        }
+    }
+
     /// Under the key's lease: the token or throttle another process stored
     /// while we looked, else a request (renewing the lease while it runs)
     /// whose outcome is shared. The lease is given back in every case.

@@ -250,7 +250,7 @@ async fn throttle_is_shared(env: &Env, cache: &str) {
             left > Duration::from_secs(55) && left <= Duration::from_secs(60),
             "{left:?}"
         );
-        // And this process now stops asking too, without the store.
+        // And this process now stops asking too: no request.
         let again = b.get_token(&default()).await.unwrap_err();
         assert_eq!(again.code(), "throttled");
     }
@@ -270,6 +270,45 @@ async fn redis_shares_a_throttle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_store_shares_a_throttle() {
     throttle_is_shared(&env().await, &format!("file:{}", tempdir("throttle"))).await;
+}
+
+/// The chaos finding (scripts/chaos.sh, server-429): a process holding a key
+/// throttled on its own (the store lost the shared throttle: Redis
+/// restarted) still takes the token another process then put in the store,
+/// instead of failing while a usable token exists; and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_process_takes_a_token_another_put_in_the_store() {
+    let redis = RedisServer::start();
+    let env = env().await;
+    let url = redis.url();
+    env.faults(
+        json!([{"status": 429, "headers": {"Retry-After": "30"}, "json": {"error": "slow_down"}}]),
+        false,
+    );
+    let b = process_like(&env, &url).build().unwrap();
+    let err = b.get_token(&default()).await.unwrap_err();
+    assert_eq!(err.status(), Some(429), "{err}");
+    redis.cli(&["FLUSHALL"]);
+    let a = process_like(&env, &url).build().unwrap();
+    let token = a.get_token(&default()).await.unwrap();
+    assert_eq!(env.requests(), 2);
+    // Within the 25 ms between two looks, the call may still fail fast.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let got = b
+        .get_token(&default())
+        .await
+        .expect("the stored token is served");
+    assert_eq!(got.access_token(), token.access_token());
+    assert_eq!(env.requests(), 2, "nothing sent by the throttled process");
+    // Served from its own cache now; its throttle still holds for requests.
+    assert_eq!(
+        b.get_token(&default()).await.unwrap().access_token(),
+        token.access_token()
+    );
+    assert!(b.stats().throttles == 0, "{:?}", b.stats());
+    let forced = b.fetch_token(&default()).await.unwrap_err();
+    assert_eq!(forced.code(), "throttled", "{forced}");
+    assert_eq!(env.requests(), 2);
 }
 
 /// Item 9: under 503 without `Retry-After`, a process spends its attempts
