@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reproducer of a chaos finding: a process throttled by a 429 it met while
-# Redis was out of its reach keeps failing with `throttled` after Redis is
-# back, although another process has stored a fresh token there (the local
-# throttle is checked before the store is read). Prints each step's result.
+# Reproducer of a chaos finding, now fixed (docs/design.md §5): a process
+# throttled by a 429 it met while Redis was out of its reach kept failing
+# with `throttled` after Redis was back, although another process had stored
+# a fresh token there. Step 3 now shows B served A's token, and 2 token
+# requests in all. Prints each step's result.
 . "$(dirname "$0")/../../scripts/lib.sh"
 . "$ROOT/tests/fleet/fleet.sh"
 "$CARGO" build -q --release -p m2m-auth --example throttle_repro
