@@ -41,17 +41,8 @@ impl Inner {
         let Some(store) = &self.store else {
             return self.counted_request(key, dpop, background, deadline).await;
         };
-        let digest = key.digest();
-        let skey = store::store_key(&digest);
-        let throttle_key = store::throttle_key(&skey);
-        let sealer = Sealer::new(self.auth.sealing_secret().unwrap_or_default(), &digest);
-        let shared = Shared {
-            store: &**store,
-            key: &skey,
-            throttle_key: &throttle_key,
-            sealer: &sealer,
-            rejected,
-        };
+        let names = self.shared_names(key);
+        let shared = names.view(&**store, rejected);
         loop {
             match self.read_shared(&shared).await {
                 Ok(Some(f)) => return Ok(f),
@@ -63,7 +54,7 @@ impl Inner {
                 Ok(None) => {}
                 Err(e) => return self.degraded(e, key, dpop, background, deadline).await,
             }
-            match store.try_lease(&skey, self.settings.lease_ttl).await {
+            match store.try_lease(&names.key, self.settings.lease_ttl).await {
                 Ok(Some(lease)) => {
                     return self
                         .fetch_leased(&shared, lease, key, dpop, background, deadline)
@@ -91,6 +82,17 @@ impl Inner {
         }
     }
 
+    /// The store key, throttle key and sealer of `key`'s shared values.
+    fn shared_names(&self, key: &CacheKey) -> SharedNames {
+        let digest = key.digest();
+        let skey = store::store_key(&digest);
+        SharedNames {
+            throttle_key: store::throttle_key(&skey),
+            key: skey,
+            sealer: Sealer::new(self.auth.sealing_secret().unwrap_or_default(), &digest),
+        }
+    }
+
     /// A fresh token another process put in the shared store for `key`,
     /// read without a lease and without sending anything: the last look of
     /// a key this process holds throttled before it fails the call
@@ -102,17 +104,8 @@ impl Inner {
         rejected: Option<&Secret>,
     ) -> Option<Fetched> {
         let store = self.store.as_ref()?;
-        let digest = key.digest();
-        let skey = store::store_key(&digest);
-        let throttle_key = store::throttle_key(&skey);
-        let sealer = Sealer::new(self.auth.sealing_secret().unwrap_or_default(), &digest);
-        let shared = Shared {
-            store: &**store,
-            key: &skey,
-            throttle_key: &throttle_key,
-            sealer: &sealer,
-            rejected,
-        };
+        let names = self.shared_names(key);
+        let shared = names.view(&**store, rejected);
         match self.read_shared(&shared).await {
             Ok(found) => found,
             Err(e) => {
@@ -247,6 +240,25 @@ fn throttled(left: Duration) -> Failure {
 }
 
 /// One key's places in the shared store.
+/// Where `key`'s values live in the store, and the sealer that opens them.
+struct SharedNames {
+    key: String,
+    throttle_key: String,
+    sealer: Sealer,
+}
+
+impl SharedNames {
+    fn view<'a>(&'a self, store: &'a dyn SharedStore, rejected: Option<&'a Secret>) -> Shared<'a> {
+        Shared {
+            store,
+            key: &self.key,
+            throttle_key: &self.throttle_key,
+            sealer: &self.sealer,
+            rejected,
+        }
+    }
+}
+
 struct Shared<'a> {
     store: &'a dyn SharedStore,
     key: &'a str,

@@ -2,17 +2,25 @@
 //! (the cached path then does no telemetry work at all).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 
 use crate::client::Inner;
+use crate::process::Mutex;
 use crate::stats::Stats;
 
-static CLIENTS: Mutex<Vec<Weak<Inner>>> = Mutex::new(Vec::new());
+/// The clients, and the list's length after its last pruning.
+static CLIENTS: Mutex<(Vec<Weak<Inner>>, usize)> = Mutex::new((Vec::new(), 0));
 
-/// A client was built (dead ones are pruned here).
+/// A client was built. Dead entries are pruned when the list has doubled
+/// since the last pruning, so that building N clients costs O(N), not
+/// O(N²), and a dropped client's allocation is freed soon after.
 pub(crate) fn register(inner: &Arc<Inner>) {
-    let mut list = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
-    list.retain(|w| w.strong_count() > 0);
+    let mut guard = CLIENTS.lock();
+    let (list, pruned_len) = &mut *guard;
+    if list.len() >= (*pruned_len * 2).max(64) {
+        list.retain(|w| w.strong_count() > 0);
+        *pruned_len = list.len();
+    }
     list.push(Arc::downgrade(inner));
 }
 
@@ -21,8 +29,8 @@ pub(crate) fn register(inner: &Arc<Inner>) {
 /// lowest. A client dropped takes its counts with it.
 pub fn live_stats() -> Vec<(String, Stats)> {
     let clients: Vec<Arc<Inner>> = {
-        let list = CLIENTS.lock().unwrap_or_else(PoisonError::into_inner);
-        list.iter().filter_map(Weak::upgrade).collect()
+        let guard = CLIENTS.lock();
+        guard.0.iter().filter_map(Weak::upgrade).collect()
     };
     let mut by_id: BTreeMap<String, Stats> = BTreeMap::new();
     for c in &clients {
