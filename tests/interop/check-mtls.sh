@@ -25,13 +25,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
-node "$here/server.mjs" --log-errors >"$tmp/start.json" 2>"$tmp/server-err" &
-pid=$!
-for _ in $(seq 300); do
-  [ -s "$tmp/start.json" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/server-err" >&2; exit 1; }
-  sleep 0.1
-done
+# Starts server.mjs; false if it printed no start line in 30 s (then it is
+# stopped). oidc-provider's start has rarely gone silent (the other harnesses
+# retry once too); a second start has always worked.
+start_server() {
+  node "$here/server.mjs" --log-errors >"$tmp/start.json" 2>"$tmp/server-err" &
+  pid=$!
+  for _ in $(seq 300); do
+    [ -s "$tmp/start.json" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/server-err" >&2; exit 1; }
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=
+  return 1
+}
+if ! start_server; then
+  echo "# the interop server printed nothing in 30 s: starting it once more" >&2
+  start_server || { echo "check-mtls: the interop server did not start" >&2; exit 1; }
+fi
 echo "# server: $(head -n 1 "$tmp/start.json")"
 
 # The plan, from the start line and clients.json (one node run: node starts
