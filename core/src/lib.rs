@@ -32,6 +32,7 @@ mod cache;
 mod client;
 mod clock;
 mod config;
+mod deferred;
 mod discovery;
 mod dpop;
 mod epoch;

@@ -22,26 +22,19 @@
 //! the application) are never accepted.
 //!
 //! After `fork()` the child forgets the parent's queued records (the parent
-//! delivers them) and starts its own forwarder when it first queues one; the
-//! queue's lock is held across `fork()` so that a child never inherits it
-//! held by a thread it does not have.
+//! delivers them) and starts its own forwarder when it first queues one
+//! (`deferred.rs`, shared with the telemetry records).
 
-use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::{Arc, Once};
 
 use tracing_core::field::{Field, Visit};
 use tracing_core::{span, Dispatch, Event, Interest, Level, LevelFilter, Metadata, Subscriber};
 
-/// How long the forwarder leaves records to the call that caused them.
-const FORWARD_DELAY: Duration = Duration::from_millis(50);
-
-/// Records waiting to be delivered beyond this many are dropped (and counted).
-const MAX_QUEUED: usize = 10_000;
+use crate::deferred::Deferred;
 
 /// The severity of a record, most severe first (`Error < Trace`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,31 +116,20 @@ pub struct LogRecord {
 /// it is caught and its batch dropped.
 pub type LogSink = Arc<dyn Fn(&[LogRecord]) + Send + Sync>;
 
-struct Queue {
-    records: VecDeque<LogRecord>,
-    /// Drops not yet reported to the sink.
-    pending_drops: u64,
-    sink: Option<LogSink>,
-    /// This process has a forwarder thread.
-    forwarder: bool,
-}
-
-static QUEUE: Mutex<Queue> = Mutex::new(Queue {
-    records: VecDeque::new(),
-    pending_drops: 0,
-    sink: None,
-    forwarder: false,
-});
-static WAKE: Condvar = Condvar::new();
+/// The records waiting for the sink (`deferred.rs`: the delivery rules).
+static QUEUE: Deferred<LogRecord> = Deferred::new("m2m-auth-log", drop_warning);
 /// The most verbose level accepted (0: none).
 static THRESHOLD: AtomicU8 = AtomicU8::new(LogLevel::Warn as u8);
-static HAS_SINK: AtomicBool = AtomicBool::new(false);
-static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// The queue's lock, poisoning ignored (every critical section leaves the
-/// queue consistent).
-fn lock() -> MutexGuard<'static, Queue> {
-    QUEUE.lock().unwrap_or_else(PoisonError::into_inner)
+/// The record that ends a delivery after drops (when warnings are wanted).
+fn drop_warning(drops: u64) -> Option<LogRecord> {
+    (THRESHOLD.load(Relaxed) >= LogLevel::Warn as u8).then(|| LogRecord {
+        level: LogLevel::Warn,
+        target: "m2m_auth".into(),
+        message: format!("{drops} log records dropped: the log sink fell behind"),
+        file: None,
+        line: None,
+    })
 }
 
 /// Sets where records go (`None`: records are no longer queued, and those
@@ -160,21 +142,9 @@ fn lock() -> MutexGuard<'static, Queue> {
 pub fn set_sink(sink: Option<LogSink>) {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
-        #[cfg(unix)]
-        fork::register();
         let _ = tracing_core::dispatcher::set_global_default(Dispatch::new(Forward));
     });
-    let old = {
-        let mut q = lock();
-        HAS_SINK.store(sink.is_some(), Relaxed);
-        if sink.is_none() {
-            q.records.clear();
-            q.pending_drops = 0;
-        }
-        std::mem::replace(&mut q.sink, sink)
-    };
-    // Dropped outside the lock: a binding's sink may take its own lock to drop.
-    drop(old);
+    QUEUE.set_sink(sink);
 }
 
 /// Sets the threshold: events less severe than `level` are not even
@@ -186,7 +156,7 @@ pub fn set_level(level: Option<LogLevel>) {
 /// How many records were dropped, since the process started, because
 /// 10,000 were already waiting.
 pub fn dropped() -> u64 {
-    DROPPED.load(Relaxed)
+    QUEUE.dropped()
 }
 
 /// Delivers every queued record to the sink now, on the calling thread.
@@ -195,67 +165,7 @@ pub fn dropped() -> u64 {
 /// records of its call before the call returns. Never call it while holding
 /// an engine lock (or a lock the sink takes): the sink runs here.
 pub fn flush() {
-    let (records, drops, sink) = {
-        let mut q = lock();
-        if q.records.is_empty() && q.pending_drops == 0 {
-            return;
-        }
-        let drops = std::mem::take(&mut q.pending_drops);
-        (std::mem::take(&mut q.records), drops, q.sink.clone())
-    };
-    let Some(sink) = sink else { return };
-    let mut batch = Vec::from(records);
-    if drops > 0 && THRESHOLD.load(Relaxed) >= LogLevel::Warn as u8 {
-        batch.push(LogRecord {
-            level: LogLevel::Warn,
-            target: "m2m_auth".into(),
-            message: format!("{drops} log records dropped: the log sink fell behind"),
-            file: None,
-            line: None,
-        });
-    }
-    if !batch.is_empty() {
-        let _ = catch_unwind(AssertUnwindSafe(|| sink(&batch)));
-    }
-}
-
-fn push(record: LogRecord) {
-    let mut q = lock();
-    if q.sink.is_none() {
-        return;
-    }
-    if q.records.len() >= MAX_QUEUED {
-        q.pending_drops += 1;
-        DROPPED.fetch_add(1, Relaxed);
-        return;
-    }
-    let was_empty = q.records.is_empty();
-    q.records.push_back(record);
-    if !q.forwarder {
-        let thread = std::thread::Builder::new().name("m2m-auth-log".into());
-        q.forwarder = thread.spawn(forward).is_ok();
-    }
-    drop(q);
-    if was_empty {
-        // The forwarder waits only while the queue is empty.
-        WAKE.notify_one();
-    }
-}
-
-/// The forwarder thread: delivers the records of background work.
-fn forward() {
-    loop {
-        {
-            let mut q = lock();
-            while q.records.is_empty() && q.pending_drops == 0 {
-                q = WAKE.wait(q).unwrap_or_else(PoisonError::into_inner);
-            }
-        }
-        // Most records come from a call that delivers them itself when it
-        // returns: leave it the time to.
-        std::thread::sleep(FORWARD_DELAY);
-        flush();
-    }
+    QUEUE.flush();
 }
 
 struct Forward;
@@ -274,9 +184,7 @@ impl Subscriber for Forward {
     }
 
     fn enabled(&self, m: &Metadata<'_>) -> bool {
-        ours(m)
-            && LogLevel::of(m.level()) as u8 <= THRESHOLD.load(Relaxed)
-            && HAS_SINK.load(Relaxed)
+        ours(m) && LogLevel::of(m.level()) as u8 <= THRESHOLD.load(Relaxed) && QUEUE.has_sink()
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -299,7 +207,7 @@ impl Subscriber for Forward {
             event.record(&mut text);
             let mut message = text.message;
             message.push_str(&text.fields);
-            push(LogRecord {
+            QUEUE.push(LogRecord {
                 level: LogLevel::of(m.level()),
                 target: m.target().to_owned(),
                 message,
@@ -334,42 +242,5 @@ impl Visit for Text {
             "message" => self.message.push_str(value),
             _ => self.record_debug(field, &value),
         }
-    }
-}
-
-/// `pthread_atfork` handlers: the forking thread holds the queue's lock
-/// across `fork()`; the child then forgets the parent's records and forwarder.
-#[cfg(unix)]
-mod fork {
-    use super::{lock, Queue};
-    use std::cell::Cell;
-    use std::sync::MutexGuard;
-
-    thread_local! {
-        static HELD: Cell<Option<MutexGuard<'static, Queue>>> = const { Cell::new(None) };
-    }
-
-    extern "C" fn prepare() {
-        let q = lock();
-        // If this thread's locals are gone, the guard is dropped unheld.
-        let _ = HELD.try_with(move |h| h.set(Some(q)));
-    }
-
-    extern "C" fn parent() {
-        let _ = HELD.try_with(Cell::take);
-    }
-
-    extern "C" fn child() {
-        let held = HELD.try_with(Cell::take).ok().flatten();
-        let mut q = held.unwrap_or_else(lock);
-        q.records.clear();
-        q.pending_drops = 0;
-        q.forwarder = false;
-    }
-
-    pub(super) fn register() {
-        // SAFETY: the handlers are functions of this library that never
-        // unwind; registering them has no other precondition.
-        unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
     }
 }

@@ -28,7 +28,7 @@ use crate::error::{Error, Result, TransportKind};
 
 mod lock;
 mod withheld;
-pub(crate) use lock::{Mutex, RwLock};
+pub(crate) use lock::{Mutex, MutexGuard, RwLock};
 pub(crate) use withheld::{return_to_child, withhold_from_child};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);

@@ -27,6 +27,7 @@ __all__ = [
     "_flush_logs",
     "_set_telemetry_sink",
     "_live_stats",
+    "_telemetry_names",
     "_check_url",
     "_same_origin",
 ]
@@ -460,3 +461,7 @@ def _set_telemetry_sink(
 
 def _live_stats() -> list[tuple[str, Stats]]:
     """Every live client's stats by client id."""
+
+def _telemetry_names() -> tuple[str, str, list[str], list[tuple[str, str, str]]]:
+    """The engine's OpenTelemetry names: scope, span, the span's attributes
+    (in the engine's order) and every metric as (name, kind, stat)."""

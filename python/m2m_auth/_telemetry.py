@@ -27,20 +27,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterable
 
+# The names come from the engine (core's telemetry names, docs/design.md
+# §12), so that every language uses the same ones.
+_SCOPE, _SPAN, _ATTRIBUTES, _METRICS = _native._telemetry_names()
 #: The instrumentation scope (tracer and meter name).
-SCOPE = "m2m_auth"
+SCOPE: str = _SCOPE
 #: The span of one token request.
-SPAN = "m2m_auth.token_request"
-ATTR_SERVER_ADDRESS = "server.address"
-ATTR_URL = "url.full"
-ATTR_CLIENT_ID = "m2m_auth.client_id"
-ATTR_KEY_FINGERPRINT = "m2m_auth.key_fingerprint"
-ATTR_ATTEMPT = "m2m_auth.attempt"
-ATTR_OUTCOME = "m2m_auth.outcome"
-ATTR_STATUS = "http.response.status_code"
-ATTR_BACKGROUND = "m2m_auth.background"
+SPAN: str = _SPAN
 #: The span's attributes, in the engine's order (tests/surface.json).
-ATTRIBUTES = (
+ATTRIBUTES: tuple[str, ...] = tuple(_ATTRIBUTES)
+#: Every metric: (name, kind, the stat it reads or "").
+METRICS: tuple[tuple[str, str, str], ...] = tuple(_METRICS)
+(
     ATTR_SERVER_ADDRESS,
     ATTR_URL,
     ATTR_CLIENT_ID,
@@ -49,17 +47,7 @@ ATTRIBUTES = (
     ATTR_OUTCOME,
     ATTR_STATUS,
     ATTR_BACKGROUND,
-)
-#: Every metric: (name, kind, the stat it reads or "").
-METRICS = (
-    ("m2m_auth.token_requests", "counter", ""),
-    ("m2m_auth.token_request.duration", "histogram", ""),
-    ("m2m_auth.cache.hits", "observable_counter", "hits"),
-    ("m2m_auth.cache.misses", "observable_counter", "misses"),
-    ("m2m_auth.store.errors", "observable_counter", "store_errors"),
-    ("m2m_auth.throttles", "observable_counter", "throttles"),
-    ("m2m_auth.quota.remaining", "gauge", "quota_remaining"),
-)
+) = ATTRIBUTES
 
 
 def _observer(stat: str, observation: Any) -> Callable[[Any], Iterable[Any]]:

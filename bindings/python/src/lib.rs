@@ -99,6 +99,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logs::_flush_logs, m)?)?;
     m.add_function(wrap_pyfunction!(telemetry::_set_telemetry_sink, m)?)?;
     m.add_function(wrap_pyfunction!(telemetry::_live_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry::_telemetry_names, m)?)?;
     m.add_function(wrap_pyfunction!(_check_url, m)?)?;
     m.add_function(wrap_pyfunction!(_same_origin, m)?)?;
     Ok(())

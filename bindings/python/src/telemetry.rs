@@ -85,3 +85,18 @@ pub(crate) fn _live_stats() -> Vec<(String, Stats)> {
         .map(|(id, s)| (id, Stats(s)))
         .collect()
 }
+
+/// The OpenTelemetry names (core's `telemetry::names::NAMES`): scope, span,
+/// the span's attributes and every metric as (name, kind, stat), so that
+/// `_telemetry` holds no copy of them.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub(crate) fn _telemetry_names() -> (
+    &'static str,
+    &'static str,
+    Vec<&'static str>,
+    Vec<(&'static str, &'static str, &'static str)>,
+) {
+    let n = &engine::names::NAMES;
+    (n.scope, n.span, n.attributes.to_vec(), n.metrics.to_vec())
+}

@@ -49,7 +49,10 @@ pub struct Names {
     pub scope: &'static str,
     /// [`SPAN`].
     pub span: &'static str,
-    /// The span's attributes.
+    /// The span's attributes, in this order: server address, URL, client
+    /// id, key fingerprint, attempt, outcome, status, background. The
+    /// bindings hand this table to Python and Node, which unpack it by
+    /// position: keep the order.
     pub attributes: [&'static str; 8],
     /// Every metric: (name, kind, the stat it reads or "" for none).
     pub metrics: [(&'static str, &'static str, &'static str); 7],
