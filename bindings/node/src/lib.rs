@@ -20,6 +20,7 @@
 #![deny(clippy::all)]
 
 pub mod client;
+mod deliver;
 pub mod epoch;
 mod errors;
 mod js;

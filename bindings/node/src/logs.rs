@@ -1,19 +1,17 @@
 //! Engine logs in Node: core's `m2m_auth::logs` sink feeds one process-wide
 //! JS function (installed by `setLogger` in `node/lib/logger.js`) through a
-//! napi threadsafe function. Calls are non-blocking (a record never waits
-//! for the JS thread) and the function is unref'd (it never keeps the event
-//! loop alive). Records carry no secrets (core's rule).
+//! napi threadsafe function (`deliver.rs`: non-blocking, unref'd). Records
+//! carry no secrets (core's rule).
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use m2m_auth::logs::{self, LogLevel, LogRecord};
 use napi::bindgen_prelude::*;
 use napi::sys;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::deliver::js_sink;
 use crate::errors::config_error;
 
 /// A sink is installed: binding calls flush the queue when they end.
@@ -52,8 +50,6 @@ impl ToNapiValue for Batch {
     }
 }
 
-type Deliver = ThreadsafeFunction<Batch, Unknown<'static>, Batch, Status, false, true>;
-
 /// Sends every engine record at `level` or above to `dispatch` (a JS
 /// function taking an array of records), or none when `dispatch` is
 /// `null`. Process-wide: the last call, from any thread, wins.
@@ -71,22 +67,9 @@ pub fn logs_set(
         logs::set_sink(None);
         return Ok(());
     };
-    let deliver: Arc<Deliver> = Arc::new(
-        dispatch
-            .build_threadsafe_function::<Batch>()
-            .weak::<true>()
-            .callee_handled::<false>()
-            .build()?,
-    );
+    let sink = js_sink(dispatch, Batch)?;
     logs::set_level(Some(level));
-    logs::set_sink(Some(Arc::new(move |records: &[LogRecord]| {
-        // A closing environment (a worker that set the logger has exited)
-        // refuses the call: the batch is dropped.
-        deliver.call(
-            Batch(records.to_vec()),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    })));
+    logs::set_sink(Some(sink));
     ON.store(true, Ordering::Relaxed);
     Ok(())
 }

@@ -1,17 +1,17 @@
 //! Telemetry glue (docs/design.md §12): core's token request records fed to
 //! one process-wide JS function (`node/lib/telemetry.js`, which makes
 //! OpenTelemetry spans and metrics of them when `@opentelemetry/api` can be
-//! required) through a napi threadsafe function, by the log records' rules:
-//! non-blocking, unref'd, delivered outside every engine lock.
+//! required) through a napi threadsafe function (`deliver.rs`, as for log
+//! records: non-blocking, unref'd), delivered outside every engine lock.
 
-use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use m2m_auth::telemetry::{self, TokenRequestRecord};
 use napi::bindgen_prelude::*;
 use napi::sys;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
+
+use crate::deliver::js_sink;
 
 /// A batch of records on its way to JS: an array of `{ endpoint, clientId,
 /// keyFingerprint, attempts, outcome, status, startMs, endMs, background }`
@@ -47,8 +47,6 @@ impl ToNapiValue for Batch {
     }
 }
 
-type Deliver = ThreadsafeFunction<Batch, Unknown<'static>, Batch, Status, false, true>;
-
 /// Sends every token request record to `dispatch` (a JS function taking an
 /// array of records), or none when `dispatch` is `null`. Process-wide.
 #[napi(skip_typescript)]
@@ -57,18 +55,6 @@ pub fn telemetry_set(dispatch: Option<Function<'_, Batch, Unknown<'static>>>) ->
         telemetry::set_sink(None);
         return Ok(());
     };
-    let deliver: Arc<Deliver> = Arc::new(
-        dispatch
-            .build_threadsafe_function::<Batch>()
-            .weak::<true>()
-            .callee_handled::<false>()
-            .build()?,
-    );
-    telemetry::set_sink(Some(Arc::new(move |records: &[TokenRequestRecord]| {
-        deliver.call(
-            Batch(records.to_vec()),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
-    })));
+    telemetry::set_sink(Some(js_sink(dispatch, Batch)?));
     Ok(())
 }
