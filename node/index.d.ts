@@ -549,7 +549,7 @@ export interface TokenClientOptions {
   connectTimeout?: number
   /** Largest response body read (at least 1024). Default: 1048576. */
   maxResponseBytes?: number
-  /** PEM certificates trusted in addition to the OS trust store. */
+  /** PEM certificates trusted in addition to the OS trust store, by HTTPS and by a rediss… cache. */
   caCerts?: string | string[] | Uint8Array
   /** Proxy URL for token requests (instead of HTTPS_PROXY and friends). */
   proxy?: string

@@ -15,3 +15,6 @@ fi
 # dependency, builds the test clusters).
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+# openssl: the throwaway CA of the TLS Redis the bindings' tests start
+# (tests/cross/redis_topology.py tls).
+command -v openssl >/dev/null 2>&1 || apt_install openssl

@@ -11,7 +11,8 @@
 # `gcc -std=c11 -Wall -Wextra -Werror` linked dynamically and statically, and
 # runs them against the dev/fault server: the header's parity
 # with tests/surface.json (tests/c/check_parity.py), the ABI checks, the
-# client tests (64 threads on a cold cache -> 1 request), every item of the
+# client tests (64 threads on a cold cache -> 1 request; a TLS Redis,
+# rediss:// with ca_certs, shared by two clients), every item of the
 # surface (test_surface), fork (test_fork), DPoP (test_dpop: bound tokens,
 # proofs checked with libcrypto, nonce round trips, the key's canary; the API
 # side: verify_http_request, challenge and nonces on the client's proofs and
@@ -46,6 +47,10 @@ esac
 if [ "$mode" = test ]; then
   # libssl-dev: test_interop computes certificate thumbprints with libcrypto.
   apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev libssl-dev
+  # A TLS Redis for test_client's rediss:// test (tests/cross/redis_topology.py
+  # makes its CA with openssl).
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
   # oidc-provider, the real authorization server of test_interop.
   ensure_node
   interop_install

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Issue #7 across languages: Python, Node and C processes share one token
-# through Redis (one server, a Cluster, a Sentinel set) and through the file
-# store (tests/cross/run.py). Builds what
-# it needs: the C library and the dev server, the Node addon, and the Python
-# package in python/.venv (quick after test-c.sh, test-node.sh and
-# test-python.sh); installs gcc and redis-server if missing.
+# through Redis (one server, one TLS server trusted through ca_certs, a
+# Cluster, a Sentinel set) and through the file store (tests/cross/run.py).
+# Builds what it needs: the C library and the dev server, the Node addon, and
+# the Python package in python/.venv (quick after test-c.sh, test-node.sh and
+# test-python.sh); installs gcc, redis-server and openssl if missing.
 . "$(dirname "$0")/lib.sh"
 apt_install gcc libc6-dev
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 c_build
 node_build
 python=${M2M_PYTHON:-}

@@ -10,6 +10,10 @@
 # these no-ops when nothing changed.
 node_build
 build_devserver
+# A TLS Redis for test/redis-tls.test.mjs (tests/cross/redis_topology.py makes
+# its CA with openssl).
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 
 cd "$ROOT/node"
 if [ "$#" -eq 0 ]; then

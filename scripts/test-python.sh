@@ -22,6 +22,11 @@ export PATH="$ROOT/$venv/bin:$PATH"
 # The dev/fault server the tests run against.
 build_devserver
 
+# A TLS Redis for python/tests/test_redis_tls.py (tests/cross/redis_topology.py
+# makes its CA with openssl).
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v openssl >/dev/null 2>&1 || apt_install openssl
+
 # oidc-provider for the interop tests (python/tests/test_interop.py), as
 # scripts/test-interop.sh installs it; without Node.js those tests say so.
 if command -v npm >/dev/null 2>&1; then

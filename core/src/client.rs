@@ -133,6 +133,7 @@ impl TokenClient {
         let store = store::open(
             b.cache.as_deref().unwrap_or("memory"),
             b.settings.store_timeout,
+            &b.settings.ca_certs_pem,
         )?;
         if store.is_some() && auth.sealing_secret().is_none() {
             // A path is no secret, and the assertion rotates: sealing with

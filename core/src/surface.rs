@@ -102,7 +102,7 @@ pub const CLIENT_OPTIONS: &[Item] = &[
     item("timeout", Duration, "30 s", "Overall deadline of one token request, retries included."),
     item("connect_timeout", Duration, "10 s", "Deadline of one connection attempt."),
     item("max_response_bytes", Count, "1048576", "Largest response body read (at least 1024)."),
-    item("ca_certs", Pem, "", "PEM certificates trusted in addition to the OS trust store."),
+    item("ca_certs", Pem, "", "PEM certificates trusted in addition to the OS trust store, by HTTPS and by a rediss… cache."),
     item("proxy", Text, "", "Proxy URL for token requests (instead of HTTPS_PROXY and friends)."),
     item("no_proxy", Flag, "false", "Ignore the proxy environment variables."),
     item("leeway", Duration, "60 s", "A token is usable until its expiry minus this (at most half its lifetime)."),

@@ -299,6 +299,7 @@ int main(int argc, char **argv) {
   RUN(a_failing_provider_callback_is_a_config_error_and_no_request);
   RUN(mutual_tls_with_certificate_files);
   RUN(quota_returns_the_buckets_the_server_sent);
+  RUN(rediss_with_ca_certs_shares_one_token);
   devserver_stop(&srv);
   return t_summary("test_client");
 }

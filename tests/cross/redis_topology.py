@@ -1,11 +1,16 @@
 """Throwaway Redis topologies on free loopback ports, for the shared-cache
 tests of every language (docs/design.md §4): a Redis Cluster (3 masters,
-3 replicas) and a Sentinel set (1 master, 1 replica, 3 sentinels, quorum 2).
+3 replicas), a Sentinel set (1 master, 1 replica, 3 sentinels, quorum 2),
+and one TLS-only server ("tls": a CA and a certificate for 127.0.0.1 and
+localhost made for the run with the openssl CLI; clients present none).
 
-As a module: `with start("cluster") as url: ...` (or "sentinel").
-As a script (scripts/lib.sh start_redis_topology): `redis_topology.py KIND`
-prints the cache URL on one line and keeps the servers until SIGTERM or
-SIGINT."""
+As a module: `with start("cluster") as url: ...` (or "sentinel");
+`with start_tls() as (url, ca_pem): ...` (ca_pem: what `ca_certs` must hold).
+As a script (scripts/lib.sh start_redis_topology; the Node and C tests):
+`redis_topology.py KIND [--exit-on-stdin-eof]` prints the cache URL on one
+line (for "tls": the URL, a space, and the path of the CA's PEM file) and
+keeps the servers until SIGTERM or SIGINT (or, with --exit-on-stdin-eof,
+until its stdin closes)."""
 
 import contextlib
 import os
@@ -15,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 MASTER_NAME = "m2m-master"
@@ -103,12 +109,55 @@ def _sentinel(procs, tmp):
                                           MASTER_NAME)
 
 
+def _tls_files(tmp):
+    """A CA and a server certificate it signs (127.0.0.1, localhost), in tmp."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, cwd=tmp,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(tmp, "server.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=m2m-auth test Redis CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=m2m-auth test Redis")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
+    return {k: os.path.join(tmp, f) for k, f in
+            (("ca", "ca.pem"), ("cert", "server.pem"), ("key", "server.key"))}
+
+
+def _tls(procs, tmp):
+    files = _tls_files(tmp)
+    port = _free_port()
+    _spawn(procs, port, ["--port", "0", "--tls-port", str(port), "--tls-cert-file", files["cert"],
+                         "--tls-key-file", files["key"], "--tls-ca-cert-file", files["ca"],
+                         "--tls-auth-clients", "no", "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "no", "--dir", tmp])
+    return "rediss://127.0.0.1:%d/0" % port, files["ca"]
+
+
+@contextlib.contextmanager
+def start_tls():
+    """Starts a TLS-only server; yields (its rediss:// URL, the CA's PEM text); stops it."""
+    with _started(_tls) as (url, ca_file):
+        with open(ca_file) as f:
+            yield url, f.read()
+
+
 @contextlib.contextmanager
 def start(kind):
     """Starts a "cluster" or a "sentinel" set; yields its cache URL; stops it."""
-    procs, tmp = [], tempfile.mkdtemp(prefix="m2m-auth-%s-" % kind)
+    with _started({"cluster": _cluster, "sentinel": _sentinel}[kind]) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _started(make):
+    procs, tmp = [], tempfile.mkdtemp(prefix="m2m-auth-%s-" % make.__name__.strip("_"))
     try:
-        yield {"cluster": _cluster, "sentinel": _sentinel}[kind](procs, tmp)
+        yield make(procs, tmp)
     finally:
         for p in procs:
             p.kill()
@@ -122,7 +171,18 @@ def main():
         raise SystemExit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with start(sys.argv[1]) as url:
+    kind = sys.argv[1]
+    if "--exit-on-stdin-eof" in sys.argv[2:]:
+        def watch():
+            sys.stdin.read()
+            os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=watch, daemon=True).start()
+    if kind == "tls":
+        with _started(_tls) as (url, ca_file):
+            print(url, ca_file, flush=True)
+            while True:
+                time.sleep(3600)
+    with start(kind) as url:
         print(url, flush=True)
         while True:
             time.sleep(3600)

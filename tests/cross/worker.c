@@ -2,7 +2,9 @@
  * m2m_client_get_token at once with the cache given on the command line and
  * print one JSON line: the token fingerprints seen and the errors.
  *
- * usage: worker TOKEN_URL CLIENT_ID CACHE   (secret in M2M_AUTH_CLIENT_SECRET) */
+ * usage: worker TOKEN_URL CLIENT_ID CACHE   (secret in M2M_AUTH_CLIENT_SECRET;
+ * a TLS Redis's CA, PEM, in CROSS_CA_PEM and a store_timeout in
+ * CROSS_STORE_TIMEOUT_MS, if any) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,11 @@ int main(int argc, char **argv) {
       m2m_client_options_set_client_secret(o, getenv("M2M_AUTH_CLIENT_SECRET")) != M2M_OK ||
       m2m_client_options_set_cache(o, argv[3]) != M2M_OK ||
       m2m_client_options_set_no_proxy(o, true) != M2M_OK ||
+      (getenv("CROSS_CA_PEM") && *getenv("CROSS_CA_PEM") &&
+       m2m_client_options_set_ca_certs(o, getenv("CROSS_CA_PEM")) != M2M_OK) ||
+      (getenv("CROSS_STORE_TIMEOUT_MS") && *getenv("CROSS_STORE_TIMEOUT_MS") &&
+       m2m_client_options_set_store_timeout(
+           o, strtoull(getenv("CROSS_STORE_TIMEOUT_MS"), NULL, 10)) != M2M_OK) ||
       m2m_client_new(o, &client, &err) != M2M_OK) {
     fprintf(stderr, "c worker: %s\n", err ? m2m_error_message(err) : "bad options");
     return 1;

@@ -13,6 +13,7 @@ mod file;
 mod file_io;
 mod redis;
 mod redis_conn;
+mod redis_tls;
 mod redis_url;
 mod seal;
 
@@ -77,29 +78,45 @@ pub(crate) enum Lease {
 /// The store a `cache` option names; `None` for `"memory"`. Process-wide:
 /// clients with the same spec share one store (one Redis connection), so an
 /// app that builds a client per request does not open a connection each time.
-pub(crate) fn open(spec: &str, op_timeout: Duration) -> Result<Option<Arc<dyn SharedStore>>> {
-    type Registry = Vec<((String, Duration), Arc<dyn SharedStore>)>;
+/// A TLS Redis (`rediss…`) trusts `ca_certs` too (the client's option), and
+/// is shared only by clients that trust the same.
+pub(crate) fn open(
+    spec: &str,
+    op_timeout: Duration,
+    ca_certs: &[Vec<u8>],
+) -> Result<Option<Arc<dyn SharedStore>>> {
+    type Registry = Vec<((String, Duration, Vec<Vec<u8>>), Arc<dyn SharedStore>)>;
     static STORES: Mutex<Registry> = Mutex::new(Vec::new());
     let spec = spec.trim();
     if spec.is_empty() || spec == "memory" {
         return Ok(None);
     }
-    let key = (spec.to_string(), op_timeout);
+    let ca_certs = match spec.starts_with("rediss") {
+        true => ca_certs.to_vec(),
+        false => Vec::new(),
+    };
+    let key = (spec.to_string(), op_timeout, ca_certs);
     let mut stores = STORES.lock();
     if let Some((_, store)) = stores.iter().find(|(k, _)| *k == key) {
         return Ok(Some(store.clone()));
     }
-    let store = new_store(spec, op_timeout)?;
+    let store = new_store(spec, op_timeout, &key.2)?;
     stores.push((key, store.clone()));
     Ok(Some(store))
 }
 
-fn new_store(spec: &str, op_timeout: Duration) -> Result<Arc<dyn SharedStore>> {
+fn new_store(
+    spec: &str,
+    op_timeout: Duration,
+    ca_certs: &[Vec<u8>],
+) -> Result<Arc<dyn SharedStore>> {
     if let Some(dir) = spec.strip_prefix("file:") {
         return Ok(Arc::new(file::FileStore::new(dir, op_timeout)?));
     }
     if spec.starts_with("redis://") || spec.starts_with("rediss://") || redis_url::is_multi(spec) {
-        return Ok(Arc::new(redis::RedisStore::new(spec, op_timeout)?));
+        return Ok(Arc::new(redis::RedisStore::new(
+            spec, op_timeout, ca_certs,
+        )?));
     }
     // Error::config masks a URL's user info.
     Err(Error::config(format!(

@@ -67,8 +67,8 @@ fn cache_error(message: impl Into<String>) -> crate::error::Error {
 }
 
 impl RedisStore {
-    pub(crate) fn new(url: &str, op_timeout: Duration) -> Result<RedisStore> {
-        let (target, described) = Target::parse(url, op_timeout)?;
+    pub(crate) fn new(url: &str, op_timeout: Duration, ca_certs: &[Vec<u8>]) -> Result<RedisStore> {
+        let (target, described) = Target::parse(url, op_timeout, ca_certs)?;
         Ok(RedisStore {
             target,
             described,
@@ -106,7 +106,13 @@ impl RedisStore {
             }
             Ok(Err(e)) => {
                 *self.retry_at.lock() = Some(Instant::now() + Duration::from_secs(1));
-                Err(cache_error(format!("redis {}: {e}", self.described)))
+                let e = e.to_string();
+                // rustls names an unknown CA so; say what to do about it.
+                let hint = match e.contains("UnknownIssuer") {
+                    true => " (the server's CA is not trusted: add it to ca_certs)",
+                    false => "",
+                };
+                Err(cache_error(format!("redis {}: {e}{hint}", self.described)))
             }
             Err(_) => {
                 *self.retry_at.lock() = Some(Instant::now() + Duration::from_secs(1));

@@ -1,10 +1,14 @@
 //! Real Redis topologies for tests, on free loopback ports in a temp dir,
 //! killed on drop: a Redis Cluster of 3 masters and 3 replicas, and a
-//! Sentinel set (1 master, 1 replica, 3 sentinels, quorum 2). Failover
+//! Sentinel set (1 master, 1 replica, 3 sentinels, quorum 2), each in plain
+//! TCP or TLS only (`tls`), and one TLS server. Failover
 //! timings are short (1 s to notice a dead node) so the tests stay quick.
 #![allow(dead_code)]
 
 pub mod scenario;
+pub mod tls;
+
+use tls::TlsFiles;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -15,10 +19,12 @@ use std::time::{Duration, Instant};
 pub struct Node {
     pub port: u16,
     child: Option<Child>,
+    /// `redis-cli` arguments to reach it (TLS).
+    cli_args: Vec<String>,
 }
 
 impl Node {
-    fn spawn(port: u16, args: &[String]) -> Node {
+    fn spawn(port: u16, args: &[String], tls: Option<&TlsFiles>) -> Node {
         let child = Command::new("redis-server")
             .args(args)
             .stdout(Stdio::null())
@@ -27,6 +33,7 @@ impl Node {
         let node = Node {
             port,
             child: Some(child),
+            cli_args: tls.map(TlsFiles::cli_args).unwrap_or_default(),
         };
         wait_for(Duration::from_secs(5), "redis-server to listen", || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -50,6 +57,7 @@ impl Node {
     pub fn cli(&self, args: &[&str]) -> String {
         let out = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(&self.cli_args)
             .args(args)
             .stderr(Stdio::null())
             .output()
@@ -102,37 +110,56 @@ fn fastrand_u64() -> u64 {
     h.finish()
 }
 
-fn data_args(port: u16, dir: &std::path::Path) -> Vec<String> {
-    [
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        &dir.display().to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+/// A data node's arguments: on `port`, plain or TLS only.
+fn data_args(port: u16, dir: &std::path::Path, tls: Option<&TlsFiles>) -> Vec<String> {
+    let mut args = match tls {
+        Some(t) => t.server_args(port),
+        None => vec!["--port".to_string(), port.to_string()],
+    };
+    args.extend(
+        [
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            &dir.display().to_string(),
+        ]
+        .map(String::from),
+    );
+    args
 }
 
 /// A 6-node Redis Cluster: 3 masters, 3 replicas.
 pub struct RedisCluster {
     pub nodes: Vec<Node>,
+    /// Set for a TLS-only cluster (`start_tls`).
+    pub tls: Option<TlsFiles>,
     dir: PathBuf,
 }
 
 impl RedisCluster {
     pub fn start() -> RedisCluster {
+        Self::launch(false)
+    }
+
+    /// The same, TLS only (clients, cluster bus, replication).
+    pub fn start_tls() -> RedisCluster {
+        Self::launch(true)
+    }
+
+    fn launch(tls: bool) -> RedisCluster {
         let dir = temp_dir("cluster");
+        let tls = tls.then(|| TlsFiles::create(&dir));
         let nodes: Vec<Node> = (0..6)
             .map(|_| {
                 let port = free_port();
-                let mut args = data_args(port, &dir);
+                let mut args = data_args(port, &dir, tls.as_ref());
+                if tls.is_some() {
+                    args.extend(["--tls-cluster", "yes"].map(String::from));
+                }
                 args.extend(
                     [
                         "--cluster-enabled",
@@ -148,7 +175,7 @@ impl RedisCluster {
                     ]
                     .map(String::from),
                 );
-                Node::spawn(port, &args)
+                Node::spawn(port, &args, tls.as_ref())
             })
             .collect();
         let addrs: Vec<String> = nodes
@@ -159,11 +186,12 @@ impl RedisCluster {
             .args(["--cluster", "create"])
             .args(&addrs)
             .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(tls.as_ref().map(TlsFiles::cli_args).unwrap_or_default())
             .stdout(Stdio::null())
             .status()
             .expect("redis-cli");
         assert!(out.success(), "redis-cli --cluster create failed");
-        let cluster = RedisCluster { nodes, dir };
+        let cluster = RedisCluster { nodes, tls, dir };
         cluster.wait_ok(Duration::from_secs(20));
         cluster
     }
@@ -178,14 +206,15 @@ impl RedisCluster {
         });
     }
 
-    /// `redis+cluster://` with every node as a seed.
+    /// `redis+cluster://` (`rediss+…` with TLS) with every node as a seed.
     pub fn url(&self) -> String {
         let seeds: Vec<String> = self
             .nodes
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        format!("redis+cluster://{}", seeds.join(","))
+        let s = if self.tls.is_some() { "s" } else { "" };
+        format!("redis{s}+cluster://{}", seeds.join(","))
     }
 
     /// The index of the live master holding a key matching `pattern`.
@@ -222,6 +251,8 @@ pub struct SentinelSet {
     pub master: Node,
     pub replica: Node,
     pub sentinels: Vec<Node>,
+    /// Set for a TLS-only set (`start_tls`).
+    pub tls: Option<TlsFiles>,
     dir: PathBuf,
 }
 
@@ -230,13 +261,23 @@ pub const MASTER_NAME: &str = "m2m-master";
 
 impl SentinelSet {
     pub fn start() -> SentinelSet {
+        Self::launch(false)
+    }
+
+    /// The same, TLS only (clients, replication, sentinels' links).
+    pub fn start_tls() -> SentinelSet {
+        Self::launch(true)
+    }
+
+    fn launch(tls: bool) -> SentinelSet {
         let dir = temp_dir("sentinel");
+        let tls = tls.then(|| TlsFiles::create(&dir));
         let m = free_port();
-        let master = Node::spawn(m, &data_args(m, &dir));
+        let master = Node::spawn(m, &data_args(m, &dir, tls.as_ref()), tls.as_ref());
         let r = free_port();
-        let mut args = data_args(r, &dir);
+        let mut args = data_args(r, &dir, tls.as_ref());
         args.extend(["--replicaof", "127.0.0.1", &m.to_string()].map(String::from));
-        let replica = Node::spawn(r, &args);
+        let replica = Node::spawn(r, &args, tls.as_ref());
         wait_for(Duration::from_secs(10), "the replica to sync", || {
             replica
                 .cli(&["INFO", "replication"])
@@ -246,10 +287,14 @@ impl SentinelSet {
             .map(|_| {
                 let p = free_port();
                 let conf = dir.join(format!("sentinel-{p}.conf"));
+                let listen = match &tls {
+                    Some(t) => t.conf(p),
+                    None => format!("port {p}\n"),
+                };
                 std::fs::write(
                     &conf,
                     format!(
-                        "port {p}\nbind 127.0.0.1\ndir {}\n\
+                        "{listen}bind 127.0.0.1\ndir {}\n\
                          sentinel monitor {MASTER_NAME} 127.0.0.1 {m} 2\n\
                          sentinel down-after-milliseconds {MASTER_NAME} 1000\n\
                          sentinel failover-timeout {MASTER_NAME} 3000\n",
@@ -257,13 +302,15 @@ impl SentinelSet {
                     ),
                 )
                 .unwrap();
-                Node::spawn(p, &[conf.display().to_string(), "--sentinel".to_string()])
+                let args = [conf.display().to_string(), "--sentinel".to_string()];
+                Node::spawn(p, &args, tls.as_ref())
             })
             .collect::<Vec<_>>();
         let set = SentinelSet {
             master,
             replica,
             sentinels,
+            tls,
             dir,
         };
         // Ready to fail over: each sentinel sees the replica and the others.
@@ -281,14 +328,15 @@ impl SentinelSet {
         set
     }
 
-    /// `redis+sentinel://` with every sentinel, db 0.
+    /// `redis+sentinel://` (`rediss+…` with TLS) with every sentinel, db 0.
     pub fn url(&self) -> String {
         let hosts: Vec<String> = self
             .sentinels
             .iter()
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
-        format!("redis+sentinel://{}/{MASTER_NAME}/0", hosts.join(","))
+        let s = if self.tls.is_some() { "s" } else { "" };
+        format!("redis{s}+sentinel://{}/{MASTER_NAME}/0", hosts.join(","))
     }
 
     /// Waits until the sentinels name the replica as the master, and it

@@ -39,6 +39,8 @@ void a_provider_callback_supplies_every_attempt(void);
 void a_failing_provider_callback_is_a_config_error_and_no_request(void);
 /* mtls.c */
 void mutual_tls_with_certificate_files(void);
+/* redis_tls.c */
+void rediss_with_ca_certs_shares_one_token(void);
 /* threads.c */
 void sixty_four_threads_on_a_cold_cache_make_one_request(void);
 void threads_share_one_client_on_the_fast_path(void);
