@@ -2,7 +2,8 @@
 // m2m-auth for Node.js: the CommonJS entry point (index.mjs is the ESM one,
 // index.d.ts the types). The engine (Rust, core/) decides everything about
 // tokens; the addon (bindings/node/) translates; lib/ gives it JS shape:
-// (api, adapters, logger and the verifier are loaded on first use)
+// (api, adapters, logger, telemetry, the assertion provider wrapper, the
+// platform package lookup and the verifier are loaded on first use)
 //
 //   lib/native.js    loading the addon
 //   lib/errors.js    M2MAuthError and its subclasses

@@ -8,9 +8,10 @@
 #                               every language once per round, medians printed
 #   BENCH_ONLY="rust go"        only these languages (rust c python node go)
 #
-# Builds release binaries (the dev server, the Python extension, the Node
-# addon, libm2m_auth), installs what it needs (wrk and Go's x/oauth2 from
-# Debian, the Python and Node peers from their registries). The machine is
+# Builds release binaries (the dev server, the Python extension,
+# libm2m_auth; the Node addon as it ships, with the dist profile), installs
+# what it needs (wrk and Go's x/oauth2 from Debian, the Python and Node peers
+# from their registries). The machine is
 # rarely quiet: compare the ratios of one run, not figures across runs.
 . "$(dirname "$0")/lib.sh"
 
@@ -42,7 +43,11 @@ if wants python; then
 fi
 if wants node; then
   node_deps
-  (cd node && npm run --silent build:release >/dev/null)
+  # The addon users install: cargo's dist profile (thin LTO, stripped), built
+  # as scripts/package-node.sh builds it, where node/bench looks for it.
+  "$CARGO" build -q --profile dist -p m2m-auth-node
+  mkdir -p node/bench/.release
+  cp "$TARGET_DIR/dist/libm2m_auth_node.so" node/bench/.release/m2m-auth.node
 fi
 if wants c; then
   M2M_C_PROFILE=release c_build

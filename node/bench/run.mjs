@@ -3,6 +3,10 @@
 // in --cheap-tokens mode, so that RSA signing is not what is measured).
 //
 //   npm run build:release && cargo build --release -p m2m-auth-devserver
+//
+// The addon is bench/.release/m2m-auth.node (or $M2M_AUTH_NODE_ADDON):
+// `npm run build:release` puts a release build there; scripts/bench.sh the
+// dist build, the one the npm platform package ships.
 //   node bench/run.mjs [--quick] [--only=hot,cold,concurrency,load,api] [--json FILE]
 //
 // Prints ns/call and ratios for: the hot path (a fresh cached token) next to

@@ -22,18 +22,56 @@ const { configError, fromNative } = require('./errors');
  * that a refused URL costs no token request; then a token (requestHeaders
  * checks the URL again, and each redirect's).
  */
-async function authorize(client, opts, url) {
+function authorize(client, opts, url) {
   try {
-    native.checkUrl(String(url));
+    checkUrl(String(url));
   } catch (e) {
-    throw fromNative(e);
+    return Promise.reject(fromNative(e));
   }
   return client.getToken(opts);
 }
 
+// The last URL the engine's rule allowed: the rule is a function of the
+// URL's text alone, so a loop calling one API asks the engine once.
+let allowed = null;
+
+/** The engine's URL rule (throws the addon's error for a refused URL). */
+function checkUrl(url) {
+  if (url === allowed) return;
+  native.checkUrl(url);
+  allowed = url;
+}
+
+// The last string URL client.fetch was given and its normalized href (a
+// WHATWG parse, as fetch does it): a loop calling one API parses it once.
+let lastInput = null;
+let lastHref = null;
+
+/** `input` (a string or URL) as the href fetch sends the request to. */
+function hrefOf(input) {
+  if (input instanceof URL) return input.href;
+  if (input !== lastInput) {
+    lastHref = new URL(input).href;
+    lastInput = input;
+  }
+  return lastHref;
+}
+
+// The engine's headers without a `dpop` part (a token sent without a
+// proof) are the same for every request with that token and URL, and the
+// engine reads no answer to them (docs/design.md §11, DPoP):
+// kept per token, the last URL's (a WeakMap: nothing outlives the token), so
+// that a loop calling one API asks the engine once per token, not per call.
+const fixedHeaders = new WeakMap();
+
 /** The engine's headers for sending `token` with `method url` (it checks the URL first). */
 function headers(client, token, method, url) {
-  return client.requestHeaders(method, String(url), token);
+  const u = String(url);
+  const kept = fixedHeaders.get(token);
+  if (kept !== undefined && kept.url === u) return kept.headers;
+  const h = client.requestHeaders(method, u, token);
+  if (h.dpop === undefined) fixedHeaders.set(token, { url: u, headers: Object.freeze(h) });
+  return h;
 }
 
 /**
@@ -42,6 +80,8 @@ function headers(client, token, method, url) {
  * sent once more with new headers. `header(name)` reads the answer's.
  */
 function nonceRetry(client, token, url, status, header) {
+  // Sent without a proof: the engine would read nothing and answer false.
+  if (fixedHeaders.has(token)) return false;
   const text = (name) => {
     const v = header(name);
     return v == null ? null : Array.isArray(v) ? v.join(', ') : String(v);
@@ -75,11 +115,22 @@ function sameOrigin(a, b) {
  * anything is sent; with a Bearer token fetch follows as it does (the
  * token to the same origin only).
  */
-async function fetchWith(client, input, init = undefined, opts = undefined) {
-  const tokenOpts = opts ?? (init && init.signal ? { signal: init.signal } : undefined);
-  if ((typeof input === 'string' || input instanceof URL) && resendable(init)) {
-    return fetchUrl(client, input, init, tokenOpts);
+function fetchWith(client, input, init = undefined, opts = undefined) {
+  // Not an async function: the Promise returned is fetchUrl's own (no
+  // extra hop); whatever throws here still rejects it, as fetch does.
+  try {
+    const tokenOpts = opts ?? (init && init.signal ? { signal: init.signal } : undefined);
+    if ((typeof input === 'string' || input instanceof URL) && resendable(init)) {
+      return fetchUrl(client, input, init, tokenOpts);
+    }
+    return fetchRequest(client, input, init, tokenOpts);
+  } catch (e) {
+    return Promise.reject(e);
   }
+}
+
+/** fetchWith for a Request, or a body that is a stream: a Request cloned for each send. */
+async function fetchRequest(client, input, init, tokenOpts) {
   const request = new Request(input, { redirect: 'manual', ...init });
   const send = async (token) => {
     const req = request.clone();
@@ -133,37 +184,54 @@ const NORMALIZED = /^(?:delete|get|head|options|post|put)$/i;
  * client.fetch behind a plain fetch with the header set.
  */
 async function fetchUrl(client, input, init, tokenOpts) {
-  const url = input instanceof URL ? input.href : new URL(input).href;
-  const method = init != null && init.method != null ? String(init.method) : 'GET';
-  const upper = NORMALIZED.test(method) ? method.toUpperCase() : method;
-  // As `{ redirect: 'manual', ...init }` reads: an explicit undefined is fetch's default.
-  const redirect = init != null && 'redirect' in init ? (init.redirect ?? 'follow') : 'manual';
-  const sent = new Headers(init == null ? undefined : init.headers);
-  const send = async (token) => {
-    const h = headers(client, token, upper, url);
-    if (h.dpop !== undefined && redirect === 'follow') {
-      throw configError(
-        "client.fetch: redirect 'follow' would send a DPoP proof to another URL; use redirect 'manual' (the default) and send a new request to the Location",
-      );
-    }
-    sent.set('authorization', h.authorization);
-    if (h.dpop !== undefined) sent.set('dpop', h.dpop);
-    else sent.delete('dpop');
-    const response = await fetch(url, { ...init, method: upper, redirect, headers: sent });
-    const retry = nonceRetry(client, token, url, response.status, (name) => response.headers.get(name));
-    return [response, retry];
-  };
+  const url = hrefOf(input);
+  let options;
+  if (init == null) {
+    // The usual call, client.fetch(url): the headers are the engine's only.
+    options = { method: 'GET', redirect: 'manual', headers: null };
+  } else {
+    const method = init.method != null ? String(init.method) : 'GET';
+    const upper = NORMALIZED.test(method) ? method.toUpperCase() : method;
+    // As `{ redirect: 'manual', ...init }` reads: an explicit undefined is fetch's default.
+    const redirect = 'redirect' in init ? (init.redirect ?? 'follow') : 'manual';
+    options = { ...init, method: upper, redirect, headers: new Headers(init.headers) };
+  }
   let token = await authorize(client, tokenOpts, url);
-  let [response, retry] = await send(token);
-  if (retry) {
+  let response = await sendUrl(client, token, url, options);
+  if (nonceRetry(client, token, url, response.status, (name) => response.headers.get(name))) {
     await discard(response);
-    [response] = await send(token);
+    response = await sendUrl(client, token, url, options);
+    nonceRetry(client, token, url, response.status, (name) => response.headers.get(name));
   }
   if (response.status !== 401) return response;
   await discard(response);
   renew(client, tokenOpts, token);
   token = await authorize(client, tokenOpts, url);
-  return (await send(token))[0];
+  response = await sendUrl(client, token, url, options);
+  nonceRetry(client, token, url, response.status, (name) => response.headers.get(name));
+  return response;
+}
+
+/** One send of fetchUrl: `options.headers` get the engine's headers for `token`; fetch's Promise. */
+function sendUrl(client, token, url, options) {
+  const h = headers(client, token, options.method, url);
+  if (h.dpop !== undefined && options.redirect === 'follow') {
+    return Promise.reject(
+      configError(
+        "client.fetch: redirect 'follow' would send a DPoP proof to another URL; use redirect 'manual' (the default) and send a new request to the Location",
+      ),
+    );
+  }
+  const sent = options.headers;
+  if (sent === null) {
+    // No headers of the caller's: a plain object, as a plain fetch is given.
+    const own = h.dpop === undefined ? { authorization: h.authorization } : { authorization: h.authorization, dpop: h.dpop };
+    return fetch(url, { ...options, headers: own });
+  }
+  sent.set('authorization', h.authorization);
+  if (h.dpop !== undefined) sent.set('dpop', h.dpop);
+  else sent.delete('dpop');
+  return fetch(url, options);
 }
 
 const RENEWED = Symbol('m2mAuthRenewed');

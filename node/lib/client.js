@@ -7,8 +7,14 @@ const native = require('./native');
 const { checkOptions, checkSignal, wait } = require('./call');
 const { configError, fromNative } = require('./errors');
 const { Token, kCreate } = require('./token');
-const { wrapProvider } = require('./provider');
-const { onClient } = require('./telemetry');
+
+// Loaded on first use, not when 'm2m-auth' is required (loading stays cheap):
+// provider.js with the first clientAssertionProvider, telemetry.js with the
+// first client, api.js with the first callApi, adapters.js with the first
+// client.fetch.
+let telemetry = null;
+let api = null;
+let adapters = null;
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const kFromEnv = Symbol('m2m-auth.fromEnv');
@@ -93,7 +99,7 @@ class TokenClient {
       throw configError('options must be an object');
     }
     if (options && typeof options.clientAssertionProvider === 'function') {
-      options = { ...options, clientAssertionProvider: wrapProvider(options.clientAssertionProvider) };
+      options = { ...options, clientAssertionProvider: require('./provider').wrapProvider(options.clientAssertionProvider) };
     }
     try {
       this.#handle = native.clientNew(options, env);
@@ -101,7 +107,7 @@ class TokenClient {
       throw fromNative(e);
     }
     // OpenTelemetry, when the application has @opentelemetry/api.
-    onClient(this);
+    (telemetry ??= require('./telemetry')).onClient(this);
   }
 
   /**
@@ -226,7 +232,7 @@ class TokenClient {
     } catch (e) {
       return Promise.reject(e);
     }
-    return require('./api').callApi(handle, method, url, opts);
+    return (api ??= require('./api')).callApi(handle, method, url, opts);
   }
 
   /**
@@ -237,7 +243,7 @@ class TokenClient {
    * @returns {Promise<Response>}
    */
   fetch(input, init = undefined, opts = undefined) {
-    return require('./adapters').fetchWith(this, input, init, opts);
+    return (adapters ??= require('./adapters')).fetchWith(this, input, init, opts);
   }
 
   /**

@@ -5,7 +5,6 @@
 // engine builds every message and field, already scrubbed of secrets.
 
 const native = require('./native');
-const { causeOf } = require('./provider');
 
 /** Prefix of the addon's error messages; the rest is JSON of the fields. */
 const TAG = 'm2m-auth:';
@@ -99,9 +98,10 @@ function fromNative(e) {
       return e;
     }
     const C = byCode[fields.code] || M2MAuthError;
-    // A clientAssertionProvider's failure: what it threw is the cause.
+    // A clientAssertionProvider's failure: what it threw is the cause
+    // (provider.js is loaded only when an app has such a failure).
     const err = fields.causeId == null ? new C(fields.message, fields)
-      : new C(fields.message, { ...fields, cause: causeOf(fields.causeId) });
+      : new C(fields.message, { ...fields, cause: require('./provider').causeOf(fields.causeId) });
     Error.captureStackTrace(err, fromNative);
     return err;
   }

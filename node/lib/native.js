@@ -18,10 +18,11 @@
 
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const platform = require('./platform');
 
 const ROOT = join(__dirname, '..');
-const { version: VERSION } = require('../package.json');
+// platform.js and package.json are read only when they are needed (past
+// the first choices), so that loading from M2M_AUTH_NODE_ADDON or a local
+// build/ reads neither.
 
 /** An Error whose message is the whole story (no internal frames). */
 function loadError(message, code) {
@@ -36,6 +37,20 @@ function firstLine(e) {
   return String((e && e.message) || e).split('\n')[0];
 }
 
+/** The local build `file` (relative to the package), or undefined when it is absent or fails to load (noted in `tried`). */
+function tryLocal(file, tried) {
+  const path = join(ROOT, file);
+  // Absent is the usual case (an installed package): only a build that
+  // is there and fails to load is worth reporting.
+  if (!existsSync(path)) return undefined;
+  try {
+    return require(path);
+  } catch (e) {
+    tried.push(`${file}: ${firstLine(e)}`);
+    return undefined;
+  }
+}
+
 function loadAddon(env = process.env) {
   if (env.M2M_AUTH_NODE_ADDON) {
     try {
@@ -47,20 +62,18 @@ function loadAddon(env = process.env) {
       );
     }
   }
-  const key = platform.hostKey();
   const tried = [];
-  if (env.M2M_AUTH_NODE_SKIP_LOCAL !== '1') {
-    const local = ['build/m2m-auth.node', ...(key ? [platform.addonFile(key)] : []), 'm2m-auth.node'];
-    for (const file of local) {
-      const path = join(ROOT, file);
-      // Absent is the usual case (an installed package): only a build that
-      // is there and fails to load is worth reporting.
-      if (!existsSync(path)) continue;
-      try {
-        return require(path);
-      } catch (e) {
-        tried.push(`${file}: ${firstLine(e)}`);
-      }
+  const local = env.M2M_AUTH_NODE_SKIP_LOCAL !== '1';
+  if (local) {
+    const got = tryLocal('build/m2m-auth.node', tried);
+    if (got !== undefined) return got;
+  }
+  const platform = require('./platform');
+  const key = platform.hostKey();
+  if (local) {
+    for (const file of [...(key ? [platform.addonFile(key)] : []), 'm2m-auth.node']) {
+      const got = tryLocal(file, tried);
+      if (got !== undefined) return got;
     }
   }
   if (!key) {
@@ -73,6 +86,7 @@ function loadAddon(env = process.env) {
     );
   }
   const pkg = platform.packageName(key);
+  const { version: VERSION } = require('../package.json');
   try {
     const { version } = require(`${pkg}/package.json`);
     if (version !== VERSION) throw new Error(`version ${version} is installed; m2m-auth ${VERSION} needs the same version`);
