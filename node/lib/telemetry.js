@@ -15,28 +15,21 @@
 
 const native = require('./native');
 
-const SCOPE = 'm2m_auth';
-const SPAN = 'm2m_auth.token_request';
-const ATTR = {
-  serverAddress: 'server.address',
-  url: 'url.full',
-  clientId: 'm2m_auth.client_id',
-  keyFingerprint: 'm2m_auth.key_fingerprint',
-  attempt: 'm2m_auth.attempt',
-  outcome: 'm2m_auth.outcome',
-  status: 'http.response.status_code',
-  background: 'm2m_auth.background',
-};
+// The names are the engine's (core's telemetry names, docs/design.md §12),
+// so that every language uses the same ones; the attributes in core's order.
+const NAMES = native.telemetryNames();
+const SCOPE = NAMES.scope;
+const SPAN = NAMES.span;
+const ATTR = Object.freeze(
+  Object.fromEntries(
+    ['serverAddress', 'url', 'clientId', 'keyFingerprint', 'attempt', 'outcome', 'status', 'background'].map(
+      (role, i) => [role, NAMES.attributes[i]],
+    ),
+  ),
+);
+const camel = (s) => s.replace(/_(.)/g, (_, c) => c.toUpperCase());
 /** Every metric: [name, kind, the stat (camelCase) it reads or '']. */
-const METRICS = [
-  ['m2m_auth.token_requests', 'counter', ''],
-  ['m2m_auth.token_request.duration', 'histogram', ''],
-  ['m2m_auth.cache.hits', 'observable_counter', 'hits'],
-  ['m2m_auth.cache.misses', 'observable_counter', 'misses'],
-  ['m2m_auth.store.errors', 'observable_counter', 'storeErrors'],
-  ['m2m_auth.throttles', 'observable_counter', 'throttles'],
-  ['m2m_auth.quota.remaining', 'gauge', 'quotaRemaining'],
-];
+const METRICS = NAMES.metrics.map(([name, kind, stat]) => [name, kind, camel(stat)]);
 
 let api; // the API module, null when it cannot be required
 const clients = new Set(); // WeakRefs of live clients

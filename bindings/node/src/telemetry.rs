@@ -58,3 +58,35 @@ pub fn telemetry_set(dispatch: Option<Function<'_, Batch, Unknown<'static>>>) ->
     telemetry::set_sink(Some(js_sink(dispatch, Batch)?));
     Ok(())
 }
+
+/// The OpenTelemetry names (core's `telemetry::names::NAMES`), so that
+/// `node/lib/telemetry.js` holds no copy of them: `{ scope, span,
+/// attributes, metrics }`, `metrics` as `[name, kind, stat]` (the stat
+/// snake_case, as core names it).
+#[napi(object)]
+pub struct TelemetryNames {
+    /// The instrumentation scope.
+    pub scope: String,
+    /// The span's name.
+    pub span: String,
+    /// The span's attributes, in core's order.
+    pub attributes: Vec<String>,
+    /// Every metric as `[name, kind, stat]`.
+    pub metrics: Vec<Vec<String>>,
+}
+
+/// Core's OpenTelemetry names.
+#[napi(skip_typescript)]
+pub fn telemetry_names() -> TelemetryNames {
+    let n = &telemetry::names::NAMES;
+    TelemetryNames {
+        scope: n.scope.into(),
+        span: n.span.into(),
+        attributes: n.attributes.iter().map(|a| a.to_string()).collect(),
+        metrics: n
+            .metrics
+            .iter()
+            .map(|(name, kind, stat)| vec![name.to_string(), kind.to_string(), stat.to_string()])
+            .collect(),
+    }
+}
