@@ -124,7 +124,7 @@ mod tests {
             audience: &audience,
             leeway: 0.0,
         };
-        let payload = br#"{"iss":"i","aud":"a","exp":4102444800}"#;
+        let payload = br#"{"iss":"i","aud":"a","exp":4102444800}"#.to_vec();
         let claims = super::super::claims::validate(payload, &rules, 0.0).unwrap();
         cache.put("aaaa.bbbb.SAME-SIGNATURE", &claims);
         assert!(cache.get("aaaa.bbbb.SAME-SIGNATURE", 0.0, 0.0).is_some());
