@@ -89,6 +89,7 @@ impl TokenCache {
 
     /// The cached verification of `token`, its time rules checked at `now`;
     /// an entry past its `exp` is dropped.
+    #[inline]
     pub(crate) fn get(&self, token: &str, now: f64, leeway: f64) -> Option<Result<Claims>> {
         let mut lru = self.0.as_ref()?.lock();
         let key = TokenRef::new(token);
