@@ -89,6 +89,7 @@ impl TokenCache {
 
     /// The cached verification of `token`, its time rules checked at `now`;
     /// an entry past its `exp` is dropped.
+    #[inline]
     pub(crate) fn get(&self, token: &str, now: f64, leeway: f64) -> Option<Result<Claims>> {
         let mut lru = self.0.as_ref()?.lock();
         let key = TokenRef::new(token);
@@ -124,7 +125,7 @@ mod tests {
             audience: &audience,
             leeway: 0.0,
         };
-        let payload = br#"{"iss":"i","aud":"a","exp":4102444800}"#;
+        let payload = br#"{"iss":"i","aud":"a","exp":4102444800}"#.to_vec();
         let claims = super::super::claims::validate(payload, &rules, 0.0).unwrap();
         cache.put("aaaa.bbbb.SAME-SIGNATURE", &claims);
         assert!(cache.get("aaaa.bbbb.SAME-SIGNATURE", 0.0, 0.0).is_some());

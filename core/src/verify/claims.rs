@@ -3,12 +3,14 @@
 //! of ours, `exp` required, `exp`/`nbf`/`iat` numbers (a string is an error,
 //! never "absent"), all within the leeway.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
+use super::json::{self, Member};
 use super::reason;
 use crate::error::{Error, Result};
 
@@ -18,7 +20,11 @@ use crate::error::{Error, Result};
 pub struct Claims(Arc<Inner>);
 
 struct Inner {
-    json: Map<String, Value>,
+    /// The claims as they came (JSON text, checked when verified).
+    text: String,
+    /// `text` parsed, on first use: the verification reads only the
+    /// members it checks.
+    json: OnceLock<Map<String, Value>>,
     issuer: String,
     subject: Option<String>,
     audience: Vec<String>,
@@ -29,11 +35,21 @@ struct Inner {
     iat: Option<f64>,
     nbf: Option<f64>,
     jwt_id: Option<String>,
+    /// `cnf.jkt`, when `cnf` is an object holding it as a string.
+    jkt: Option<String>,
+}
+
+impl Inner {
+    fn json(&self) -> &Map<String, Value> {
+        // The text parses: it passed the same parser when verified.
+        self.json
+            .get_or_init(|| serde_json::from_str(&self.text).unwrap_or_default())
+    }
 }
 
 impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Claims").field(&self.0.json).finish()
+        f.debug_tuple("Claims").field(self.0.json()).finish()
     }
 }
 
@@ -90,15 +106,20 @@ impl Claims {
     }
     /// Any claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.json.get(name)
+        self.0.json().get(name)
     }
     /// Every claim.
     pub fn json(&self) -> &Map<String, Value> {
-        &self.0.json
+        self.0.json()
     }
     /// Every claim as JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.0.json).unwrap_or_else(|_| "{}".into())
+        serde_json::to_string(self.0.json()).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// `cnf.jkt`, the DPoP key the token is bound to (RFC 9449 §6.1).
+    pub(crate) fn bound_key(&self) -> Option<&str> {
+        self.0.jkt.as_deref()
     }
 
     /// `exp` in seconds since the epoch (for the verified-token cache).
@@ -132,31 +153,69 @@ fn missing(name: &str) -> Error {
 }
 
 /// A numeric date; a present value of another type is an error.
-fn number(json: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
-    match json.get(name) {
+fn number(m: &Option<Member<'_>>, name: &str) -> Result<Option<f64>> {
+    match m {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .filter(|f| f.is_finite())
-            .map(Some)
-            .ok_or_else(|| bad_type(name, "a number")),
+        Some(Member::Num(n)) if n.is_finite() => Ok(Some(*n)),
         Some(_) => Err(bad_type(name, "a number")),
     }
 }
 
-fn text(json: &Map<String, Value>, name: &str) -> Result<Option<String>> {
-    match json.get(name) {
+fn string_claim(m: Option<Member<'_>>, name: &str) -> Result<Option<String>> {
+    match m {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Member::Str(s)) => Ok(Some(s.into_owned())),
         Some(_) => Err(bad_type(name, "a string")),
     }
 }
 
-fn strings(v: &[Value], name: &str) -> Result<Vec<String>> {
-    v.iter()
-        .map(|s| s.as_str().map(str::to_string))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| bad_type(name, "an array of strings"))
+fn strings(v: Vec<Cow<'_, str>>) -> Vec<String> {
+    v.into_iter().map(Cow::into_owned).collect()
+}
+
+fn split_scope(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The members the rules read, in the order of `Read`'s fields.
+const NAMES: [&str; 11] = [
+    "exp",
+    "nbf",
+    "iat",
+    "iss",
+    "aud",
+    "scope",
+    "scp",
+    "sub",
+    "client_id",
+    "jti",
+    "cnf",
+];
+
+const EXP: usize = 0;
+const NBF: usize = 1;
+const IAT: usize = 2;
+const ISS: usize = 3;
+const AUD: usize = 4;
+const SCOPE: usize = 5;
+const SCP: usize = 6;
+const SUB: usize = 7;
+const CLIENT_ID: usize = 8;
+const JTI: usize = 9;
+const CNF: usize = 10;
+
+/// The claims' members the rules read; `None` when absent.
+#[derive(Default)]
+struct Read<'a>([Option<Member<'a>>; NAMES.len()]);
+
+impl<'a> Read<'a> {
+    /// The member `NAMES[i]`, taken out.
+    fn take(&mut self, i: usize) -> Option<Member<'a>> {
+        self.0[i].take()
+    }
 }
 
 fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: f64, leeway: f64) -> Result<()> {
@@ -182,17 +241,19 @@ fn check_time(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: f64, leeway: f6
 }
 
 /// Parses the payload and applies the rules at time `now` (seconds).
-pub(crate) fn validate(payload: &[u8], rules: &ClaimRules<'_>, now: f64) -> Result<Claims> {
-    let json: Map<String, Value> = serde_json::from_slice(payload)
-        .map_err(|_| Error::invalid_token(reason::MALFORMED, "the payload is not a JSON object"))?;
+pub(crate) fn validate(payload: Vec<u8>, rules: &ClaimRules<'_>, now: f64) -> Result<Claims> {
+    let not_json = || Error::invalid_token(reason::MALFORMED, "the payload is not a JSON object");
+    let text = String::from_utf8(payload).map_err(|_| not_json())?;
+    let mut read = Read::default();
+    json::object(&text, &NAMES, |i, m| read.0[i] = Some(m)).map_err(|_| not_json())?;
     // Types first: a claim of the wrong type is never read as absent.
-    let exp = number(&json, "exp")?;
-    let nbf = number(&json, "nbf")?;
-    let iat = number(&json, "iat")?;
+    let exp = number(&read.take(EXP), "exp")?;
+    let nbf = number(&read.take(NBF), "nbf")?;
+    let iat = number(&read.take(IAT), "iat")?;
     let exp = exp.ok_or_else(|| missing("exp"))?;
-    let issuer = match json.get("iss") {
+    let issuer = match read.take(ISS) {
         None => return Err(missing("iss")),
-        Some(Value::String(s)) if s == rules.issuer => s.clone(),
+        Some(Member::Str(s)) if s == rules.issuer => s.into_owned(),
         Some(_) => {
             return Err(Error::invalid_token(
                 reason::WRONG_ISSUER,
@@ -200,10 +261,11 @@ pub(crate) fn validate(payload: &[u8], rules: &ClaimRules<'_>, now: f64) -> Resu
             ))
         }
     };
-    let audience = match json.get("aud") {
+    let audience = match read.take(AUD) {
         None => return Err(missing("aud")),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => strings(a, "aud")?,
+        Some(Member::Str(s)) => vec![s.into_owned()],
+        Some(Member::Strs(a)) => strings(a),
+        Some(Member::Array) => return Err(bad_type("aud", "an array of strings")),
         Some(_) => return Err(bad_type("aud", "a string or an array of strings")),
     };
     if !audience.iter().any(|a| rules.audience.contains(a)) {
@@ -212,28 +274,25 @@ pub(crate) fn validate(payload: &[u8], rules: &ClaimRules<'_>, now: f64) -> Resu
             "aud does not name this API",
         ));
     }
-    let scopes = match (json.get("scope"), json.get("scp")) {
-        (Some(Value::String(s)), _) => s
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+    let scopes = match (read.take(SCOPE), read.take(SCP)) {
+        (Some(Member::Str(s)), _) => split_scope(&s),
         (Some(_), _) => return Err(bad_type("scope", "a string")),
-        (None, Some(Value::Array(a))) => strings(a, "scp")?,
-        (None, Some(Value::String(s))) => s
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+        (None, Some(Member::Strs(a))) => strings(a),
+        (None, Some(Member::Str(s))) => split_scope(&s),
         (None, Some(_)) => return Err(bad_type("scp", "an array of strings")),
         (None, None) => Vec::new(),
     };
-    let subject = text(&json, "sub")?;
-    let client_id = text(&json, "client_id")?;
-    let jwt_id = text(&json, "jti")?;
+    let subject = string_claim(read.take(SUB), "sub")?;
+    let client_id = string_claim(read.take(CLIENT_ID), "client_id")?;
+    let jwt_id = string_claim(read.take(JTI), "jti")?;
     check_time(exp, nbf, iat, now, rules.leeway)?;
+    let jkt = match read.take(CNF) {
+        Some(Member::Object { jkt }) => jkt.map(Cow::into_owned),
+        _ => None,
+    };
     Ok(Claims(Arc::new(Inner {
-        json,
+        text,
+        json: OnceLock::new(),
         issuer,
         subject,
         audience,
@@ -243,5 +302,6 @@ pub(crate) fn validate(payload: &[u8], rules: &ClaimRules<'_>, now: f64) -> Resu
         iat,
         nbf,
         jwt_id,
+        jkt,
     })))
 }

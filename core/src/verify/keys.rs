@@ -135,16 +135,16 @@ impl KeySet {
         };
         let chosen = match kid {
             Some(kid) => {
-                let named: Vec<&Jwk> = self
+                let mut named = self
                     .keys
                     .iter()
                     .filter(|k| k.kid.as_deref() == Some(kid))
-                    .collect();
-                if named.is_empty() {
+                    .peekable();
+                if named.peek().is_none() {
                     return Err(Lookup::Unknown);
                 }
-                match named.iter().find(|k| fits(k)) {
-                    Some(k) => *k,
+                match named.find(|k| fits(k)) {
+                    Some(k) => k,
                     None => {
                         return Err(Lookup::Refused(Error::invalid_token(
                             reason::DISALLOWED_ALGORITHM,

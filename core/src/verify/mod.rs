@@ -8,6 +8,7 @@ mod cache;
 mod challenge;
 mod claims;
 mod dpop;
+mod json;
 mod jwks;
 mod jws;
 mod keys;
@@ -94,6 +95,7 @@ struct Inner {
     dpop: dpop::DpopVerifier,
     keys: KeySource,
     cache: TokenCache,
+    headers: jws::HeaderMemo,
     verified: AtomicU64,
     cache_hits: AtomicU64,
     failures: AtomicU64,
@@ -118,6 +120,7 @@ impl Inner {
             dpop,
             keys,
             cache: TokenCache::new(cache_size),
+            headers: jws::HeaderMemo::default(),
             verified: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
             failures: AtomicU64::new(0),
@@ -149,24 +152,34 @@ impl Inner {
             }
             return Step::Done(hit);
         }
+        self.step_uncached(token, now, after_fetch)
+    }
+
+    /// [`Inner::step`] for a token not in the verified-token cache (its own
+    /// function: the decoding buffers stay off the cached path).
+    #[inline(never)]
+    fn step_uncached(&self, token: &str, now: f64, after_fetch: bool) -> Step {
+        let c = &self.config;
         let rules = jws::HeaderRules {
             algorithms: &c.algorithms,
             strict_typ: c.strict_typ,
+            memo: &self.headers,
         };
-        let jws = match jws::parse(token, &rules) {
+        let mut scratch = jws::Scratch::new();
+        let jws = match jws::parse(token, &rules, &mut scratch) {
             Ok(j) => j,
             Err(e) => return Step::Done(Err(e)),
         };
         let kid = jws.kid.as_deref();
         let checked = match &self.keys {
-            KeySource::Static(set) => set.verify(kid, jws.alg, jws.signing_input, &jws.signature),
+            KeySource::Static(set) => set.verify(kid, jws.alg, jws.signing_input, jws.signature),
             KeySource::Remote(remote) => {
                 let set = match remote.snapshot(after_fetch) {
                     Snapshot::Keys(set) => set,
                     Snapshot::Fetch(due) => return Step::Fetch(due),
                     Snapshot::Failed(e) => return Step::Done(Err(e)),
                 };
-                match set.verify(kid, jws.alg, jws.signing_input, &jws.signature) {
+                match set.verify(kid, jws.alg, jws.signing_input, jws.signature) {
                     Err(Lookup::Unknown) if !after_fetch => match remote.may_refetch() {
                         Some(due) => return Step::Fetch(due),
                         None => Err(Lookup::Unknown),
@@ -182,7 +195,7 @@ impl Inner {
                     audience: &c.audience,
                     leeway: c.leeway,
                 };
-                claims::validate(&jws.payload, &rules, now)
+                claims::validate(jws.payload, &rules, now)
             }
             Ok(false) => Err(Error::invalid_token(
                 reason::BAD_SIGNATURE,

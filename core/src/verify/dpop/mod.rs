@@ -223,7 +223,7 @@ impl DpopSettings {
 
 /// The token's `cnf.jkt`, when it is bound to a DPoP key.
 pub(crate) fn bound_key(claims: &Claims) -> Option<&str> {
-    claims.get("cnf")?.get("jkt")?.as_str()
+    claims.bound_key()
 }
 
 impl DpopVerifier {
