@@ -9,7 +9,7 @@
 #                                         for this machine's platform
 #
 # The addon is built with cargo's `dist` profile (no debug info, stripped,
-# thin LTO) and copied into node/npm/<platform>/, then both packages are
+# fat LTO) and copied into node/npm/<platform>/, then both packages are
 # packed with `npm pack`. Installs node/'s npm packages (npm ci) when needed.
 # Env: CARGO_TARGET_DIR (cargo's build directory), M2M_AUTH_DIST,
 # M2M_AUTH_NODE_TARGET (a Rust target triple of package.json napi.targets to
