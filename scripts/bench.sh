@@ -43,7 +43,7 @@ if wants python; then
 fi
 if wants node; then
   node_deps
-  # The addon users install: cargo's dist profile (thin LTO, stripped), built
+  # The addon users install: cargo's dist profile (fat LTO, stripped), built
   # as scripts/package-node.sh builds it, where node/bench looks for it.
   "$CARGO" build -q --profile dist -p m2m-auth-node
   mkdir -p node/bench/.release
