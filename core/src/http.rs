@@ -292,7 +292,13 @@ fn tls_config(
     })
 }
 
-fn extra_roots(pems: &[Vec<u8>]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+/// The certificates of `ca_certs` (each entry a PEM with one or more):
+/// a `config` error for a malformed PEM or one without a certificate. The
+/// token transport and the Redis store's TLS (`store/redis_tls.rs`) read
+/// them here.
+pub(crate) fn extra_roots(
+    pems: &[Vec<u8>],
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     use rustls::pki_types::pem::PemObject;
     let mut out = Vec::new();
     for pem in pems {

@@ -7,7 +7,6 @@
 
 use base64::Engine as _;
 use redis::TlsCertificates;
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
@@ -22,21 +21,14 @@ pub(crate) fn certificates(ca_certs: &[Vec<u8>]) -> Result<Option<TlsCertificate
         return Ok(None);
     }
     let mut bundle = Vec::new();
-    for pem in ca_certs {
-        let mut found = false;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| Error::config(format!("bad CA certificate PEM: {e}")))?;
-            if RootCertStore::empty().add(cert.clone()).is_err() {
-                return Err(Error::config(
-                    "a CA certificate of ca_certs cannot be a trust anchor",
-                ));
-            }
-            push_pem(&mut bundle, &cert);
-            found = true;
+    // Parsed as the token transport parses them (the same errors).
+    for cert in crate::http::extra_roots(ca_certs)? {
+        if RootCertStore::empty().add(cert.clone()).is_err() {
+            return Err(Error::config(
+                "a CA certificate of ca_certs cannot be a trust anchor",
+            ));
         }
-        if !found {
-            return Err(Error::config("CA certificate PEM holds no certificate"));
-        }
+        push_pem(&mut bundle, &cert);
     }
     // The OS roots the crate would have used (the same loader). One it
     // could not take as an anchor would fail every connect: left out.
@@ -65,6 +57,7 @@ fn push_pem(out: &mut Vec<u8>, cert: &CertificateDer<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls::pki_types::pem::PemObject;
 
     fn ca_pem() -> String {
         // A real certificate (the tests' mutual-TLS client CA).
