@@ -13,6 +13,8 @@
 #   start_redis [ARG...]      a throwaway redis-server: REDIS_URL, REDIS_PORT, REDIS_PID
 #   start_redis_topology cluster|sentinel   a throwaway Redis Cluster or
 #                             Sentinel set: REDIS_CLUSTER_URL / REDIS_SENTINEL_URL
+#   need_tls_redis            what a test's TLS Redis needs (redis-server, and
+#                             openssl for the CA tests/cross/redis_topology.py makes)
 #   build_devserver [--release]   build the dev server; M2M_AUTH_DEVSERVER
 #   start_devserver [ARG...]  start it: DEV_URL, DEV_TOKEN_URL, DEV_API_URL,
 #                             DEV_CONTROL_URL, DEV_CONTROL_TOKEN
@@ -121,6 +123,11 @@ start_redis() {
 # replicas) or a Sentinel set (master, replica, 3 sentinels) on free ports
 # (tests/cross/redis_topology.py), waits until it is ready, exports
 # REDIS_CLUSTER_URL or REDIS_SENTINEL_URL; it is stopped on exit.
+need_tls_redis() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+}
+
 start_redis_topology() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
   command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools

@@ -49,8 +49,7 @@ if [ "$mode" = test ]; then
   apt_install gcc libc6-dev make binutils pkg-config valgrind cmake libcurl4-openssl-dev libssl-dev
   # A TLS Redis for test_client's rediss:// test (tests/cross/redis_topology.py
   # makes its CA with openssl).
-  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
-  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  need_tls_redis
   # oidc-provider, the real authorization server of test_interop.
   ensure_node
   interop_install

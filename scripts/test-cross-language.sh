@@ -7,9 +7,8 @@
 # test-python.sh); installs gcc, redis-server and openssl if missing.
 . "$(dirname "$0")/lib.sh"
 apt_install gcc libc6-dev
-command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+need_tls_redis
 command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
-command -v openssl >/dev/null 2>&1 || apt_install openssl
 c_build
 node_build
 python=${M2M_PYTHON:-}

@@ -12,8 +12,7 @@ node_build
 build_devserver
 # A TLS Redis for test/redis-tls.test.mjs (tests/cross/redis_topology.py makes
 # its CA with openssl).
-command -v redis-server >/dev/null 2>&1 || apt_install redis-server
-command -v openssl >/dev/null 2>&1 || apt_install openssl
+need_tls_redis
 
 cd "$ROOT/node"
 if [ "$#" -eq 0 ]; then

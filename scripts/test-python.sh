@@ -24,8 +24,7 @@ build_devserver
 
 # A TLS Redis for python/tests/test_redis_tls.py (tests/cross/redis_topology.py
 # makes its CA with openssl).
-command -v redis-server >/dev/null 2>&1 || apt_install redis-server
-command -v openssl >/dev/null 2>&1 || apt_install openssl
+need_tls_redis
 
 # oidc-provider for the interop tests (python/tests/test_interop.py), as
 # scripts/test-interop.sh installs it; without Node.js those tests say so.
