@@ -9,7 +9,8 @@
 #   make test-node     the Node package (scripts/test-node.sh)
 #   make test-cross    Python, Node and C processes sharing one token (scripts/test-cross-language.sh)
 #   make test-packages every artifact built into dist/ (scripts/release.sh), then each installed
-#                      as a user would, without a Rust toolchain (scripts/test-package-*.sh)
+#                      as a user would, without a Rust toolchain (scripts/test-package-*.sh),
+#                      and the debug info split off its binaries (scripts/test-package-debug.sh)
 # and the C library's install (scripts/install-c.sh says what goes where):
 #   make c-lib                 builds it (cargo's dist profile)
 #   make install PREFIX=/usr/local [DESTDIR=...] [LIBDIR=...] [INCLUDEDIR=...]
@@ -70,6 +71,7 @@ test-packages: deps
 	scripts/test-package-python.sh
 	scripts/test-package-node.sh
 	scripts/test-package-c.sh
+	scripts/test-package-debug.sh
 
 c-lib:
 	$(INSTALL_ENV) scripts/install-c.sh build

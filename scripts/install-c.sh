@@ -7,7 +7,11 @@
 #   scripts/install-c.sh files       prints them (with DESTDIR), one a line
 #
 # What it installs (LIBDIR and INCLUDEDIR default to PREFIX/lib, PREFIX/include):
-#   LIBDIR/libm2m_auth.so.X.Y.Z      the shared library, soname libm2m_auth.so.SOVER
+#   LIBDIR/libm2m_auth.so.X.Y.Z      the shared library, soname libm2m_auth.so.SOVER, stripped:
+#                                    its debug info (line tables) goes to the build directory,
+#                                    TARGET_DIR/dist/libm2m_auth.so.X.Y.Z.debug, not installed
+#                                    (scripts/package-c.sh ships it; copy it beside the
+#                                    library for file:line in gdb or perf)
 #   LIBDIR/libm2m_auth.so.SOVER, LIBDIR/libm2m_auth.so   symlinks to it
 #   LIBDIR/libm2m_auth.a             the static library (debug info stripped)
 #   INCLUDEDIR/m2m_auth.h            the header
@@ -118,6 +122,7 @@ cmake_native="$(sed -e 's/^ *-l//' -e 's/ *-l/;/g' <<<"$native")"
 d="$DESTDIR"
 install -d "$d$LIBDIR/pkgconfig" "$d$CMAKEDIR" "$d$INCLUDEDIR"
 install -m 755 "$built/libm2m_auth.so" "$d$LIBDIR/$so_file"
+split_debug "$d$LIBDIR/$so_file" "$built/$so_file.debug"
 ln -sfn "$so_file" "$d$LIBDIR/libm2m_auth.so.$sover"
 ln -sfn "$so_file" "$d$LIBDIR/libm2m_auth.so"
 # The archive carries the standard library's debug info (39 -> 30 MB without).

@@ -26,6 +26,7 @@
 #   interop_install           oidc-provider in tests/interop (npm ci)
 #   python_build PKG...       python/.venv with maturin and PKG..., the package built into it
 #   path_without_rust         PATH with every directory holding cargo or rustc removed
+#   split_debug FILE DEBUG    FILE's debug info into DEBUG, FILE stripped and linked to it
 #
 # DIST_DIR is where scripts/release.sh puts the artifacts users install
 # ($M2M_AUTH_DIST, default dist/); they are built with cargo's `dist` profile.
@@ -287,9 +288,27 @@ python_build() {
   fi
   # No build isolation: maturin is already in the venv, and cargo reuses its
   # incremental build.
-  PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${M2M_AUTH_PYTHON_PROFILE:-dev}" \
+  PATH="$venv/bin:$PATH" MATURIN_PEP517_ARGS="--profile ${M2M_AUTH_PYTHON_PROFILE:-dev} --strip false" \
     "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation \
     --force-reinstall --no-deps "$ROOT/python"
+}
+
+# split_debug FILE DEBUG: moves FILE's debug info (the `dist` profile's line
+# tables) and symbols into DEBUG (compressed), strips FILE and records
+# DEBUG's name and CRC in FILE's .gnu_debuglink section, where gdb, perf and
+# eu-stack look for it: beside FILE, in its .debug/ or under /usr/lib/debug.
+# FILE must be cargo's unstripped output or a copy of it (a second run on
+# the same FILE fails: it has a debuglink already).
+split_debug() {
+  command -v objcopy >/dev/null 2>&1 || apt_install binutils
+  mkdir -p "$(dirname "$2")"
+  local file debug
+  file="$(realpath "$1")"
+  debug="$(realpath "$2")"
+  objcopy --only-keep-debug --compress-debug-sections=zlib "$file" "$debug"
+  chmod 644 "$debug"
+  # objcopy records the name only: DEBUG's directory is where it is now.
+  (cd "$(dirname "$debug")" && objcopy --strip-all --add-gnu-debuglink="$(basename "$debug")" "$file")
 }
 
 # ---- installing as a user would ----------------------------------------------------

@@ -9,7 +9,8 @@
 # files), tarred from inside the prefix, so it holds lib/ (the shared library
 # with its soname symlinks, the static library, pkgconfig/m2m_auth.pc,
 # cmake/m2m_auth/) and include/m2m_auth.h. The .pc and CMake files are
-# relative to where they are: `tar -xzf ... -C /any/prefix` works.
+# relative to where they are: `tar -xzf ... -C /any/prefix` works. The
+# library's debug info goes to DIST_DIR/debug/ (scripts/release.sh tars it).
 # Idempotent; reuses cargo's build. Environment: CARGO, CARGO_TARGET_DIR,
 # M2M_AUTH_DIST.
 . "$(dirname "$0")/lib.sh"
@@ -30,4 +31,7 @@ mtime="$(git log -1 --format=%ct 2>/dev/null || date +%s)"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
   -C "$staging/usr/local" -cf - lib include | gzip -n >"$tarball.tmp"
 mv "$tarball.tmp" "$tarball"
+so_file="$(cd "$staging/usr/local/lib" && ls libm2m_auth.so.*.*.*)"
+mkdir -p "$dist/debug"
+cp "$TARGET_DIR/dist/$so_file.debug" "$dist/debug/"
 echo "$SCRIPT_NAME: $tarball ($(stat -c %s "$tarball") bytes)"

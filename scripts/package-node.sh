@@ -8,9 +8,10 @@
 #   m2m-auth-linux-x64-gnu-VERSION.tgz    @m2m-auth/linux-x64-gnu: the addon
 #                                         for this machine's platform
 #
-# The addon is built with cargo's `dist` profile (no debug info, stripped,
-# fat LTO) and copied into node/npm/<platform>/, then both packages are
-# packed with `npm pack`. Installs node/'s npm packages (npm ci) when needed.
+# The addon is built with cargo's `dist` profile (fat LTO, line tables),
+# its debug info split off into DIST_DIR/debug/m2m-auth.<platform>.node.debug
+# (scripts/release.sh tars it), the stripped addon copied into
+# node/npm/<platform>/, then both packages are packed with `npm pack`. Installs node/'s npm packages (npm ci) when needed.
 # Env: CARGO_TARGET_DIR (cargo's build directory), M2M_AUTH_DIST,
 # M2M_AUTH_NODE_TARGET (a Rust target triple of package.json napi.targets to
 # build for instead of this machine, as the CI matrix does).
@@ -36,13 +37,15 @@ node scripts/npm-dirs.mjs --check
 out="$(mktemp -d)"
 on_exit "rm -rf '$out'"
 if [ -n "${M2M_AUTH_NODE_TARGET:-}" ]; then
-  npx --no-install napi build --profile dist --platform --no-js --dts "$out/addon.d.ts" \
+  # Another platform's binutils may not read the addon: cargo strips it.
+  CARGO_PROFILE_DIST_DEBUG=false CARGO_PROFILE_DIST_STRIP=symbols npx --no-install napi build --profile dist --platform --no-js --dts "$out/addon.d.ts" \
     --target "$M2M_AUTH_NODE_TARGET" --target-dir "$TARGET_DIR" \
     --manifest-path ../bindings/node/Cargo.toml --package-json-path package.json --output-dir "$out"
 else
   "$CARGO" build -q --profile dist -p m2m-auth-node
   host="$(node -p 'require("./lib/platform").hostKey()')"
   cp "$TARGET_DIR/dist/libm2m_auth_node.so" "$out/m2m-auth.$host.node"
+  split_debug "$out/m2m-auth.$host.node" "$DIST/debug/m2m-auth.$host.node.debug"
 fi
 addon="$(find "$out" -maxdepth 1 -name 'm2m-auth.*.node' | head -n1)"
 [ -n "$addon" ] || { echo "$SCRIPT_NAME: napi build made no m2m-auth.<platform>.node" >&2; exit 1; }

@@ -4,6 +4,9 @@
 #   - the wheel: one abi3 wheel (CPython >= 3.9) for Linux x86_64 glibc,
 #     built with cargo's `dist` profile and tagged manylinux_2_17
 #     (manylinux2014) so that pip accepts it on any glibc >= 2.17 server;
+#     its extension module's debug info (line tables) is split off into
+#     DIST_DIR/debug/m2m_auth._native.abi3.so.debug (scripts/release.sh tars
+#     it) and the module in the wheel stripped (RECORD rewritten to match);
 #   - the sdist, which builds from source (it carries the workspace crates the
 #     extension needs; a Rust toolchain is needed to install it).
 # It prints `auditwheel show` of the wheel (the tag the wheel really earns)
@@ -56,8 +59,10 @@ rm -f "$DIST_DIR"/m2m_auth-"$version"-*.whl "$DIST_DIR/m2m_auth-$version.tar.gz"
 
 echo "== wheel (maturin build --profile dist --zig, manylinux_$MANYLINUX)"
 start=$SECONDS
-(cd "$ROOT/python" && maturin build --profile dist --zig --compatibility "manylinux_$MANYLINUX" \
-  --out "$DIST_DIR")
+# --strip false: pyproject.toml strips (for builds from source); here the
+# debug info is split off below instead.
+(cd "$ROOT/python" && maturin build --profile dist --strip false --zig \
+  --compatibility "manylinux_$MANYLINUX" --out "$DIST_DIR")
 echo "$SCRIPT_NAME: wheel built in $((SECONDS - start)) s"
 
 echo "== sdist (maturin sdist)"
@@ -71,6 +76,31 @@ echo "== sdist (maturin sdist)"
 
 wheel="$(ls "$DIST_DIR"/m2m_auth-"$version"-*.whl)"
 sdist="$DIST_DIR/m2m_auth-$version.tar.gz"
+
+echo "== splitting the extension module's debug info off"
+unpacked="$(mktemp -d)"
+on_exit "rm -rf '$unpacked'"
+module="m2m_auth/_native.abi3.so"
+"$venv/bin/python" -m zipfile -e "$wheel" "$unpacked"
+split_debug "$unpacked/$module" "$DIST_DIR/debug/m2m_auth._native.abi3.so.debug"
+# The wheel again with the stripped module and its RECORD line; every other
+# member as it was.
+"$venv/bin/python" - "$wheel" "$unpacked/$module" "$module" <<'EOF'
+import base64, hashlib, os, sys, zipfile
+wheel, stripped, name = sys.argv[1:]
+data = open(stripped, "rb").read()
+digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(wheel + ".tmp", "w", zipfile.ZIP_DEFLATED) as out:
+    for info in src.infolist():
+        body = data if info.filename == name else src.read(info)
+        if info.filename.endswith(".dist-info/RECORD"):
+            body = "".join(
+                (f"{name},sha256={digest},{len(data)}" if line.split(",")[0] == name else line) + "\n"
+                for line in body.decode().splitlines()
+            ).encode()
+        out.writestr(info, body)
+os.replace(wheel + ".tmp", wheel)
+EOF
 echo "== auditwheel show $(basename "$wheel")"
 auditwheel show "$wheel"
 "$venv/bin/python" - "$wheel" "$sdist" <<'EOF'

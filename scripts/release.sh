@@ -12,6 +12,11 @@
 #            (`cargo package`, each verified by building it against the
 #            others' packaged sources), and the CLI binary
 #            m2m-auth-cli-V-x86_64-linux-gnu.tar.gz
+#   Debug    m2m-auth-debug-V-x86_64-linux-gnu.tar.gz: the debug info (line
+#            tables) split off each shipped binary, one FILE.debug per binary
+#            (the Python module, the Node addon, libm2m_auth.so.V, the CLI);
+#            each binary names its file (.gnu_debuglink): put it beside the
+#            binary for file:line in gdb, perf or a backtrace
 # One version for all of them (scripts/check-versions.py runs first).
 # Only this machine's platform (Linux x64 glibc) is built here; the others
 # come from .github/workflows/release.yml.
@@ -30,6 +35,7 @@ python3 scripts/check-versions.py >/dev/null || python3 scripts/check-versions.p
 
 # Artifacts of this version are rebuilt; files of other versions are left.
 rm -f "$dist"/*"$version"* "$dist/SHA256SUMS"
+rm -rf "$dist/debug"
 
 step "Python"
 scripts/package-python.sh "$dist"
@@ -52,7 +58,14 @@ stage="$(mktemp -d)"
 on_exit "rm -rf '$stage'"
 mkdir -p "$stage/m2m-auth-cli-$version-$triple"
 cp "$TARGET_DIR/dist/m2m-auth" README.md CHANGELOG.md "$stage/m2m-auth-cli-$version-$triple/"
+split_debug "$stage/m2m-auth-cli-$version-$triple/m2m-auth" "$dist/debug/m2m-auth.debug"
 tar -C "$stage" -czf "$dist/m2m-auth-cli-$version-$triple.tar.gz" "m2m-auth-cli-$version-$triple"
+
+step "debug info"
+mtime="$(git log -1 --format=%ct 2>/dev/null || date +%s)"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
+  -C "$dist/debug" -cf - $(ls "$dist/debug") | gzip -n >"$dist/m2m-auth-debug-$version-$triple.tar.gz"
+rm -rf "$dist/debug"
 
 (cd "$dist" && find . -maxdepth 1 -type f ! -name SHA256SUMS -name "*$version*" -printf '%P\n' |
   sort | xargs sha256sum >SHA256SUMS)
