@@ -269,4 +269,3 @@ func (cl *Client) Quota() (q []QuotaBucket) {
 	})
 	return q
 }
-
