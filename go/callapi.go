@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strings"
 	"unsafe"
 )
 
@@ -54,6 +55,9 @@ func (cl *Client) CallAPI(ctx context.Context, method, url string, header http.H
 		for _, v := range header[name] {
 			lines = append(lines, name+": "+v)
 		}
+	}
+	if err := noNUL("call_api arguments", method+url+strings.Join(lines, "")); err != nil {
+		return nil, err
 	}
 	res, err := blocking(ctx, func() apiResult {
 		var out apiResult

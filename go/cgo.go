@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -98,6 +99,14 @@ func goString(p *C.char) string {
 		return ""
 	}
 	return C.GoString(p)
+}
+
+// noNUL refuses text a C string cannot carry whole (it would be cut).
+func noNUL(what, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return configError(what + " holds a NUL byte")
+	}
+	return nil
 }
 
 // cString is a C copy of s; free it with freeCString (secret: zeroed first).

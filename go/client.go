@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -17,8 +18,9 @@ import (
 // request per key however many goroutines ask at once. Share one Client;
 // it is safe for concurrent use. Close it when done.
 type Client struct {
-	mu sync.RWMutex // held for reading by every call into the library
-	c  *C.m2m_client
+	mu      sync.RWMutex // held for reading by every call into the library
+	c       *C.m2m_client
+	cleanup runtime.Cleanup // frees c if the Client is dropped unclosed
 }
 
 // NewClient builds a client. Every option is checked before any I/O: a
@@ -34,7 +36,9 @@ func NewClient(opts Options) (*Client, error) {
 	if rc := C.m2m_client_new(o, &c, &e); rc != C.M2M_OK {
 		return nil, newError(rc, e)
 	}
-	return &Client{c: c}, nil
+	cl := &Client{c: c}
+	cl.cleanup = runtime.AddCleanup(cl, func(c *C.m2m_client) { C.m2m_client_free(c) }, c)
+	return cl, nil
 }
 
 // Close frees the client, once every call still running in the library
@@ -43,6 +47,7 @@ func NewClient(opts Options) (*Client, error) {
 func (cl *Client) Close() error {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
+	cl.cleanup.Stop()
 	C.m2m_client_free(cl.c)
 	cl.c = nil
 	return nil
@@ -162,6 +167,9 @@ func (cl *Client) InvalidateRejected(accessToken string, req ...Request) error {
 			return err
 		}
 		defer C.m2m_request_free(rq)
+		if err := noNUL("access token", accessToken); err != nil {
+			return err
+		}
 		at := cString(accessToken)
 		defer freeCString(at, true)
 		var e *C.m2m_error
@@ -195,6 +203,9 @@ func (cl *Client) DPoPThumbprint() (t string) {
 // bound to accessToken when it is not "" (ath). Client.Transport makes
 // these by itself; this is the builder for any other use.
 func (cl *Client) DPoPProof(method, url, accessToken string) (proof string, err error) {
+	if err := noNUL("dpop_proof arguments", method+url+accessToken); err != nil {
+		return "", err
+	}
 	err = cl.use(func(c *C.m2m_client) error {
 		m, u := cString(method), cString(url)
 		defer freeCString(m, false)

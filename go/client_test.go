@@ -132,6 +132,13 @@ func TestErrors(t *testing.T) {
 	if !errors.Is(err, m2mauth.ErrConfig) {
 		t.Fatalf("unknown option: expected a config error, got %v", err)
 	}
+	// A C string cannot carry a NUL byte: refused rather than cut.
+	if _, err := m2mauth.NewClient(m2mauth.Options{TokenURL: srv.TokenURL, ClientID: "x", ClientSecret: "a\x00b"}); !errors.Is(err, m2mauth.ErrConfig) {
+		t.Fatalf("a secret with a NUL byte: expected a config error, got %v", err)
+	}
+	if _, err := cl.Token(context.Background(), m2mauth.Request{Audience: "a\x00b"}); !errors.Is(err, m2mauth.ErrConfig) {
+		t.Fatalf("an audience with a NUL byte: expected a config error, got %v", err)
+	}
 	// A transport error: nothing listens there.
 	down := newClient(t, srv, m2mauth.Options{TokenURL: "http://127.0.0.1:1/oauth/token", Set: map[string]string{"max_attempts": "1"}})
 	_, err = down.Token(context.Background())

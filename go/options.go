@@ -95,6 +95,9 @@ func (b *optionsBuilder) text(name, value string, secret bool, set func(*C.m2m_c
 	if b.err != nil || value == "" {
 		return
 	}
+	if b.err = noNUL("option "+name, value); b.err != nil {
+		return
+	}
 	v := cString(value)
 	defer freeCString(v, secret)
 	b.err = check(set(b.o, v), "option "+name)
@@ -102,6 +105,9 @@ func (b *optionsBuilder) text(name, value string, secret bool, set func(*C.m2m_c
 
 func (b *optionsBuilder) byName(name, text string) {
 	if b.err != nil {
+		return
+	}
+	if b.err = noNUL("option "+name, name+text); b.err != nil {
 		return
 	}
 	n, t := cString(name), cString(text)
@@ -185,6 +191,9 @@ func (opts *Options) build() (*C.m2m_client_options, error) {
 	sort.Strings(extraNames)
 	for _, name := range extraNames {
 		if b.err != nil {
+			break
+		}
+		if b.err = noNUL("option extra", name+opts.Extra[name]); b.err != nil {
 			break
 		}
 		n, v := cString(name), cString(opts.Extra[name])

@@ -56,6 +56,9 @@ func (r *Request) build() (*C.m2m_request, error) {
 		if err != nil {
 			return
 		}
+		if err = noNUL("request parameter "+name, name+text); err != nil {
+			return
+		}
 		n, t := cString(name), cString(text)
 		defer freeCString(n, false)
 		defer freeCString(t, false)
@@ -73,6 +76,9 @@ func (r *Request) build() (*C.m2m_request, error) {
 	}
 	text := func(name, v string, fn func(*C.m2m_request, *C.char) C.m2m_result) {
 		if err != nil {
+			return
+		}
+		if err = noNUL("request parameter "+name, v); err != nil {
 			return
 		}
 		c := cString(v)
@@ -106,6 +112,9 @@ func (r *Request) build() (*C.m2m_request, error) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			if err != nil {
+				break
+			}
+			if err = noNUL("request parameter extra", k+r.Extra[k]); err != nil {
 				break
 			}
 			n, v := cString(k), cString(r.Extra[k])

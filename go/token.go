@@ -2,6 +2,28 @@ package m2mauth
 
 /*
 #include <m2m_auth.h>
+
+// Every field of a token in one call from Go (a cgo call costs more than
+// the getters).
+typedef struct {
+  m2m_result rc;
+  const char *access_token, *token_type, *authorization_header, *scope, *fingerprint, *extra;
+  uint64_t expires_in;
+  int64_t expires_at, refresh_at;
+} go_token_fields;
+
+static void go_token_read(const m2m_token *t, go_token_fields *f) {
+  f->rc = m2m_token_access_token(t, &f->access_token);
+  if (f->rc != M2M_OK) return;
+  m2m_token_token_type(t, &f->token_type);
+  m2m_token_authorization_header(t, &f->authorization_header);
+  m2m_token_scope(t, &f->scope);
+  m2m_token_fingerprint(t, &f->fingerprint);
+  m2m_token_extra(t, &f->extra);
+  m2m_token_expires_in(t, &f->expires_in);
+  m2m_token_expires_at(t, &f->expires_at);
+  m2m_token_refresh_at(t, &f->refresh_at);
+}
 */
 import "C"
 
@@ -54,31 +76,22 @@ func (t Token) Format(f fmt.State, verb rune) { _, _ = fmt.Fprint(f, t.String())
 
 // tokenOf copies a C token's fields (the handle stays the caller's).
 func tokenOf(tok *C.m2m_token) (*Token, error) {
-	var at, tt, hdr, scope, fp, extra *C.char
-	var expiresIn C.uint64_t
-	var expiresAt, refreshAt C.int64_t
-	if rc := C.m2m_token_access_token(tok, &at); rc != C.M2M_OK {
-		return nil, check(rc, "m2m_token_access_token")
+	var f C.go_token_fields
+	C.go_token_read(tok, &f)
+	if f.rc != C.M2M_OK {
+		return nil, check(f.rc, "m2m_token_access_token")
 	}
-	C.m2m_token_token_type(tok, &tt)
-	C.m2m_token_authorization_header(tok, &hdr)
-	C.m2m_token_expires_in(tok, &expiresIn)
-	C.m2m_token_expires_at(tok, &expiresAt)
-	C.m2m_token_refresh_at(tok, &refreshAt)
-	C.m2m_token_scope(tok, &scope)
-	C.m2m_token_fingerprint(tok, &fp)
-	C.m2m_token_extra(tok, &extra)
 	t := &Token{
-		AccessToken:         goString(at),
-		TokenType:           goString(tt),
-		ExpiresIn:           time.Duration(expiresIn) * time.Millisecond,
-		ExpiresAt:           time.UnixMilli(int64(expiresAt)),
-		RefreshAt:           time.UnixMilli(int64(refreshAt)),
-		Scope:               goString(scope),
-		Fingerprint:         goString(fp),
-		AuthorizationHeader: goString(hdr),
+		AccessToken:         goString(f.access_token),
+		TokenType:           goString(f.token_type),
+		ExpiresIn:           time.Duration(f.expires_in) * time.Millisecond,
+		ExpiresAt:           time.UnixMilli(int64(f.expires_at)),
+		RefreshAt:           time.UnixMilli(int64(f.refresh_at)),
+		Scope:               goString(f.scope),
+		Fingerprint:         goString(f.fingerprint),
+		AuthorizationHeader: goString(f.authorization_header),
 	}
-	if e := goString(extra); e != "" {
+	if e := goString(f.extra); e != "" && e != "{}" {
 		if err := json.Unmarshal([]byte(e), &t.Extra); err != nil {
 			return nil, &Error{Code: ErrInvalidResponse, Message: "invalid_response: the token's extra fields are not a JSON object"}
 		}
