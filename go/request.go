@@ -63,7 +63,7 @@ func (r *Request) build() (*C.m2m_request, error) {
 		defer freeCString(n, false)
 		defer freeCString(t, false)
 		if rc := C.m2m_request_set(rq, n, t); rc != C.M2M_OK {
-			err = &Error{Code: Code(resultName(rc)), Message: "config: request parameter " + name + " does not take \"" + text + "\""}
+			err = &Error{Code: Code(resultName(rc)), Message: "config: request parameter " + name + " does not take that text (or no parameter has that name)"}
 		}
 	}
 	names := make([]string, 0, len(r.Params))
