@@ -90,7 +90,7 @@ if [ "$rc" != 0 ]; then
 fi
 
 # ---- 4. the README's quickstart against the dev server ---------------------------
-"$GO" build -o "$OUT/quickstart" ./examples/quickstart
+"$GO" build -buildvcs=false -o "$OUT/quickstart" ./examples/quickstart
 cd "$ROOT"
 start_devserver
 out="$(AUTH0_DOMAIN="$DEV_URL" AUTH0_CLIENT_ID=demo-client AUTH0_CLIENT_SECRET=demo-secret \
