@@ -7,6 +7,8 @@ package m2mauth_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"sync"
 	"time"
 
@@ -131,7 +133,11 @@ func (v *vector) doCall(root string, step obj, call string) {
 			case "invalidate":
 				o.err = v.client.Invalidate(rq...)
 			case "call_api":
-				o.resp, o.err = v.client.CallAPI(ctx, method, v.srv.URL+path, nil, nil, rq...)
+				if v.mode == "transport" {
+					o.resp, o.err = v.viaTransport(ctx, method, v.srv.URL+path, rq)
+				} else {
+					o.resp, o.err = v.client.CallAPI(ctx, method, v.srv.URL+path, nil, nil, rq...)
+				}
 			}
 			o.elapsed = time.Since(start)
 		}(&outs[i])
@@ -148,4 +154,24 @@ func (v *vector) doCall(root string, step obj, call string) {
 			v.labels[label] = outs[0].token.AccessToken
 		}
 	}
+}
+
+// viaTransport makes a call_api step through Client.Transport (redirects
+// not followed, as call_api does not).
+func (v *vector) viaTransport(ctx context.Context, method, url string, rq []m2mauth.Request) (*m2mauth.APIResponse, error) {
+	hc := &http.Client{
+		Transport:     v.client.Transport(&http.Transport{Proxy: nil}, rq...),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return &m2mauth.APIResponse{Status: resp.StatusCode, Body: body, Header: resp.Header}, err
 }
