@@ -110,8 +110,13 @@ func (cl *Client) token(ctx context.Context, fetch bool, reqs []Request) (*Token
 	if err != nil {
 		return nil, err
 	}
-	defer C.m2m_token_free(tok)
-	return tokenOf(tok)
+	t, err := tokenOf(tok)
+	if err != nil {
+		C.m2m_token_free(tok)
+		return nil, err
+	}
+	t.ref = newTokenRef(tok)
+	return t, nil
 }
 
 // Token returns a usable token for the client's defaults, or for req:

@@ -36,6 +36,9 @@ func fieldNames(v any, skip ...string) []string {
 	t := reflect.TypeOf(v)
 outer:
 	for i := 0; i < t.NumField(); i++ {
+		if !t.Field(i).IsExported() {
+			continue
+		}
 		for _, s := range skip {
 			if t.Field(i).Name == s {
 				continue outer
@@ -94,6 +97,22 @@ func TestSurfaceParity(t *testing.T) {
 	exactly("error fields", fieldNames(m2mauth.Error{}), items("error_fields"))
 	exactly("token fields", fieldNames(m2mauth.Token{}), items("token_fields"))
 	exactly("request parameters", fieldNames(m2mauth.Request{}, "Params"), items("request_parameters"))
+	// Client methods: Go's name for each (get_token is Token).
+	goMethod := map[string]string{"get_token": "Token", "fetch_token": "FetchToken", "invalidate": "Invalidate",
+		"invalidate_rejected": "InvalidateRejected", "call_api": "CallAPI", "request_headers": "RequestHeaders",
+		"dpop_proof": "DPoPProof", "dpop_response": "DPoPResponse", "dpop_thumbprint": "DPoPThumbprint",
+		"stats": "Stats", "quota": "Quota", "client_id": "ClientID", "auth_method": "AuthMethod"}
+	for name := range items("client_methods") {
+		m, ok := goMethod[name]
+		if !ok {
+			t.Errorf("client method %s: no Go method", name)
+		} else if _, ok := reflect.TypeOf(&m2mauth.Client{}).MethodByName(m); !ok {
+			t.Errorf("client method %s: Client has no method %s", name, m)
+		}
+	}
+	if len(goMethod) != len(items("client_methods")) {
+		t.Errorf("client methods: Go names %d, the surface %d", len(goMethod), len(items("client_methods")))
+	}
 	options := items("client_options")
 	for _, name := range fieldNames(m2mauth.Options{}, "FromEnv", "Set") {
 		if _, ok := options[name]; !ok {

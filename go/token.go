@@ -30,6 +30,7 @@ import "C"
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -58,8 +59,19 @@ type Token struct {
 	Extra map[string]any
 	// AuthorizationHeader is the Authorization value, "Bearer <token>" or
 	// "DPoP <token>" (a DPoP token also needs a proof: use
-	// Client.Transport). Never printed.
+	// Client.Transport or Client.RequestHeaders). Never printed.
 	AuthorizationHeader string
+
+	ref *tokenRef // the engine's token, for RequestHeaders and DPoPResponse
+}
+
+// tokenRef holds a C token handle, freed once no Token refers to it.
+type tokenRef struct{ tok *C.m2m_token }
+
+func newTokenRef(tok *C.m2m_token) *tokenRef {
+	r := &tokenRef{tok}
+	runtime.AddCleanup(r, func(t *C.m2m_token) { C.m2m_token_free(t) }, tok)
+	return r
 }
 
 // String describes the token without the token itself.

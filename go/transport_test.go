@@ -200,4 +200,39 @@ func TestTransportDPoP(t *testing.T) {
 	if err != nil || strings.Count(proof, ".") != 2 {
 		t.Fatalf("DPoPProof: %v", err)
 	}
+	// The same by hand, for another HTTP client: the engine's headers, then
+	// its reading of the answer (a nonce challenge: once more).
+	if err := srv.DPoP(json.RawMessage(`{"rotate": true}`)); err != nil {
+		t.Fatal(err)
+	}
+	status, retries := 0, 0
+	for attempt := 0; attempt < 2; attempt++ {
+		h, err := cl.RequestHeaders("GET", srv.APIURL, tok)
+		if err != nil || h.Authorization != "DPoP "+tok.AccessToken || h.DPoP == "" {
+			t.Fatalf("RequestHeaders: %v", err)
+		}
+		req, _ := http.NewRequest("GET", srv.APIURL, nil)
+		req.Header.Set("Authorization", h.Authorization)
+		req.Header.Set("DPoP", h.DPoP)
+		resp, err := (&http.Transport{Proxy: nil}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		status = resp.StatusCode
+		retry, err := cl.DPoPResponse(srv.APIURL, tok, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), resp.Header.Get("DPoP-Nonce"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !retry {
+			break
+		}
+		retries++
+	}
+	if status != 200 || retries != 1 {
+		t.Fatalf("by hand: status %d after %d nonce retries, expected 200 after 1", status, retries)
+	}
+	if _, err := cl.RequestHeaders("GET", srv.APIURL, &m2mauth.Token{AccessToken: "x"}); !errors.Is(err, m2mauth.ErrConfig) {
+		t.Fatalf("a Token not from the client: %v", err)
+	}
 }
