@@ -201,3 +201,45 @@ func TestTokenClient(t *testing.T) {
 	}
 	cl.Close()
 }
+
+// FromEnv reads the M2M_AUTH_* variables (the typed fields override them);
+// a file: cache shares a token between two clients with caches of their own.
+func TestFromEnvAndFileCache(t *testing.T) {
+	srv := startServer(t)
+	t.Setenv("M2M_AUTH_TOKEN_URL", srv.TokenURL)
+	t.Setenv("M2M_AUTH_CLIENT_ID", testClientID)
+	t.Setenv("M2M_AUTH_CLIENT_SECRET", testSecret)
+	t.Setenv("M2M_AUTH_AUDIENCE", "https://env.example.com")
+	t.Setenv("M2M_AUTH_NO_PROXY", "true")
+	dir := t.TempDir()
+	t.Setenv("M2M_AUTH_CACHE", "file:"+dir)
+	a, err := m2mauth.NewClient(m2mauth.Options{FromEnv: true, Scope: []string{"read:data"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ta, err := a.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ta.Scope != "read:data" || a.ClientID() != testClientID {
+		t.Fatalf("from the environment: scope %q, client id %q", ta.Scope, a.ClientID())
+	}
+	// Another bound of the in-memory cache is a cache of its own: the token
+	// comes from the file.
+	b, err := m2mauth.NewClient(m2mauth.Options{FromEnv: true, Scope: []string{"read:data"},
+		Set: map[string]string{"max_cache_keys": "77"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	tb, err := b.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := b.Stats()
+	if tb.AccessToken != ta.AccessToken || st.SharedHits != 1 || tokenRequests(t, srv) != 1 {
+		t.Fatalf("file cache: same token %t, shared hits %d, token requests %d", tb.AccessToken == ta.AccessToken,
+			st.SharedHits, tokenRequests(t, srv))
+	}
+}
