@@ -32,7 +32,9 @@ type transport struct {
 // Whatever the API answers then is returned. The request's context bounds
 // the wait for a token. A URL that must not carry a token (not https,
 // unless http to a loopback host) is an ErrConfig error; a redirect the
-// http.Client follows to another origin is sent without a token.
+// http.Client follows to another origin is sent without a token. A request
+// body is sent again from GetBody, or, without GetBody, from a copy in
+// memory read before the first send.
 func (cl *Client) Transport(base http.RoundTripper, req ...Request) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
