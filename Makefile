@@ -8,13 +8,14 @@
 #   make test-python   the Python package (scripts/test-python.sh)
 #   make test-node     the Node package (scripts/test-node.sh)
 #   make test-cross    Python, Node and C processes sharing one token (scripts/test-cross-language.sh)
+#   make test-java     the Java module over the C library (scripts/test-java.sh: JDK 22+, Maven)
 #   make test-packages every artifact built into dist/ (scripts/release.sh), then each installed
 #                      as a user would, without a Rust toolchain (scripts/test-package-*.sh)
 # and the C library's install (scripts/install-c.sh says what goes where):
 #   make c-lib                 builds it (cargo's dist profile)
 #   make install PREFIX=/usr/local [DESTDIR=...] [LIBDIR=...] [INCLUDEDIR=...]
 #   make uninstall PREFIX=...  removes exactly what install put there
-.PHONY: demo test deps test-rust test-c test-python test-node test-cross test-packages c-lib install uninstall
+.PHONY: demo test deps test-rust test-c test-python test-node test-cross test-java test-packages c-lib install uninstall
 # The tests share ports, cargo's build directory and the dev server: one at a time.
 .NOTPARALLEL:
 
@@ -35,7 +36,7 @@ demo:
 	scripts/demo-c.sh
 
 # Everything, in this order (make runs the prerequisites left to right).
-test: deps test-rust test-c test-python test-node test-cross test-packages
+test: deps test-rust test-c test-python test-node test-cross test-java test-packages
 
 deps:
 	scripts/install-deps.sh
@@ -64,6 +65,9 @@ test-node:
 
 test-cross: deps
 	scripts/test-cross-language.sh
+
+test-java:
+	scripts/test-java.sh
 
 test-packages: deps
 	CARGO="$(CARGO)" scripts/release.sh
