@@ -120,6 +120,15 @@ public final class ClientOptions {
     /** Option {@code client_assertion_file}: a file holding the client assertion, re-read when it changes. */
     public Builder clientAssertionFile(String value) { return text("client_assertion_file", value); }
 
+    /**
+     * Option {@code client_assertion_provider}: your code makes the client assertion for every
+     * token request attempt (see {@link ClientAssertionProvider}).
+     */
+    public Builder clientAssertionProvider(ClientAssertionProvider provider) {
+      if (provider == null) throw new NullPointerException("provider");
+      return add("m2m_client_options_set_client_assertion_provider", "client_assertion_provider", provider);
+    }
+
     /** Option {@code assertion_audience}: the {@code aud} of assertions. */
     public Builder assertionAudience(String value) { return text("assertion_audience", value); }
 

@@ -88,6 +88,10 @@ final class Native {
             layouts.add(ValueLayout.JAVA_BOOLEAN);
             args[i + 1] = b;
           }
+          case MemorySegment m -> {
+            layouts.add(PTR);
+            args[i + 1] = m;
+          }
           default -> throw new IllegalArgumentException("unsupported argument type " + v.getClass());
         }
       }

@@ -12,7 +12,9 @@ import java.util.List;
 record Setting(String function, String name, List<Object> args) {
   /** Applies it to {@code handle}; a {@link ConfigException} naming the option (never its value) if refused. */
   void apply(MemorySegment handle) {
-    int rc = Native.callWithValues(function, handle, args);
+    List<Object> values = args;
+    if (args.size() == 1 && args.get(0) instanceof ClientAssertionProvider p) values = AssertionUpcalls.arguments(p);
+    int rc = Native.callWithValues(function, handle, values);
     if (rc != 0) {
       String code = Native.resultName(rc);
       throw M2mAuthException.of(rc, new M2mAuthException.Fields(
