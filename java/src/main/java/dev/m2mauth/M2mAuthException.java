@@ -20,6 +20,7 @@ public class M2mAuthException extends RuntimeException {
       String body, String kind, String reason, String requiredScope, long retryAfterMs) {}
 
   private final transient Fields fields;
+  private transient Challenge challenge;
 
   M2mAuthException(Fields fields) {
     super(fields.message());
@@ -40,6 +41,20 @@ public class M2mAuthException extends RuntimeException {
       case 9 -> new InsufficientScopeException(f);
       default -> new M2mAuthException(f);
     };
+  }
+
+  /** Attaches the answer a verifier computed for this error. */
+  M2mAuthException withChallenge(Challenge value) {
+    this.challenge = value;
+    return this;
+  }
+
+  /**
+   * For an error of a {@link Verifier} call: the status and headers to answer the request with
+   * (the verifier's {@code challenge}); null for other errors.
+   */
+  public Challenge challenge() {
+    return challenge;
   }
 
   /** The error code: {@code "config"}, {@code "oauth"}, {@code "http"}, {@code "transport"} ... (docs/design.md §6). */

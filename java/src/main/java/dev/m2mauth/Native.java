@@ -160,6 +160,14 @@ final class Native {
 
   /** The exception for {@code rc} and its detail {@code err} (freed here; NULL allowed). */
   static M2mAuthException error(int rc, MemorySegment err) {
+    return error(rc, err, null);
+  }
+
+  /**
+   * The exception for {@code rc} and {@code err} (freed here); {@code challenge}, when not null,
+   * computes its {@link Challenge} from the native error before it is freed.
+   */
+  static M2mAuthException error(int rc, MemorySegment err, java.util.function.Function<MemorySegment, Challenge> challenge) {
     try {
       String code = resultName(rc);
       if (err.equals(NULL)) {
@@ -178,7 +186,8 @@ final class Native {
           getString("m2m_error_reason", err),
           getString("m2m_error_required_scope", err),
           getLong("m2m_error_retry_after", err));
-      return M2mAuthException.of(rc, f);
+      M2mAuthException e = M2mAuthException.of(rc, f);
+      return challenge == null ? e : e.withChallenge(challenge.apply(err));
     } finally {
       free("m2m_error_free", err);
     }

@@ -109,6 +109,16 @@ class ParityTest {
   }
 
   @Test
+  void verifier() throws Exception {
+    Set<String> builder = methods(VerifierOptions.Builder.class);
+    for (String name : names("verifier_options")) assertTrue(builder.contains(camel(name)), name);
+    List<String> claims = Arrays.stream(Claims.class.getRecordComponents()).map(RecordComponent::getName).toList();
+    for (String name : names("claims_fields")) assertTrue(claims.contains(camel(name)), name);
+    List<String> stats = Arrays.stream(VerifierStats.class.getRecordComponents()).map(RecordComponent::getName).toList();
+    assertEquals(names("verifier_stats").stream().map(ParityTest::camel).toList(), stats);
+  }
+
+  @Test
   void tokenFields() throws Exception {
     Set<String> m = methods(Token.class);
     for (String name : names("token_fields")) assertTrue(m.contains(camel(name)), name);
