@@ -90,4 +90,22 @@ class AssertionProviderTest {
       assertEquals(0, server.tokenRequests());
     }
   }
+
+  @Test
+  void aClientNeverClosedIsFreedByTheCleaner() throws Exception {
+    int before = AssertionUpcalls.registered();
+    unclosedClient();
+    assertEquals(before + 1, AssertionUpcalls.registered(), "the client holds its provider");
+    // Unreachable now: the cleaner frees the native client, which releases the provider (bounded wait).
+    for (int i = 0; i < 100 && AssertionUpcalls.registered() > before; i++) {
+      System.gc();
+      Thread.sleep(50);
+    }
+    assertEquals(before, AssertionUpcalls.registered(), "freed by the cleaner");
+  }
+
+  private static void unclosedClient() {
+    M2mClient.create(ClientOptions.builder().tokenUrl("http://127.0.0.1:9/oauth/token").clientId(ID)
+        .clientAssertionProvider((id, aud, url) -> "x").build());
+  }
 }
