@@ -77,11 +77,12 @@ public final class M2mClient implements AutoCloseable {
 
   private Token tokenCall(String function, TokenRequest request) {
     MemorySegment client = handle.acquire();
-    MemorySegment rq = request == null ? Native.NULL : request.toNative();
+    MemorySegment rq = Native.NULL;
     try (Arena arena = Arena.ofConfined()) {
+      rq = request == null ? Native.NULL : request.toNative();
       MemorySegment out = arena.allocate(Native.PTR);
       MemorySegment err = arena.allocate(Native.PTR);
-      int rc = (int) Native.invoke(
+      int rc = Native.call4(
           Native.fn(function, Native.RESULT, Native.PTR, Native.PTR, Native.PTR, Native.PTR), client, rq, out, err);
       Native.check(rc, err);
       return new Token(out.get(Native.PTR, 0));
@@ -94,8 +95,9 @@ public final class M2mClient implements AutoCloseable {
   /** Drops the cached token for {@code request} (null: the client's defaults). */
   public void invalidate(TokenRequest request) {
     MemorySegment client = handle.acquire();
-    MemorySegment rq = request == null ? Native.NULL : request.toNative();
+    MemorySegment rq = Native.NULL;
     try (Arena arena = Arena.ofConfined()) {
+      rq = request == null ? Native.NULL : request.toNative();
       MemorySegment err = arena.allocate(Native.PTR);
       int rc = (int) Native.invoke(Native.fn("m2m_client_invalidate", Native.RESULT, Native.PTR, Native.PTR, Native.PTR),
           client, rq, err);
@@ -117,8 +119,9 @@ public final class M2mClient implements AutoCloseable {
   /** {@link #invalidateRejected(Token, TokenRequest)} with the access token's text. */
   public void invalidateRejected(String rejectedAccessToken, TokenRequest request) {
     MemorySegment client = handle.acquire();
-    MemorySegment rq = request == null ? Native.NULL : request.toNative();
+    MemorySegment rq = Native.NULL;
     try (Arena arena = Arena.ofConfined()) {
+      rq = request == null ? Native.NULL : request.toNative();
       MemorySegment err = arena.allocate(Native.PTR);
       int rc = (int) Native.invoke(Native.fn("m2m_client_invalidate_rejected", Native.RESULT, Native.PTR, Native.PTR,
           Native.PTR, Native.PTR), client, rq, arena.allocateFrom(rejectedAccessToken), err);
@@ -202,8 +205,9 @@ public final class M2mClient implements AutoCloseable {
    */
   public ApiResponse callApi(String method, String url, List<String> headers, byte[] body, TokenRequest request) {
     MemorySegment client = handle.acquire();
-    MemorySegment rq = request == null ? Native.NULL : request.toNative();
+    MemorySegment rq = Native.NULL;
     try (Arena arena = Arena.ofConfined()) {
+      rq = request == null ? Native.NULL : request.toNative();
       int n = headers == null ? 0 : headers.size();
       MemorySegment lines = n == 0 ? Native.NULL : arena.allocate(Native.PTR, n);
       for (int i = 0; i < n; i++) lines.setAtIndex(Native.PTR, i, arena.allocateFrom(headers.get(i)));

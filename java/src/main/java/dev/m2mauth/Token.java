@@ -48,13 +48,13 @@ public final class Token implements AutoCloseable {
 
   private static String text(MemorySegment token, String field, MemorySegment out) {
     out.set(Native.PTR, 0, Native.NULL);
-    int rc = (int) Native.invoke(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
+    int rc = Native.call2(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
     Native.check(rc, null);
     return Native.string(out.get(Native.PTR, 0));
   }
 
   private static long number(MemorySegment token, String field, MemorySegment out) {
-    int rc = (int) Native.invoke(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
+    int rc = Native.call2(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
     Native.check(rc, null);
     return out.get(ValueLayout.JAVA_LONG, 0);
   }
