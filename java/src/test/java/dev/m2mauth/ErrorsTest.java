@@ -89,6 +89,14 @@ class ErrorsTest {
   }
 
   @Test
+  void cache() throws Exception {
+    try (DevServer server = Servers.start(); M2mClient client = M2mClient.create(Servers.options(server)
+        .cache("redis://127.0.0.1:9").cacheStrict(true).storeTimeout(Duration.ofMillis(300)).maxAttempts(1).build())) {
+      expect(CacheException.class, "cache", client::token);
+    }
+  }
+
+  @Test
   void nothingPrintsASecret() throws Exception {
     ClientOptions options;
     try (DevServer server = Servers.start()) {
