@@ -198,7 +198,7 @@ final class Native {
   static void check(int rc, MemorySegment errOut) {
     MemorySegment err = errOut == null ? NULL : errOut.get(PTR, 0);
     if (rc == 0) {
-      free("m2m_error_free", err);
+      if (!err.equals(NULL)) free("m2m_error_free", err);
       return;
     }
     throw error(rc, err);

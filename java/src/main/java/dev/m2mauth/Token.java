@@ -3,6 +3,7 @@ package dev.m2mauth;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,26 +36,39 @@ public final class Token implements AutoCloseable {
     cleanable = NativeHandle.CLEANER.register(this, handle::close);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(ValueLayout.JAVA_LONG);
-      accessToken = text(pointer, "access_token", out);
-      tokenType = text(pointer, "token_type", out);
-      scope = text(pointer, "scope", out);
-      fingerprint = text(pointer, "fingerprint", out);
-      extra = text(pointer, "extra", out);
-      authorizationHeader = text(pointer, "authorization_header", out);
-      expiresAt = Instant.ofEpochMilli(number(pointer, "expires_at", out));
-      refreshAt = Instant.ofEpochMilli(number(pointer, "refresh_at", out));
+      accessToken = text(pointer, ACCESS_TOKEN, out);
+      tokenType = text(pointer, TOKEN_TYPE, out);
+      scope = text(pointer, SCOPE, out);
+      fingerprint = text(pointer, FINGERPRINT, out);
+      extra = text(pointer, EXTRA, out);
+      authorizationHeader = text(pointer, AUTHORIZATION_HEADER, out);
+      expiresAt = Instant.ofEpochMilli(number(pointer, EXPIRES_AT, out));
+      refreshAt = Instant.ofEpochMilli(number(pointer, REFRESH_AT, out));
     }
   }
 
-  private static String text(MemorySegment token, String field, MemorySegment out) {
+  private static MethodHandle getter(String field) {
+    return Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR);
+  }
+
+  private static final MethodHandle ACCESS_TOKEN = getter("access_token");
+  private static final MethodHandle TOKEN_TYPE = getter("token_type");
+  private static final MethodHandle SCOPE = getter("scope");
+  private static final MethodHandle FINGERPRINT = getter("fingerprint");
+  private static final MethodHandle EXTRA = getter("extra");
+  private static final MethodHandle AUTHORIZATION_HEADER = getter("authorization_header");
+  private static final MethodHandle EXPIRES_AT = getter("expires_at");
+  private static final MethodHandle REFRESH_AT = getter("refresh_at");
+
+  private static String text(MemorySegment token, MethodHandle field, MemorySegment out) {
     out.set(Native.PTR, 0, Native.NULL);
-    int rc = Native.call2(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
+    int rc = Native.call2(field, token, out);
     Native.check(rc, null);
     return Native.string(out.get(Native.PTR, 0));
   }
 
-  private static long number(MemorySegment token, String field, MemorySegment out) {
-    int rc = Native.call2(Native.fn("m2m_token_" + field, Native.RESULT, Native.PTR, Native.PTR), token, out);
+  private static long number(MemorySegment token, MethodHandle field, MemorySegment out) {
+    int rc = Native.call2(field, token, out);
     Native.check(rc, null);
     return out.get(ValueLayout.JAVA_LONG, 0);
   }
