@@ -9,6 +9,7 @@
 #   make test-node     the Node package (scripts/test-node.sh)
 #   make test-cross    Python, Node and C processes sharing one token (scripts/test-cross-language.sh)
 #   make test-go       the Go module go/ over the C library (scripts/test-go.sh: gofmt, go vet, go test)
+#   make test-java     the Java module over the C library (scripts/test-java.sh: JDK 22+, Maven)
 #   make test-samples  the C#, Ruby and PHP samples over the C ABI against the dev server (scripts/test-samples.sh)
 #   make test-packages every artifact built into dist/ (scripts/release.sh), then each installed
 #                      as a user would, without a Rust toolchain (scripts/test-package-*.sh),
@@ -17,7 +18,7 @@
 #   make c-lib                 builds it (cargo's dist profile)
 #   make install PREFIX=/usr/local [DESTDIR=...] [LIBDIR=...] [INCLUDEDIR=...]
 #   make uninstall PREFIX=...  removes exactly what install put there
-.PHONY: demo test deps test-rust test-c test-python test-node test-cross test-go test-samples test-packages c-lib install uninstall
+.PHONY: demo test deps test-rust test-c test-python test-node test-cross test-go test-java test-samples test-packages c-lib install uninstall
 # The tests share ports, cargo's build directory and the dev server: one at a time.
 .NOTPARALLEL:
 
@@ -38,7 +39,7 @@ demo:
 	scripts/demo-c.sh
 
 # Everything, in this order (make runs the prerequisites left to right).
-test: deps test-rust test-c test-python test-node test-cross test-go test-samples test-packages
+test: deps test-rust test-c test-python test-node test-cross test-go test-java test-samples test-packages
 
 deps:
 	scripts/install-deps.sh
@@ -70,6 +71,9 @@ test-cross: deps
 
 test-go:
 	scripts/test-go.sh
+
+test-java:
+	scripts/test-java.sh
 
 test-samples:
 	scripts/test-samples.sh
