@@ -186,22 +186,26 @@ async function benchLoad() {
   const probe = (warmUp) => `
     ${warmUp ? `require(${JSON.stringify(warm)});` : ''}
     const r0 = process.memoryUsage().rss;
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     require(${JSON.stringify(PACKAGE)});
     const t1 = process.hrtime.bigint();
+    const c = process.cpuUsage(c0);
     const r1 = process.memoryUsage().rss;
-    console.log(JSON.stringify({ ms: Number(t1 - t0) / 1e6, rss: (r1 - r0) / 2 ** 20 }));`;
+    console.log(JSON.stringify({ ms: Number(t1 - t0) / 1e6, cpu: (c.user + c.system) / 1e3, rss: (r1 - r0) / 2 ** 20 }));`;
   const result = {};
   for (const [name, warmUp] of [['warm', true], ['first', false]]) {
     const ms = [];
+    const cpu = [];
     const rss = [];
     for (let i = 0; i < (QUICK ? 5 : 21); i++) {
       const { stdout } = await run(process.execPath, ['-e', probe(warmUp)], { env: process.env });
       const r = JSON.parse(stdout);
       ms.push(r.ms);
+      cpu.push(r.cpu);
       rss.push(r.rss);
     }
-    result[name] = { ms: median(ms), rss: median(rss) };
+    result[name] = { ms: median(ms), cpu: median(cpu), rss: median(rss) };
   }
   return result;
 }
@@ -278,9 +282,10 @@ try {
   if (ONLY.includes('load')) {
     const load = await benchLoad();
     console.log(`Loading the package (require, release addon, median of ${QUICK ? 5 : 21} processes): ` +
-      `${load.warm.ms.toFixed(2)} ms, +${load.warm.rss.toFixed(2)} MiB RSS in an app (module loader warm); ` +
-      `${load.first.ms.toFixed(2)} ms, +${load.first.rss.toFixed(2)} MiB as the process's first require`);
+      `${load.warm.ms.toFixed(2)} ms (${load.warm.cpu.toFixed(2)} ms CPU), +${load.warm.rss.toFixed(2)} MiB RSS in an app (module loader warm); ` +
+      `${load.first.ms.toFixed(2)} ms (${load.first.cpu.toFixed(2)} ms CPU), +${load.first.rss.toFixed(2)} MiB as the process's first require`);
     figures.load_ms = load.warm.ms;
+    figures.load_cpu_ms = load.warm.cpu;
     figures.load_rss_mib = load.warm.rss;
   }
   if (ONLY.includes('api')) {

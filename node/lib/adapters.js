@@ -1,8 +1,8 @@
 'use strict';
 // HTTP clients that carry the token: the global fetch (client.fetch) and
 // axios (attachAxios). The renewal on 401 stays where the HTTP call is, but
-// both adapters take the same steps from the engine (docs/design.md §4,
-// §11), and hold no rule about tokens of their own: `authorize` (the
+// both adapters take the same steps from the engine (docs/design.md section 4,
+// section 11), and hold no rule about tokens of their own: `authorize` (the
 // engine's URL rule, checked on every request before a token is fetched),
 // `headers` (the
 // engine's requestHeaders: the URL rule, `Authorization`, and a `DPoP`
@@ -59,7 +59,7 @@ function hrefOf(input) {
 
 // The engine's headers without a `dpop` part (a token sent without a
 // proof) are the same for every request with that token and URL, and the
-// engine reads no answer to them (docs/design.md §11, DPoP):
+// engine reads no answer to them (docs/design.md section 11, DPoP):
 // kept per token, the last URL's (a WeakMap: nothing outlives the token), so
 // that a loop calling one API asks the engine once per token, not per call.
 const fixedHeaders = new WeakMap();

@@ -67,7 +67,7 @@ function authVars() {
 }
 
 /**
- * An OAuth 2.0 client credentials client (RFC 6749 §4.4) on the m2m-auth
+ * An OAuth 2.0 client credentials client (RFC 6749 section 4.4) on the m2m-auth
  * engine: it requests tokens, caches them process-wide (clients with the same
  * options share tokens and in-flight requests, across worker threads too),
  * refreshes them before they expire, and never leaks the secret.

@@ -1,5 +1,5 @@
 'use strict';
-// Errors (docs/design.md §6): M2MAuthError and one subclass per code, with
+// Errors (docs/design.md section 6): M2MAuthError and one subclass per code, with
 // err.code = 'M2M_<CODE>' and every field of the surface's ERROR_FIELDS in
 // camelCase (null when the error has no such field; retryAfter in ms). The
 // engine builds every message and field, already scrubbed of secrets.
@@ -9,8 +9,11 @@ const native = require('./native');
 /** Prefix of the addon's error messages; the rest is JSON of the fields. */
 const TAG = 'm2m-auth:';
 
-/** The error fields every error object has (besides `code` and `message`). */
-const FIELDS = native.surfaceNames().errorFields.filter((n) => n !== 'code' && n !== 'message');
+/**
+ * The error fields every error object has (besides `code` and `message`),
+ * asked of the addon when the first error is built (loading stays cheap).
+ */
+let FIELDS = null;
 
 /** Base class of every error m2m-auth reports. */
 class M2MAuthError extends Error {
@@ -22,6 +25,7 @@ class M2MAuthError extends Error {
     super(message, 'cause' in fields ? { cause: fields.cause } : undefined);
     /** `'M2M_<CODE>'`, e.g. `'M2M_OAUTH'`. */
     this.code = new.target.code || `M2M_${String(fields.code || 'error').toUpperCase()}`;
+    FIELDS ??= native.surfaceNames().errorFields.filter((n) => n !== 'code' && n !== 'message');
     for (const name of FIELDS) this[name] = fields[name] ?? null;
   }
 }
@@ -30,7 +34,7 @@ class M2MAuthError extends Error {
 class ConfigError extends M2MAuthError {}
 ConfigError.code = 'M2M_CONFIG';
 
-/** The authorization server refused the request, RFC 6749 §5.2 (`M2M_OAUTH`). */
+/** The authorization server refused the request, RFC 6749 section 5.2 (`M2M_OAUTH`). */
 class OAuthError extends M2MAuthError {}
 OAuthError.code = 'M2M_OAUTH';
 
@@ -70,7 +74,7 @@ for (const C of Object.values(classes)) {
   Object.defineProperty(C.prototype, 'name', { value: C.name, writable: true, configurable: true });
 }
 
-/** The class of each docs/design.md §6 code. */
+/** The class of each docs/design.md section 6 code. */
 const byCode = {
   config: ConfigError,
   oauth: OAuthError,

@@ -52,7 +52,7 @@ function requireToken(verifier, opts = undefined) {
   };
   const accept = (req, res, next, claims) => {
     req.auth = claims;
-    // Nonce mode: the nonce to use next comes with every answer (RFC 9449 §8.2).
+    // Nonce mode: the nonce to use next comes with every answer (RFC 9449 section 8.2).
     if (nonceMode) res.setHeader('DPoP-Nonce', verifier.dpopNonce());
     next();
   };

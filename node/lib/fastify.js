@@ -55,7 +55,7 @@ function requireToken(verifier, opts = undefined) {
     } catch (e) {
       return refuse(request, reply, e);
     }
-    // Nonce mode: the nonce to use next comes with every answer (RFC 9449 §8.2).
+    // Nonce mode: the nonce to use next comes with every answer (RFC 9449 section 8.2).
     if (nonceMode) reply.header('DPoP-Nonce', verifier.dpopNonce());
     return undefined;
   };

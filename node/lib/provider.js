@@ -1,5 +1,5 @@
 'use strict';
-// clientAssertionProvider (docs/design.md §1): the user's function, sync or
+// clientAssertionProvider (docs/design.md section 1): the user's function, sync or
 // returning a Promise, wrapped so that what the addon calls (on this
 // thread, through a weak threadsafe function) never throws and always
 // returns a Promise of `{ assertion }` or `{ causeId, name }`. What the

@@ -1,5 +1,5 @@
 'use strict';
-// OpenTelemetry spans and metrics of token requests (docs/design.md §12),
+// OpenTelemetry spans and metrics of token requests (docs/design.md section 12),
 // through `@opentelemetry/api` when the application can require it (an
 // optional peer dependency, never required by this package). It is looked
 // for when the first client is built, not when 'm2m-auth' is required.
@@ -15,7 +15,7 @@
 
 const native = require('./native');
 
-// The names are the engine's (core's telemetry names, docs/design.md §12),
+// The names are the engine's (core's telemetry names, docs/design.md section 12),
 // so that every language uses the same ones; the attributes in core's order.
 const NAMES = native.telemetryNames();
 const SCOPE = NAMES.scope;

@@ -8,7 +8,7 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const kCreate = Symbol('m2m-auth.create');
 
 /**
- * An access token and what came with it (RFC 6749 §5.1). `util.inspect`,
+ * An access token and what came with it (RFC 6749 section 5.1). `util.inspect`,
  * `JSON.stringify` and `String()` show its metadata and a fingerprint, never
  * the token itself.
  */

@@ -325,9 +325,9 @@ function adapterOptions(verifier, opts) {
 /**
  * The RFC 6750 answer to a failed verification (core's `challenge`), the
  * same in every middleware: `{ status, wwwAuthenticate }`. InvalidTokenError
- * → 401 with `Bearer error="invalid_token", error_description="<reason>"`
- * (a bare `Bearer` when no token was sent); InsufficientScopeError → 403
- * with the required scope; anything else (the JWKS unreachable, ...) → 503
+ * -> 401 with `Bearer error="invalid_token", error_description="<reason>"`
+ * (a bare `Bearer` when no token was sent); InsufficientScopeError -> 403
+ * with the required scope; anything else (the JWKS unreachable, ...) -> 503
  * without a header (`wwwAuthenticate: null`). Never echoes the token.
  * @param {unknown} err
  * @param {{ realm?: string }} [opts]

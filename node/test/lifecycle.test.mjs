@@ -1,11 +1,18 @@
-// Many clients created and dropped: they are collected, and memory stays flat.
+// Many clients created and dropped: they are collected, and memory stays
+// flat. A process exits when its work is done, and not before.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { TokenClient } from '../index.mjs';
 import { DEMO, startServer } from './support/devserver.mjs';
+
+const run = promisify(execFile);
+const ENTRY = fileURLToPath(new URL('../index.mjs', import.meta.url));
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -57,4 +64,24 @@ test('clients of 500 distinct keys come and go (the cache is bounded)', async ()
   }
   await settle();
   assert.equal((await server.stats()).token_requests - before, 500);
+});
+
+test('a pending call keeps the process alive until it is answered; then, or with no call, it exits', async () => {
+  const opts = JSON.stringify({ tokenUrl: server.urls.token_url, ...DEMO, extra: { k: 'exit' } });
+  // No call: loading the package and building a client start nothing that
+  // holds the event loop (the addon's runtime starts on the first call).
+  const idle = `import { TokenClient } from ${JSON.stringify(ENTRY)}; new TokenClient(${opts}); console.log('built');`;
+  // A call whose answer is delayed, and nothing else: the Promise alone
+  // keeps the process alive; once it is settled, the running runtime does not.
+  const pending = `import { TokenClient } from ${JSON.stringify(ENTRY)};
+    new TokenClient(${opts}).fetchToken().then((t) => console.log('answered', t.tokenType));`;
+  // The execFile timeout bounds each run: a process held open fails the test.
+  assert.equal((await run(process.execPath, ['--input-type=module', '-e', idle], { timeout: 15_000 })).stdout.trim(), 'built');
+  await server.faults([{ delay_ms: 300 }]);
+  try {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', pending], { timeout: 15_000 });
+    assert.equal(stdout.trim(), 'answered Bearer');
+  } finally {
+    await server.clearFaults();
+  }
 });

@@ -18,6 +18,7 @@ use crate::js::JsVal;
 use crate::logs::flush;
 use crate::options;
 use crate::out::{ApiOut, QuotaOut, StatsOut, TokenOut};
+use crate::promise;
 
 /// Native memory one client handle holds, as reported to V8.
 const CLIENT_NATIVE_BYTES: usize = 6 * 1024;
@@ -122,9 +123,10 @@ pub fn client_get_token<'env>(
     let request = self::request(request)?;
     let wait = client.client.get_token(&request);
     let cancel = cancel.map(|c| c.0.clone());
-    env.spawn_future(cancellable(cancel, async move {
-        settle(wait.await).map(TokenOut)
-    }))
+    promise::spawn(
+        env,
+        cancellable(cancel, async move { settle(wait.await).map(TokenOut) }),
+    )
 }
 
 /// `fetchToken`: a new token from the endpoint (the engine updates its cache).
@@ -138,9 +140,12 @@ pub fn client_fetch_token<'env>(
     let request = self::request(request)?;
     let client = client.client.clone();
     let cancel = cancel.map(|c| c.0.clone());
-    env.spawn_future(cancellable(cancel, async move {
-        settle(client.fetch_token(&request).await).map(TokenOut)
-    }))
+    promise::spawn(
+        env,
+        cancellable(cancel, async move {
+            settle(client.fetch_token(&request).await).map(TokenOut)
+        }),
+    )
 }
 
 /// `callApi`: the engine's `call_api` (one renewal on 401). `headers` is a
@@ -169,12 +174,15 @@ pub fn client_call_api<'env>(
     let body = body.map(|b| b.to_vec());
     let client = client.client.clone();
     let cancel = cancel.map(|c| c.0.clone());
-    env.spawn_future(cancellable(cancel, async move {
-        let outcome = client
-            .call_api(&request, &method, &url, &headers, body)
-            .await;
-        settle(outcome).map(ApiOut)
-    }))
+    promise::spawn(
+        env,
+        cancellable(cancel, async move {
+            let outcome = client
+                .call_api(&request, &method, &url, &headers, body)
+                .await;
+            settle(outcome).map(ApiOut)
+        }),
+    )
 }
 
 /// `invalidate`: the engine drops the key's token.

@@ -6,7 +6,8 @@
 //! `m2m_auth::surface` (`options.rs`, over the raw value readers of
 //! `js.rs`), engine values into plain JS objects (`out.rs`), engine errors
 //! into tagged JS errors carrying every error field (`errors.rs`), engine
-//! futures into Promises (`client.rs`, `verifier.rs`: verifier options go
+//! futures into Promises on a runtime started on first use (`promise.rs`,
+//! used by `client.rs` and `verifier.rs`: verifier options go
 //! through the same extractor, claims stay in the engine behind a handle), a client's cache epoch into shared
 //! memory for the JS fast path (`epoch.rs`), and engine logs into calls of a
 //! JS logger (`logs.rs`). Every decision about tokens (freshness, caching,
@@ -27,23 +28,7 @@ mod js;
 pub mod logs;
 mod options;
 pub mod out;
+mod promise;
 mod provider;
 pub mod telemetry;
 pub mod verifier;
-
-/// The runtime napi-rs runs the engine's futures on: one worker thread.
-/// Token requests are few and I/O-bound, and with one worker a request's
-/// tasks (the caller's wait, the engine's fetch, the socket) never hand off
-/// between threads: a cold token request costs two thread wake-ups (JS to
-/// the worker and back), not more.
-#[napi_derive::module_init]
-fn init() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("m2m-auth")
-        .enable_all()
-        .build();
-    if let Ok(rt) = runtime {
-        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
-    }
-}

@@ -16,6 +16,7 @@ use crate::errors::OrJs;
 use crate::js::JsVal;
 use crate::options;
 use crate::out::epoch_ms;
+use crate::promise;
 
 /// A verifier handle (a JS `External`): the engine's verifier and what
 /// `util.inspect` shows of it.
@@ -59,7 +60,9 @@ pub fn verifier_verify<'env>(
     token: String,
 ) -> Result<PromiseRaw<'env, External<Claims>>> {
     let verifier = verifier.verifier.clone();
-    env.spawn_future(async move { verifier.verify(&token).await.map(External::new).or_js() })
+    promise::spawn(env, async move {
+        verifier.verify(&token).await.map(External::new).or_js()
+    })
 }
 
 /// `verifyRequest` without I/O (`authorization` the header as it arrived,
@@ -88,7 +91,7 @@ pub fn verifier_verify_request<'env>(
     scopes: Vec<String>,
 ) -> Result<PromiseRaw<'env, External<Claims>>> {
     let verifier = verifier.verifier.clone();
-    env.spawn_future(async move {
+    promise::spawn(env, async move {
         let outcome = verifier
             .verify_request(authorization.as_deref(), &scope_refs(&scopes))
             .await;
@@ -161,7 +164,7 @@ pub fn verifier_verify_http_request<'env>(
         dpop,
     };
     let verifier = verifier.verifier.clone();
-    env.spawn_future(async move {
+    promise::spawn(env, async move {
         let outcome = verifier
             .verify_http_request(&request.engine(), &scope_refs(&scopes))
             .await;
