@@ -38,7 +38,7 @@ pub(crate) fn check_shape(v: &Value, stem: &str) -> Res {
     if let Some(skip) = obj.get("skip") {
         let skip = skip.as_object().ok_or("`skip` must be an object")?;
         for (lang, why) in skip {
-            if !["rust", "python", "node", "c"].contains(&lang.as_str()) {
+            if !["rust", "python", "node", "c", "go", "java"].contains(&lang.as_str()) {
                 return Err(format!("skip: unknown language {lang:?}"));
             }
             if why.as_str().is_none_or(|s| s.trim().is_empty()) {
