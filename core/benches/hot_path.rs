@@ -8,9 +8,10 @@
 //! Run with `scripts/bench-core.sh` (builds release binaries, installs wrk).
 //! With `M2M_BENCH_JSON=FILE` the figures are also written to FILE as one
 //! JSON object (scripts/bench.sh reads it). With `M2M_BENCH_COLD_ONLY=N`
-//! it makes 20 warm-up token requests then N more and exits (for
-//! `valgrind --tool=callgrind` / `perf stat`: compare N=0 with N=200 for
-//! the cost of one request).
+//! it makes 20 warm-up token requests then N more, prints this process's
+//! context switches and CPU time over the N to stderr, and exits
+//! (`scripts/cold-instructions.sh` compares N=0 with N=2000 under callgrind
+//! for the instructions of one request).
 
 #[path = "support/devserver.rs"]
 mod devserver;
@@ -43,9 +44,23 @@ fn main() {
     let req = TokenRequest::default();
     let token = rt.block_on(client.get_token(&req)).unwrap();
     if let Ok(n) = std::env::var("M2M_BENCH_COLD_ONLY") {
-        for _ in 0..20 + n.parse::<usize>().unwrap() {
+        let n: usize = n.parse().unwrap();
+        for _ in 0..20 {
             black_box(rt.block_on(client.fetch_token(&req)).unwrap());
         }
+        let before = usage();
+        for _ in 0..n {
+            black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+        }
+        let after = usage();
+        // This process only (every thread; not the dev server), for
+        // scripts/cold-instructions.sh.
+        eprintln!(
+            "cold-only: {n} requests: {} voluntary + {} involuntary context switches, {} µs CPU",
+            after.0 - before.0,
+            after.1 - before.1,
+            after.2 - before.2
+        );
         server.stop();
         return;
     }
@@ -266,6 +281,16 @@ fn shared_store(rt: &tokio::runtime::Runtime, token_url: &str, redis_url: &str, 
         ),
         None => println!("redis-benchmark not found or unreadable"),
     }
+}
+
+/// This process's voluntary and involuntary context switches and CPU time
+/// in µs so far, all threads summed (`getrusage(RUSAGE_SELF)`).
+fn usage() -> (i64, i64, i64) {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let us = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
+    (u.ru_nvcsw, u.ru_nivcsw, us(u.ru_utime) + us(u.ru_stime))
 }
 
 /// ns per call of `f` on `threads` threads at once (the mean per thread).

@@ -222,10 +222,18 @@ impl Inner {
         let started = Instant::now();
         let request = async {
             match key {
+                // Boxed: moved into the trace scope below, then that into
+                // this function's future, it was copied twice more into
+                // that future, which the caller copies into its box on each
+                // request (~17 KB; scripts/cold-instructions.sh).
                 Ok(key) => {
-                    inner
-                        .fetch_shared(&slot.key, key.as_deref(), rejected.as_ref(), background)
-                        .await
+                    Box::pin(inner.fetch_shared(
+                        &slot.key,
+                        key.as_deref(),
+                        rejected.as_ref(),
+                        background,
+                    ))
+                    .await
                 }
                 // The DPoP key file cannot be used now: no request is sent.
                 Err(e) => Err(e.into()),
@@ -239,7 +247,7 @@ impl Inner {
                 .endpoint()
                 .map_or_else(|| inner.endpoint_for_telemetry(), str::to_owned),
             client_id: inner.client_id.clone(),
-            key_fingerprint: telemetry::key_fingerprint(&slot.key.digest()),
+            key_fingerprint: slot.key_fingerprint(),
             attempts: trace.attempts(),
             outcome: result.as_ref().map_or_else(|e| e.code(), |_| "ok"),
             status: trace.last_status(),
