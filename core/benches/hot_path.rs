@@ -48,15 +48,26 @@ fn main() {
         for _ in 0..20 {
             black_box(rt.block_on(client.fetch_token(&req)).unwrap());
         }
+        // M2M_BENCH_COLD_TASK=1: each request a task of the runtime, the
+        // caller waiting for it (as the Python binding's blocking calls).
+        let task = std::env::var_os("M2M_BENCH_COLD_TASK").is_some();
         let before = usage();
+        let started = Instant::now();
         for _ in 0..n {
-            black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+            if task {
+                let c = client.clone();
+                let t = rt.spawn(async move { c.fetch_token(&TokenRequest::default()).await });
+                black_box(rt.block_on(t).unwrap().unwrap());
+            } else {
+                black_box(rt.block_on(client.fetch_token(&req)).unwrap());
+            }
         }
+        let wall = started.elapsed().as_secs_f64() * 1e6;
         let after = usage();
         // This process only (every thread; not the dev server), for
         // scripts/cold-instructions.sh.
         eprintln!(
-            "cold-only: {n} requests: {} voluntary + {} involuntary context switches, {} µs CPU",
+            "cold-only: {n} requests: {} voluntary + {} involuntary context switches, {} µs CPU, {wall:.0} µs wall",
             after.0 - before.0,
             after.1 - before.1,
             after.2 - before.2
