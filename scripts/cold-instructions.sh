@@ -58,14 +58,21 @@ for lang in "${langs[@]}"; do
   esac
   [ -x "$bin" ] || { echo "no bench binary for $lang" >&2; exit 1; }
   echo "== $lang: cold token request (fetch_token), dev server --cheap-tokens"
-  # Context switches and CPU without valgrind (which serialises threads).
-  line=$(run "$lang" "$bin" "$N" 2>&1 >/dev/null | grep '^cold-only:')
-  python3 - "$N" "$line" <<'EOF'
+  # Context switches and CPU without valgrind (which serialises threads);
+  # for Rust also with each request a task of the runtime (as the Python
+  # binding's and the C library's requests run).
+  switches() { # LABEL LINE
+    python3 - "$N" "$1" "$2" <<'EOF'
 import re, sys
-n = int(sys.argv[1])
-v, i, cpu = map(int, re.search(r"(\d+) voluntary \+ (\d+) involuntary context switches, (\d+)", sys.argv[2]).groups())
-print(f"context switches/request: {v / n:.2f} voluntary + {i / n:.2f} involuntary; CPU {cpu / n:.1f} µs/request (this process, all threads)")
+n, label = int(sys.argv[1]), sys.argv[2]
+v, i, cpu = map(int, re.search(r"(\d+) voluntary \+ (\d+) involuntary context switches, (\d+)", sys.argv[3]).groups())
+print(f"{label}context switches/request: {v / n:.2f} voluntary + {i / n:.2f} involuntary; CPU {cpu / n:.1f} µs/request (this process, all threads)")
 EOF
+  }
+  switches "" "$(run "$lang" "$bin" "$N" 2>&1 >/dev/null | grep '^cold-only:')"
+  if [ "$lang" = rust ]; then
+    switches "as tasks: " "$(M2M_BENCH_COLD_TASK=1 run rust "$bin" "$N" 2>&1 >/dev/null | grep '^cold-only:')"
+  fi
   for n in 0 "$N"; do
     case $lang in
       rust) M2M_BENCH_COLD_ONLY=$n valgrind --tool=callgrind --callgrind-out-file="$out/$lang.$n.cg" "$bin" ;;
