@@ -182,8 +182,12 @@ impl Inner {
             result
         }
         .boxed();
-        if background {
-            // Nobody waits for a background refresh: it runs as its own task.
+        // Nobody waits for a background refresh: it runs as its own task.
+        // Nor does a request whose caller is no task (`block_on` from a
+        // thread outside the runtime): driven there, every exchange with
+        // its connection's task would cross threads (2.6x wrk's time vs 1.8x
+        // as a task, scripts/cold-instructions.sh and the hot_path bench).
+        if background || tokio::task::try_id().is_none() {
             let task = tokio::spawn(fetch);
             let shared = async move {
                 task.await.unwrap_or_else(|e| {
