@@ -92,6 +92,10 @@ pub(crate) struct Slot {
     /// The low 32 bits of `SlotState::epoch`, for [`CacheEpoch`] readers.
     pub(crate) epoch: AtomicU32,
     pub state: Mutex<SlotState>,
+    /// The key's fingerprint for telemetry records, made on the first
+    /// request: hashing the key anew cost each token request ~16k
+    /// instructions (callgrind, scripts/cold-instructions.sh).
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 const EPOCH_BITS: u32 = 24;
@@ -165,7 +169,15 @@ impl Slot {
             word: AtomicU64::new(0),
             epoch: AtomicU32::new(0),
             state: Mutex::new(SlotState::default()),
+            fingerprint: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The telemetry fingerprint of this slot's key.
+    pub(crate) fn key_fingerprint(&self) -> String {
+        self.fingerprint
+            .get_or_init(|| crate::telemetry::key_fingerprint(&self.key.digest()))
+            .clone()
     }
 
     /// Replaces the cached token (or clears it) and republishes the word.

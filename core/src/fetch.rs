@@ -182,8 +182,12 @@ impl Inner {
             result
         }
         .boxed();
-        if background {
-            // Nobody waits for a background refresh: it runs as its own task.
+        // Nobody waits for a background refresh: it runs as its own task.
+        // Nor does a request whose caller is no task (`block_on` from a
+        // thread outside the runtime): driven there, every exchange with
+        // its connection's task would cross threads (2.6x wrk's time vs 1.8x
+        // as a task, scripts/cold-instructions.sh and the hot_path bench).
+        if background || tokio::task::try_id().is_none() {
             let task = tokio::spawn(fetch);
             let shared = async move {
                 task.await.unwrap_or_else(|e| {
@@ -222,10 +226,18 @@ impl Inner {
         let started = Instant::now();
         let request = async {
             match key {
+                // Boxed: moved into the trace scope below, then that into
+                // this function's future, it was copied twice more into
+                // that future, which the caller copies into its box on each
+                // request (~17 KB; scripts/cold-instructions.sh).
                 Ok(key) => {
-                    inner
-                        .fetch_shared(&slot.key, key.as_deref(), rejected.as_ref(), background)
-                        .await
+                    Box::pin(inner.fetch_shared(
+                        &slot.key,
+                        key.as_deref(),
+                        rejected.as_ref(),
+                        background,
+                    ))
+                    .await
                 }
                 // The DPoP key file cannot be used now: no request is sent.
                 Err(e) => Err(e.into()),
@@ -239,7 +251,7 @@ impl Inner {
                 .endpoint()
                 .map_or_else(|| inner.endpoint_for_telemetry(), str::to_owned),
             client_id: inner.client_id.clone(),
-            key_fingerprint: telemetry::key_fingerprint(&slot.key.digest()),
+            key_fingerprint: slot.key_fingerprint(),
             attempts: trace.attempts(),
             outcome: result.as_ref().map_or_else(|e| e.code(), |_| "ok"),
             status: trace.last_status(),

@@ -212,11 +212,7 @@ fn base64_of(bytes: &[u8]) -> Secret {
 /// A short, stable, non-reversible name for an access token, safe to log.
 pub fn fingerprint(token: &str) -> String {
     let d = digest::digest(&digest::SHA256, token.as_bytes());
-    let mut out = String::with_capacity(16);
-    for b in &d.as_ref()[..8] {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    crate::mtls::hex(&d.as_ref()[..8])
 }
 
 /// SHA-256 of `parts`, each length-prefixed so that no two lists collide.

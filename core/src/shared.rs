@@ -38,11 +38,30 @@ impl Inner {
         background: bool,
     ) -> Result<Fetched, Failure> {
         let deadline = Instant::now() + self.settings.timeout;
-        let Some(store) = &self.store else {
-            return self.counted_request(key, dpop, background, deadline).await;
-        };
+        match &self.store {
+            None => self.counted_request(key, dpop, background, deadline).await,
+            // Boxed: inline, the store's futures would make every token
+            // request's future (store or not) larger, and it is copied into
+            // its box on each request.
+            Some(store) => {
+                Box::pin(self.fetch_through(&**store, key, dpop, rejected, background, deadline))
+                    .await
+            }
+        }
+    }
+
+    /// `fetch_shared` with a store.
+    async fn fetch_through(
+        &self,
+        store: &dyn SharedStore,
+        key: &CacheKey,
+        dpop: Option<&DpopKey>,
+        rejected: Option<&Secret>,
+        background: bool,
+        deadline: Instant,
+    ) -> Result<Fetched, Failure> {
         let names = self.shared_names(key);
-        let shared = names.view(&**store, rejected);
+        let shared = names.view(store, rejected);
         loop {
             match self.read_shared(&shared).await {
                 Ok(Some(f)) => return Ok(f),
@@ -210,7 +229,8 @@ impl Inner {
         deadline: Instant,
     ) -> Result<Fetched, Failure> {
         self.stats.fetch(background);
-        self.request_token(key.request(), dpop, deadline).await
+        // Boxed: inline, each future awaiting this one held it twice over.
+        Box::pin(self.request_token(key.request(), dpop, deadline)).await
     }
 
     /// The store failed: fetch without it (or, in strict mode, fail).

@@ -5,12 +5,16 @@
  * the same request, and the API loop (m2m_client_call_api GET /api).
  * Writes one JSON object to the file named by argv[1].
  *
- *   bench-c OUT.json      (needs $M2M_AUTH_DEVSERVER, like the C tests) */
+ *   bench-c OUT.json      (needs $M2M_AUTH_DEVSERVER, like the C tests)
+ *   bench-c --cold-only N (20 warm-up token requests, then N more; prints
+ *                          this process's context switches and CPU time over
+ *                          the N to stderr: scripts/cold-instructions.sh) */
 #define _GNU_SOURCE /* popen */
 #include <m2m_auth.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "support/testlib.h"
 
@@ -83,11 +87,21 @@ static double wrk_us(const char *token_url) {
   return rps > 0 ? 1e6 / rps : -1;
 }
 
+/* This process's context switches (voluntary, involuntary) and CPU µs, all threads. */
+static void usage(long out[3]) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  out[0] = u.ru_nvcsw;
+  out[1] = u.ru_nivcsw;
+  out[2] = (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000L + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: bench-c OUT.json\n");
+  if (argc < 2 || (strcmp(argv[1], "--cold-only") == 0 && argc < 3)) {
+    fprintf(stderr, "usage: bench-c OUT.json | bench-c --cold-only N\n");
     return 2;
   }
+  long cold_only = strcmp(argv[1], "--cold-only") == 0 ? atol(argv[2]) : -1;
   devserver srv;
   if (devserver_start(&srv, NULL, "--cheap-tokens")) return 1;
   m2m_client_options *o = NULL;
@@ -101,6 +115,18 @@ int main(int argc, char **argv) {
   check(m2m_client_new(o, &client, &err), err, "client");
   m2m_client_options_free(o);
 
+  if (cold_only >= 0) {
+    long before[3], after[3];
+    cold_us(20);
+    usage(before);
+    cold_us(cold_only);
+    usage(after);
+    fprintf(stderr, "cold-only: %ld requests: %ld voluntary + %ld involuntary context switches, %ld µs CPU\n",
+            cold_only, after[0] - before[0], after[1] - before[1], after[2] - before[2]);
+    m2m_client_free(client);
+    devserver_stop(&srv);
+    return 0;
+  }
   hot_ns(100000); /* the first call fetches; then warm up */
   cold_us(200);
   api_per_s(srv.api_url, 200);

@@ -10,7 +10,7 @@ use crate::error::m2m_error;
 use crate::ffi::{guard, guard_void, out_arg, ref_arg, str_arg, write_out};
 use crate::request::m2m_request;
 use crate::result::{m2m_result, Failure};
-use crate::runtime::block_on;
+use crate::runtime::run_task;
 
 /// An API's answer to `m2m_client_call_api`. Free with
 /// `m2m_api_response_free`; everything a getter returns is borrowed from it.
@@ -90,7 +90,9 @@ pub extern "C" fn m2m_client_call_api(
             (false, n) => Some(unsafe { std::slice::from_raw_parts(body, n) }.to_vec()),
         };
         let request = request_of(request);
-        let resp = block_on(c.engine().call_api(&request, method, url, &list, body))??;
+        let (client, method, url) = (c.engine().clone(), method.to_owned(), url.to_owned());
+        let resp =
+            run_task(async move { client.call_api(&request, &method, &url, &list, body).await })??;
         write_out(
             response_out,
             Box::into_raw(Box::new(m2m_api_response::new(resp))),

@@ -10,7 +10,7 @@ use crate::ffi::{guard, guard_value, guard_void, out_arg, ref_arg, str_arg, writ
 use crate::options::m2m_client_options;
 use crate::request::{m2m_request, DEFAULT_REQUEST};
 use crate::result::{m2m_result, Failure};
-use crate::runtime::block_on;
+use crate::runtime::run_task;
 use crate::token::{handle, hot_handle, m2m_token};
 
 /// A token client. Thread-safe: share one handle between threads. Clients
@@ -147,8 +147,8 @@ pub extern "C" fn m2m_client_get_token(
             write_out(token_out, hot_handle(fresh));
             return Ok(());
         }
-        let r = request_of(request);
-        let token = block_on(c.client.get_token(&r))??;
+        let (client, r) = (c.client.clone(), request_of(request));
+        let token = run_task(async move { client.get_token(&r).await })??;
         write_out(token_out, handle(token));
         Ok(())
     })
@@ -168,8 +168,8 @@ pub extern "C" fn m2m_client_fetch_token(
         // SAFETY: NULL or a live handle.
         let c = unsafe { ref_arg(client, "client") }?;
         out_arg(token_out, "token_out")?;
-        let r = request_of(request);
-        let token = block_on(c.client.fetch_token(&r))??;
+        let (client, r) = (c.client.clone(), request_of(request));
+        let token = run_task(async move { client.fetch_token(&r).await })??;
         write_out(token_out, handle(token));
         Ok(())
     })

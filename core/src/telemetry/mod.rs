@@ -124,7 +124,7 @@ pub(crate) fn without_query(url: &Url) -> String {
 
 /// The hex of the first 8 bytes of a key digest.
 pub(crate) fn key_fingerprint(digest: &[u8; 32]) -> String {
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::mtls::hex(&digest[..8])
 }
 
 /// A request ended: the record goes to the binding's sink (queued) and, with
