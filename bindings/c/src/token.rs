@@ -53,7 +53,10 @@ pub struct m2m_token {
     authorization_header: Option<SecretCString>,
     token_type: Option<CString>,
     scope: Option<Option<CString>>,
-    fingerprint: CString,
+    /// Made when first asked for: hashing the access token when the handle
+    /// is made cost each C token request ~32k instructions (23 %; callgrind,
+    /// scripts/cold-instructions.sh), and few callers read it.
+    fingerprint: OnceLock<CString>,
     extra_json: OnceLock<CString>,
 }
 
@@ -72,7 +75,7 @@ impl m2m_token {
                 None => Some(None),
                 Some(s) => CString::new(s).ok().map(Some),
             },
-            fingerprint: CString::new(token.fingerprint()).unwrap_or_default(),
+            fingerprint: OnceLock::new(),
             extra_json: OnceLock::new(),
             token,
         }
@@ -290,7 +293,10 @@ pub extern "C" fn m2m_token_fingerprint(
     fingerprint_out: *mut *const c_char,
 ) -> m2m_result {
     get(token, fingerprint_out, "fingerprint_out", |t| {
-        Ok(t.fingerprint.as_ptr())
+        let f = t
+            .fingerprint
+            .get_or_init(|| CString::new(t.token.fingerprint()).unwrap_or_default());
+        Ok(f.as_ptr())
     })
 }
 
