@@ -39,6 +39,12 @@ func (cl *Client) RequestHeaders(method, url string, token *Token) (h RequestHea
 	if err := noNUL("request_headers arguments", method+url); err != nil {
 		return h, err
 	}
+	return cl.headersFor(method, url, tok)
+}
+
+// headersFor asks the engine for the headers that send tok with the
+// request method url (Client.RequestHeaders and the transport).
+func (cl *Client) headersFor(method, url string, tok *C.m2m_token) (h RequestHeaders, err error) {
 	err = cl.use(func(c *C.m2m_client) error {
 		m, u := cString(method), cString(url)
 		defer freeCString(m, false)

@@ -102,24 +102,7 @@ func derefRequest(r *Request) []Request {
 // closes body); retry is the engine's answer to a DPoP nonce challenge.
 func (t *transport) send(r *http.Request, tok *C.m2m_token, body io.ReadCloser) (*http.Response, bool, error) {
 	u := r.URL.String()
-	var authorization, dpop string
-	var hasDPoP bool
-	err := t.cl.use(func(c *C.m2m_client) error {
-		m, cu := cString(r.Method), cString(u)
-		defer freeCString(m, false)
-		defer freeCString(cu, false)
-		var h *C.m2m_request_headers
-		var e *C.m2m_error
-		if rc := C.m2m_client_request_headers(c, m, cu, tok, &h, &e); rc != C.M2M_OK {
-			return newError(rc, e)
-		}
-		defer C.m2m_request_headers_free(h)
-		authorization = goString(C.m2m_request_headers_authorization(h))
-		if p := C.m2m_request_headers_dpop(h); p != nil {
-			dpop, hasDPoP = C.GoString(p), true
-		}
-		return nil
-	})
+	h, err := t.cl.headersFor(r.Method, u, tok)
 	if err != nil {
 		closeBody(body)
 		return nil, false, err
@@ -132,9 +115,10 @@ func (t *transport) send(r *http.Request, tok *C.m2m_token, body io.ReadCloser) 
 			out.Body = http.NoBody
 		}
 	}
-	out.Header.Set("Authorization", authorization)
-	if hasDPoP {
-		out.Header.Set("DPoP", dpop)
+	out.Header.Set("Authorization", h.Authorization)
+	// A DPoP proof is never empty: "" is the engine's "no DPoP header".
+	if h.DPoP != "" {
+		out.Header.Set("DPoP", h.DPoP)
 	} else {
 		out.Header.Del("DPoP")
 	}
