@@ -70,7 +70,7 @@ run_python() {
   (cd / && "$PY" "$ROOT/python/bench/bench.py" --json "$1" >"$OUT/python.log")
 }
 run_node() {
-  (cd node && node bench/run.mjs --quick --only=hot,cold,concurrency,load,api --json "$1" >"$OUT/node.log")
+  (cd node && node bench/run.mjs --quick --long-api --only=hot,cold,concurrency,load,api --json "$1" >"$OUT/node.log")
 }
 run_c() {
   "$OUT/bench-c" "$1" >"$OUT/c.log"

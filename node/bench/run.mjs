@@ -7,7 +7,7 @@
 // The addon is bench/.release/m2m-auth.node (or $M2M_AUTH_NODE_ADDON):
 // `npm run build:release` puts a release build there; scripts/bench.sh the
 // dist build, the one the npm platform package ships.
-//   node bench/run.mjs [--quick] [--only=hot,cold,concurrency,load,api] [--json FILE]
+//   node bench/run.mjs [--quick] [--long-api] [--only=hot,cold,concurrency,load,api] [--json FILE]
 //
 // Prints ns/call and ratios for: the hot path (a fresh cached token) next to
 // the await floor and the peers; a cold token request next to `wrk -t1 -c1`
@@ -31,6 +31,9 @@ const TARGET = process.env.CARGO_TARGET_DIR || join(REPO, 'target');
 process.env.M2M_AUTH_NODE_ADDON ||= join(PACKAGE, 'bench', '.release', 'm2m-auth.node');
 process.env.M2M_AUTH_DEVSERVER ||= join(TARGET, 'release', 'm2m-auth-devserver');
 const QUICK = process.argv.includes('--quick');
+// --long-api: the API loops at full length even with --quick (300-call
+// blocks swing by +/-20 % between rounds; scripts/bench.sh passes it).
+const LONG_API = process.argv.includes('--long-api');
 const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '--only=hot,cold,concurrency,load,api').slice(7).split(',');
 const JSON_OUT = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : null;
 const figures = {};
@@ -230,10 +233,10 @@ async function benchApi() {
     'floor: fetch with the header': async () => { const r = await fetch(apiUrl, { headers: { authorization: header } }); ok(r); await r.arrayBuffer(); },
     'floor: node:http keep-alive with the header': nodeHttp,
   };
-  const n = QUICK ? 300 : 2000;
+  const n = QUICK && !LONG_API ? 300 : 2000;
   const samples = Object.fromEntries(Object.keys(loops).map((k) => [k, []]));
   for (const f of Object.values(loops)) for (let i = 0; i < 200; i++) await f();
-  for (let r = 0; r < (QUICK ? 3 : 5); r++) {
+  for (let r = 0; r < (QUICK && !LONG_API ? 3 : 5); r++) {
     for (const [name, f] of Object.entries(loops)) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < n; i++) await f();
