@@ -1,6 +1,5 @@
 package dev.m2mauth;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,20 +28,7 @@ public final class ClientOptions {
 
   /** Makes the native options (the caller frees them with m2m_client_options_free). */
   MemorySegment toNative() {
-    MemorySegment options;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(Native.PTR);
-      int rc = (int) Native.invoke(Native.fn("m2m_client_options_new", Native.RESULT, Native.PTR), out);
-      Native.check(rc, null);
-      options = out.get(Native.PTR, 0);
-    }
-    try {
-      for (Setting s : settings) s.apply(options);
-    } catch (RuntimeException e) {
-      Native.free("m2m_client_options_free", options);
-      throw e;
-    }
-    return options;
+    return Native.options("m2m_client_options", settings);
   }
 
   /** The names of the options set, in order (no value). */

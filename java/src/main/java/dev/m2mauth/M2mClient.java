@@ -37,17 +37,7 @@ public final class M2mClient implements AutoCloseable {
 
   /** A client with {@code options}; a {@link ConfigException} for a bad or missing option (before any I/O). */
   public static M2mClient create(ClientOptions options) {
-    MemorySegment native_ = options.toNative();
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(Native.PTR);
-      MemorySegment err = arena.allocate(Native.PTR);
-      int rc = (int) Native.invoke(Native.fn("m2m_client_new", Native.RESULT, Native.PTR, Native.PTR, Native.PTR),
-          native_, out, err);
-      Native.check(rc, err);
-      return new M2mClient(out.get(Native.PTR, 0));
-    } finally {
-      Native.free("m2m_client_options_free", native_);
-    }
+    return new M2mClient(Native.create("m2m_client_new", options.toNative(), "m2m_client_options_free"));
   }
 
   /** A client from the {@code M2M_AUTH_*} environment variables alone. */

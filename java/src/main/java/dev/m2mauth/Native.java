@@ -181,6 +181,45 @@ final class Native {
     }
   }
 
+  /**
+   * New native options from {@code <kind>_new} with {@code settings} applied
+   * in order (freed with {@code <kind>_free} if one fails); the caller frees
+   * them with {@code <kind>_free}. {@code kind}: "m2m_client_options" or
+   * "m2m_verifier_options".
+   */
+  static MemorySegment options(String kind, List<Setting> settings) {
+    MemorySegment options;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment out = arena.allocate(PTR);
+      check((int) invoke(fn(kind + "_new", RESULT, PTR), out), null);
+      options = out.get(PTR, 0);
+    }
+    try {
+      for (Setting s : settings) s.apply(options);
+    } catch (RuntimeException e) {
+      free(kind + "_free", options);
+      throw e;
+    }
+    return options;
+  }
+
+  /**
+   * The handle {@code constructor(options, &out, &err)} makes (an exception
+   * for its error); {@code options} are freed with {@code freeOptions}
+   * either way.
+   */
+  static MemorySegment create(String constructor, MemorySegment options, String freeOptions) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment out = arena.allocate(PTR);
+      MemorySegment err = arena.allocate(PTR);
+      int rc = (int) invoke(fn(constructor, RESULT, PTR, PTR, PTR), options, out, err);
+      check(rc, err);
+      return out.get(PTR, 0);
+    } finally {
+      free(freeOptions, options);
+    }
+  }
+
   /** The library's version, e.g. {@code "0.1.0"}. */
   static String version() {
     return string((MemorySegment) invoke(fn("m2m_version", PTR)));

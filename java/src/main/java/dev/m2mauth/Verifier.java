@@ -28,17 +28,7 @@ public final class Verifier implements AutoCloseable {
 
   /** A verifier with {@code options}; a {@link ConfigException} for a bad or missing option (before any I/O). */
   public static Verifier create(VerifierOptions options) {
-    MemorySegment o = options.toNative();
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(Native.PTR);
-      MemorySegment err = arena.allocate(Native.PTR);
-      int rc = (int) Native.invoke(Native.fn("m2m_verifier_new", Native.RESULT, Native.PTR, Native.PTR, Native.PTR),
-          o, out, err);
-      Native.check(rc, err);
-      return new Verifier(out.get(Native.PTR, 0));
-    } finally {
-      Native.free("m2m_verifier_options_free", o);
-    }
+    return new Verifier(Native.create("m2m_verifier_new", options.toNative(), "m2m_verifier_options_free"));
   }
 
   private static MemorySegment text(Arena arena, String s) {
