@@ -8,7 +8,9 @@
 #   - its .gnu_debuglink names a file of m2m-auth-debug-V-TRIPLE.tar.gz,
 #     with the CRC-32 of that file's bytes;
 #   - gdb, given the binary with its debug file beside it, finds the
-#     source line of one of the project's functions in it.
+#     source line of one of the project's functions in it;
+#   - it is at most MAX_BINARY_BYTES (8,000,000: issue #17's ceiling for
+#     each shipped native artifact; a size, not a timing, so it is exact).
 # Prints each binary's size and its debug file's. Installs binutils and gdb
 # if missing.
 # Usage: scripts/test-package-debug.sh [DIST_DIR]
@@ -31,6 +33,7 @@ tar -xzf "$(ls "$DIST"/m2m-auth-linux-*-"$version".tgz)" -C "$tmp/node"
 tar -xzf "$DIST/m2m_auth-$version-$triple.tar.gz" -C "$tmp/c"
 tar -xzf "$DIST/m2m-auth-cli-$version-$triple.tar.gz" -C "$tmp/cli"
 
+MAX_BINARY_BYTES=8000000
 failed=0
 fail() {
   echo "not ok - $*"
@@ -72,6 +75,9 @@ print(out.split(b"\0", 1)[0].decode(), int.from_bytes(out[-4:], "little"))
   if [[ "$where" != "Line "[0-9]*" of \"$source"* ]]; then
     fail "$name: gdb gave no line in $source for $func* (${where:-nothing})"
     return
+  fi
+  if [ "$(stat -c %s "$bin")" -gt "$MAX_BINARY_BYTES" ]; then
+    fail "$name is $(stat -c %s "$bin") bytes, over $MAX_BINARY_BYTES"
   fi
   echo "ok - $name: stripped, $link (CRC matches); gdb: ${where%% starts*}"
   printf '  %-34s %9s bytes, %-40s %9s bytes\n' "$name" "$(stat -c %s "$bin")" \
