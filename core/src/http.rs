@@ -251,6 +251,11 @@ fn build_client(s: &Settings) -> Result<reqwest::Client> {
     let b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
+        // Retries are the engine's (retry.rs: counted, backed off, within
+        // the deadline). reqwest's own layer retries nothing over HTTP/1,
+        // yet clones every request's headers in case it might; with no
+        // retry allowed it clones nothing.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .connect_timeout(s.connect_timeout)
         .http1_only()
         .user_agent(s.user_agent.clone())

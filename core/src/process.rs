@@ -128,13 +128,16 @@ impl<T: Clone> PerProcess<T> {
 /// and C bindings): started on first use, one per process, never shut down
 /// (a token request one client starts may be awaited by another client with
 /// the same key). A forked child gets a new one; the parent's copy, which
-/// has no threads in the child, is left as it is.
+/// has no threads in the child, is left as it is. One worker thread: a
+/// request's tasks (the caller's, its connection's) then never hand off
+/// between threads, which cost ~15 µs a request with two (docs/design.md
+/// §8); blocking work (an assertion provider, file stores) has its pool.
 pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: PerProcess<&'static tokio::runtime::Runtime> = PerProcess::new();
     install_fork_hooks();
     RUNTIME.get_or_try_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .max_blocking_threads(8)
             .thread_name("m2m-auth")
             .enable_all()

@@ -34,6 +34,7 @@ const METRICS = NAMES.metrics.map(([name, kind, stat]) => [name, kind, camel(sta
 let api; // the API module, null when it cannot be required
 const clients = new Set(); // WeakRefs of live clients
 let sweepAt = 1024;
+let noopTracerProvider; // the API's no-op tracer provider, found on first use
 let meterProvider;
 let instruments;
 
@@ -86,6 +87,8 @@ function meterInstruments() {
     }
   }, observed.map(([inst]) => inst));
   instruments = {
+    // The API's no-op meter (no SDK registered): measurements are dropped.
+    noop: meter.constructor === api.createNoopMeter().constructor,
     requests: meter.createCounter(METRICS[0][0], { description: 'Token requests, by outcome.' }),
     duration: meter.createHistogram(METRICS[1][0], {
       unit: 's',
@@ -95,9 +98,25 @@ function meterInstruments() {
   return instruments;
 }
 
+/**
+ * Whether the global tracer provider is the API's no-op one (no SDK
+ * registered): a fresh, unset ProxyTracerProvider delegates to that same
+ * no-op provider, which the API does not export otherwise.
+ */
+function tracerIsNoop() {
+  if (noopTracerProvider === undefined) noopTracerProvider = new api.ProxyTracerProvider().getDelegate();
+  const provider = api.trace.getTracerProvider();
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  return delegate === noopTracerProvider;
+}
+
 /** Turns one batch of records into spans and measurements. */
 function deliver(batch) {
   const m = meterInstruments();
+  // With neither an SDK tracer nor meter, every span and measurement would
+  // be dropped: nothing is built (a URL parse and a span per record, issue
+  // #17). Checked per batch, so an SDK registered later is used at once.
+  if (m.noop && tracerIsNoop()) return;
   const tracer = api.trace.getTracer(SCOPE);
   for (const r of batch) {
     const attributes = {

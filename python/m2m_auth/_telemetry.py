@@ -121,7 +121,18 @@ def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, in
         else:
             meter.create_observable_counter(name, callbacks=callbacks)
 
+    # The API's own providers (no SDK installed by the application, or its
+    # no-op ones) drop every span and measurement: a batch then costs two
+    # lookups instead of ~74k instructions per record (issue #17). Checked
+    # per batch, so an SDK installed later is used from its next batch.
+    idle_tracers = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    idle_meters = (metrics.NoOpMeterProvider, _proxy_meter_provider_type())
+
     def sink(batch: list[tuple[str, str, str, int, str, int | None, int, int, bool]], _forwarder: bool) -> None:
+        if isinstance(trace.get_tracer_provider(), idle_tracers) and isinstance(
+            metrics.get_meter_provider(), idle_meters
+        ):
+            return
         for endpoint, client_id, fingerprint, attempts, outcome, status, start, end, background in batch:
             attributes: dict[str, Any] = {
                 ATTR_URL: endpoint,
@@ -146,3 +157,16 @@ def _make_sink() -> Callable[[list[tuple[str, str, str, int, str, int | None, in
             duration.record((end - start) / 1e9, {ATTR_OUTCOME: outcome})
 
     return sink
+
+
+def _proxy_meter_provider_type() -> type:
+    """The class of the API's default meter provider (a proxy until an SDK
+    is set; the API does not export it), or NoOpMeterProvider's when this
+    API version has no such class."""
+    from opentelemetry import metrics
+
+    try:
+        from opentelemetry.metrics._internal import _ProxyMeterProvider
+    except ImportError:
+        return metrics.NoOpMeterProvider
+    return _ProxyMeterProvider

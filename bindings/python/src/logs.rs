@@ -50,25 +50,7 @@ fn levelno(level: LogLevel) -> i64 {
 /// `m2m_auth` (with `logging` not imported, nobody configured it: Python's
 /// default, WARNING). `logging.disable(n)` silences levels <= n everywhere.
 pub(crate) fn refresh_level(py: Python<'_>) {
-    let threshold = (|| -> PyResult<i64> {
-        let modules = py.import("sys")?.getattr("modules")?;
-        let Ok(logging) = modules.get_item("logging") else {
-            return Ok(WARNING);
-        };
-        if logging.is_none() {
-            return Ok(WARNING);
-        }
-        let logger = logging.call_method1("getLogger", ("m2m_auth",))?;
-        let disabled: i64 = logging
-            .getattr("root")?
-            .getattr("manager")?
-            .getattr("disable")?
-            .extract()
-            .unwrap_or(0);
-        let effective: i64 = logger.call_method0("getEffectiveLevel")?.extract()?;
-        Ok(effective.max(disabled + 1))
-    })()
-    .unwrap_or(WARNING);
+    let threshold = threshold(py).unwrap_or(WARNING);
     // The most verbose engine level Python would keep.
     let level = [
         LogLevel::Trace,
@@ -80,6 +62,40 @@ pub(crate) fn refresh_level(py: Python<'_>) {
     .into_iter()
     .find(|l| levelno(*l) >= threshold);
     engine::set_level(level);
+}
+
+/// The effective level of the logger `m2m_auth`, raised by
+/// `logging.disable`. The logger and logging's manager are looked up once,
+/// when `logging` is first seen imported, and kept (`getLogger` gives one
+/// object per name for the life of the process): looking them up on every
+/// call was ~23k instructions, a sixth of a token request (issue #17).
+fn threshold(py: Python<'_>) -> PyResult<i64> {
+    static LOGGER: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let (logger, manager) = match LOGGER.get(py) {
+        Some(found) => found,
+        None => {
+            let modules = py.import("sys")?.getattr("modules")?;
+            let Ok(logging) = modules.get_item("logging") else {
+                return Ok(WARNING);
+            };
+            if logging.is_none() {
+                return Ok(WARNING);
+            }
+            let logger = logging.call_method1("getLogger", ("m2m_auth",))?;
+            let manager = logging.getattr("root")?.getattr("manager")?;
+            LOGGER.get_or_init(py, || (logger.unbind(), manager.unbind()))
+        }
+    };
+    let disabled: i64 = manager
+        .bind(py)
+        .getattr(pyo3::intern!(py, "disable"))?
+        .extract()
+        .unwrap_or(0);
+    let effective: i64 = logger
+        .bind(py)
+        .call_method0(pyo3::intern!(py, "getEffectiveLevel"))?
+        .extract()?;
+    Ok(effective.max(disabled + 1))
 }
 
 /// The sink: one GIL acquisition per batch. While Python is finalizing, the
