@@ -129,3 +129,32 @@ test('metrics read stats at collection', async () => {
   assert.equal(s.throttles, 0);
   c.close();
 });
+
+test('an SDK registered after the first requests gets the next ones', async () => {
+  // A fresh process: this file registered the global providers already.
+  // Before any SDK the batches are dropped (the API's no-op providers would
+  // record nothing); the first batch after one is registered is a span.
+  const { execFile } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const code = `
+    import { trace } from '@opentelemetry/api';
+    import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+    const { TokenClient } = await import(${JSON.stringify(pathToFileURL(join(REPO, 'node', 'index.mjs')).href)});
+    const client = new TokenClient(${JSON.stringify({ tokenUrl: server.urls.token_url, ...DEMO, noProxy: true })});
+    await client.fetchToken();
+    await client.fetchToken();
+    await new Promise((r) => setTimeout(r, 20));
+    const spans = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+    await client.fetchToken();
+    await new Promise((r) => setTimeout(r, 20));
+    console.log(spans.getFinishedSpans().length, client.stats().fetches);
+    client.close();
+  `;
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: join(REPO, 'node'), timeout: 60_000 }, (e, stdout, stderr) =>
+      e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  assert.deepEqual(out.trim().split(/\s+/), ['1', '3']);
+});

@@ -6,6 +6,8 @@ names those of the engine (tests/surface.json)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -118,3 +120,30 @@ def test_metrics_read_stats_at_collection(server: DevServer, make_client: Callab
     stats = client.stats()
     assert stats.quota_remaining == 9 and stats.throttles == 0
     assert stats.as_dict()["quota_remaining"] == 9
+
+
+def test_an_sdk_set_after_the_first_requests_gets_the_next_ones(server: DevServer) -> None:
+    # A fresh interpreter: this module set the global providers already.
+    # Before any SDK the sink drops its batches (the API's own providers
+    # would record nothing); the first batch after one is set is a span.
+    server.add_client({"client_id": "otel-py-late", "client_secret": "s", "token_lifetime": 3600})
+    code = f"""
+import m2m_auth
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+client = m2m_auth.TokenClient(token_url={server.token_url!r}, client_id="otel-py-late",
+                              client_secret="s", audience={AUDIENCE!r}, no_proxy=True)
+client.fetch_token()
+client.fetch_token()
+spans = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)
+client.fetch_token()
+print(len(spans.get_finished_spans()), client.stats().fetches)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "3"]
