@@ -181,9 +181,9 @@ class TokenClient {
       throw fromNative(e);
     }
     const token = new Token(kCreate, out);
-    if (epoch !== NONE && this.#handle !== null && out.refreshAt > Date.now()) {
+    if (epoch !== NONE && this.#handle !== null && token.refreshAt > Date.now()) {
       this.#ready = Promise.resolve(token);
-      this.#generation = keepUntil(out.refreshAt);
+      this.#generation = keepUntil(token.refreshAt);
       this.#seen = epoch;
     }
     return token;

@@ -22,17 +22,22 @@ class Token {
   #extra;
   #fingerprint;
 
-  /** @internal Tokens come from TokenClient, never from user code. */
+  /**
+   * @internal Tokens come from TokenClient, never from user code. `out`:
+   * the addon's array (bindings/node/src/out.rs `TokenOut`): access token,
+   * Authorization value, type, expiresAt, refreshAt, scope, extra or null,
+   * fingerprint.
+   */
   constructor(key, out) {
     if (key !== kCreate) throw new TypeError('Token objects come from a TokenClient');
-    this.#accessToken = out.accessToken;
-    this.#authorization = out.authorizationHeader;
-    this.#tokenType = out.tokenType;
-    this.#expiresAt = out.expiresAt;
-    this.#refreshAt = out.refreshAt;
-    this.#scope = out.scope ?? null;
-    this.#extra = Object.freeze(out.extra ?? {});
-    this.#fingerprint = out.fingerprint;
+    this.#accessToken = out[0];
+    this.#authorization = out[1];
+    this.#tokenType = out[2];
+    this.#expiresAt = out[3];
+    this.#refreshAt = out[4];
+    this.#scope = out[5] ?? null;
+    this.#extra = Object.freeze(out[6] ?? {});
+    this.#fingerprint = out[7];
   }
 
   /** The access token, to send as a bearer credential. */
