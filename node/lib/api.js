@@ -8,14 +8,14 @@ const { configError, fromNative } = require('./errors');
 
 /** An API's answer to `client.callApi`. */
 class ApiResponse {
-  /** @internal */
+  /** @internal `out`: the addon's `[status, [name, value, ...], body]` (bindings/node/src/out.rs). */
   constructor(out) {
     /** The HTTP status. */
-    this.status = out.status;
+    this.status = out[0];
     /** The response headers by lower-case name (repeated ones joined with `, `). */
-    this.headers = out.headers;
+    this.headers = headerObject(out[1]);
     /** The body. */
-    this.body = out.body;
+    this.body = out[2];
   }
 
   /** The body as text (UTF-8). */
@@ -27,6 +27,16 @@ class ApiResponse {
   json() {
     return JSON.parse(this.text());
   }
+}
+
+/** `[name, value, name, value, ...]` as an object, repeated names' values joined with `, `. */
+function headerObject(pairs) {
+  const headers = {};
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i];
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${pairs[i + 1]}` : pairs[i + 1];
+  }
+  return headers;
 }
 
 /** Headers as `[name, value]` pairs: a plain object, a `Headers`, a Map or a list of pairs. */

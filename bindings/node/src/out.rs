@@ -82,30 +82,33 @@ impl ToNapiValue for QuotaOut {
     }
 }
 
-/// An API's answer: `{ status, headers, body }` (headers by lower-case
-/// name, repeated ones joined with `, `; the body a `Buffer`).
+/// An API's answer: `[status, [name, value, name, value, ...], body]`,
+/// which `node/lib/api.js` makes an `ApiResponse` of (an array for the
+/// token's reason, TokenOut). The body is copied into a V8 buffer below
+/// 64 KiB (an external one costs a finalizer per response), handed over
+/// above.
 pub struct ApiOut(pub(crate) ApiResponse);
+
+/// Bodies up to this size are copied into JS memory rather than lent.
+const COPY_BODY_BELOW: usize = 64 * 1024;
 
 impl ToNapiValue for ApiOut {
     unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let env = Env::from_raw(raw_env);
         let r = val.0;
-        let mut headers = serde_json::Map::new();
-        for (name, value) in r.headers {
-            match headers.get_mut(&name) {
-                Some(serde_json::Value::String(s)) => {
-                    s.push_str(", ");
-                    s.push_str(&value);
-                }
-                _ => {
-                    headers.insert(name, value.into());
-                }
-            }
+        let mut out = env.create_array(3)?;
+        out.set(0, r.status)?;
+        let mut pairs = env.create_array((r.headers.len() * 2) as u32)?;
+        for (i, (name, value)) in r.headers.into_iter().enumerate() {
+            pairs.set((2 * i) as u32, name)?;
+            pairs.set((2 * i + 1) as u32, value)?;
         }
-        let mut obj = Object::new(&env)?;
-        obj.set("status", r.status)?;
-        obj.set("headers", serde_json::Value::Object(headers))?;
-        obj.set("body", Buffer::from(r.body))?;
-        Ok(obj.raw())
+        out.set(1, pairs)?;
+        if r.body.len() < COPY_BODY_BELOW {
+            out.set(2, BufferSlice::copy_from(&env, &r.body)?)?;
+        } else {
+            out.set(2, Buffer::from(r.body))?;
+        }
+        Ok(out.raw())
     }
 }
