@@ -6,6 +6,9 @@ const native = require('./native');
 const { checkOptions, checkSignal, wait } = require('./call');
 const { configError, fromNative } = require('./errors');
 
+// Loaded with the first client already (client.js).
+let telemetry = null;
+
 /** An API's answer to `client.callApi`. */
 class ApiResponse {
   /** @internal `out`: the addon's `[status, [name, value, ...], body]` (bindings/node/src/out.rs). */
@@ -70,6 +73,7 @@ async function callApi(handle, method, url, opts) {
   checkSignal(signal);
   const pairs = headerPairs(headers);
   const bytes = bodyBuffer(body);
+  (telemetry ??= require('./telemetry')).beforeCall();
   const call = (h, p, cancel) => native.clientCallApi(h, String(method), String(url), pairs, bytes, p, cancel);
   try {
     return new ApiResponse(await wait(call, handle, params, signal));

@@ -171,6 +171,7 @@ class TokenClient {
     const signal = opts == null ? undefined : opts.signal;
     checkSignal(signal);
     const epoch = opts === undefined && !fetch ? this.#epochNow(handle) : NONE;
+    telemetry.beforeCall();
     let out = null;
     try {
       if (!fetch) out = native.clientCachedToken(handle, opts);

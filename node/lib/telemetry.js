@@ -35,6 +35,7 @@ let api; // the API module, null when it cannot be required
 const clients = new Set(); // WeakRefs of live clients
 let sweepAt = 1024;
 let noopTracerProvider; // the API's no-op tracer provider, found on first use
+let sinkOff = false; // records turned off: no SDK at the last batch
 let meterProvider;
 let instruments;
 
@@ -114,31 +115,54 @@ function tracerIsNoop() {
 function deliver(batch) {
   const m = meterInstruments();
   // With neither an SDK tracer nor meter, every span and measurement would
-  // be dropped: nothing is built (a URL parse and a span per record, issue
-  // #17). Checked per batch, so an SDK registered later is used at once.
-  if (m.noop && tracerIsNoop()) return;
+  // be dropped: nothing is built, and the engine stops making records (and
+  // waking this thread for them: ~15 us of a cold token request, issue
+  // #17) until beforeCall() sees an SDK registered.
+  if (m.noop && tracerIsNoop()) {
+    if (!sinkOff) {
+      sinkOff = true;
+      // Not from inside the threadsafe function's own call.
+      queueMicrotask(() => {
+        if (sinkOff) native.telemetrySet(null);
+      });
+    }
+    return;
+  }
   const tracer = api.trace.getTracer(SCOPE);
-  for (const r of batch) {
+  for (const [endpoint, clientId, keyFingerprint, attempts, outcome, status, startMs, endMs, background] of batch) {
     const attributes = {
-      [ATTR.url]: r.endpoint,
-      [ATTR.clientId]: r.clientId,
-      [ATTR.keyFingerprint]: r.keyFingerprint,
-      [ATTR.attempt]: r.attempts,
-      [ATTR.outcome]: r.outcome,
-      [ATTR.background]: r.background,
+      [ATTR.url]: endpoint,
+      [ATTR.clientId]: clientId,
+      [ATTR.keyFingerprint]: keyFingerprint,
+      [ATTR.attempt]: attempts,
+      [ATTR.outcome]: outcome,
+      [ATTR.background]: background,
     };
     try {
-      attributes[ATTR.serverAddress] = new URL(r.endpoint).hostname;
+      attributes[ATTR.serverAddress] = new URL(endpoint).hostname;
     } catch {
       // not a URL: no server.address
     }
-    if (r.status !== null && r.status !== undefined) attributes[ATTR.status] = r.status;
-    const span = tracer.startSpan(SPAN, { kind: api.SpanKind.CLIENT, startTime: r.startMs, attributes });
-    if (r.outcome !== 'ok') span.setStatus({ code: api.SpanStatusCode.ERROR, message: r.outcome });
-    span.end(r.endMs);
-    m.requests.add(1, { [ATTR.outcome]: r.outcome });
-    m.duration.record((r.endMs - r.startMs) / 1000, { [ATTR.outcome]: r.outcome });
+    if (status !== null && status !== undefined) attributes[ATTR.status] = status;
+    const span = tracer.startSpan(SPAN, { kind: api.SpanKind.CLIENT, startTime: startMs, attributes });
+    if (outcome !== 'ok') span.setStatus({ code: api.SpanStatusCode.ERROR, message: outcome });
+    span.end(endMs);
+    m.requests.add(1, { [ATTR.outcome]: outcome });
+    m.duration.record((endMs - startMs) / 1000, { [ATTR.outcome]: outcome });
   }
+}
+
+/**
+ * Called before each addon call that may make a token request (not on the
+ * JavaScript hot path): records turned off for want of an SDK are turned
+ * back on once a tracer or meter provider is registered, so the request
+ * about to be made is recorded. A background refresh starts from such a
+ * call too (the hot path's copy ends at the token's refresh point).
+ */
+function beforeCall() {
+  if (!sinkOff || (meterInstruments().noop && tracerIsNoop())) return;
+  sinkOff = false;
+  native.telemetrySet(deliver);
 }
 
 /** A client was built: the API is looked for once, and the client observed. */
@@ -152,6 +176,7 @@ function onClient(client) {
     }
   }
   if (!api) return;
+  beforeCall();
   // Observed only with a meter provider configured: a WeakRef per client
   // delays its collection, which an application that makes a client per
   // request and records no metrics should not pay.
@@ -166,4 +191,4 @@ function onClient(client) {
   meterInstruments();
 }
 
-module.exports = { onClient, SCOPE, SPAN, ATTR, METRICS };
+module.exports = { onClient, beforeCall, SCOPE, SPAN, ATTR, METRICS };
