@@ -69,7 +69,9 @@ function bodyBuffer(body) {
 /** `client.callApi(method, url, opts)` on the addon handle. */
 async function callApi(handle, method, url, opts) {
   checkOptions(opts);
-  const { headers, body, signal, ...params } = opts ?? {};
+  // No per-call options: the addon gets undefined, not an empty object to walk.
+  let headers, body, signal, params;
+  if (opts != null) ({ headers, body, signal, ...params } = opts);
   checkSignal(signal);
   const pairs = headerPairs(headers);
   const bytes = bodyBuffer(body);
