@@ -16,8 +16,9 @@ pub(crate) fn epoch_ms(t: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// An engine token: `node/lib/token.js` wraps it in a `Token`. An array,
-/// in `TOKEN_SLOTS` order (`node/lib/token.js` reads the same slots):
+/// An engine token: `node/lib/token.js` wraps it in a `Token`. An array
+/// `[accessToken, authorizationHeader, tokenType, expiresAt, refreshAt,
+/// scope, extra, fingerprint]`, the slots `Token`'s constructor reads:
 /// building an object property by property hashed and interned each name
 /// and moved the object through a map per property, ~60 % of the
 /// conversion (issue #17). `extra` is `null` when the response had no other

@@ -30,9 +30,9 @@ pub(crate) fn runtime(py: Python<'_>) -> PyResult<&'static Runtime> {
 /// thread next to its connection, and the caller is woken once at the end,
 /// instead of every exchange between the caller's future and the connection
 /// crossing threads (each crossing costs tens of µs on a VM). The caller
-/// waits on a channel with a timeout rather than on a Tokio timer: a timer
-/// per call was registered with (and woke) the runtime's time driver, then
-/// cancelled, on every request (issue #17: ~15 µs of a cold request).
+/// waits on a channel with a timeout, so the wait registers no timer with
+/// the runtime (not measurable in time: scripts/bench.sh gave the same
+/// figures either way).
 pub(crate) fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = T> + Send + 'static,
