@@ -180,7 +180,8 @@ function onClient(client) {
   // Observed only with a meter provider configured: a WeakRef per client
   // delays its collection, which an application that makes a client per
   // request and records no metrics should not pay.
-  if (api.metrics.getMeter(SCOPE).constructor === api.createNoopMeter().constructor) return;
+  // (meterInstruments() also makes this provider's instruments.)
+  if (meterInstruments().noop) return;
   clients.add(new WeakRef(client));
   if (clients.size >= sweepAt) {
     // Dropped clients leave their refs behind: swept when the set has
@@ -188,7 +189,6 @@ function onClient(client) {
     for (const ref of clients) if (!ref.deref()) clients.delete(ref);
     sweepAt = Math.max(1024, clients.size * 2);
   }
-  meterInstruments();
 }
 
 module.exports = { onClient, beforeCall, SCOPE, SPAN, ATTR, METRICS };
